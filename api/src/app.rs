@@ -1,0 +1,165 @@
+//! Putting permitd together: open storage and the ephemeral store, build the routes, serve.
+
+use std::sync::Arc;
+
+use poem::endpoint::make_sync;
+use poem::http::StatusCode;
+use poem::listener::TcpListener;
+use poem::middleware::SizeLimit;
+use poem::web::{Data, Html};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server, handler};
+use poem_openapi::OpenApiService;
+use rand::RngCore;
+use webauthn_rs::WebauthnBuilder;
+
+use crate::accounts::AccountsApi;
+use crate::captcha::CaptchaApi;
+use crate::config::{Config, Secret};
+use crate::directory::{DirectoryApi, seed};
+use crate::metrics::Metrics;
+use crate::passkeys::PasskeysApi;
+use crate::sessions::SessionsApi;
+use crate::sms::{DevSmsSink, SmsApi};
+use crate::state::AppState;
+use crate::{demo, ephemeral, storage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Storage(#[from] storage::OpenError),
+    #[error(transparent)]
+    Ephemeral(#[from] ephemeral::EphemeralOpenError),
+    #[error("cannot load seed data: {0}")]
+    Seed(#[from] storage::StorageError),
+    #[error("WebAuthn settings: {0}")]
+    Webauthn(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// Opens every backend the configuration names and loads the reference data.
+pub async fn build_state(config: Config) -> Result<AppState, StartError> {
+    let storage = storage::open(
+        config.database_url.as_ref().map(Secret::expose),
+        &config.data_dir,
+    )
+    .await?;
+    let ephemeral =
+        ephemeral::open(config.redis_url.as_ref().map(Secret::expose), &config.redis_prefix).await?;
+    seed::load_regions(&*storage).await?;
+    let captcha_key = match &config.captcha_hmac_key {
+        Some(key) => key.clone(),
+        None => {
+            let mut bytes = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            Secret::new(
+                storage
+                    .setting_get_or_init("captcha_hmac_key", &hex::encode(bytes))
+                    .await?,
+            )
+        }
+    };
+    let origin = url::Url::parse(&config.webauthn_origin)
+        .map_err(|e| StartError::Webauthn(e.to_string()))?;
+    let webauthn = WebauthnBuilder::new(&config.webauthn_rp_id, &origin)
+        .and_then(|b| b.rp_name("居住证服务平台").build())
+        .map_err(|e| StartError::Webauthn(e.to_string()))?;
+    let state = AppState {
+        config: Arc::new(config),
+        storage,
+        ephemeral,
+        sms: Arc::new(DevSmsSink::default()),
+        webauthn: Arc::new(webauthn),
+        captcha_key,
+        metrics: Arc::new(Metrics::new()?),
+    };
+    if state.config.demo {
+        demo::load(&state).await?;
+    }
+    Ok(state)
+}
+
+pub fn api_service() -> OpenApiService<
+    (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+    (),
+> {
+    OpenApiService::new(
+        (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+        "居住证服务平台 API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Residence-permit platform: registration, sign-in, directory. Errors are `{\"code\",\"message\"}` with a stable code.")
+    .server("/api/v1")
+}
+
+pub fn routes(state: AppState) -> impl Endpoint {
+    let api = api_service();
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    let max_body = state.config.max_body_bytes;
+    Route::new()
+        .nest("/api/v1", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .at("/healthz", make_sync(|_| "ok"))
+        .at("/readyz", readyz)
+        .at("/metrics", metrics)
+        .at("/", pwa_index)
+        .with(SizeLimit::new(max_body))
+        .around(crate::web::edge)
+        .data(state)
+}
+
+#[handler]
+async fn readyz(state: Data<&AppState>) -> Response {
+    let db = state.storage.ping().await;
+    let eph = state.ephemeral.ping().await;
+    let body = serde_json::json!({
+        "database": { "backend": state.storage.backend(), "ok": db.is_ok() },
+        "ephemeral": { "backend": state.ephemeral.backend(), "ok": eph.is_ok() },
+    });
+    let status = if db.is_ok() && eph.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let mut resp = poem::web::Json(body).into_response();
+    resp.set_status(status);
+    resp
+}
+
+#[handler]
+async fn metrics(state: Data<&AppState>) -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+/// A placeholder until the PWA is built into permitd.
+#[handler]
+fn pwa_index() -> Html<&'static str> {
+    Html(include_str!("../../pwa/index.html"))
+}
+
+pub async fn serve(state: AppState) -> Result<(), StartError> {
+    let listen = state.config.listen;
+    tracing::info!(
+        %listen,
+        database = state.storage.backend(),
+        ephemeral = state.ephemeral.backend(),
+        demo = state.config.demo,
+        "permitd listening"
+    );
+    Server::new(TcpListener::bind(listen))
+        .run_with_graceful_shutdown(
+            routes(state),
+            async {
+                let _ = tokio::signal::ctrl_c().await;
+            },
+            Some(std::time::Duration::from_secs(10)),
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! Configuration: defaults, then a TOML file (`--config`), then `PERMIT_*` environment variables
+//! (plus the conventional `DATABASE_URL` and `REDIS_URL`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A value that must never reach a log line or a `Debug` dump (database passwords, keys).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(\"***\")")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address permitd listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded defaults keep their files (SQLite database, signing keys, proof files).
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; empty means SQLite in the data directory.
+    pub database_url: Option<Secret>,
+    /// `redis://...`; empty means the in-process ephemeral store.
+    pub redis_url: Option<Secret>,
+    /// Prefix for every Redis key, so several deployments (or test runs) can share one server.
+    pub redis_prefix: String,
+    /// Demo mode: loads the seed data once and enables the development SMS sink.
+    pub demo: bool,
+    /// Development mode: enables the development SMS sink without loading demo data.
+    pub dev: bool,
+    /// WebAuthn relying-party id (the site's domain).
+    pub webauthn_rp_id: String,
+    /// WebAuthn origin the browser reports (scheme, host and port of the PWA).
+    pub webauthn_origin: String,
+    /// Mark the session cookie `Secure` (set true behind HTTPS).
+    pub secure_cookies: bool,
+    pub log_format: LogFormat,
+    /// Proof-of-work difficulty: the largest number a captcha solver may have to try.
+    pub captcha_difficulty: u64,
+    /// HMAC key for captcha challenges; generated and kept in the database when empty.
+    pub captcha_hmac_key: Option<Secret>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            redis_prefix: "permit:".into(),
+            demo: false,
+            dev: false,
+            webauthn_rp_id: "localhost".into(),
+            webauthn_origin: "http://localhost:8080".into(),
+            secure_cookies: false,
+            log_format: LogFormat::Text,
+            captcha_difficulty: 50_000,
+            captcha_hmac_key: None,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then the TOML file if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError(format!(
+                    "configuration file {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
+            .merge(Env::prefixed("PERMIT_"));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=1_000_000).contains(&self.captcha_difficulty) {
+            return Err(ConfigError(
+                "captcha_difficulty must be between 1 and 1000000".into(),
+            ));
+        }
+        url::Url::parse(&self.webauthn_origin)
+            .map_err(|e| ConfigError(format!("webauthn_origin: {e}")))?;
+        Ok(())
+    }
+
+    /// Whether development helpers (the SMS sink) are exposed.
+    pub fn dev_helpers(&self) -> bool {
+        self.demo || self.dev
+    }
+}
+
+/// The help text of `permitd --help`: every setting, where it comes from.
+pub const CONFIG_HELP: &str = "\
+Configuration (defaults, then --config FILE (TOML), then environment):
+  PERMIT_LISTEN              listen address                       [127.0.0.1:8080]
+  PERMIT_DATA_DIR            data directory (SQLite, keys, files) [./data]
+  DATABASE_URL               postgres://... or sqlite://...       [SQLite in the data directory]
+  REDIS_URL                  redis://...                          [in-process store]
+  PERMIT_REDIS_PREFIX        prefix of every Redis key            [permit:]
+  PERMIT_DEMO                true: load demo data, enable the development SMS sink [false]
+  PERMIT_DEV                 true: enable the development SMS sink only            [false]
+  PERMIT_WEBAUTHN_RP_ID      WebAuthn relying-party id (domain)   [localhost]
+  PERMIT_WEBAUTHN_ORIGIN     WebAuthn origin                      [http://localhost:8080]
+  PERMIT_SECURE_COOKIES      true behind HTTPS                    [false]
+  PERMIT_LOG_FORMAT          text or json                         [text]
+  PERMIT_CAPTCHA_DIFFICULTY  proof-of-work maximum number         [50000]
+  PERMIT_CAPTCHA_HMAC_KEY    captcha HMAC key                     [generated, kept in the database]
+  PERMIT_MAX_BODY_BYTES      largest request body                 [1048576]
+In a TOML file the keys are the same names in lower case without the prefix
+(listen, data_dir, database_url, ...).";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let config = Config {
+            database_url: Some(Secret::new("postgres://user:hunter2@db/permit")),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("permit.toml", "listen = \"127.0.0.1:9000\"\ndemo = true\n")?;
+            jail.set_env("PERMIT_LISTEN", "127.0.0.1:9100");
+            jail.set_env("DATABASE_URL", "postgres://localhost/x");
+            let config = Config::load(Some(Path::new("permit.toml"))).expect("config");
+            assert_eq!(config.listen.port(), 9100);
+            assert!(config.demo);
+            assert_eq!(
+                config.database_url.as_ref().map(Secret::expose),
+                Some("postgres://localhost/x")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        assert!(Config::load(Some(Path::new("/nonexistent/permit.toml"))).is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! The seed data (api/seed/*.json): the Hangzhou region tree, the seven 上城区 service points of
+//! seed 000 §4.1, the policies and guides of §4.2-4.3. Regions load at every start (they are
+//! reference data); service points and articles load once, in demo mode, so an administrator's
+//! later edits stand.
+
+use serde::Deserialize;
+
+use super::{ArticleInput, Region, ServicePointInput};
+use crate::storage::{Storage, StorageError, StorageResult};
+
+const REGIONS: &str = include_str!("../../seed/regions.json");
+const SERVICE_POINTS: &str = include_str!("../../seed/service_points.json");
+const ARTICLES: &str = include_str!("../../seed/articles.json");
+
+#[derive(Deserialize)]
+struct RegionNode {
+    code: String,
+    name: String,
+    name_en: Option<String>,
+    level: String,
+    #[serde(default)]
+    children: Vec<RegionNode>,
+}
+
+fn flatten(node: RegionNode, parent: Option<&str>, out: &mut Vec<Region>) {
+    out.push(Region {
+        code: node.code.clone(),
+        parent_code: parent.map(str::to_string),
+        name: node.name,
+        name_en: node.name_en,
+        level: node.level,
+    });
+    for child in node.children {
+        flatten(child, Some(&node.code), out);
+    }
+}
+
+/// Every region, parents before children.
+pub fn regions() -> Result<Vec<Region>, serde_json::Error> {
+    let roots: Vec<RegionNode> = serde_json::from_str(REGIONS)?;
+    let mut out = Vec::new();
+    for root in roots {
+        flatten(root, None, &mut out);
+    }
+    Ok(out)
+}
+
+pub fn service_points() -> Result<Vec<ServicePointInput>, serde_json::Error> {
+    serde_json::from_str(SERVICE_POINTS)
+}
+
+pub fn articles() -> Result<Vec<ArticleInput>, serde_json::Error> {
+    serde_json::from_str(ARTICLES)
+}
+
+fn corrupt(_: serde_json::Error) -> StorageError {
+    StorageError::Corrupt("seed data")
+}
+
+pub async fn load_regions(storage: &dyn Storage) -> StorageResult<usize> {
+    let regions = regions().map_err(corrupt)?;
+    for region in &regions {
+        storage.upsert_region(region).await?;
+    }
+    Ok(regions.len())
+}
+
+const DEMO_MARKER: &str = "demo_seed_loaded";
+
+/// Loads the demo service points and articles unless they were loaded before.
+pub async fn load_demo_directory(storage: &dyn Storage) -> StorageResult<bool> {
+    let token = uuid::Uuid::new_v4().to_string();
+    if storage.setting_get_or_init(DEMO_MARKER, &token).await? != token {
+        return Ok(false);
+    }
+    for point in service_points().map_err(corrupt)? {
+        storage.create_service_point(&point).await?;
+    }
+    for article in articles().map_err(corrupt)? {
+        match storage.create_article(&article).await {
+            Ok(_) | Err(StorageError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_files_parse_and_hold_the_seven_shangcheng_points() {
+        let regions = regions().expect("regions.json");
+        let shangcheng: Vec<_> = regions
+            .iter()
+            .filter(|r| r.parent_code.as_deref() == Some("330102"))
+            .collect();
+        assert!(shangcheng.len() >= 14, "上城区 has 14 streets");
+        for street in &shangcheng {
+            assert!(
+                regions.iter().any(|r| r.parent_code.as_deref() == Some(street.code.as_str())),
+                "{} has communities",
+                street.name
+            );
+        }
+        let points = service_points().expect("service_points.json");
+        assert_eq!(points.len(), 7);
+        assert_eq!(points[0].name, "清波派出所受理点");
+        assert!(points[0].opens_saturday);
+        assert_eq!(points.iter().filter(|p| p.opens_saturday).count(), 1);
+        let articles = articles().expect("articles.json");
+        assert!(articles.iter().any(|a| a.kind == super::super::ArticleKind::Policy));
+        assert!(articles.iter().any(|a| a.kind == super::super::ArticleKind::Guide));
+    }
+}

@@ -1,0 +1,22 @@
+//! permitd: the residence-permit platform server (居住证服务平台).
+//!
+//! One module per resource; handlers are thin and call plain domain functions. See the README
+//! for the architecture in a page.
+
+pub mod accounts;
+pub mod app;
+pub mod captcha;
+pub mod config;
+pub mod demo;
+pub mod directory;
+pub mod ephemeral;
+pub mod error;
+pub mod metrics;
+pub mod passkeys;
+pub mod rate_limits;
+pub mod sessions;
+pub mod sms;
+pub mod staff;
+pub mod state;
+pub mod storage;
+pub mod web;

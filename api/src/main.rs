@@ -1,0 +1,129 @@
+//! `permitd`: serve, or administer from the command line.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use permit_api::accounts::Role;
+use permit_api::config::{CONFIG_HELP, Config, LogFormat, Secret};
+use permit_api::{app, staff, storage};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "permitd", version, about = "居住证服务平台 server: residence registration, permits, verification", after_help = CONFIG_HELP)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the PWA (the default).
+    Serve,
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account; the password is read from standard input (first line).
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: StaffRole,
+        /// Display name (defaults to the account name).
+        #[arg(long)]
+        name: Option<String>,
+        /// A service point the clerk works for; repeat for several.
+        #[arg(long = "service-point")]
+        service_points: Vec<Uuid>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StaffRole {
+    Clerk,
+    Admin,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("permitd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => match app::build_state(config).await {
+            Ok(state) => match app::serve(state).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::FAILURE
+                }
+            },
+            Err(e) => {
+                eprintln!("permitd: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Staff {
+            command: StaffCommand::Add { username, role, name, service_points },
+        } => {
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line).is_err() {
+                eprintln!("permitd: cannot read the password from standard input");
+                return ExitCode::from(2);
+            }
+            let password = line.trim_end_matches(['\r', '\n']);
+            let storage = match storage::open(
+                config.database_url.as_ref().map(Secret::expose),
+                &config.data_dir,
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let role = match role {
+                StaffRole::Clerk => Role::Clerk,
+                StaffRole::Admin => Role::Admin,
+            };
+            match staff::add(&*storage, &username, role, name.as_deref(), password, &service_points).await {
+                Ok(account) => {
+                    println!("created {} account {} ({})", role.as_str(), account.username, account.id);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Rate limits and login backoff, counted in the ephemeral store so every instance shares them.
+
+use std::time::Duration;
+
+use crate::ephemeral::Ephemeral;
+use crate::error::ApiError;
+
+/// At most `max` events per `window` for one subject (a phone, an IP address, an account).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub name: &'static str,
+    pub max: u64,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// Counts one event; refuses it once the window's allowance is used up.
+    pub async fn hit(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+        let key = format!("rl:{}:{}", self.name, subject);
+        let n = store.increment(&key, self.window).await?;
+        if n > self.max {
+            let wait = store.ttl(&key).await?.unwrap_or(self.window);
+            return Err(ApiError::too_many(
+                "rate_limited",
+                wait.as_secs(),
+                "请求过于频繁，请稍后再试",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Failed sign-ins: the first `free` failures in a window cost nothing; each one after that
+/// locks the subject out for twice as long as the last, up to `max_lock`.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub name: &'static str,
+    pub free: u64,
+    pub base: Duration,
+    pub max_lock: Duration,
+    pub window: Duration,
+}
+
+pub const LOGIN_PER_ACCOUNT: Backoff = Backoff {
+    name: "login-account",
+    free: 5,
+    base: Duration::from_secs(30),
+    max_lock: Duration::from_secs(15 * 60),
+    window: Duration::from_secs(60 * 60),
+};
+
+pub const LOGIN_PER_IP: Backoff = Backoff {
+    name: "login-ip",
+    free: 20,
+    base: Duration::from_secs(30),
+    max_lock: Duration::from_secs(15 * 60),
+    window: Duration::from_secs(60 * 60),
+};
+
+impl Backoff {
+    fn lock_key(&self, subject: &str) -> String {
+        format!("lock:{}:{}", self.name, subject)
+    }
+    fn failures_key(&self, subject: &str) -> String {
+        format!("fail:{}:{}", self.name, subject)
+    }
+
+    /// The lock duration after `failures` failures, if any.
+    pub fn lock_for(&self, failures: u64) -> Option<Duration> {
+        if failures <= self.free {
+            return None;
+        }
+        let doublings = (failures - self.free - 1).min(20) as u32;
+        Some(self.base.saturating_mul(2u32.saturating_pow(doublings)).min(self.max_lock))
+    }
+
+    /// Refuses while the subject is locked out.
+    pub async fn check(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+        if let Some(left) = store.ttl(&self.lock_key(subject)).await? {
+            return Err(locked(left));
+        }
+        Ok(())
+    }
+
+    pub async fn record_failure(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+        let n = store.increment(&self.failures_key(subject), self.window).await?;
+        if let Some(lock) = self.lock_for(n) {
+            store.put(&self.lock_key(subject), "1", lock).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn record_success(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+        store.delete(&self.failures_key(subject)).await?;
+        store.delete(&self.lock_key(subject)).await?;
+        Ok(())
+    }
+}
+
+fn locked(left: Duration) -> ApiError {
+    let secs = left.as_secs().max(1);
+    ApiError::too_many(
+        "too_many_attempts",
+        secs,
+        format!("登录失败次数过多，请 {secs} 秒后再试"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_after_the_free_failures_and_caps() {
+        let b = LOGIN_PER_ACCOUNT;
+        assert_eq!(b.lock_for(5), None);
+        assert_eq!(b.lock_for(6), Some(Duration::from_secs(30)));
+        assert_eq!(b.lock_for(7), Some(Duration::from_secs(60)));
+        assert_eq!(b.lock_for(8), Some(Duration::from_secs(120)));
+        assert_eq!(b.lock_for(100), Some(Duration::from_secs(900)));
+    }
+}

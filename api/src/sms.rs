@@ -1,0 +1,240 @@
+//! SMS: one-time codes and the sender they go through. The development sink keeps messages in
+//! memory and is readable at `GET /api/v1/dev/sms` only in demo or development mode; a real
+//! gateway implements `SmsSender`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use rand::Rng;
+
+use crate::accounts::PhoneNumber;
+use crate::error::ApiError;
+use crate::rate_limits::RateLimit;
+use crate::state::AppState;
+use crate::web::{ApiTags, ClientIp};
+
+const CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
+const MAX_GUESSES: u64 = 5;
+/// One code a minute per phone.
+const PER_MINUTE: RateLimit = RateLimit {
+    name: "sms-minute",
+    max: 1,
+    window: Duration::from_secs(60),
+};
+/// Ten codes a day per phone.
+const PER_DAY: RateLimit = RateLimit {
+    name: "sms-day",
+    max: 10,
+    window: Duration::from_secs(24 * 60 * 60),
+};
+const PER_IP: RateLimit = RateLimit {
+    name: "sms-ip",
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
+
+#[derive(Debug, thiserror::Error)]
+#[error("SMS gateway: {0}")]
+pub struct SmsError(pub String);
+
+#[async_trait]
+pub trait SmsSender: Send + Sync + 'static {
+    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsError>;
+    /// What was sent to a phone, newest last; only the development sink keeps this.
+    fn sent_to(&self, _phone: &str) -> Vec<SentSms> {
+        Vec::new()
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SentSms {
+    pub phone: String,
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Keeps the last messages per phone in memory.
+#[derive(Default)]
+pub struct DevSmsSink {
+    messages: Mutex<HashMap<String, Vec<SentSms>>>,
+}
+
+const DEV_SINK_KEEP: usize = 20;
+
+#[async_trait]
+impl SmsSender for DevSmsSink {
+    async fn send(&self, phone: &str, text: &str) -> Result<(), SmsError> {
+        let mut map = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.entry(phone.to_string()).or_default();
+        list.push(SentSms {
+            phone: phone.to_string(),
+            text: text.to_string(),
+            sent_at: Utc::now(),
+        });
+        if list.len() > DEV_SINK_KEEP {
+            list.remove(0);
+        }
+        Ok(())
+    }
+
+    fn sent_to(&self, phone: &str) -> Vec<SentSms> {
+        let map = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(phone).cloned().unwrap_or_default()
+    }
+}
+
+/// What a code is for; a code for one purpose does not work for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum SmsPurpose {
+    Register,
+    Login,
+    ChangePhone,
+    StepUp,
+}
+
+impl SmsPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            SmsPurpose::Register => "register",
+            SmsPurpose::Login => "login",
+            SmsPurpose::ChangePhone => "change_phone",
+            SmsPurpose::StepUp => "step_up",
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            SmsPurpose::Register => "注册",
+            SmsPurpose::Login => "登录",
+            SmsPurpose::ChangePhone => "更换手机号码",
+            SmsPurpose::StepUp => "身份确认",
+        }
+    }
+}
+
+fn code_key(purpose: SmsPurpose, phone: &PhoneNumber) -> String {
+    format!("sms-code:{}:{}", purpose.as_str(), phone.as_str())
+}
+
+/// Sends a fresh code, within the per-phone limits.
+pub async fn send_code(
+    state: &AppState,
+    phone: &PhoneNumber,
+    purpose: SmsPurpose,
+) -> Result<(), ApiError> {
+    let store = &*state.ephemeral;
+    PER_MINUTE
+        .hit(store, phone.as_str())
+        .await
+        .map_err(|e| relabel(e, "sms_too_frequent", "验证码发送过于频繁，请1分钟后再试"))?;
+    PER_DAY
+        .hit(store, phone.as_str())
+        .await
+        .map_err(|e| relabel(e, "sms_daily_limit", "该手机号今日获取验证码次数已达上限"))?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    store.put(&code_key(purpose, phone), &code, CODE_LIFETIME).await?;
+    store.delete(&format!("{}:guesses", code_key(purpose, phone))).await?;
+    let text = format!(
+        "【居住证服务平台】您的{}验证码为{}，5分钟内有效。请勿将验证码告诉他人。",
+        purpose.label(),
+        code
+    );
+    state.sms.send(phone.as_str(), &text).await.map_err(|e| {
+        tracing::error!(error = %e, "SMS not sent");
+        ApiError::unavailable()
+    })?;
+    Ok(())
+}
+
+fn relabel(e: ApiError, code: &str, message: &str) -> ApiError {
+    let retry = e.body().retry_after.unwrap_or(60);
+    ApiError::too_many(code, retry, message)
+}
+
+/// Spends a code: right once, within 5 minutes, for this phone and purpose.
+pub async fn verify_code(
+    state: &AppState,
+    phone: &PhoneNumber,
+    purpose: SmsPurpose,
+    code: &str,
+) -> Result<(), ApiError> {
+    let invalid = || ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效");
+    let store = &*state.ephemeral;
+    let key = code_key(purpose, phone);
+    let Some(expected) = store.get(&key).await? else {
+        return Err(invalid());
+    };
+    if expected != code.trim() {
+        let guesses = store
+            .increment(&format!("{key}:guesses"), CODE_LIFETIME)
+            .await?;
+        if guesses >= MAX_GUESSES {
+            store.delete(&key).await?;
+        }
+        return Err(invalid());
+    }
+    // Of two requests racing with the right code, only the one that takes it succeeds.
+    match store.take(&key).await? {
+        Some(taken) if taken == expected => Ok(()),
+        _ => Err(invalid()),
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct SmsCodeRequest {
+    /// Mainland mobile number.
+    pub phone: String,
+    pub purpose: SmsPurpose,
+}
+
+#[derive(Debug, Object)]
+pub struct SmsCodeSent {
+    /// The phone the code went to, masked.
+    pub phone: String,
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+}
+
+pub struct SmsApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl SmsApi {
+    /// Send an SMS code (at most one a minute and ten a day per phone).
+    #[oai(path = "/sms-codes", method = "post")]
+    async fn send(
+        &self,
+        state: poem::web::Data<&AppState>,
+        ip: ClientIp,
+        body: Json<SmsCodeRequest>,
+    ) -> Result<Json<SmsCodeSent>, ApiError> {
+        let phone = PhoneNumber::parse(&body.phone)
+            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码"))?;
+        PER_IP.hit(&*state.ephemeral, &ip.0).await?;
+        send_code(&state, &phone, body.purpose).await?;
+        Ok(Json(SmsCodeSent {
+            phone: phone.masked(),
+            expires_in: CODE_LIFETIME.as_secs(),
+        }))
+    }
+
+    /// Development SMS sink: the messages sent to a phone (demo or development mode only).
+    #[oai(path = "/dev/sms", method = "get")]
+    async fn dev_sink(
+        &self,
+        state: poem::web::Data<&AppState>,
+        phone: Query<String>,
+    ) -> Result<Json<Vec<SentSms>>, ApiError> {
+        if !state.config.dev_helpers() {
+            return Err(ApiError::not_found());
+        }
+        let phone = PhoneNumber::parse(&phone.0)
+            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码"))?;
+        Ok(Json(state.sms.sent_to(phone.as_str())))
+    }
+}

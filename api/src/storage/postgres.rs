@@ -1,0 +1,42 @@
+//! PostgreSQL, for deployments with several permitd instances.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use uuid::Uuid;
+
+use super::shared::{self, found, shared_queries};
+use super::{OpenError, Storage, StorageResult, classify};
+use crate::accounts::{Account, NewAccount};
+use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
+use crate::passkeys::StoredPasskey;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+pub struct PostgresStorage {
+    pool: PgPool,
+}
+
+impl PostgresStorage {
+    pub async fn open(url: &str) -> Result<Self, OpenError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(OpenError::Connect)?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    shared_queries!(pool);
+}

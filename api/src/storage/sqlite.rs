@@ -1,0 +1,58 @@
+//! SQLite, the embedded default: one file in the data directory, WAL mode.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
+
+use super::shared::{self, found, shared_queries};
+use super::{OpenError, Storage, StorageResult, classify};
+use crate::accounts::{Account, NewAccount};
+use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
+use crate::passkeys::StoredPasskey;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    pub async fn open_file(path: &Path) -> Result<Self, OpenError> {
+        Self::open_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    pub async fn open_url(url: &str) -> Result<Self, OpenError> {
+        let options = SqliteConnectOptions::from_str(url).map_err(OpenError::Connect)?;
+        Self::open_with(options).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions) -> Result<Self, OpenError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(OpenError::Connect)?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    shared_queries!(pool);
+}
