@@ -1,0 +1,306 @@
+//! Offline verification: from QR text to a verdict.
+//!
+//! Order of checks (the first that fails decides the verdict):
+//!
+//! 1. parse: prefix, base45, zlib, COSE, CWT, permit claim → `malformed { layer }`; a permit
+//!    claim with another schema version → `unsupported_version` (its other fields are not read);
+//!    a holder proof that does not parse → `malformed { layer: holder_proof }`;
+//! 2. kid: no trust-list key with the credential's kid whose signing period covers its `iat`
+//!    → `unknown_key`;
+//! 3. signature (every such key is tried) → `bad_signature`;
+//! 4. status bit → `revoked`;
+//! 5. `nbf` later than `at + clock_skew` → `not_yet_valid`;
+//! 6. `exp` earlier than `at - clock_skew` → `suspended { since: exp }`;
+//! 7. holder binding, when the permit carries a device key: a proof that does not verify →
+//!    `holder_proof_invalid`; older than `holder_freshness` or more than `clock_skew` ahead →
+//!    `holder_proof_stale`; no proof → warning `holder_proof_missing`;
+//! 8. `at` within `endorsement_window` before `exp` → `valid_endorsement_due`, else `valid`.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ed25519_dalek::VerifyingKey;
+
+use crate::credential::{DecodeError, DecodedCredential, decode};
+use crate::holder_binding::{self, HolderProof};
+use crate::permit::Claims;
+use crate::status_list::StatusList;
+use crate::trust_list::TrustList;
+use crate::verdict::{Layer, Verdict, Verification, Warning};
+
+/// How to verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// The time of verification (the verifier's clock, or a time to check against).
+    pub at: DateTime<Utc>,
+    /// Tolerance for clocks that disagree, applied to `nbf`, `exp` and future holder proofs.
+    /// Default 5 minutes.
+    pub clock_skew: TimeDelta,
+    /// How old a holder proof may be. Default 90 seconds.
+    pub holder_freshness: TimeDelta,
+    /// How long before `exp` the endorsement is due ("the month before"). Default 30 days.
+    pub endorsement_window: TimeDelta,
+}
+
+impl VerifyOptions {
+    /// The default options for verifying at `at`.
+    pub fn at(at: DateTime<Utc>) -> VerifyOptions {
+        VerifyOptions {
+            at,
+            clock_skew: TimeDelta::minutes(5),
+            holder_freshness: TimeDelta::seconds(90),
+            endorsement_window: TimeDelta::days(30),
+        }
+    }
+}
+
+/// Verifies one RP1 QR text (a credential, optionally followed by `#` and a holder proof).
+///
+/// Never panics; the work done is bounded by the caps on the text and decompressed sizes.
+pub fn verify(
+    qr_text: &str,
+    trust_list: &TrustList,
+    status_list: Option<&StatusList>,
+    options: &VerifyOptions,
+) -> Verification {
+    match check_key(qr_text, trust_list, status_list, options) {
+        Ok(pending) => {
+            let signed_by = pending
+                .candidates
+                .iter()
+                .any(|key| pending.credential.sign1.verify(key));
+            pending.finish(signed_by, status_list, options)
+        }
+        Err(done) => done,
+    }
+}
+
+/// Verifies many QR texts at once; the Ed25519 signatures of all credentials whose kid matches
+/// exactly one trusted key are checked in one batch (ed25519-dalek `verify_batch`), falling back
+/// to one-by-one verification to find the culprits when the batch fails. The results are the
+/// same as calling [`verify`] on each text, in the same order.
+pub fn verify_batch<S: AsRef<str>>(
+    qr_texts: &[S],
+    trust_list: &TrustList,
+    status_list: Option<&StatusList>,
+    options: &VerifyOptions,
+) -> Vec<Verification> {
+    let stage: Vec<Result<Pending<'_>, Verification>> = qr_texts
+        .iter()
+        .map(|t| check_key(t.as_ref(), trust_list, status_list, options))
+        .collect();
+
+    let mut messages: Vec<&[u8]> = Vec::new();
+    let mut signatures = Vec::new();
+    let mut keys: Vec<VerifyingKey> = Vec::new();
+    for pending in stage.iter().flatten() {
+        if let [key] = pending.candidates.as_slice() {
+            messages.push(&pending.credential.sign1.to_be_signed);
+            signatures.push(pending.credential.sign1.signature);
+            keys.push(*key);
+        }
+    }
+    let batch_ok = !messages.is_empty()
+        && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+
+    stage
+        .into_iter()
+        .map(|item| match item {
+            Ok(pending) => {
+                let signed_by = (batch_ok && pending.candidates.len() == 1)
+                    || pending
+                        .candidates
+                        .iter()
+                        .any(|key| pending.credential.sign1.verify(key));
+                pending.finish(signed_by, status_list, options)
+            }
+            Err(done) => done,
+        })
+        .collect()
+}
+
+/// A credential that parsed and has candidate keys; its signature is still to be checked.
+struct Pending<'a> {
+    credential_text: &'a str,
+    credential: DecodedCredential,
+    proof: Option<HolderProof>,
+    candidates: Vec<VerifyingKey>,
+    warnings: Vec<Warning>,
+}
+
+fn list_warnings(
+    trust_list: &TrustList,
+    status_list: Option<&StatusList>,
+    options: &VerifyOptions,
+) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    if options.at > trust_list.expires_at() {
+        warnings.push(Warning::TrustListExpired {
+            expired_at: trust_list.expires_at(),
+        });
+    }
+    match status_list {
+        None => warnings.push(Warning::StatusListMissing),
+        Some(list) if options.at > list.expires_at() => warnings.push(Warning::StatusListExpired {
+            expired_at: list.expires_at(),
+        }),
+        Some(_) => {}
+    }
+    warnings
+}
+
+fn verdict_only(verdict: Verdict, warnings: Vec<Warning>) -> Verification {
+    Verification {
+        verdict,
+        permit: None,
+        claims: None,
+        warnings,
+    }
+}
+
+/// Steps 1 and 2: parse, then find the candidate keys.
+fn check_key<'a>(
+    qr_text: &'a str,
+    trust_list: &TrustList,
+    status_list: Option<&StatusList>,
+    options: &VerifyOptions,
+) -> Result<Pending<'a>, Verification> {
+    let warnings = list_warnings(trust_list, status_list, options);
+    let (credential_text, proof_text) = holder_binding::split(qr_text);
+    let credential = match decode(credential_text) {
+        Ok(c) => c,
+        Err(DecodeError::Malformed(layer, reason)) => {
+            return Err(verdict_only(Verdict::Malformed { layer, reason }, warnings));
+        }
+        Err(DecodeError::UnsupportedVersion(version)) => {
+            return Err(verdict_only(Verdict::UnsupportedVersion { version }, warnings));
+        }
+    };
+    let proof = match proof_text.map(holder_binding::parse).transpose() {
+        Ok(p) => p,
+        Err(reason) => {
+            return Err(verdict_only(
+                Verdict::Malformed {
+                    layer: Layer::HolderProof,
+                    reason,
+                },
+                warnings,
+            ));
+        }
+    };
+    let candidates: Vec<VerifyingKey> = trust_list
+        .keys_for(&credential.sign1.kid, credential.issued_at)
+        .map(|k| k.public_key)
+        .collect();
+    if candidates.is_empty() {
+        return Err(verdict_only(
+            Verdict::UnknownKey {
+                kid: hex::encode(&credential.sign1.kid),
+            },
+            warnings,
+        ));
+    }
+    Ok(Pending {
+        credential_text,
+        credential,
+        proof,
+        candidates,
+        warnings,
+    })
+}
+
+fn time(seconds: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+impl Pending<'_> {
+    /// Steps 3 to 8, given whether the signature verified.
+    fn finish(
+        self,
+        signature_ok: bool,
+        status_list: Option<&StatusList>,
+        options: &VerifyOptions,
+    ) -> Verification {
+        let Pending {
+            credential_text,
+            credential: c,
+            proof,
+            candidates: _,
+            mut warnings,
+        } = self;
+        if !signature_ok {
+            return verdict_only(Verdict::BadSignature, warnings);
+        }
+        let at = options.at.timestamp();
+        let skew = options.clock_skew.num_seconds();
+        let claims = Claims {
+            issuer: c.issuer,
+            issued_at: time(c.issued_at),
+            not_before: time(c.not_before),
+            expires_at: time(c.expires_at),
+            kid: hex::encode(&c.sign1.kid),
+            presentation: c.presentation,
+        };
+        let permit = c.permit;
+
+        let mut revoked = false;
+        if let Some(list) = status_list {
+            match list.is_revoked(permit.status_index) {
+                Some(r) => revoked = r,
+                None => warnings.push(Warning::StatusIndexOutOfRange {
+                    index: permit.status_index,
+                    len: list.len(),
+                }),
+            }
+        }
+        let verdict = if revoked {
+            Verdict::Revoked
+        } else if c.not_before > at.saturating_add(skew) {
+            Verdict::NotYetValid {
+                valid_from: claims.not_before,
+            }
+        } else if c.expires_at < at.saturating_sub(skew) {
+            Verdict::Suspended {
+                since: claims.expires_at,
+            }
+        } else {
+            let holder = match (permit.device_key, proof) {
+                (Some(device_key), Some(proof)) => {
+                    let age = at.saturating_sub(proof.signed_at);
+                    if !proof.verify(credential_text, &device_key) {
+                        Some(Verdict::HolderProofInvalid)
+                    } else if age > options.holder_freshness.num_seconds() || age < -skew {
+                        Some(Verdict::HolderProofStale {
+                            signed_at: time(proof.signed_at),
+                        })
+                    } else {
+                        None
+                    }
+                }
+                (Some(_), None) => {
+                    warnings.push(Warning::HolderProofMissing);
+                    None
+                }
+                (None, Some(_)) => {
+                    warnings.push(Warning::HolderProofUnexpected);
+                    None
+                }
+                (None, None) => None,
+            };
+            holder.unwrap_or_else(|| {
+                let window = options.endorsement_window.num_seconds();
+                if at >= c.expires_at.saturating_sub(window) {
+                    Verdict::ValidEndorsementDue {
+                        due: claims.expires_at,
+                    }
+                } else {
+                    Verdict::Valid
+                }
+            })
+        };
+        Verification {
+            verdict,
+            permit: Some(permit),
+            claims: Some(claims),
+            warnings,
+        }
+    }
+}
