@@ -14,7 +14,7 @@ pub(crate) fn inflate_bounded(data: &[u8], limit: usize) -> Result<Vec<u8>, Stri
         let consumed = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX);
         let input = data.get(consumed..).unwrap_or(&[]);
         let status = inflater
-            .decompress_vec(input, &mut out, FlushDecompress::Finish)
+            .decompress_vec(input, &mut out, FlushDecompress::None)
             .map_err(|e| format!("invalid zlib data: {e}"))?;
         match status {
             Status::StreamEnd => break,
