@@ -4,17 +4,17 @@
 //! A credential whose permit claim carries a device key (key 12) is presented as
 //!
 //! ```text
-//! presentation = credential QR text + "#" + base45( CBOR [ signed_at: int, signature: bstr .size 64 ] )
-//! message      = "RP1-holder-proof-v1" || 0x00 || SHA-256(credential QR text) || signed_at as i64 big-endian
-//! signature    = Ed25519(device key, message)
+//! presentation = credential QR text + "#" + base45( signed_at || signature )
+//! message      = "RP1-holder-proof-v1" || 0x00 || SHA-256(credential QR text) || signed_at
+//! signature    = Ed25519(device key, message)                      (64 bytes)
 //! ```
 //!
-//! `signed_at` is Unix seconds. The credential QR text is the exact text before `#` (ASCII,
+//! `signed_at` is Unix seconds as a 4-byte unsigned big-endian integer (the proof is 68 bytes,
+//! 102 base45 characters: plain bytes, so the holder's app needs no CBOR). The credential QR text is the exact text before `#` (ASCII,
 //! starting with `RP1:`). `#` is outside the base45 alphabet, so the split is unambiguous. The
 //! holder's app re-signs every 30 seconds; the verifier accepts a proof not older than
 //! `holder_freshness` (default 90 s) and not more than `clock_skew` in the future.
 
-use ciborium::Value;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -24,12 +24,12 @@ pub const HOLDER_PROOF_SEPARATOR: char = '#';
 /// The domain separation tag at the start of the signed message.
 pub const HOLDER_PROOF_DOMAIN: &[u8] = b"RP1-holder-proof-v1";
 
-/// The longest holder proof text accepted (the real one is 108 or so characters).
+/// The longest holder proof text accepted (the real one is 102 characters).
 const MAX_PROOF_TEXT_LEN: usize = 512;
 
 /// A parsed holder proof, not yet verified.
 pub(crate) struct HolderProof {
-    pub signed_at: i64,
+    pub signed_at: u32,
     pub signature: Signature,
 }
 
@@ -47,29 +47,23 @@ pub(crate) fn parse(proof_text: &str) -> Result<HolderProof, String> {
         return Err("holder proof too long".into());
     }
     let bytes = base45::decode(proof_text).map_err(|e| format!("invalid base45: {e}"))?;
-    let value: Value =
-        ciborium::from_reader(bytes.as_slice()).map_err(|e| format!("not CBOR: {e}"))?;
-    let Value::Array(items) = value else {
-        return Err("not an array".into());
+    let (Some(signed_at), Some(signature), 68) = (bytes.get(..4), bytes.get(4..), bytes.len())
+    else {
+        return Err("not 68 bytes (signed_at, signature)".into());
     };
-    let [Value::Integer(signed_at), Value::Bytes(signature)] = items.as_slice() else {
-        return Err("not [signed_at, signature]".into());
-    };
-    let signed_at = i64::try_from(*signed_at).map_err(|_| "signed_at out of range".to_owned())?;
-    if chrono::DateTime::<chrono::Utc>::from_timestamp(signed_at, 0).is_none() {
-        return Err("signed_at out of range".into());
-    }
+    let mut ts = [0u8; 4];
+    ts.copy_from_slice(signed_at);
     let signature =
         Signature::from_slice(signature).map_err(|_| "signature is not 64 bytes".to_owned())?;
     Ok(HolderProof {
-        signed_at,
+        signed_at: u32::from_be_bytes(ts),
         signature,
     })
 }
 
 /// The message the device signs.
-pub fn holder_proof_message(credential_text: &str, signed_at: i64) -> Vec<u8> {
-    let mut message = Vec::with_capacity(HOLDER_PROOF_DOMAIN.len() + 1 + 32 + 8);
+pub fn holder_proof_message(credential_text: &str, signed_at: u32) -> Vec<u8> {
+    let mut message = Vec::with_capacity(HOLDER_PROOF_DOMAIN.len() + 1 + 32 + 4);
     message.extend_from_slice(HOLDER_PROOF_DOMAIN);
     message.push(0);
     message.extend_from_slice(&Sha256::digest(credential_text.as_bytes()));
@@ -99,15 +93,11 @@ pub fn present(
     signed_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, crate::issue::IssueError> {
     use ed25519_dalek::Signer;
-    let ts = signed_at.timestamp();
+    let ts = u32::try_from(signed_at.timestamp())
+        .map_err(|_| crate::issue::IssueError::Encoding("signed_at out of range".into()))?;
     let signature = device_key.sign(&holder_proof_message(credential_text, ts));
-    let proof = Value::Array(vec![
-        ts.into(),
-        Value::Bytes(signature.to_bytes().to_vec()),
-    ]);
-    let mut bytes = Vec::new();
-    ciborium::into_writer(&proof, &mut bytes)
-        .map_err(|e| crate::issue::IssueError::Encoding(e.to_string()))?;
+    let mut bytes = ts.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&signature.to_bytes());
     Ok(format!(
         "{credential_text}{HOLDER_PROOF_SEPARATOR}{}",
         base45::encode(bytes)

@@ -7,7 +7,7 @@
 //! | 0 | schema version ([`SCHEMA_VERSION`]) | uint |
 //! | 1 | permit number | tstr |
 //! | 2 | holder name | tstr |
-//! | 3 | sex, `"M"` or `"F"` | tstr |
+//! | 3 | sex, GB/T 2261.1: 1 male, 2 female | uint |
 //! | 4 | birth date, `YYYY-MM-DD` | tstr |
 //! | 5 | ID number: full, or masked to the first 6 and last 4 characters with `*` | tstr |
 //! | 6 | presentation: 0 `full`, 1 `basic` | uint |
@@ -56,6 +56,14 @@ pub enum Sex {
 }
 
 impl Sex {
+    /// The GB/T 2261.1 code written in the claim: 1 male, 2 female.
+    pub fn code(self) -> u64 {
+        match self {
+            Sex::Male => 1,
+            Sex::Female => 2,
+        }
+    }
+
     /// `"M"` or `"F"`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -204,10 +212,10 @@ pub(crate) fn decode_claim(value: Value) -> Result<PermitClaim, ClaimError> {
     };
     let permit_number = text(required(take(K_PERMIT_NUMBER), "permit number")?, "permit number")?;
     let name = text(required(take(K_NAME), "name")?, "name")?;
-    let sex = match text(required(take(K_SEX), "sex")?, "sex")?.as_str() {
-        "M" => Sex::Male,
-        "F" => Sex::Female,
-        _ => return Err(ClaimError::Malformed("sex is neither M nor F".into())),
+    let sex = match uint(required(take(K_SEX), "sex")?, "sex")? {
+        1 => Sex::Male,
+        2 => Sex::Female,
+        _ => return Err(ClaimError::Malformed("sex is neither 1 nor 2".into())),
     };
     let birth_date = date(required(take(K_BIRTH_DATE), "birth date")?, "birth date")?;
     let id_number = text(required(take(K_ID_NUMBER), "ID number")?, "ID number")?;
@@ -264,7 +272,7 @@ pub(crate) fn encode_claim(
         (K_VERSION.into(), SCHEMA_VERSION.into()),
         (K_PERMIT_NUMBER.into(), Value::Text(permit.permit_number.clone())),
         (K_NAME.into(), Value::Text(permit.name.clone())),
-        (K_SEX.into(), Value::Text(permit.sex.as_str().to_owned())),
+        (K_SEX.into(), permit.sex.code().into()),
         (K_BIRTH_DATE.into(), date(permit.birth_date)),
         (K_ID_NUMBER.into(), Value::Text(id_number)),
         (K_PRESENTATION.into(), presentation.code().into()),

@@ -264,12 +264,12 @@ impl Pending<'_> {
         } else {
             let holder = match (permit.device_key, proof) {
                 (Some(device_key), Some(proof)) => {
-                    let age = at.saturating_sub(proof.signed_at);
+                    let age = at.saturating_sub(i64::from(proof.signed_at));
                     if !proof.verify(credential_text, &device_key) {
                         Some(Verdict::HolderProofInvalid)
                     } else if age > options.holder_freshness.num_seconds() || age < -skew {
                         Some(Verdict::HolderProofStale {
-                            signed_at: time(proof.signed_at),
+                            signed_at: time(i64::from(proof.signed_at)),
                         })
                     } else {
                         None

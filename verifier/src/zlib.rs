@@ -12,23 +12,26 @@ pub(crate) fn inflate_bounded(data: &[u8], limit: usize) -> Result<Vec<u8>, Stri
     let mut inflater = Decompress::new(true);
     loop {
         let consumed = usize::try_from(inflater.total_in()).unwrap_or(usize::MAX);
+        let produced = inflater.total_out();
         let input = data.get(consumed..).unwrap_or(&[]);
         let status = inflater
             .decompress_vec(input, &mut out, FlushDecompress::None)
             .map_err(|e| format!("invalid zlib data: {e}"))?;
-        match status {
-            Status::StreamEnd => break,
-            Status::Ok | Status::BufError => {
-                if out.len() < out.capacity() {
-                    // Output room was left, so the input ran out before the stream ended.
-                    return Err("truncated zlib stream".into());
-                }
-                if out.len() >= limit {
-                    return Err(format!("decompresses to more than {limit} bytes"));
-                }
-                let grow = out.len().min(limit - out.len()).max(1);
-                out.reserve_exact(grow);
+        if status == Status::StreamEnd {
+            break;
+        }
+        if out.len() == out.capacity() {
+            if out.len() >= limit {
+                return Err(format!("decompresses to more than {limit} bytes"));
             }
+            let grow = out.len().min(limit - out.len()).max(1);
+            out.reserve_exact(grow);
+        } else if usize::try_from(inflater.total_in()).ok() == Some(data.len()) {
+            return Err("truncated zlib stream".into());
+        } else if inflater.total_out() == produced
+            && usize::try_from(inflater.total_in()).ok() == Some(consumed)
+        {
+            return Err("zlib stream makes no progress".into());
         }
     }
     if out.len() > limit {
