@@ -66,6 +66,8 @@ pub struct Config {
     pub captcha_hmac_key: Option<Secret>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// How long an SMS code stays valid, in seconds.
+    pub sms_code_lifetime_secs: u64,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             captcha_difficulty: 50_000,
             captcha_hmac_key: None,
             max_body_bytes: 1024 * 1024,
+            sms_code_lifetime_secs: 300,
         }
     }
 }
@@ -150,6 +153,7 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_CAPTCHA_DIFFICULTY  proof-of-work maximum number         [50000]
   PERMIT_CAPTCHA_HMAC_KEY    captcha HMAC key                     [generated, kept in the database]
   PERMIT_MAX_BODY_BYTES      largest request body                 [1048576]
+  PERMIT_SMS_CODE_LIFETIME_SECS  how long an SMS code is valid    [300]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 

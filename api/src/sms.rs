@@ -19,7 +19,6 @@ use crate::rate_limits::RateLimit;
 use crate::state::AppState;
 use crate::web::{ApiTags, ClientIp};
 
-const CODE_LIFETIME: Duration = Duration::from_secs(5 * 60);
 const MAX_GUESSES: u64 = 5;
 /// One code a minute per phone.
 const PER_MINUTE: RateLimit = RateLimit {
@@ -138,12 +137,14 @@ pub async fn send_code(
         .await
         .map_err(|e| relabel(e, "sms_daily_limit", "该手机号今日获取验证码次数已达上限"))?;
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
-    store.put(&code_key(purpose, phone), &code, CODE_LIFETIME).await?;
+    let lifetime = Duration::from_secs(state.config.sms_code_lifetime_secs);
+    store.put(&code_key(purpose, phone), &code, lifetime).await?;
     store.delete(&format!("{}:guesses", code_key(purpose, phone))).await?;
     let text = format!(
-        "【居住证服务平台】您的{}验证码为{}，5分钟内有效。请勿将验证码告诉他人。",
+        "【居住证服务平台】您的{}验证码为{}，{}分钟内有效。请勿将验证码告诉他人。",
         purpose.label(),
-        code
+        code,
+        lifetime.as_secs().div_ceil(60)
     );
     state.sms.send(phone.as_str(), &text).await.map_err(|e| {
         tracing::error!(error = %e, "SMS not sent");
@@ -172,7 +173,10 @@ pub async fn verify_code(
     };
     if expected != code.trim() {
         let guesses = store
-            .increment(&format!("{key}:guesses"), CODE_LIFETIME)
+            .increment(
+                &format!("{key}:guesses"),
+                Duration::from_secs(state.config.sms_code_lifetime_secs),
+            )
             .await?;
         if guesses >= MAX_GUESSES {
             store.delete(&key).await?;
@@ -219,7 +223,7 @@ impl SmsApi {
         send_code(&state, &phone, body.purpose).await?;
         Ok(Json(SmsCodeSent {
             phone: phone.masked(),
-            expires_in: CODE_LIFETIME.as_secs(),
+            expires_in: state.config.sms_code_lifetime_secs,
         }))
     }
 
@@ -236,5 +240,24 @@ impl SmsApi {
         let phone = PhoneNumber::parse(&phone.0)
             .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码"))?;
         Ok(Json(state.sms.sent_to(phone.as_str())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ephemeral::MemoryStore;
+
+    #[tokio::test]
+    async fn a_phone_gets_at_most_ten_codes_a_day_and_one_a_minute() {
+        let store = MemoryStore::new();
+        for _ in 0..10 {
+            PER_DAY.hit(&store, "13800000000").await.expect("within the daily allowance");
+        }
+        let refused = PER_DAY.hit(&store, "13800000000").await.expect_err("eleventh refused");
+        assert_eq!(refused.status().as_u16(), 429);
+        PER_DAY.hit(&store, "13900000000").await.expect("another phone is unaffected");
+        PER_MINUTE.hit(&store, "13800000000").await.expect("first this minute");
+        assert!(PER_MINUTE.hit(&store, "13800000000").await.is_err());
     }
 }

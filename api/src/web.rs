@@ -6,6 +6,7 @@ use std::time::Instant;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response};
 use poem_openapi::Tags;
+use tracing::Instrument;
 
 use crate::error::error_body_for;
 use crate::state::AppState;
@@ -34,21 +35,6 @@ impl<'a> FromRequest<'a> for ClientIp {
     }
 }
 
-impl<'a> poem_openapi::ApiExtractor<'a> for ClientIp {
-    const TYPES: &'static [poem_openapi::ApiExtractorType] =
-        &[poem_openapi::ApiExtractorType::PoemExtractor];
-    type ParamType = ();
-    type ParamRawType = ();
-
-    async fn from_request(
-        req: &'a Request,
-        body: &mut RequestBody,
-        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        <Self as FromRequest>::from_request(req, body).await
-    }
-}
-
 /// Wraps the whole app: request id, CSRF guard, JSON error bodies, security headers, metrics.
 pub async fn edge<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let started = Instant::now();
@@ -63,8 +49,7 @@ pub async fn edge<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> 
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let state = req.data::<AppState>().cloned();
     let span = tracing::info_span!("request", id = %request_id, %method, path = %path);
-    let _entered = span.enter();
-
+    async move {
     let mut resp = if let Some(reason) = csrf_rejection(&req, state.as_ref()) {
         tracing::warn!(reason, "cross-site request refused");
         json_error(StatusCode::FORBIDDEN, "csrf_rejected", "跨站请求已被拒绝")
@@ -89,6 +74,9 @@ pub async fn edge<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> 
         state.metrics.observe(&method, status, started.elapsed());
     }
     Ok(resp)
+    }
+    .instrument(span)
+    .await
 }
 
 /// State-changing requests must come from our own origin. Browsers send `Origin` on every

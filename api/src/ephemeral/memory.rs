@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -16,10 +17,11 @@ struct Entry {
 #[derive(Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, Entry>>,
+    operations: AtomicUsize,
 }
 
-/// Sweep expired entries once the map has grown by this many inserts, so memory stays bounded
-/// under a flood of distinct keys (rate-limit counters per IP, for example).
+/// Sweep expired entries every this many operations, so memory stays bounded under a flood of
+/// distinct keys (rate-limit counters per IP, for example).
 const SWEEP_EVERY: usize = 4096;
 
 impl MemoryStore {
@@ -34,7 +36,7 @@ impl MemoryStore {
             Err(poisoned) => poisoned.into_inner(),
         };
         let now = Instant::now();
-        if map.len() % SWEEP_EVERY == SWEEP_EVERY - 1 {
+        if self.operations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             map.retain(|_, e| e.expires > now);
         }
         f(&mut map, now)

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use uuid::Uuid;
@@ -32,11 +31,8 @@ impl PostgresStorage {
     }
 }
 
-#[async_trait]
-impl Storage for PostgresStorage {
+shared_queries!(PostgresStorage, pool, {
     fn backend(&self) -> &'static str {
         "postgres"
     }
-
-    shared_queries!(pool);
-}
+});

@@ -164,9 +164,14 @@ impl TryFrom<ArticleRow> for Article {
     }
 }
 
-/// Expands to the shared `Storage` methods; `$pool` is the field holding the sqlx pool.
+/// Expands to `impl Storage for $ty` with the shared methods; `$pool` is the field holding the
+/// sqlx pool, and the items after it are the backend's own methods.
 macro_rules! shared_queries {
-    ($pool:ident) => {
+    ($ty:ty, $pool:ident, { $($own:tt)* }) => {
+        #[async_trait::async_trait]
+        impl Storage for $ty {
+        $($own)*
+
         async fn ping(&self) -> StorageResult<()> {
             sqlx::query("SELECT 1")
                 .execute(&self.$pool)
@@ -190,12 +195,13 @@ macro_rules! shared_queries {
         }
 
         async fn create_account(&self, a: &NewAccount) -> StorageResult<Account> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {}",
                 shared::ACCOUNT_COLUMNS
             );
-            let row: shared::AccountRow = sqlx::query_as(&sql)
+            let row: shared::AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(Uuid::new_v4())
                 .bind(&a.username)
                 .bind(&a.password_hash)
@@ -214,8 +220,9 @@ macro_rules! shared_queries {
         }
 
         async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
-            let sql = format!("SELECT {} FROM accounts WHERE id = $1", shared::ACCOUNT_COLUMNS);
-            let row: shared::AccountRow = sqlx::query_as(&sql)
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!("SELECT {} FROM accounts WHERE id = $1", shared::ACCOUNT_COLUMNS);
+            let row: shared::AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_one(&self.$pool)
                 .await
@@ -224,11 +231,12 @@ macro_rules! shared_queries {
         }
 
         async fn account_by_username(&self, username: &str) -> StorageResult<Account> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "SELECT {} FROM accounts WHERE username = $1",
                 shared::ACCOUNT_COLUMNS
             );
-            let row: shared::AccountRow = sqlx::query_as(&sql)
+            let row: shared::AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(username)
                 .fetch_one(&self.$pool)
                 .await
@@ -418,12 +426,13 @@ macro_rules! shared_queries {
         }
 
         async fn create_service_point(&self, p: &ServicePointInput) -> StorageResult<ServicePoint> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {}",
                 shared::SERVICE_POINT_COLUMNS
             );
-            let row: shared::ServicePointRow = sqlx::query_as(&sql)
+            let row: shared::ServicePointRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(Uuid::new_v4())
                 .bind(p.number)
                 .bind(&p.district_code)
@@ -447,12 +456,13 @@ macro_rules! shared_queries {
             id: Uuid,
             p: &ServicePointInput,
         ) -> StorageResult<ServicePoint> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "UPDATE service_points SET number = $2, district_code = $3, street_code = $4, police_station = $5, name = $6, scope = $7, \
                  address = $8, phone = $9, hours = $10, opens_saturday = $11, updated_at = $12 WHERE id = $1 RETURNING {}",
                 shared::SERVICE_POINT_COLUMNS
             );
-            let row: shared::ServicePointRow = sqlx::query_as(&sql)
+            let row: shared::ServicePointRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .bind(p.number)
                 .bind(&p.district_code)
@@ -481,11 +491,12 @@ macro_rules! shared_queries {
         }
 
         async fn service_point(&self, id: Uuid) -> StorageResult<ServicePoint> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "SELECT {} FROM service_points WHERE id = $1",
                 shared::SERVICE_POINT_COLUMNS
             );
-            let row: shared::ServicePointRow = sqlx::query_as(&sql)
+            let row: shared::ServicePointRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_one(&self.$pool)
                 .await
@@ -494,13 +505,14 @@ macro_rules! shared_queries {
         }
 
         async fn service_points(&self, region: Option<&str>) -> StorageResult<Vec<ServicePoint>> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "SELECT {} FROM service_points WHERE $1 = '' OR district_code LIKE $2 OR street_code LIKE $2 ORDER BY district_code, number",
                 shared::SERVICE_POINT_COLUMNS
             );
             let region = region.unwrap_or_default();
             let escaped: String = region.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-            let rows: Vec<shared::ServicePointRow> = sqlx::query_as(&sql)
+            let rows: Vec<shared::ServicePointRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(region)
                 .bind(format!("{escaped}%"))
                 .fetch_all(&self.$pool)
@@ -510,12 +522,13 @@ macro_rules! shared_queries {
         }
 
         async fn create_article(&self, a: &ArticleInput) -> StorageResult<Article> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "INSERT INTO articles (id, slug, kind, title, title_en, summary, body, source, published_on, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {}",
                 shared::ARTICLE_COLUMNS
             );
-            let row: shared::ArticleRow = sqlx::query_as(&sql)
+            let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(Uuid::new_v4())
                 .bind(&a.slug)
                 .bind(a.kind.as_str())
@@ -533,12 +546,13 @@ macro_rules! shared_queries {
         }
 
         async fn update_article(&self, id: Uuid, a: &ArticleInput) -> StorageResult<Article> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "UPDATE articles SET slug = $2, kind = $3, title = $4, title_en = $5, summary = $6, body = $7, source = $8, published_on = $9, updated_at = $10 \
                  WHERE id = $1 RETURNING {}",
                 shared::ARTICLE_COLUMNS
             );
-            let row: shared::ArticleRow = sqlx::query_as(&sql)
+            let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .bind(&a.slug)
                 .bind(a.kind.as_str())
@@ -565,8 +579,9 @@ macro_rules! shared_queries {
         }
 
         async fn article(&self, id: Uuid) -> StorageResult<Article> {
-            let sql = format!("SELECT {} FROM articles WHERE id = $1", shared::ARTICLE_COLUMNS);
-            let row: shared::ArticleRow = sqlx::query_as(&sql)
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!("SELECT {} FROM articles WHERE id = $1", shared::ARTICLE_COLUMNS);
+            let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_one(&self.$pool)
                 .await
@@ -575,8 +590,9 @@ macro_rules! shared_queries {
         }
 
         async fn article_by_slug(&self, slug: &str) -> StorageResult<Article> {
-            let sql = format!("SELECT {} FROM articles WHERE slug = $1", shared::ARTICLE_COLUMNS);
-            let row: shared::ArticleRow = sqlx::query_as(&sql)
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!("SELECT {} FROM articles WHERE slug = $1", shared::ARTICLE_COLUMNS);
+            let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(slug)
                 .fetch_one(&self.$pool)
                 .await
@@ -585,16 +601,18 @@ macro_rules! shared_queries {
         }
 
         async fn articles(&self, kind: Option<&str>) -> StorageResult<Vec<Article>> {
-            let sql = format!(
+            // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
                 "SELECT {} FROM articles WHERE $1 = '' OR kind = $1 ORDER BY kind, published_on DESC, title",
                 shared::ARTICLE_COLUMNS
             );
-            let rows: Vec<shared::ArticleRow> = sqlx::query_as(&sql)
+            let rows: Vec<shared::ArticleRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(kind.unwrap_or_default())
                 .fetch_all(&self.$pool)
                 .await
                 .map_err(classify)?;
             rows.into_iter().map(TryInto::try_into).collect()
+        }
         }
     };
 }

@@ -4,7 +4,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
@@ -48,11 +47,8 @@ impl SqliteStorage {
     }
 }
 
-#[async_trait]
-impl Storage for SqliteStorage {
+shared_queries!(SqliteStorage, pool, {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
-
-    shared_queries!(pool);
-}
+});

@@ -1,0 +1,75 @@
+# permitd: `make run` starts the server on the embedded default in demo mode;
+# `make test` runs every test, including the PostgreSQL and Redis runs.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+REDIS_TEST_URL ?= redis://127.0.0.1:6379
+APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl
+
+.PHONY: run build test deps services test-rust test-postgres test-smoke lint bench clean-test-dbs
+
+run: deps build
+	PERMIT_DEMO=true ./target/release/permitd
+
+build: deps
+	$(CARGO) build --release --workspace
+
+# System packages the build needs; installed only when missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# PostgreSQL and Redis: start them if they are not running. Under CI they are mandatory.
+services: deps
+	@if ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql 2>/dev/null | head -1) main start 2>/dev/null || true; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	fi
+	@if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then \
+	  echo "starting Redis"; \
+	  mkdir -p /var/lib/redis /var/log/redis; \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true; \
+	  for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; \
+	fi
+	@ok=1; pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable at 127.0.0.1:5432"; ok=0; }; \
+	redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is not reachable at 127.0.0.1:6379"; ok=0; }; \
+	if [ $$ok = 0 ] && [ "$$CI" = "true" ]; then echo "CI requires PostgreSQL and Redis"; exit 1; fi
+
+# Test databases are created per test as permit_test_*; drop the ones earlier runs left.
+clean-test-dbs:
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  psql -q -At "$(PG_ADMIN_URL)" -c "SELECT datname FROM pg_database WHERE datname LIKE 'permit_test_%'" 2>/dev/null | \
+	  while read -r db; do psql -q "$(PG_ADMIN_URL)" -c "DROP DATABASE IF EXISTS \"$$db\"" >/dev/null 2>&1; done; \
+	fi; true
+
+TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL)
+
+test: services clean-test-dbs test-rust test-postgres verifier-test verifier-wasm-test test-smoke
+	@echo "all test suites passed"
+
+# Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,
+# and the API scenarios on SQLite with the in-process store.
+test-rust:
+	$(TEST_ENV) $(CARGO) test --workspace --exclude permit-verifier
+
+# The API scenarios again, on PostgreSQL with Redis.
+test-postgres:
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api
+
+# The real binary: start it, register over HTTP, add a staff account from the command line.
+test-smoke:
+	$(CARGO) build -p permit-api --bin permitd
+	bash tests/smoke.sh ./target/debug/permitd
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: verifier-bench
+
+include verifier/verifier.mk

@@ -1,0 +1,438 @@
+//! API scenarios against a running permitd (SQLite + in-process store by default; PostgreSQL +
+//! Redis with PERMIT_TEST_BACKEND=postgres).
+
+mod common;
+
+use common::{ORIGIN, Person, TestApp, code_of, id_with_check};
+use serde_json::{Value, json};
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::prelude::Url;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+// ---------- registration ----------
+
+#[tokio::test]
+async fn register_then_first_login_asks_for_an_sms_code_and_me_is_masked() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(1);
+    let r = app.register(&p).await;
+    assert_eq!(r.status(), 201);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["username"], p.username.as_str());
+    assert_eq!(me["role"], "resident");
+    assert_eq!(me["real_name_verified"], false);
+
+    let r = app.login(&p, None).await;
+    let (status, code) = code_of(r).await;
+    assert_eq!((status, code.as_str()), (401, "sms_code_required"));
+    let sms = app.last_sms_code(&p.phone).await;
+    let r = app.login(&p, Some(&sms)).await;
+    assert_eq!(r.status(), 200);
+
+    let me: Value = app.get("/api/v1/me").await.json().await.unwrap();
+    let masked = me["id_number_masked"].as_str().unwrap();
+    assert_eq!(masked.len(), 18);
+    assert!(masked.contains("********"));
+    assert_eq!(&masked[..6], &p.id_number[..6]);
+    assert_eq!(me["phone_masked"], format!("{}****{}", &p.phone[..3], &p.phone[7..]));
+
+    // The SMS code is needed only the first time.
+    let other = TestApp::new_client();
+    let r = other
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": p.username, "password": p.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// Applies `change` to a valid registration and expects `status` and `code`; afterwards the
+/// account name is still free (nothing was half-written).
+async fn refused(app: &TestApp, n: u32, change: impl FnOnce(&mut Value), status: u16, code: &str) {
+    let p = Person::new(n);
+    let mut body = app.registration(&p).await;
+    change(&mut body);
+    let r = app.post("/api/v1/accounts", &body).await;
+    assert_eq!(code_of(r).await, (status, code.to_string()), "case {code}");
+    // Nothing written: the same person registers cleanly afterwards (after the SMS minute).
+    let taken = app
+        .post("/api/v1/accounts", &json!({"username": p.username}))
+        .await;
+    assert_eq!(taken.status(), 400, "incomplete body is a 400, not a conflict");
+}
+
+#[tokio::test]
+async fn every_invalid_registration_field_gets_a_stable_4xx_code() {
+    let app = TestApp::spawn().await;
+    let wrong_check = {
+        let good = id_with_check("33010219900101021");
+        let last = good.chars().last().unwrap();
+        let other = if last == '1' { '2' } else { '1' };
+        format!("{}{}", &good[..17], other)
+    };
+    refused(&app, 10, |b| b["id_number"] = json!(wrong_check), 422, "invalid_id_number_check_digit").await;
+    refused(&app, 11, |b| b["id_number"] = json!(id_with_check("33010219900230011")), 422, "invalid_id_number_birth_date").await;
+    refused(&app, 12, |b| b["id_number"] = json!("3301021990"), 422, "invalid_id_number").await;
+    refused(&app, 13, |b| b["sex"] = json!("female"), 422, "id_number_sex_mismatch").await;
+    refused(&app, 14, |b| b["phone"] = json!("12345"), 422, "invalid_phone").await;
+    refused(&app, 15, |b| { b["password"] = json!("ab1"); b["password_confirmation"] = json!("ab1"); }, 422, "password_too_short").await;
+    refused(&app, 16, |b| { b["password"] = json!("abcdefghij"); b["password_confirmation"] = json!("abcdefghij"); }, 422, "password_too_weak").await;
+    refused(&app, 17, |b| b["password_confirmation"] = json!("Different123"), 422, "password_mismatch").await;
+    refused(&app, 18, |b| b["username"] = json!("1x"), 422, "invalid_username").await;
+    refused(&app, 19, |b| b["real_name"] = json!("张"), 422, "invalid_real_name").await;
+    refused(&app, 20, |b| b["region_code"] = json!("999999"), 422, "unknown_region").await;
+    refused(&app, 21, |b| b["sms_code"] = json!("000000x"), 422, "invalid_sms_code").await;
+    refused(&app, 22, |b| b["captcha"] = json!("bm90IGpzb24="), 422, "invalid_captcha").await;
+    refused(&app, 23, |b| b["sex"] = json!("other"), 400, "invalid_request").await;
+}
+
+#[tokio::test]
+async fn a_captcha_solution_and_an_sms_code_work_once() {
+    let app = TestApp::spawn().await;
+    let a = Person::new(30);
+    let body = app.registration(&a).await;
+    assert_eq!(app.post("/api/v1/accounts", &body).await.status(), 201);
+
+    // Replayed captcha, with everything else fresh.
+    let b = Person::new(31);
+    let mut again = app.registration(&b).await;
+    again["captcha"] = body["captcha"].clone();
+    assert_eq!(code_of(app.post("/api/v1/accounts", &again).await).await, (422, "captcha_replayed".into()));
+
+    // Reused SMS code: same phone as `a`, a fresh captcha, the code `a` already spent.
+    let mut reuse = app.registration(&b).await;
+    reuse["phone"] = json!(a.phone);
+    reuse["sms_code"] = body["sms_code"].clone();
+    assert_eq!(code_of(app.post("/api/v1/accounts", &reuse).await).await, (422, "invalid_sms_code".into()));
+}
+
+#[tokio::test]
+async fn an_expired_sms_code_is_refused() {
+    let app = TestApp::spawn_with(|c| c.sms_code_lifetime_secs = 1).await;
+    let p = Person::new(40);
+    let body = app.registration(&p).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(code_of(app.post("/api/v1/accounts", &body).await).await, (422, "invalid_sms_code".into()));
+}
+
+#[tokio::test]
+async fn duplicate_account_name_or_id_number_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let a = Person::new(50);
+    assert_eq!(app.register(&a).await.status(), 201);
+
+    let mut same_name = Person::new(51);
+    same_name.username = a.username.clone();
+    assert_eq!(code_of(app.register(&same_name).await).await, (409, "username_taken".into()));
+
+    let mut same_id = Person::new(52);
+    same_id.id_number = a.id_number.clone();
+    assert_eq!(code_of(app.register(&same_id).await).await, (409, "id_number_taken".into()));
+}
+
+#[tokio::test]
+async fn sms_codes_are_limited_to_one_a_minute_per_phone() {
+    let app = TestApp::spawn().await;
+    let body = json!({"phone": "13912345678", "purpose": "register"});
+    assert_eq!(app.post("/api/v1/sms-codes", &body).await.status(), 200);
+    let r = app.post("/api/v1/sms-codes", &body).await;
+    let (status, code) = code_of(r).await;
+    assert_eq!((status, code.as_str()), (429, "sms_too_frequent"));
+    assert_eq!(code_of(app.post("/api/v1/sms-codes", &json!({"phone": "1391234", "purpose": "register"})).await).await, (422, "invalid_phone".into()));
+}
+
+// ---------- sign-in ----------
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_answer_alike_and_back_off() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(60);
+    app.register_and_login(&p).await;
+
+    let wrong = app.post("/api/v1/sessions", &json!({"username": p.username, "password": "Wrong12345"})).await;
+    let wrong_status = wrong.status();
+    let wrong_body: Value = wrong.json().await.unwrap();
+    let unknown = app.post("/api/v1/sessions", &json!({"username": "nobody_here", "password": "Wrong12345"})).await;
+    assert_eq!(unknown.status(), wrong_status);
+    assert_eq!(unknown.json::<Value>().await.unwrap(), wrong_body);
+    assert_eq!(wrong_body["code"], "invalid_credentials");
+
+    for _ in 0..5 {
+        app.post("/api/v1/sessions", &json!({"username": p.username, "password": "Wrong12345"})).await;
+    }
+    // Locked now, even with the right password; the answer says how long to wait.
+    let r = app.login(&p, None).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_attempts");
+    assert!(body["retry_after"].as_u64().unwrap() >= 1);
+    // Another account is not locked.
+    let q = Person::new(61);
+    assert_eq!(app.register(&q).await.status(), 201);
+    assert_eq!(code_of(app.login(&q, None).await).await.1, "sms_code_required");
+}
+
+#[tokio::test]
+async fn a_new_login_ends_the_older_session_with_a_fresh_id() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(70);
+    app.register_and_login(&p).await;
+    assert_eq!(app.get("/api/v1/me").await.status(), 200);
+
+    let phone = TestApp::new_client();
+    let r = phone
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": p.username, "password": p.password, "remember_me": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(cookie.contains("Max-Age="), "remember me keeps the session: {cookie}");
+
+    let (status, code) = code_of(app.get("/api/v1/me").await).await;
+    assert_eq!((status, code.as_str()), (401, "unauthenticated"), "older session ended");
+    assert_eq!(phone.get(app.url("/api/v1/me")).send().await.unwrap().status(), 200);
+
+    let r = phone.delete(app.url("/api/v1/sessions/current")).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(phone.get(app.url("/api/v1/me")).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn change_password_and_change_phone() {
+    let app = TestApp::spawn().await;
+    let mut p = Person::new(80);
+    app.register_and_login(&p).await;
+
+    let r = app.put("/api/v1/me/password", &json!({"current_password": "nope12345", "new_password": "Better2026x", "new_password_confirmation": "Better2026x"})).await;
+    assert_eq!(code_of(r).await, (422, "wrong_password".into()));
+    let r = app.put("/api/v1/me/password", &json!({"current_password": p.password, "new_password": "Better2026x", "new_password_confirmation": "Better2026x"})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get("/api/v1/me").await.status(), 200, "this session continues with a fresh id");
+    assert_eq!(code_of(app.login(&p, None).await).await.1, "invalid_credentials");
+    p.password = "Better2026x".into();
+    assert_eq!(app.login(&p, None).await.status(), 200);
+
+    let new_phone = "13700001111";
+    let code = app.sms_code(new_phone, "change_phone").await;
+    let r = app.put("/api/v1/me/phone", &json!({"password": p.password, "new_phone": new_phone, "sms_code": code})).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["phone_masked"], "137****1111");
+    // After a phone change the next login asks for a code again, sent to the new phone.
+    let fresh = TestApp::new_client();
+    let r = fresh.post(app.url("/api/v1/sessions")).json(&json!({"username": p.username, "password": p.password})).send().await.unwrap();
+    assert_eq!(code_of(r).await, (401, "sms_code_required".into()));
+    let code = app.last_sms_code(new_phone).await;
+    let r = fresh.post(app.url("/api/v1/sessions")).json(&json!({"username": p.username, "password": p.password, "sms_code": code})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+// ---------- passkeys ----------
+
+async fn register_passkey(app: &TestApp, client: &reqwest::Client, authenticator: &mut SoftPasskey) -> Value {
+    let started: Value = client
+        .post(app.url("/api/v1/passkeys/registrations"))
+        .json(&json!({"name": "我的手机"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let options = serde_json::from_value(started["options"].clone()).unwrap();
+    let credential = authenticator
+        .do_registration(Url::parse(ORIGIN).unwrap(), options)
+        .expect("software passkey registers");
+    let r = client
+        .post(app.url(&format!("/api/v1/passkeys/registrations/{}", started["id"].as_str().unwrap())))
+        .json(&json!({"credential": credential}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    r.json().await.unwrap()
+}
+
+async fn passkey_login(app: &TestApp, client: &reqwest::Client, username: &str, authenticator: &mut SoftPasskey) -> reqwest::Response {
+    let started: Value = client
+        .post(app.url("/api/v1/sessions/passkey"))
+        .json(&json!({"username": username}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let options = serde_json::from_value(started["options"].clone()).unwrap();
+    let credential = match authenticator.do_authentication(Url::parse(ORIGIN).unwrap(), options) {
+        Ok(c) => serde_json::to_value(c).unwrap(),
+        // The authenticator holds no matching credential: send a well-formed but foreign one.
+        Err(_) => json!({}),
+    };
+    client
+        .post(app.url(&format!("/api/v1/sessions/passkey/{}", started["id"].as_str().unwrap())))
+        .json(&json!({"credential": credential}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn passkeys_register_list_sign_in_and_delete() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(90);
+    app.register_and_login(&p).await;
+    let mut authenticator = SoftPasskey::new(true);
+    let key = register_passkey(&app, &app.client, &mut authenticator).await;
+    assert_eq!(key["name"], "我的手机");
+
+    let list: Value = app.get("/api/v1/passkeys").await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    let device = TestApp::new_client();
+    let r = passkey_login(&app, &device, &p.username, &mut authenticator).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let me: Value = device.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["username"], p.username.as_str());
+
+    // Another account cannot delete this passkey: it does not exist for them.
+    let q = Person::new(91);
+    let other = app.another_device();
+    other.register_and_login(&q).await;
+    let r = other.delete(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap())).await;
+    assert_eq!(code_of(r).await, (404, "not_found".into()));
+
+    let r = device.delete(app.url(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap()))).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = passkey_login(&app, &TestApp::new_client(), &p.username, &mut authenticator).await;
+    assert_eq!(code_of(r).await.0, 401);
+}
+
+#[tokio::test]
+async fn passkey_sign_in_does_not_reveal_whether_an_account_exists() {
+    let app = TestApp::spawn().await;
+    let r = app.post("/api/v1/sessions/passkey", &json!({"username": "nobody_here"})).await;
+    assert_eq!(r.status(), 200);
+    let started: Value = r.json().await.unwrap();
+    assert!(started["options"]["publicKey"]["challenge"].is_string());
+    let r = app
+        .post(&format!("/api/v1/sessions/passkey/{}", started["id"].as_str().unwrap()), &json!({"credential": {}}))
+        .await;
+    assert_eq!(code_of(r).await, (401, "invalid_credentials".into()));
+}
+
+// ---------- roles and the directory ----------
+
+#[tokio::test]
+async fn demo_directory_is_public_and_only_administrators_edit_it() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let points: Value = app.get("/api/v1/service-points").await.json().await.unwrap();
+    let points = points.as_array().unwrap();
+    assert_eq!(points.len(), 7);
+    assert_eq!(points[0]["name"], "清波派出所受理点");
+    assert_eq!(points[0]["opens_saturday"], true);
+    let qingbo: Value = app.get("/api/v1/service-points?region=330102001").await.json().await.unwrap();
+    assert_eq!(qingbo.as_array().unwrap().len(), 1);
+
+    let streets: Value = app.get("/api/v1/regions?parent=330102").await.json().await.unwrap();
+    assert!(streets.as_array().unwrap().len() >= 14);
+    let policies: Value = app.get("/api/v1/articles?kind=policy").await.json().await.unwrap();
+    assert!(!policies.as_array().unwrap().is_empty());
+    assert!(policies.as_array().unwrap().iter().all(|a| a["kind"] == "policy"));
+    let slug = policies[0]["slug"].as_str().unwrap();
+    assert_eq!(app.get(&format!("/api/v1/articles/{slug}")).await.status(), 200);
+
+    let new_point = json!({"number": 8, "district_code": "330102", "street_code": "330102004", "police_station": "测试派出所",
+        "name": "测试受理点", "scope": "测试", "address": "测试路1号", "phone": "87000000", "hours": "9:00-17:00"});
+    // Anonymous: 401. Resident: 403. Administrator: 201.
+    assert_eq!(code_of(app.post("/api/v1/service-points", &new_point).await).await, (401, "unauthenticated".into()));
+    let p = Person::new(100);
+    app.register_and_login(&p).await;
+    assert_eq!(code_of(app.post("/api/v1/service-points", &new_point).await).await, (403, "forbidden".into()));
+
+    let admin = TestApp::new_client();
+    let r = admin.post(app.url("/api/v1/sessions")).json(&json!({"username": "admin", "password": "admin-demo-2026"})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = admin.post(app.url("/api/v1/service-points")).json(&new_point).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let mut edited = new_point.clone();
+    edited["hours"] = json!("8:30-17:00");
+    let r = admin.put(app.url(&format!("/api/v1/service-points/{}", created["id"].as_str().unwrap()))).json(&edited).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["hours"], "8:30-17:00");
+    let mut bad = new_point.clone();
+    bad["name"] = json!("");
+    let r = admin.post(app.url("/api/v1/service-points")).json(&bad).send().await.unwrap();
+    assert_eq!(code_of(r).await, (422, "invalid_field".into()));
+
+    let article = json!({"slug": slug, "kind": "guide", "title": "标题", "summary": "摘要", "body": "正文"});
+    let r = admin.post(app.url("/api/v1/articles")).json(&article).send().await.unwrap();
+    assert_eq!(code_of(r).await, (409, "slug_taken".into()));
+    let r = admin.delete(app.url(&format!("/api/v1/service-points/{}", created["id"].as_str().unwrap()))).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let clerk = TestApp::new_client();
+    let me: Value = {
+        clerk.post(app.url("/api/v1/sessions")).json(&json!({"username": "clerk", "password": "clerk-demo-2026"})).send().await.unwrap();
+        clerk.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap()
+    };
+    assert_eq!(me["role"], "clerk");
+    assert_eq!(me["service_points"].as_array().unwrap().len(), 1);
+}
+
+// ---------- the HTTP surface ----------
+
+#[tokio::test]
+async fn health_metrics_spec_and_docs() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready: Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["database"]["ok"], true);
+    assert_eq!(ready["ephemeral"]["ok"], true);
+    assert_eq!(ready["database"]["backend"], app.backend);
+    let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let paths = spec["paths"].as_object().unwrap();
+    for path in [
+        "/captcha", "/sms-codes", "/dev/sms", "/accounts", "/sessions", "/sessions/current", "/me",
+        "/passkeys/registrations", "/passkeys/registrations/{id}", "/sessions/passkey",
+        "/sessions/passkey/{id}", "/service-points", "/articles", "/articles/{id}",
+    ] {
+        assert!(paths.contains_key(path), "spec lacks {path}");
+    }
+    assert_eq!(app.get("/docs").await.status(), 200);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("permit_http_requests_total"), "{metrics}");
+}
+
+#[tokio::test]
+async fn errors_are_json_with_stable_codes_and_headers_are_safe() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/v1/no-such-thing").await;
+    assert!(r.headers().contains_key("x-request-id"));
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(code_of(r).await, (404, "not_found".into()));
+
+    let r = app.client.post(app.url("/api/v1/sessions")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(code_of(r).await, (400, "invalid_request".into()));
+
+    let big = "x".repeat(2 * 1024 * 1024);
+    let r = app.client.post(app.url("/api/v1/sessions")).header("content-type", "application/json").body(big).send().await.unwrap();
+    assert_eq!(code_of(r).await, (413, "payload_too_large".into()));
+
+    let r = app.client.post(app.url("/api/v1/sessions")).header("origin", "https://evil.example").json(&json!({"username": "a", "password": "b"})).send().await.unwrap();
+    assert_eq!(code_of(r).await, (403, "csrf_rejected".into()));
+    let r = app.client.post(app.url("/api/v1/sessions")).header("sec-fetch-site", "cross-site").json(&json!({"username": "a", "password": "b"})).send().await.unwrap();
+    assert_eq!(code_of(r).await, (403, "csrf_rejected".into()));
+    let r = app.client.post(app.url("/api/v1/sessions")).header("origin", ORIGIN).json(&json!({"username": "abcd", "password": "b"})).send().await.unwrap();
+    assert_eq!(code_of(r).await, (401, "invalid_credentials".into()), "our own origin passes");
+}
+
+#[tokio::test]
+async fn the_development_sms_sink_exists_only_in_demo_or_development_mode() {
+    let app = TestApp::spawn_with(|c| c.dev = false).await;
+    assert_eq!(app.post("/api/v1/sms-codes", &json!({"phone": "13912340000", "purpose": "register"})).await.status(), 200);
+    assert_eq!(code_of(app.get("/api/v1/dev/sms?phone=13912340000").await).await, (404, "not_found".into()));
+}
