@@ -1,0 +1,93 @@
+//! WebAssembly bindings (feature `wasm`) for the PWA's scanner.
+//!
+//! ```js
+//! const verifier = new Verifier(rootPublicKey, trustListBytes, statusListBytes /* or undefined */);
+//! const result = JSON.parse(verifier.verify(qrText, Date.now()));
+//! // result.verdict.verdict === "valid", result.permit.name, result.warnings, ...
+//! ```
+//!
+//! The time comes from JavaScript: the module needs no clock and no randomness.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ed25519_dalek::VerifyingKey;
+use wasm_bindgen::prelude::*;
+
+use crate::{StatusList, TrustList, VerifyOptions, verify};
+
+/// A verifier holding a verified trust list and, optionally, a verified status list.
+#[wasm_bindgen]
+pub struct Verifier {
+    trust_list: TrustList,
+    status_list: Option<StatusList>,
+}
+
+fn time_from_ms(at_unix_ms: f64) -> Result<DateTime<Utc>, JsError> {
+    if !at_unix_ms.is_finite() || at_unix_ms.abs() > 8.64e15 {
+        return Err(JsError::new("the time must be milliseconds since 1970 (Date.now())"));
+    }
+    DateTime::<Utc>::from_timestamp_millis(at_unix_ms as i64)
+        .ok_or_else(|| JsError::new("time out of range"))
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// Verifies the trust list with the pinned root public key (32 bytes) and the status list
+    /// (if given) with the trust list. Throws when either does not verify.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        root_public_key: &[u8],
+        trust_list: &[u8],
+        status_list: Option<Vec<u8>>,
+    ) -> Result<Verifier, JsError> {
+        let raw: [u8; 32] = root_public_key
+            .try_into()
+            .map_err(|_| JsError::new("the root public key must be 32 bytes"))?;
+        let root = VerifyingKey::from_bytes(&raw)
+            .map_err(|_| JsError::new("the root public key is not an Ed25519 key"))?;
+        let trust_list = TrustList::from_cose(trust_list, &root)
+            .map_err(|e| JsError::new(&format!("trust list rejected: {e}")))?;
+        let status_list = status_list
+            .map(|bytes| StatusList::from_cose(&bytes, &trust_list))
+            .transpose()
+            .map_err(|e| JsError::new(&format!("status list rejected: {e}")))?;
+        Ok(Verifier {
+            trust_list,
+            status_list,
+        })
+    }
+
+    /// Verifies a QR text at `at_unix_ms` (milliseconds, as `Date.now()`) with the default
+    /// options; returns the verification as JSON (see the crate's `Verification`).
+    pub fn verify(&self, qr_text: &str, at_unix_ms: f64) -> Result<String, JsError> {
+        let options = VerifyOptions::at(time_from_ms(at_unix_ms)?);
+        self.run(qr_text, &options)
+    }
+
+    /// Like `verify`, with the clock skew and holder freshness in seconds.
+    #[wasm_bindgen(js_name = verifyWithOptions)]
+    pub fn verify_with_options(
+        &self,
+        qr_text: &str,
+        at_unix_ms: f64,
+        clock_skew_seconds: u32,
+        holder_freshness_seconds: u32,
+    ) -> Result<String, JsError> {
+        let options = VerifyOptions {
+            clock_skew: TimeDelta::seconds(i64::from(clock_skew_seconds)),
+            holder_freshness: TimeDelta::seconds(i64::from(holder_freshness_seconds)),
+            ..VerifyOptions::at(time_from_ms(at_unix_ms)?)
+        };
+        self.run(qr_text, &options)
+    }
+
+    /// When the trust list goes stale, in milliseconds since 1970.
+    #[wasm_bindgen(getter, js_name = trustListExpiresAt)]
+    pub fn trust_list_expires_at(&self) -> f64 {
+        self.trust_list.expires_at().timestamp_millis() as f64
+    }
+
+    fn run(&self, qr_text: &str, options: &VerifyOptions) -> Result<String, JsError> {
+        let result = verify(qr_text, &self.trust_list, self.status_list.as_ref(), options);
+        serde_json::to_string(&result).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
