@@ -5,7 +5,6 @@ use std::sync::Arc;
 use poem::endpoint::make_sync;
 use poem::http::StatusCode;
 use poem::listener::TcpListener;
-use poem::middleware::SizeLimit;
 use poem::web::{Data, Html};
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server, handler};
 use poem_openapi::OpenApiService;
@@ -98,7 +97,6 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service();
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
-    let max_body = state.config.max_body_bytes;
     Route::new()
         .nest("/api/v1", api)
         .nest("/docs", docs)
@@ -107,7 +105,6 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/readyz", readyz)
         .at("/metrics", metrics)
         .at("/", pwa_index)
-        .with(SizeLimit::new(max_body))
         .around(crate::web::edge)
         .data(state)
 }

@@ -68,6 +68,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long an SMS code stays valid, in seconds.
     pub sms_code_lifetime_secs: u64,
+    /// Least time between two codes to one phone, in seconds.
+    pub sms_resend_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -88,6 +90,7 @@ impl Default for Config {
             captcha_hmac_key: None,
             max_body_bytes: 1024 * 1024,
             sms_code_lifetime_secs: 300,
+            sms_resend_interval_secs: 60,
         }
     }
 }
@@ -154,6 +157,7 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_CAPTCHA_HMAC_KEY    captcha HMAC key                     [generated, kept in the database]
   PERMIT_MAX_BODY_BYTES      largest request body                 [1048576]
   PERMIT_SMS_CODE_LIFETIME_SECS  how long an SMS code is valid    [300]
+  PERMIT_SMS_RESEND_INTERVAL_SECS  least time between two codes   [60]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 

@@ -90,6 +90,11 @@ impl ApiError {
         )
     }
 
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.body_mut().retry_after = Some(secs.max(1));
+        self
+    }
+
     pub fn with_field(mut self, field: &str) -> Self {
         self.body_mut().field = Some(field.into());
         self

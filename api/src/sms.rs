@@ -20,12 +20,14 @@ use crate::state::AppState;
 use crate::web::{ApiTags, ClientIp};
 
 const MAX_GUESSES: u64 = 5;
-/// One code a minute per phone.
-const PER_MINUTE: RateLimit = RateLimit {
-    name: "sms-minute",
-    max: 1,
-    window: Duration::from_secs(60),
-};
+/// One code a minute per phone (the interval is configurable).
+const fn per_interval(secs: u64) -> RateLimit {
+    RateLimit {
+        name: "sms-minute",
+        max: 1,
+        window: Duration::from_secs(secs),
+    }
+}
 /// Ten codes a day per phone.
 const PER_DAY: RateLimit = RateLimit {
     name: "sms-day",
@@ -128,10 +130,13 @@ pub async fn send_code(
     purpose: SmsPurpose,
 ) -> Result<(), ApiError> {
     let store = &*state.ephemeral;
-    PER_MINUTE
-        .hit(store, phone.as_str())
-        .await
-        .map_err(|e| relabel(e, "sms_too_frequent", "验证码发送过于频繁，请1分钟后再试"))?;
+    let interval = state.config.sms_resend_interval_secs;
+    if interval > 0 {
+        per_interval(interval)
+            .hit(store, phone.as_str())
+            .await
+            .map_err(|e| relabel(e, "sms_too_frequent", "验证码发送过于频繁，请稍后再试"))?;
+    }
     PER_DAY
         .hit(store, phone.as_str())
         .await
@@ -257,7 +262,7 @@ mod tests {
         let refused = PER_DAY.hit(&store, "13800000000").await.expect_err("eleventh refused");
         assert_eq!(refused.status().as_u16(), 429);
         PER_DAY.hit(&store, "13900000000").await.expect("another phone is unaffected");
-        PER_MINUTE.hit(&store, "13800000000").await.expect("first this minute");
-        assert!(PER_MINUTE.hit(&store, "13800000000").await.is_err());
+        per_interval(60).hit(&store, "13800000000").await.expect("first this minute");
+        assert!(per_interval(60).hit(&store, "13800000000").await.is_err());
     }
 }

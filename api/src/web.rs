@@ -36,7 +36,7 @@ impl<'a> FromRequest<'a> for ClientIp {
 }
 
 /// Wraps the whole app: request id, CSRF guard, JSON error bodies, security headers, metrics.
-pub async fn edge<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+pub async fn edge<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
@@ -50,9 +50,12 @@ pub async fn edge<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> 
     let state = req.data::<AppState>().cloned();
     let span = tracing::info_span!("request", id = %request_id, %method, path = %path);
     async move {
+    let max_body = state.as_ref().map(|s| s.config.max_body_bytes).unwrap_or(1 << 20);
     let mut resp = if let Some(reason) = csrf_rejection(&req, state.as_ref()) {
         tracing::warn!(reason, "cross-site request refused");
         json_error(StatusCode::FORBIDDEN, "csrf_rejected", "跨站请求已被拒绝")
+    } else if !body_within(&mut req, max_body).await {
+        json_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大")
     } else {
         match next.call(req).await {
             Ok(resp) => resp.into_response(),
@@ -102,6 +105,29 @@ fn csrf_rejection(req: &Request, state: Option<&AppState>) -> Option<&'static st
         }
     }
     None
+}
+
+/// Refuses bodies over the limit: by their declared length, or, for chunked bodies, by
+/// reading at most the limit.
+async fn body_within(req: &mut Request, max: usize) -> bool {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) => len <= max as u64,
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            match req.take_body().into_bytes_limit(max).await {
+                Ok(bytes) => {
+                    req.set_body(bytes);
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        None => true,
+    }
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {

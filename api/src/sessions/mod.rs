@@ -234,14 +234,20 @@ impl SessionsApi {
             if let Some(phone) = account.phone.as_deref().and_then(PhoneNumber::parse) {
                 match body.sms_code.as_deref().filter(|c| !c.trim().is_empty()) {
                     None => {
-                        // A code sent within the last minute still stands; the limit says so.
-                        let _ = sms::send_code(&state, &phone, SmsPurpose::Login).await;
-                        return Err(ApiError::new(
+                        // If a code went out moments ago it still stands; say when to ask again.
+                        let sent = sms::send_code(&state, &phone, SmsPurpose::Login).await;
+                        let mut required = ApiError::new(
                             poem::http::StatusCode::UNAUTHORIZED,
                             "sms_code_required",
                             format!("请输入发送到 {} 的短信验证码", phone.masked()),
                         )
-                        .with_field("sms_code"));
+                        .with_field("sms_code");
+                        if let Err(e) = sent {
+                            if let Some(wait) = e.body().retry_after {
+                                required = required.with_retry_after(wait);
+                            }
+                        }
+                        return Err(required);
                     }
                     Some(code) => {
                         if let Err(e) = sms::verify_code(&state, &phone, SmsPurpose::Login, code).await {
