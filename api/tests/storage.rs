@@ -40,7 +40,7 @@ fn point(n: i32, street: &str) -> ServicePointInput {
 
 #[tokio::test]
 async fn accounts_round_trip_and_unique_fields_conflict() {
-    for (backend, storage) in common::storage_backends().await {
+    for (backend, storage, _dir) in common::storage_backends().await {
         let a = storage.create_account(&resident("li_si", "11010519491231002X")).await.expect(backend);
         assert_eq!(a.role, Role::Resident, "{backend}");
         assert!(a.login_sms_required);
@@ -75,7 +75,7 @@ async fn accounts_round_trip_and_unique_fields_conflict() {
 
 #[tokio::test]
 async fn passkeys_belong_to_their_account() {
-    for (backend, storage) in common::storage_backends().await {
+    for (backend, storage, _dir) in common::storage_backends().await {
         let a = storage.create_account(&resident("owner", "11010519491231002X")).await.unwrap();
         let b = storage.create_account(&resident("other", "110105194912310037")).await.unwrap();
         let key = StoredPasskey {
@@ -104,7 +104,7 @@ async fn passkeys_belong_to_their_account() {
 
 #[tokio::test]
 async fn directory_regions_points_articles_and_staff_scopes() {
-    for (backend, storage) in common::storage_backends().await {
+    for (backend, storage, _dir) in common::storage_backends().await {
         let n = seed::load_regions(&*storage).await.expect(backend);
         assert!(n > 200);
         assert_eq!(seed::load_regions(&*storage).await.unwrap(), n, "loading twice is harmless");
@@ -162,7 +162,7 @@ async fn directory_regions_points_articles_and_staff_scopes() {
 
 #[tokio::test]
 async fn the_demo_directory_loads_once() {
-    for (backend, storage) in common::storage_backends().await {
+    for (backend, storage, _dir) in common::storage_backends().await {
         seed::load_regions(&*storage).await.unwrap();
         assert!(seed::load_demo_directory(&*storage).await.expect(backend));
         assert!(!seed::load_demo_directory(&*storage).await.unwrap());

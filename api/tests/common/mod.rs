@@ -44,30 +44,18 @@ pub async fn fresh_postgres(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
-pub enum Backend {
-    Sqlite(tempfile::TempDir),
-    Postgres(String),
-}
-
-impl Backend {
-    pub async fn open(&self) -> Arc<dyn Storage> {
-        match self {
-            Backend::Sqlite(dir) => storage::open(None, dir.path()).await.expect("open SQLite"),
-            Backend::Postgres(url) => storage::open(Some(url), std::path::Path::new("/nonexistent"))
-                .await
-                .expect("open PostgreSQL"),
-        }
-    }
-}
-
-/// SQLite always; PostgreSQL too when the run includes it.
-pub async fn storage_backends() -> Vec<(&'static str, Arc<dyn Storage>)> {
-    let mut out = vec![(
-        "sqlite",
-        Backend::Sqlite(tempfile::tempdir().expect("tempdir")).open().await,
-    )];
+/// SQLite always; PostgreSQL too when the run includes it. The temporary directory, when there
+/// is one, must outlive the storage.
+pub async fn storage_backends() -> Vec<(&'static str, Arc<dyn Storage>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = storage::open(None, dir.path()).await.expect("open SQLite");
+    let mut out = vec![("sqlite", sqlite, Some(dir))];
     if let Some(admin) = postgres_admin_url() {
-        out.push(("postgres", Backend::Postgres(fresh_postgres(&admin).await).open().await));
+        let url = fresh_postgres(&admin).await;
+        let pg = storage::open(Some(&url), std::path::Path::new("/nonexistent"))
+            .await
+            .expect("open PostgreSQL");
+        out.push(("postgres", pg, None));
     }
     out
 }
