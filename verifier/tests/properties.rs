@@ -79,6 +79,11 @@ fn wrap(cose: &[u8]) -> String {
     format!("RP1:{}", base45::encode(zlib(cose)))
 }
 
+/// 512 random cases per property, or `PROPTEST_CASES` (the smoke run of `make verifier-fuzz-smoke`).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512)
+}
+
 const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
 #[test]
@@ -88,7 +93,7 @@ fn the_fixture_is_valid() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn random_bytes_are_malformed(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
