@@ -31,7 +31,10 @@ pub async fn add(
     }
     let username = check_username(username).map_err(invalid)?;
     check_password(password_text, password_text, "password").map_err(invalid)?;
-    let real_name = check_real_name(display_name.unwrap_or(&username)).map_err(invalid)?;
+    let real_name = match display_name {
+        Some(name) => check_real_name(name).map_err(invalid)?,
+        None => username.clone(),
+    };
     for id in service_points {
         match storage.service_point(*id).await {
             Ok(_) => {}
