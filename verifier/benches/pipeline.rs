@@ -7,7 +7,12 @@
 //!
 //! Numbers and the targets they are compared against stand in `verifier/README.md`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::hint::black_box;
 use std::io::Read;
@@ -93,7 +98,9 @@ fn setup() -> Setup {
 fn signed_bytes(qr: &str) -> (Vec<u8>, Signature) {
     let z = base45::decode(qr.strip_prefix("RP1:").unwrap()).unwrap();
     let mut cose = Vec::new();
-    flate2::read::ZlibDecoder::new(&z[..]).read_to_end(&mut cose).unwrap();
+    flate2::read::ZlibDecoder::new(&z[..])
+        .read_to_end(&mut cose)
+        .unwrap();
     let sign1 = coset::CoseSign1::from_tagged_slice(&cose).unwrap();
     let sig = Signature::from_slice(&sign1.signature).unwrap();
     (sign1.tbs_data(b""), sig)
@@ -102,7 +109,10 @@ fn signed_bytes(qr: &str) -> (Vec<u8>, Signature) {
 fn benches(c: &mut Criterion) {
     let s = setup();
     for qr in &s.qrs {
-        assert_eq!(verify(qr, &s.trust, Some(&s.status), &s.options).verdict, Verdict::Valid);
+        assert_eq!(
+            verify(qr, &s.trust, Some(&s.status), &s.options).verdict,
+            Verdict::Valid
+        );
     }
     let key = s.issuer.verifying_key();
     let (tbs, sig) = signed_bytes(&s.qrs[0]);
@@ -121,7 +131,9 @@ fn benches(c: &mut Criterion) {
         let messages: Vec<&[u8]> = signed.iter().map(|(m, _)| m.as_slice()).collect();
         let sigs: Vec<Signature> = signed.iter().map(|(_, s)| *s).collect();
         let keys = vec![key; BATCH];
-        b.iter(|| permit_verifier::ed25519_dalek::verify_batch(black_box(&messages), &sigs, &keys).is_ok())
+        b.iter(|| {
+            permit_verifier::ed25519_dalek::verify_batch(black_box(&messages), &sigs, &keys).is_ok()
+        })
     });
     g.bench_function("full_pipeline_verify_batch_64", |b| {
         b.iter(|| verify_batch(black_box(&s.qrs), &s.trust, Some(&s.status), &s.options))
@@ -131,7 +143,13 @@ fn benches(c: &mut Criterion) {
     g.bench_function("issue_sign_encode", |b| {
         b.iter(|| {
             s.issuer
-                .issue(black_box(&p), Presentation::Full, t("2025-03-01T00:00:00Z"), t("2025-03-01T00:00:00Z"), t("2026-03-01T00:00:00Z"))
+                .issue(
+                    black_box(&p),
+                    Presentation::Full,
+                    t("2025-03-01T00:00:00Z"),
+                    t("2025-03-01T00:00:00Z"),
+                    t("2026-03-01T00:00:00Z"),
+                )
                 .unwrap()
         })
     });
@@ -139,7 +157,13 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let qr = s
                 .issuer
-                .issue(black_box(&p), Presentation::Full, t("2025-03-01T00:00:00Z"), t("2025-03-01T00:00:00Z"), t("2026-03-01T00:00:00Z"))
+                .issue(
+                    black_box(&p),
+                    Presentation::Full,
+                    t("2025-03-01T00:00:00Z"),
+                    t("2025-03-01T00:00:00Z"),
+                    t("2026-03-01T00:00:00Z"),
+                )
                 .unwrap();
             to_svg(&qr, QrEcc::Medium).unwrap()
         })

@@ -18,7 +18,10 @@ fn main() {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"));
     std::fs::create_dir_all(&out).expect("create the output directory");
     // Remove stale vectors so a renamed case does not linger.
-    for entry in std::fs::read_dir(&out).expect("read the output directory").flatten() {
+    for entry in std::fs::read_dir(&out)
+        .expect("read the output directory")
+        .flatten()
+    {
         if entry.path().extension().is_some_and(|e| e == "json") {
             std::fs::remove_file(entry.path()).expect("remove an old vector");
         }

@@ -76,7 +76,9 @@ impl Sign1 {
             || !protected.counter_signatures.is_empty()
             || !protected.rest.is_empty()
         {
-            return Err(Sign1Error::Malformed("unexpected protected header parameter".into()));
+            return Err(Sign1Error::Malformed(
+                "unexpected protected header parameter".into(),
+            ));
         }
         let unprotected = &sign1.unprotected;
         if unprotected.alg.is_some()
@@ -87,7 +89,9 @@ impl Sign1 {
             || !unprotected.counter_signatures.is_empty()
             || !unprotected.rest.is_empty()
         {
-            return Err(Sign1Error::Malformed("unexpected unprotected header parameter".into()));
+            return Err(Sign1Error::Malformed(
+                "unexpected unprotected header parameter".into(),
+            ));
         }
         let kid = match (protected.key_id.is_empty(), unprotected.key_id.is_empty()) {
             (_, true) => protected.key_id.clone(),
@@ -111,7 +115,8 @@ impl Sign1 {
     /// Verifies the signature with `key` (strict Ed25519: RFC 8032 plus rejection of
     /// small-order keys and non-canonical encodings).
     pub fn verify(&self, key: &VerifyingKey) -> bool {
-        key.verify_strict(&self.to_be_signed, &self.signature).is_ok()
+        key.verify_strict(&self.to_be_signed, &self.signature)
+            .is_ok()
     }
 }
 

@@ -49,8 +49,8 @@ pub(crate) fn decode(text: &str) -> Result<DecodedCredential, DecodeError> {
     let body = text
         .strip_prefix(PREFIX)
         .ok_or_else(|| malformed(Layer::Prefix, "does not start with RP1:"))?;
-    let compressed =
-        base45::decode(body).map_err(|e| malformed(Layer::Base45, format!("invalid base45: {e}")))?;
+    let compressed = base45::decode(body)
+        .map_err(|e| malformed(Layer::Base45, format!("invalid base45: {e}")))?;
     let cose = crate::zlib::inflate_bounded(&compressed, MAX_COSE_LEN)
         .map_err(|e| malformed(Layer::Zlib, e))?;
     let sign1 = Sign1::parse(&cose).map_err(|e| malformed(Layer::Cose, e.to_string()))?;
@@ -90,8 +90,13 @@ pub(crate) fn decode(text: &str) -> Result<DecodedCredential, DecodeError> {
 /// A CWT time claim as whole seconds within the range `DateTime<Utc>` can represent.
 fn seconds(ts: Option<Timestamp>, claim: &str) -> Result<i64, DecodeError> {
     match ts {
-        Some(Timestamp::WholeSeconds(s)) if DateTime::<Utc>::from_timestamp(s, 0).is_some() => Ok(s),
-        Some(_) => Err(malformed(Layer::Cwt, format!("{claim} is not a whole-second time in range"))),
+        Some(Timestamp::WholeSeconds(s)) if DateTime::<Utc>::from_timestamp(s, 0).is_some() => {
+            Ok(s)
+        }
+        Some(_) => Err(malformed(
+            Layer::Cwt,
+            format!("{claim} is not a whole-second time in range"),
+        )),
         None => Err(malformed(Layer::Cwt, format!("no {claim}"))),
     }
 }

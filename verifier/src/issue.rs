@@ -95,7 +95,12 @@ impl Issuer {
         valid_from: DateTime<Utc>,
         valid_until: Option<DateTime<Utc>>,
     ) -> TrustedKey {
-        TrustedKey::new(self.verifying_key(), self.name.clone(), valid_from, valid_until)
+        TrustedKey::new(
+            self.verifying_key(),
+            self.name.clone(),
+            valid_from,
+            valid_until,
+        )
     }
 
     /// Issues a credential: the QR text `RP1:` + base45(zlib(COSE_Sign1(CWT))).

@@ -180,7 +180,11 @@ pub(crate) struct PermitClaim {
 pub(crate) fn decode_claim(value: Value) -> Result<PermitClaim, ClaimError> {
     let entries = match value {
         Value::Map(entries) => entries,
-        _ => return Err(ClaimError::Malformed("the permit claim is not a map".into())),
+        _ => {
+            return Err(ClaimError::Malformed(
+                "the permit claim is not a map".into(),
+            ));
+        }
     };
     let mut slots: [Option<Value>; 13] = Default::default();
     for (key, value) in entries {
@@ -193,16 +197,25 @@ pub(crate) fn decode_claim(value: Value) -> Result<PermitClaim, ClaimError> {
             .and_then(|k| slots.get_mut(k))
             .ok_or_else(|| ClaimError::Malformed("unknown key in the permit claim".into()))?;
         if slot.is_some() {
-            return Err(ClaimError::Malformed("duplicate key in the permit claim".into()));
+            return Err(ClaimError::Malformed(
+                "duplicate key in the permit claim".into(),
+            ));
         }
         *slot = Some(value);
     }
     let mut take = |key: u64| -> Option<Value> {
-        usize::try_from(key).ok().and_then(|k| slots.get_mut(k)).and_then(Option::take)
+        usize::try_from(key)
+            .ok()
+            .and_then(|k| slots.get_mut(k))
+            .and_then(Option::take)
     };
     let version = match take(K_VERSION) {
         Some(v) => uint(v, "version")?,
-        None => return Err(ClaimError::Malformed("the permit claim has no version".into())),
+        None => {
+            return Err(ClaimError::Malformed(
+                "the permit claim has no version".into(),
+            ));
+        }
     };
     if version != SCHEMA_VERSION {
         return Err(ClaimError::UnsupportedVersion(version));
@@ -210,7 +223,10 @@ pub(crate) fn decode_claim(value: Value) -> Result<PermitClaim, ClaimError> {
     let required = |v: Option<Value>, field: &str| -> Result<Value, ClaimError> {
         v.ok_or_else(|| ClaimError::Malformed(format!("missing {field}")))
     };
-    let permit_number = text(required(take(K_PERMIT_NUMBER), "permit number")?, "permit number")?;
+    let permit_number = text(
+        required(take(K_PERMIT_NUMBER), "permit number")?,
+        "permit number",
+    )?;
     let name = text(required(take(K_NAME), "name")?, "name")?;
     let sex = match uint(required(take(K_SEX), "sex")?, "sex")? {
         1 => Sex::Male,
@@ -226,16 +242,24 @@ pub(crate) fn decode_claim(value: Value) -> Result<PermitClaim, ClaimError> {
     .ok_or_else(|| ClaimError::Malformed("unknown presentation".into()))?;
     let district = text(required(take(K_DISTRICT), "district")?, "district")?;
     let authority = text(required(take(K_AUTHORITY), "authority")?, "authority")?;
-    let first_issued = date(required(take(K_FIRST_ISSUED), "first issue date")?, "first issue date")?;
+    let first_issued = date(
+        required(take(K_FIRST_ISSUED), "first issue date")?,
+        "first issue date",
+    )?;
     let last_endorsed = take(K_LAST_ENDORSED)
         .map(|v| date(v, "last endorsement date"))
         .transpose()?;
-    let status_index = uint(required(take(K_STATUS_INDEX), "status index")?, "status index")?;
+    let status_index = uint(
+        required(take(K_STATUS_INDEX), "status index")?,
+        "status index",
+    )?;
     let device_key = take(K_DEVICE_KEY)
         .map(|v| match v {
             Value::Bytes(b) => <[u8; 32]>::try_from(b.as_slice())
                 .map_err(|_| ClaimError::Malformed("device key is not 32 bytes".into())),
-            _ => Err(ClaimError::Malformed("device key is not a byte string".into())),
+            _ => Err(ClaimError::Malformed(
+                "device key is not a byte string".into(),
+            )),
         })
         .transpose()?;
     Ok(PermitClaim {
@@ -264,13 +288,17 @@ pub(crate) fn encode_claim(
 ) -> Result<Value, crate::issue::IssueError> {
     let id_number = match presentation {
         Presentation::Full => permit.id_number.clone(),
-        Presentation::Basic => mask_id_number(&permit.id_number)
-            .ok_or(crate::issue::IssueError::IdNumberTooShort)?,
+        Presentation::Basic => {
+            mask_id_number(&permit.id_number).ok_or(crate::issue::IssueError::IdNumberTooShort)?
+        }
     };
     let date = |d: NaiveDate| Value::Text(d.format("%Y-%m-%d").to_string());
     let mut map = vec![
         (K_VERSION.into(), SCHEMA_VERSION.into()),
-        (K_PERMIT_NUMBER.into(), Value::Text(permit.permit_number.clone())),
+        (
+            K_PERMIT_NUMBER.into(),
+            Value::Text(permit.permit_number.clone()),
+        ),
         (K_NAME.into(), Value::Text(permit.name.clone())),
         (K_SEX.into(), permit.sex.code().into()),
         (K_BIRTH_DATE.into(), date(permit.birth_date)),
@@ -295,14 +323,18 @@ fn uint(value: Value, field: &str) -> Result<u64, ClaimError> {
         Value::Integer(i) => {
             u64::try_from(i).map_err(|_| ClaimError::Malformed(format!("{field} is negative")))
         }
-        _ => Err(ClaimError::Malformed(format!("{field} is not an unsigned integer"))),
+        _ => Err(ClaimError::Malformed(format!(
+            "{field} is not an unsigned integer"
+        ))),
     }
 }
 
 fn text(value: Value, field: &str) -> Result<String, ClaimError> {
     match value {
         Value::Text(s) => Ok(s),
-        _ => Err(ClaimError::Malformed(format!("{field} is not a text string"))),
+        _ => Err(ClaimError::Malformed(format!(
+            "{field} is not a text string"
+        ))),
     }
 }
 

@@ -67,7 +67,8 @@ impl ListFields {
     }
 
     pub fn required(&mut self, key: &str) -> Result<Value, ListError> {
-        self.take(key).ok_or_else(|| malformed(format!("missing {key}")))
+        self.take(key)
+            .ok_or_else(|| malformed(format!("missing {key}")))
     }
 
     pub fn text(&mut self, key: &str) -> Result<String, ListError> {
@@ -142,7 +143,9 @@ pub(crate) fn expiry(issued_at: DateTime<Utc>, ttl_seconds: u64) -> DateTime<Utc
 }
 
 #[cfg(feature = "issue")]
-pub(crate) fn encode_payload(entries: Vec<(&str, Value)>) -> Result<Vec<u8>, crate::issue::IssueError> {
+pub(crate) fn encode_payload(
+    entries: Vec<(&str, Value)>,
+) -> Result<Vec<u8>, crate::issue::IssueError> {
     let map = Value::Map(
         entries
             .into_iter()

@@ -148,7 +148,10 @@ impl StatusList {
 
     /// Signs the list (COSE_Sign1) with an issuer key that the trust list carries.
     #[cfg(feature = "issue")]
-    pub fn to_cose(&self, signer: &crate::issue::Issuer) -> Result<Vec<u8>, crate::issue::IssueError> {
+    pub fn to_cose(
+        &self,
+        signer: &crate::issue::Issuer,
+    ) -> Result<Vec<u8>, crate::issue::IssueError> {
         use ciborium::Value;
         let lst = crate::zlib::deflate(&self.bits);
         let payload = crate::signed_list::encode_payload(vec![

@@ -61,7 +61,9 @@ impl TrustedKey {
     /// Whether this key may have signed something issued at `issued_at` (Unix seconds).
     pub fn covers(&self, issued_at: i64) -> bool {
         self.valid_from.timestamp() <= issued_at
-            && self.valid_until.is_none_or(|until| issued_at <= until.timestamp())
+            && self
+                .valid_until
+                .is_none_or(|until| issued_at <= until.timestamp())
     }
 }
 
@@ -119,8 +121,8 @@ impl TrustList {
                 .as_slice()
                 .try_into()
                 .map_err(|_| malformed("key is not 32 bytes"))?;
-            let public_key =
-                VerifyingKey::from_bytes(&raw).map_err(|_| malformed("key is not a valid point"))?;
+            let public_key = VerifyingKey::from_bytes(&raw)
+                .map_err(|_| malformed("key is not a valid point"))?;
             if public_key.is_weak() {
                 return Err(malformed("key has small order"));
             }

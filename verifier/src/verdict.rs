@@ -128,7 +128,10 @@ impl Verdict {
             }
             Verdict::Revoked => "已注销（补领、注销或以欺骗手段取得）".to_owned(),
             Verdict::NotYetValid { valid_from } => {
-                format!("尚未生效，生效时间 {}", valid_from.format("%Y-%m-%d %H:%M UTC"))
+                format!(
+                    "尚未生效，生效时间 {}",
+                    valid_from.format("%Y-%m-%d %H:%M UTC")
+                )
             }
             Verdict::BadSignature => "签名无效，凭证可能被篡改".to_owned(),
             Verdict::UnknownKey { kid } => format!("签发密钥不在信任列表中（kid {kid}）"),
@@ -158,9 +161,14 @@ impl Verdict {
             ),
             Verdict::Revoked => "revoked (replaced, cancelled or obtained by fraud)".to_owned(),
             Verdict::NotYetValid { valid_from } => {
-                format!("not yet valid; valid from {}", valid_from.format("%Y-%m-%d %H:%M UTC"))
+                format!(
+                    "not yet valid; valid from {}",
+                    valid_from.format("%Y-%m-%d %H:%M UTC")
+                )
             }
-            Verdict::BadSignature => "bad signature: the credential may have been altered".to_owned(),
+            Verdict::BadSignature => {
+                "bad signature: the credential may have been altered".to_owned()
+            }
             Verdict::UnknownKey { kid } => format!("unknown signing key (kid {kid})"),
             Verdict::Malformed { layer, reason } => {
                 format!("not an RP1 permit QR: {} layer: {reason}", layer.as_str())
@@ -235,7 +243,9 @@ impl Warning {
     /// A one-line explanation in English.
     pub fn message_en(&self) -> &'static str {
         match self {
-            Warning::TrustListExpired { .. } => "the trust list is past its time to live; update it",
+            Warning::TrustListExpired { .. } => {
+                "the trust list is past its time to live; update it"
+            }
             Warning::StatusListExpired { .. } => {
                 "the status list is past its time to live; recent revocations may be missing"
             }

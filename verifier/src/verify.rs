@@ -62,14 +62,14 @@ pub fn verify(
     options: &VerifyOptions,
 ) -> Verification {
     match check_key(qr_text, trust_list, status_list, options) {
-        Ok(pending) => {
+        Stage::Pending(pending) => {
             let signed_by = pending
                 .candidates
                 .iter()
                 .any(|key| pending.credential.sign1.verify(key));
             pending.finish(signed_by, status_list, options)
         }
-        Err(done) => done,
+        Stage::Done(done) => *done,
     }
 }
 
@@ -83,7 +83,7 @@ pub fn verify_batch<S: AsRef<str>>(
     status_list: Option<&StatusList>,
     options: &VerifyOptions,
 ) -> Vec<Verification> {
-    let stage: Vec<Result<Pending<'_>, Verification>> = qr_texts
+    let stage: Vec<Stage<'_>> = qr_texts
         .iter()
         .map(|t| check_key(t.as_ref(), trust_list, status_list, options))
         .collect();
@@ -91,20 +91,23 @@ pub fn verify_batch<S: AsRef<str>>(
     let mut messages: Vec<&[u8]> = Vec::new();
     let mut signatures = Vec::new();
     let mut keys: Vec<VerifyingKey> = Vec::new();
-    for pending in stage.iter().flatten() {
+    for pending in stage.iter().filter_map(|s| match s {
+        Stage::Pending(p) => Some(p),
+        Stage::Done(_) => None,
+    }) {
         if let [key] = pending.candidates.as_slice() {
             messages.push(&pending.credential.sign1.to_be_signed);
             signatures.push(pending.credential.sign1.signature);
             keys.push(*key);
         }
     }
-    let batch_ok = !messages.is_empty()
-        && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+    let batch_ok =
+        !messages.is_empty() && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
 
     stage
         .into_iter()
         .map(|item| match item {
-            Ok(pending) => {
+            Stage::Pending(pending) => {
                 let signed_by = (batch_ok && pending.candidates.len() == 1)
                     || pending
                         .candidates
@@ -112,9 +115,16 @@ pub fn verify_batch<S: AsRef<str>>(
                         .any(|key| pending.credential.sign1.verify(key));
                 pending.finish(signed_by, status_list, options)
             }
-            Err(done) => done,
+            Stage::Done(done) => *done,
         })
         .collect()
+}
+
+/// After steps 1 and 2: either a verdict already, or a credential whose signature is to check.
+#[allow(clippy::large_enum_variant)] // transient, moved once
+enum Stage<'a> {
+    Done(Box<Verification>),
+    Pending(Pending<'a>),
 }
 
 /// A credential that parsed and has candidate keys; its signature is still to be checked.
@@ -156,34 +166,38 @@ fn verdict_only(verdict: Verdict, warnings: Vec<Warning>) -> Verification {
     }
 }
 
+fn done(verdict: Verdict, warnings: Vec<Warning>) -> Stage<'static> {
+    Stage::Done(Box::new(verdict_only(verdict, warnings)))
+}
+
 /// Steps 1 and 2: parse, then find the candidate keys.
 fn check_key<'a>(
     qr_text: &'a str,
     trust_list: &TrustList,
     status_list: Option<&StatusList>,
     options: &VerifyOptions,
-) -> Result<Pending<'a>, Verification> {
+) -> Stage<'a> {
     let warnings = list_warnings(trust_list, status_list, options);
     let (credential_text, proof_text) = holder_binding::split(qr_text);
     let credential = match decode(credential_text) {
         Ok(c) => c,
         Err(DecodeError::Malformed(layer, reason)) => {
-            return Err(verdict_only(Verdict::Malformed { layer, reason }, warnings));
+            return done(Verdict::Malformed { layer, reason }, warnings);
         }
         Err(DecodeError::UnsupportedVersion(version)) => {
-            return Err(verdict_only(Verdict::UnsupportedVersion { version }, warnings));
+            return done(Verdict::UnsupportedVersion { version }, warnings);
         }
     };
     let proof = match proof_text.map(holder_binding::parse).transpose() {
         Ok(p) => p,
         Err(reason) => {
-            return Err(verdict_only(
+            return done(
                 Verdict::Malformed {
                     layer: Layer::HolderProof,
                     reason,
                 },
                 warnings,
-            ));
+            );
         }
     };
     let candidates: Vec<VerifyingKey> = trust_list
@@ -191,14 +205,14 @@ fn check_key<'a>(
         .map(|k| k.public_key)
         .collect();
     if candidates.is_empty() {
-        return Err(verdict_only(
+        return done(
             Verdict::UnknownKey {
                 kid: hex::encode(&credential.sign1.kid),
             },
             warnings,
-        ));
+        );
     }
-    Ok(Pending {
+    Stage::Pending(Pending {
         credential_text,
         credential,
         proof,

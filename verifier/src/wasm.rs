@@ -23,7 +23,9 @@ pub struct Verifier {
 
 fn time_from_ms(at_unix_ms: f64) -> Result<DateTime<Utc>, JsError> {
     if !at_unix_ms.is_finite() || at_unix_ms.abs() > 8.64e15 {
-        return Err(JsError::new("the time must be milliseconds since 1970 (Date.now())"));
+        return Err(JsError::new(
+            "the time must be milliseconds since 1970 (Date.now())",
+        ));
     }
     DateTime::<Utc>::from_timestamp_millis(at_unix_ms as i64)
         .ok_or_else(|| JsError::new("time out of range"))
@@ -87,7 +89,12 @@ impl Verifier {
     }
 
     fn run(&self, qr_text: &str, options: &VerifyOptions) -> Result<String, JsError> {
-        let result = verify(qr_text, &self.trust_list, self.status_list.as_ref(), options);
+        let result = verify(
+            qr_text,
+            &self.trust_list,
+            self.status_list.as_ref(),
+            options,
+        );
         serde_json::to_string(&result).map_err(|e| JsError::new(&e.to_string()))
     }
 }

@@ -54,6 +54,7 @@ pub(crate) fn deflate(data: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(all(test, feature = "issue"))]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

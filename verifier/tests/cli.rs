@@ -21,7 +21,11 @@ fn list_args(v: &Value, tag: &str) -> Vec<String> {
     let dir = std::env::temp_dir().join(format!("permit-verify-cli-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trust: PathBuf = dir.join("trust-list.cose");
-    std::fs::write(&trust, hex::decode(v["trust_list_hex"].as_str().unwrap()).unwrap()).unwrap();
+    std::fs::write(
+        &trust,
+        hex::decode(v["trust_list_hex"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
     let mut args = vec![
         "--trust-list".to_owned(),
         trust.display().to_string(),
@@ -43,7 +47,11 @@ fn run(args: &[String], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .env_remove("PERMIT_ROOT_KEY")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -64,15 +72,25 @@ fn valid_qr_as_argument_exits_0_with_a_bilingual_line() {
     let mut args = list_args(&v, "valid");
     args.push(v["qr"].as_str().unwrap().to_owned());
     let out = run(&args, None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = stdout(&out);
-    assert!(text.contains("有效") && text.contains("valid") && text.contains("欧阳明月"), "{text}");
+    assert!(
+        text.contains("有效") && text.contains("valid") && text.contains("欧阳明月"),
+        "{text}"
+    );
     assert_eq!(text.lines().count(), 1, "{text}");
 }
 
 #[test]
 fn every_vector_gives_its_verdict_and_exit_status() {
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")).unwrap() {
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")).unwrap()
+    {
         let path = entry.unwrap().path();
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         let v = vector(&name);
@@ -83,7 +101,11 @@ fn every_vector_gives_its_verdict_and_exit_status() {
         let out = run(&args, Some(input.as_bytes()));
         let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
         let verdict = json["verdict"]["verdict"].as_str().unwrap();
-        assert_eq!(verdict, v["expected"]["verdict"]["verdict"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            verdict,
+            v["expected"]["verdict"]["verdict"].as_str().unwrap(),
+            "{name}"
+        );
         let valid = verdict == "valid" || verdict == "valid_endorsement_due";
         assert_eq!(out.status.code(), Some(if valid { 0 } else { 1 }), "{name}");
         assert_eq!(json["warnings"], v["expected"]["warnings"], "{name}");
@@ -98,14 +120,21 @@ fn other_verdicts_exit_1_with_the_reason() {
     let out = run(&args, None);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
-    assert!(text.contains("中止使用") && text.contains("suspended since 2026-03-01"), "{text}");
+    assert!(
+        text.contains("中止使用") && text.contains("suspended since 2026-03-01"),
+        "{text}"
+    );
 
     let v = vector("status_list_missing");
     let mut args = list_args(&v, "missing");
     args.push(v["qr"].as_str().unwrap().to_owned());
     let out = run(&args, None);
     assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("warning: no status list"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("warning: no status list"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -113,7 +142,7 @@ fn usage_errors_exit_2() {
     let v = vector("valid");
     let qr = v["qr"].as_str().unwrap().to_owned();
     // No trust list.
-    let out = run(&[qr.clone()], None);
+    let out = run(std::slice::from_ref(&qr), None);
     assert_eq!(out.status.code(), Some(2));
     // A malformed root key.
     let mut args = list_args(&v, "usage1");
@@ -127,9 +156,17 @@ fn usage_errors_exit_2() {
     args[3] = hex::encode([0x11u8; 32]);
     args.push(qr.clone());
     let out = run(&args, None);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("信任列表") && err.contains("trust list"), "{err}");
+    assert!(
+        err.contains("信任列表") && err.contains("trust list"),
+        "{err}"
+    );
     // An unreadable --at.
     let mut args = list_args(&v, "usage3");
     args[5] = "yesterday".into();
@@ -149,20 +186,33 @@ fn the_root_key_can_come_from_the_environment() {
     let key = args.remove(3);
     args.remove(2);
     args.push(v["qr"].as_str().unwrap().to_owned());
-    let out = Command::new(BIN).args(&args).env("PERMIT_ROOT_KEY", key).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(&args)
+        .env("PERMIT_ROOT_KEY", key)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Renders a QR text to a greyscale image, 6 px per module with a 4-module quiet zone.
 #[cfg(feature = "issue")]
 fn qr_image(text: &str) -> image::GrayImage {
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
+    let code =
+        qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).unwrap();
     let modules = code.width();
     let colors = code.to_colors();
     let scale = 6;
     let size = ((modules + 8) * scale) as u32;
     image::GrayImage::from_fn(size, size, |x, y| {
-        let (mx, my) = ((x as usize / scale).wrapping_sub(4), (y as usize / scale).wrapping_sub(4));
+        let (mx, my) = (
+            (x as usize / scale).wrapping_sub(4),
+            (y as usize / scale).wrapping_sub(4),
+        );
         let dark = mx < modules && my < modules && colors[my * modules + mx] == qrcode::Color::Dark;
         image::Luma([if dark { 0 } else { 255 }])
     })
@@ -184,18 +234,38 @@ fn png_and_jpeg_photos_of_the_qr_verify() {
     args.push("--image".into());
     args.push(png.display().to_string());
     let out = run(&args, None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A photo path as the argument.
     let mut args = list_args(&v, "jpeg");
     args.push(jpeg.display().to_string());
     let out = run(&args, None);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A photo on standard input.
-    let out = run(&list_args(&v, "stdin-png"), Some(&std::fs::read(&png).unwrap()));
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &list_args(&v, "stdin-png"),
+        Some(&std::fs::read(&png).unwrap()),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A picture without a QR code is a usage error.
     let blank = dir.join("blank.png");
-    image::GrayImage::from_pixel(200, 200, image::Luma([255])).save(&blank).unwrap();
+    image::GrayImage::from_pixel(200, 200, image::Luma([255]))
+        .save(&blank)
+        .unwrap();
     let mut args = list_args(&v, "blank");
     args.push("--image".into());
     args.push(blank.display().to_string());

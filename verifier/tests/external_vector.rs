@@ -11,8 +11,13 @@ const RFC8032_TEST1_PUBLIC: &str =
     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
 fn key() -> VerifyingKey {
-    VerifyingKey::from_bytes(&hex::decode(RFC8032_TEST1_PUBLIC).unwrap().try_into().unwrap())
-        .unwrap()
+    VerifyingKey::from_bytes(
+        &hex::decode(RFC8032_TEST1_PUBLIC)
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! Issuing and verifying through the public API (feature `issue`).
 
 #![cfg(feature = "issue")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "common/vector_cases.rs"]
 mod vector_cases;
@@ -36,7 +41,9 @@ fn issue_then_verify_returns_the_permit() {
     let a = issuer_a();
     let (trust, status) = lists(&a);
     let permit = sample_permit();
-    let qr = a.issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
+    let qr = a
+        .issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let result = verify(&qr, &trust, Some(&status), &VerifyOptions::at(t(AT)));
     assert_eq!(result.verdict, Verdict::Valid);
     assert_eq!(result.permit.as_ref(), Some(&permit));
@@ -46,7 +53,9 @@ fn issue_then_verify_returns_the_permit() {
     assert_eq!(claims.expires_at, t(EXP));
     assert_eq!(claims.issuer, "CN-ZJ");
 
-    let basic = a.issue(&permit, Presentation::Basic, t(IAT), t(IAT), t(EXP)).unwrap();
+    let basic = a
+        .issue(&permit, Presentation::Basic, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let result = verify(&basic, &trust, Some(&status), &VerifyOptions::at(t(AT)));
     assert_eq!(result.verdict, Verdict::Valid);
     assert_eq!(result.permit.unwrap().id_number, "110105********002X");
@@ -58,12 +67,23 @@ fn full_presentation_stays_under_600_characters() {
     // A 4-character name and a long district and authority.
     let permit = sample_permit();
     assert_eq!(permit.name.chars().count(), 4);
-    let qr = issuer_a().issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
-    assert!(qr.len() < 600, "full presentation is {} characters", qr.len());
+    let qr = issuer_a()
+        .issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP))
+        .unwrap();
+    assert!(
+        qr.len() < 600,
+        "full presentation is {} characters",
+        qr.len()
+    );
     // 新疆维吾尔自治区 alone as the district, and 杭州市上城区, are shorter still.
     for district in ["新疆维吾尔自治区", "浙江省杭州市上城区"] {
-        let p = Permit { district: district.into(), ..permit.clone() };
-        let qr = issuer_a().issue(&p, Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
+        let p = Permit {
+            district: district.into(),
+            ..permit.clone()
+        };
+        let qr = issuer_a()
+            .issue(&p, Presentation::Full, t(IAT), t(IAT), t(EXP))
+            .unwrap();
         assert!(qr.len() < 600, "{district}: {} characters", qr.len());
     }
 }
@@ -77,14 +97,22 @@ fn holder_bound_presentation_of_a_hangzhou_permit_stays_under_600_characters() {
         device_key: Some(device.verifying_key().to_bytes()),
         ..sample_permit()
     };
-    let qr = issuer_a().issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
+    let qr = issuer_a()
+        .issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let shown = present(&qr, &device, t(AT)).unwrap();
-    assert!(shown.len() < 600, "holder-bound presentation is {} characters", shown.len());
+    assert!(
+        shown.len() < 600,
+        "holder-bound presentation is {} characters",
+        shown.len()
+    );
 }
 
 #[test]
 fn qr_renders_as_svg() {
-    let qr = issuer_a().issue(&sample_permit(), Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
+    let qr = issuer_a()
+        .issue(&sample_permit(), Presentation::Full, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let svg = to_svg(&qr, QrEcc::Medium).unwrap();
     assert!(svg.contains("<svg") && svg.contains("</svg>"));
     assert!(to_svg(&"A".repeat(10_000), QrEcc::High).is_err());
@@ -94,17 +122,26 @@ fn qr_renders_as_svg() {
 fn clock_skew_and_windows_are_parameters() {
     let a = issuer_a();
     let (trust, status) = lists(&a);
-    let qr = a.issue(&sample_permit(), Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
+    let qr = a
+        .issue(&sample_permit(), Presentation::Full, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let one_minute_late = t(EXP) + TimeDelta::minutes(1);
     let mut options = VerifyOptions::at(one_minute_late);
-    assert!(verify(&qr, &trust, Some(&status), &options).verdict.is_valid());
+    assert!(
+        verify(&qr, &trust, Some(&status), &options)
+            .verdict
+            .is_valid()
+    );
     options.clock_skew = TimeDelta::zero();
     assert_eq!(
         verify(&qr, &trust, Some(&status), &options).verdict,
         Verdict::Suspended { since: t(EXP) }
     );
     let mut options = VerifyOptions::at(t(EXP) - TimeDelta::days(40));
-    assert_eq!(verify(&qr, &trust, Some(&status), &options).verdict, Verdict::Valid);
+    assert_eq!(
+        verify(&qr, &trust, Some(&status), &options).verdict,
+        Verdict::Valid
+    );
     options.endorsement_window = TimeDelta::days(60);
     assert_eq!(
         verify(&qr, &trust, Some(&status), &options).verdict,
@@ -117,8 +154,13 @@ fn holder_freshness_is_a_parameter() {
     let a = issuer_a();
     let (trust, status) = lists(&a);
     let device = SigningKey::from_bytes(&[4u8; 32]);
-    let permit = Permit { device_key: Some(device.verifying_key().to_bytes()), ..sample_permit() };
-    let qr = a.issue(&permit, Presentation::Basic, t(IAT), t(IAT), t(EXP)).unwrap();
+    let permit = Permit {
+        device_key: Some(device.verifying_key().to_bytes()),
+        ..sample_permit()
+    };
+    let qr = a
+        .issue(&permit, Presentation::Basic, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let shown = present(&qr, &device, t(AT) - TimeDelta::seconds(120)).unwrap();
     let mut options = VerifyOptions::at(t(AT));
     assert!(matches!(
@@ -126,7 +168,10 @@ fn holder_freshness_is_a_parameter() {
         Verdict::HolderProofStale { .. }
     ));
     options.holder_freshness = TimeDelta::seconds(180);
-    assert_eq!(verify(&shown, &trust, Some(&status), &options).verdict, Verdict::Valid);
+    assert_eq!(
+        verify(&shown, &trust, Some(&status), &options).verdict,
+        Verdict::Valid
+    );
     // A proof from the future beyond the clock skew is stale too.
     let future = present(&qr, &device, t(AT) + TimeDelta::minutes(6)).unwrap();
     assert!(matches!(
@@ -134,7 +179,15 @@ fn holder_freshness_is_a_parameter() {
         Verdict::HolderProofStale { .. }
     ));
     // A proof for a credential without a device key is ignored with a warning.
-    let unbound = a.issue(&sample_permit(), Presentation::Basic, t(IAT), t(IAT), t(EXP)).unwrap();
+    let unbound = a
+        .issue(
+            &sample_permit(),
+            Presentation::Basic,
+            t(IAT),
+            t(IAT),
+            t(EXP),
+        )
+        .unwrap();
     let shown = present(&unbound, &device, t(AT)).unwrap();
     let result = verify(&shown, &trust, Some(&status), &VerifyOptions::at(t(AT)));
     assert_eq!(result.verdict, Verdict::Valid);
@@ -151,10 +204,14 @@ fn a_kid_shared_by_several_entries_tries_each() {
         issuer_b().trusted_key(t("2025-01-01T00:00:00Z"), None),
         a.trusted_key(t("2025-01-01T00:00:00Z"), None),
     ];
-    let bytes = TrustList::new("root", t(AT), 86400, keys).to_cose(&root_key()).unwrap();
+    let bytes = TrustList::new("root", t(AT), 86400, keys)
+        .to_cose(&root_key())
+        .unwrap();
     let trust = TrustList::from_cose(&bytes, &root_key().verifying_key()).unwrap();
     assert_eq!(trust.keys_for(&a.kid(), t(IAT).timestamp()).count(), 1);
-    let qr = a.issue(&sample_permit(), Presentation::Full, t(IAT), t(IAT), t(EXP)).unwrap();
+    let qr = a
+        .issue(&sample_permit(), Presentation::Full, t(IAT), t(IAT), t(EXP))
+        .unwrap();
     let result = verify(&qr, &trust, None, &VerifyOptions::at(t(AT)));
     assert_eq!(result.verdict, Verdict::Valid);
     assert_eq!(result.warnings, vec![Warning::StatusListMissing]);
@@ -162,8 +219,16 @@ fn a_kid_shared_by_several_entries_tries_each() {
     // Both entries covering iat: the first fails nothing, each is tried.
     let mut wrong = a.trusted_key(t("2025-01-01T00:00:00Z"), None);
     wrong.public_key = issuer_b().verifying_key(); // kid of A, key of B
-    let trust = TrustList::new("root", t(AT), 86400, vec![wrong, a.trusted_key(t("2025-01-01T00:00:00Z"), None)]);
-    assert_eq!(verify(&qr, &trust, None, &VerifyOptions::at(t(AT))).verdict, Verdict::Valid);
+    let trust = TrustList::new(
+        "root",
+        t(AT),
+        86400,
+        vec![wrong, a.trusted_key(t("2025-01-01T00:00:00Z"), None)],
+    );
+    assert_eq!(
+        verify(&qr, &trust, None, &VerifyOptions::at(t(AT))).verdict,
+        Verdict::Valid
+    );
 }
 
 #[test]
@@ -178,8 +243,13 @@ fn lists_signed_by_the_wrong_key_are_rejected() {
         Err(ListError::UnknownSigner)
     );
     let (trust, _) = lists(&a);
-    let status = StatusList::new("x", t(AT), 60, 8).to_cose(&issuer_b()).unwrap();
-    assert_eq!(StatusList::from_cose(&status, &trust), Err(ListError::UnknownSigner));
+    let status = StatusList::new("x", t(AT), 60, 8)
+        .to_cose(&issuer_b())
+        .unwrap();
+    assert_eq!(
+        StatusList::from_cose(&status, &trust),
+        Err(ListError::UnknownSigner)
+    );
 }
 
 #[test]
@@ -199,7 +269,13 @@ fn signed_status_list_bombs_stop_at_the_cap() {
         (text("iss"), text("CN-ZJ")),
         (text("iat"), t(AT).timestamp().into()),
         (text("ttl"), 60.into()),
-        (text("status_list"), Value::Map(vec![(text("bits"), 1.into()), (text("lst"), Value::Bytes(lst))])),
+        (
+            text("status_list"),
+            Value::Map(vec![
+                (text("bits"), 1.into()),
+                (text("lst"), Value::Bytes(lst)),
+            ]),
+        ),
     ]);
     let mut bytes = Vec::new();
     ciborium::into_writer(&payload, &mut bytes).unwrap();
@@ -221,7 +297,10 @@ fn status_list_bits_round_trip() {
     }
     list.set_revoked(9, false).unwrap();
     let parsed = StatusList::from_cose(&list.to_cose(&a).unwrap(), &trust).unwrap();
-    assert_eq!(parsed.revoked_indices().collect::<Vec<_>>(), vec![0, 15, 1000]);
+    assert_eq!(
+        parsed.revoked_indices().collect::<Vec<_>>(),
+        vec![0, 15, 1000]
+    );
     assert_eq!(parsed.is_revoked(0), Some(true));
     assert_eq!(parsed.is_revoked(9), Some(false));
     assert_eq!(parsed.is_revoked(1008), None);

@@ -2,7 +2,12 @@
 //! allocates without bound. Runs in the normal test run (proptest, stable Rust); the cargo-fuzz
 //! target in `fuzz/` runs the same entry points for longer.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -36,17 +41,19 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let v = load("valid");
         let bytes = |k: &str| hex::decode(v[k].as_str().unwrap()).unwrap();
-        let root = VerifyingKey::from_bytes(
-            bytes("root_public_key_hex").as_slice().try_into().unwrap(),
-        )
-        .unwrap();
+        let root =
+            VerifyingKey::from_bytes(bytes("root_public_key_hex").as_slice().try_into().unwrap())
+                .unwrap();
         let trust_bytes = bytes("trust_list_hex");
         let status_bytes = bytes("status_list_hex");
         let trust = TrustList::from_cose(&trust_bytes, &root).unwrap();
         let status = StatusList::from_cose(&status_bytes, &trust).unwrap();
         Fixture {
             qr: v["qr"].as_str().unwrap().to_owned(),
-            bound_qr: load("holder_bound_fresh_proof")["qr"].as_str().unwrap().to_owned(),
+            bound_qr: load("holder_bound_fresh_proof")["qr"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
             trust,
             status,
             at: v["at"].as_str().unwrap().parse().unwrap(),
@@ -65,7 +72,9 @@ fn check(text: &str) -> Verdict {
 fn cose_of(qr: &str) -> Vec<u8> {
     let z = base45::decode(qr.strip_prefix("RP1:").unwrap()).unwrap();
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(&z[..]).read_to_end(&mut out).unwrap();
+    flate2::read::ZlibDecoder::new(&z[..])
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
@@ -81,7 +90,10 @@ fn wrap(cose: &[u8]) -> String {
 
 /// 512 random cases per property, or `PROPTEST_CASES` (the smoke run of `make verifier-fuzz-smoke`).
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(512)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(512)
 }
 
 const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
@@ -210,21 +222,40 @@ fn zlib_bombs_stop_at_the_cap() {
     let bomb = e.finish().unwrap();
     let text = format!("RP1:{}", base45::encode(&bomb));
     // Too long for a QR code: rejected before decoding.
-    assert!(matches!(check(&text), Verdict::Malformed { layer: Layer::Prefix, .. }));
+    assert!(matches!(
+        check(&text),
+        Verdict::Malformed {
+            layer: Layer::Prefix,
+            ..
+        }
+    ));
     // A bomb that fits in a QR text: 5 MiB of zeros is ~5 KiB compressed, still too long,
     // so use 1 MiB (~1 KiB compressed, ~1.5 K characters).
     let small_bomb = zlib(&vec![0u8; 1 << 20]);
     let text = format!("RP1:{}", base45::encode(&small_bomb));
     assert!(text.len() <= permit_verifier::MAX_QR_TEXT_LEN);
     match check(&text) {
-        Verdict::Malformed { layer: Layer::Zlib, reason } => assert!(reason.contains("more than"), "{reason}"),
+        Verdict::Malformed {
+            layer: Layer::Zlib,
+            reason,
+        } => assert!(reason.contains("more than"), "{reason}"),
         other => panic!("{other:?}"),
     }
 }
 
 #[test]
 fn empty_and_odd_inputs() {
-    for text in ["", "RP1:", "RP1", "#", "RP1:#", "RP1:00#00", "\u{0}", "RP1:\u{1F600}", "RP1: "] {
+    for text in [
+        "",
+        "RP1:",
+        "RP1",
+        "#",
+        "RP1:#",
+        "RP1:00#00",
+        "\u{0}",
+        "RP1:\u{1F600}",
+        "RP1: ",
+    ] {
         assert!(matches!(check(text), Verdict::Malformed { .. }), "{text:?}");
     }
 }

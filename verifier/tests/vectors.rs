@@ -1,7 +1,12 @@
 //! The committed test vectors under `tests/vectors/` verify to their expected results, and (with
 //! the `issue` feature) are exactly what the generator produces today.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[cfg(feature = "issue")]
 #[path = "common/vector_cases.rs"]
@@ -39,10 +44,17 @@ fn bytes(v: &Value) -> Vec<u8> {
 #[test]
 fn committed_vectors_verify_to_their_expected_results() {
     let vectors = committed();
-    assert!(vectors.len() >= 20, "expected the full vector set, found {}", vectors.len());
+    assert!(
+        vectors.len() >= 20,
+        "expected the full vector set, found {}",
+        vectors.len()
+    );
     for (name, v) in &vectors {
         let root = VerifyingKey::from_bytes(
-            bytes(&v["root_public_key_hex"]).as_slice().try_into().unwrap(),
+            bytes(&v["root_public_key_hex"])
+                .as_slice()
+                .try_into()
+                .unwrap(),
         )
         .unwrap();
         let trust = TrustList::from_cose(&bytes(&v["trust_list_hex"]), &root).unwrap();
@@ -51,14 +63,31 @@ fn committed_vectors_verify_to_their_expected_results() {
             s => Some(StatusList::from_cose(&bytes(s), &trust).unwrap()),
         };
         let at: DateTime<Utc> = v["at"].as_str().unwrap().parse().unwrap();
-        let result = verify(v["qr"].as_str().unwrap(), &trust, status.as_ref(), &VerifyOptions::at(at));
+        let result = verify(
+            v["qr"].as_str().unwrap(),
+            &trust,
+            status.as_ref(),
+            &VerifyOptions::at(at),
+        );
         let mut verdict = serde_json::to_value(&result.verdict).unwrap();
         verdict.as_object_mut().unwrap().remove("reason");
         let expected = &v["expected"];
         assert_eq!(verdict, expected["verdict"], "{name}: verdict");
-        assert_eq!(serde_json::to_value(&result.warnings).unwrap(), expected["warnings"], "{name}: warnings");
-        assert_eq!(serde_json::to_value(&result.permit).unwrap(), expected["permit"], "{name}: permit");
-        assert_eq!(serde_json::to_value(&result.claims).unwrap(), expected["claims"], "{name}: claims");
+        assert_eq!(
+            serde_json::to_value(&result.warnings).unwrap(),
+            expected["warnings"],
+            "{name}: warnings"
+        );
+        assert_eq!(
+            serde_json::to_value(&result.permit).unwrap(),
+            expected["permit"],
+            "{name}: permit"
+        );
+        assert_eq!(
+            serde_json::to_value(&result.claims).unwrap(),
+            expected["claims"],
+            "{name}: claims"
+        );
     }
 }
 
@@ -114,10 +143,17 @@ fn committed_vectors_match_the_generator() {
     let mut sorted = generated.clone();
     sorted.sort();
     let names: Vec<String> = committed.iter().map(|(n, _)| n.clone()).collect();
-    assert_eq!(names, sorted, "vector files differ from the generator's cases; run `make verifier-vectors`");
+    assert_eq!(
+        names, sorted,
+        "vector files differ from the generator's cases; run `make verifier-vectors`"
+    );
     for case in &cases {
         let fresh = vector_cases::to_json(case);
         let (_, old) = committed.iter().find(|(n, _)| n == case.name).unwrap();
-        assert_eq!(&fresh, old, "{}: committed vector is stale; run `make verifier-vectors`", case.name);
+        assert_eq!(
+            &fresh, old,
+            "{}: committed vector is stale; run `make verifier-vectors`",
+            case.name
+        );
     }
 }

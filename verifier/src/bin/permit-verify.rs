@@ -187,9 +187,12 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, UsageError> {
         )
     })?;
     let mut bytes = Vec::new();
-    file.take(MAX_INPUT)
-        .read_to_end(&mut bytes)
-        .map_err(|e| usage("读取文件失败", format!("cannot read {}: {e}", path.display())))?;
+    file.take(MAX_INPUT).read_to_end(&mut bytes).map_err(|e| {
+        usage(
+            "读取文件失败",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
     Ok(bytes)
 }
 

@@ -5,7 +5,13 @@
 //! Ed25519 signatures are deterministic and the zlib level is fixed, so the output is
 //! byte-for-byte reproducible.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use ciborium::Value;
@@ -181,7 +187,14 @@ pub fn cases() -> Vec<Case> {
     let permit = sample_permit();
     let full = issue(&a, &permit, Presentation::Full);
     let mut cases = vec![
-        case("valid", "A full presentation, inside its validity", full.clone(), AT, json!({"verdict": "valid"}), &[]),
+        case(
+            "valid",
+            "A full presentation, inside its validity",
+            full.clone(),
+            AT,
+            json!({"verdict": "valid"}),
+            &[],
+        ),
         case(
             "valid_basic",
             "A basic presentation: ID number masked to first 6 + last 4",
@@ -217,7 +230,14 @@ pub fn cases() -> Vec<Case> {
         case(
             "revoked",
             "Status index 7 is set in the status list",
-            issue(&a, &Permit { status_index: 7, ..permit.clone() }, Presentation::Full),
+            issue(
+                &a,
+                &Permit {
+                    status_index: 7,
+                    ..permit.clone()
+                },
+                Presentation::Full,
+            ),
             AT,
             json!({"verdict": "revoked"}),
             &[],
@@ -225,12 +245,26 @@ pub fn cases() -> Vec<Case> {
         case(
             "not_yet_valid",
             "nbf lies 10 minutes ahead (beyond the 5-minute clock skew)",
-            a.issue(&permit, Presentation::Full, t(IAT), t("2025-06-01T08:10:00Z"), t(EXP)).unwrap(),
+            a.issue(
+                &permit,
+                Presentation::Full,
+                t(IAT),
+                t("2025-06-01T08:10:00Z"),
+                t(EXP),
+            )
+            .unwrap(),
             AT,
             json!({"verdict": "not_yet_valid", "valid_from": "2025-06-01T08:10:00Z"}),
             &[],
         ),
-        case("bad_signature", "One bit of the signature flipped", flip_signature_bit(&full), AT, json!({"verdict": "bad_signature"}), &[]),
+        case(
+            "bad_signature",
+            "One bit of the signature flipped",
+            flip_signature_bit(&full),
+            AT,
+            json!({"verdict": "bad_signature"}),
+            &[],
+        ),
         case(
             "bad_signature_altered_payload",
             "The name changed after signing (same kid, original signature)",
@@ -247,7 +281,14 @@ pub fn cases() -> Vec<Case> {
             json!({"verdict": "unknown_key", "kid": hex::encode(stranger().kid())}),
             &[],
         ),
-        case("malformed_prefix", "Wrong prefix", full.replacen("RP1:", "HC1:", 1), AT, json!({"verdict": "malformed", "layer": "prefix"}), &[]),
+        case(
+            "malformed_prefix",
+            "Wrong prefix",
+            full.replacen("RP1:", "HC1:", 1),
+            AT,
+            json!({"verdict": "malformed", "layer": "prefix"}),
+            &[],
+        ),
         case(
             "malformed_base45",
             "A lowercase letter is outside the base45 alphabet",
@@ -269,7 +310,8 @@ pub fn cases() -> Vec<Case> {
             "zlib of a CBOR array that is not a COSE_Sign1",
             qr_from_plain(&{
                 let mut b = Vec::new();
-                ciborium::into_writer(&Value::Array(vec![Value::Integer(1.into())]), &mut b).unwrap();
+                ciborium::into_writer(&Value::Array(vec![Value::Integer(1.into())]), &mut b)
+                    .unwrap();
                 b
             }),
             AT,
@@ -295,7 +337,9 @@ pub fn cases() -> Vec<Case> {
         case(
             "malformed_permit_claim",
             "A signed permit claim without the holder name (key 2)",
-            issue_claim(claim_with(|m| m.retain(|(k, _)| *k != Value::Integer(2.into())))),
+            issue_claim(claim_with(|m| {
+                m.retain(|(k, _)| *k != Value::Integer(2.into()))
+            })),
             AT,
             json!({"verdict": "malformed", "layer": "permit_claim"}),
             &[],
@@ -340,7 +384,12 @@ pub fn cases() -> Vec<Case> {
     cases.push(case(
         "holder_bound_wrong_device",
         "Device proof signed by another device's key",
-        present(&bound, &SigningKey::from_bytes(&secret("other-device")), t(AT)).unwrap(),
+        present(
+            &bound,
+            &SigningKey::from_bytes(&secret("other-device")),
+            t(AT),
+        )
+        .unwrap(),
         AT,
         json!({"verdict": "holder_proof_invalid"}),
         &[],
@@ -400,7 +449,14 @@ pub fn cases() -> Vec<Case> {
     cases.push(case(
         "status_index_out_of_range",
         "The credential's status index lies beyond the status list",
-        issue(&a, &Permit { status_index: 5000, ..permit.clone() }, Presentation::Full),
+        issue(
+            &a,
+            &Permit {
+                status_index: 5000,
+                ..permit.clone()
+            },
+            Presentation::Full,
+        ),
         AT,
         json!({"verdict": "valid"}),
         &["status_index_out_of_range"],
@@ -420,36 +476,57 @@ pub fn cases() -> Vec<Case> {
         json!({"verdict": "valid"}),
         &[],
     );
-    rotated_old.lists.status_list =
-        Some(status_list_signed_by(&b, t(AT) - TimeDelta::hours(1), 86400));
+    rotated_old.lists.status_list = Some(status_list_signed_by(
+        &b,
+        t(AT) - TimeDelta::hours(1),
+        86400,
+    ));
     rotated_old.lists.trust_list =
         trust_list_bytes(t(AT) - TimeDelta::days(1), 7 * 86400, rotated_keys.clone());
     cases.push(rotated_old);
     let mut rotated_new = case(
         "rotated_key_new",
         "Two keys in the trust list; a credential signed by the new key",
-        b.issue(&permit, Presentation::Full, t("2025-05-01T00:00:00Z"), t("2025-05-01T00:00:00Z"), t("2026-05-01T00:00:00Z"))
-            .unwrap(),
+        b.issue(
+            &permit,
+            Presentation::Full,
+            t("2025-05-01T00:00:00Z"),
+            t("2025-05-01T00:00:00Z"),
+            t("2026-05-01T00:00:00Z"),
+        )
+        .unwrap(),
         AT,
         json!({"verdict": "valid"}),
         &[],
     );
-    rotated_new.lists.status_list =
-        Some(status_list_signed_by(&b, t(AT) - TimeDelta::hours(1), 86400));
+    rotated_new.lists.status_list = Some(status_list_signed_by(
+        &b,
+        t(AT) - TimeDelta::hours(1),
+        86400,
+    ));
     rotated_new.lists.trust_list =
         trust_list_bytes(t(AT) - TimeDelta::days(1), 7 * 86400, rotated_keys.clone());
     cases.push(rotated_new);
     let mut after_retirement = case(
         "key_retired_before_iat",
         "Signed by the retired key after its signing period ended: no trusted key covers iat",
-        a.issue(&permit, Presentation::Full, t("2025-05-01T00:00:00Z"), t("2025-05-01T00:00:00Z"), t(EXP))
-            .unwrap(),
+        a.issue(
+            &permit,
+            Presentation::Full,
+            t("2025-05-01T00:00:00Z"),
+            t("2025-05-01T00:00:00Z"),
+            t(EXP),
+        )
+        .unwrap(),
         AT,
         json!({"verdict": "unknown_key", "kid": hex::encode(a.kid())}),
         &[],
     );
-    after_retirement.lists.status_list =
-        Some(status_list_signed_by(&b, t(AT) - TimeDelta::hours(1), 86400));
+    after_retirement.lists.status_list = Some(status_list_signed_by(
+        &b,
+        t(AT) - TimeDelta::hours(1),
+        86400,
+    ));
     after_retirement.lists.trust_list =
         trust_list_bytes(t(AT) - TimeDelta::days(1), 7 * 86400, rotated_keys);
     cases.push(after_retirement);
@@ -477,10 +554,7 @@ fn alter_payload(qr: &str) -> String {
     let payload = sign1.payload.take().unwrap();
     let name = "欧阳明月".as_bytes();
     let changed = "欧阳明日".as_bytes();
-    let at = payload
-        .windows(name.len())
-        .position(|w| w == name)
-        .unwrap();
+    let at = payload.windows(name.len()).position(|w| w == name).unwrap();
     let mut payload = payload;
     payload[at..at + name.len()].copy_from_slice(changed);
     sign1.payload = Some(payload);
