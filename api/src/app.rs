@@ -45,8 +45,11 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         &config.data_dir,
     )
     .await?;
-    let ephemeral =
-        ephemeral::open(config.redis_url.as_ref().map(Secret::expose), &config.redis_prefix).await?;
+    let ephemeral = ephemeral::open(
+        config.redis_url.as_ref().map(Secret::expose),
+        &config.redis_prefix,
+    )
+    .await?;
     seed::load_regions(&*storage).await?;
     let captcha_key = match &config.captcha_hmac_key {
         Some(key) => key.clone(),
@@ -81,7 +84,14 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
 }
 
 pub fn api_service() -> OpenApiService<
-    (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+    (
+        CaptchaApi,
+        SmsApi,
+        AccountsApi,
+        SessionsApi,
+        PasskeysApi,
+        DirectoryApi,
+    ),
     (),
 > {
     OpenApiService::new(

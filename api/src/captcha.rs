@@ -43,7 +43,8 @@ pub fn create(state: &AppState) -> Result<CaptchaChallenge, ApiError> {
 
 /// Checks a solution (the widget's base64 JSON payload, or the JSON itself) and spends it.
 pub async fn verify(state: &AppState, solution: &str) -> Result<(), ApiError> {
-    let invalid = || ApiError::unprocessable("invalid_captcha", "captcha", "人机验证未通过，请重试");
+    let invalid =
+        || ApiError::unprocessable("invalid_captcha", "captcha", "人机验证未通过，请重试");
     let json = base64::engine::general_purpose::STANDARD
         .decode(solution.trim())
         .ok()
@@ -57,7 +58,11 @@ pub async fn verify(state: &AppState, solution: &str) -> Result<(), ApiError> {
         .map_err(|_| invalid())?;
     let fresh = state
         .ephemeral
-        .put_if_absent(&format!("captcha-used:{}", payload.challenge), "1", LIFETIME)
+        .put_if_absent(
+            &format!("captcha-used:{}", payload.challenge),
+            "1",
+            LIFETIME,
+        )
         .await?;
     if !fresh {
         return Err(ApiError::unprocessable(

@@ -115,9 +115,7 @@ impl Config {
         figment = figment
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
             .merge(Env::prefixed("PERMIT_"));
-        let config: Config = figment
-            .extract()
-            .map_err(|e| ConfigError(e.to_string()))?;
+        let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -177,6 +175,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("permit.toml", "listen = \"127.0.0.1:9000\"\ndemo = true\n")?;

@@ -36,7 +36,10 @@ pub async fn load(state: &AppState) -> StorageResult<()> {
         match created {
             Ok(account) if role == Role::Clerk => {
                 let first: Vec<_> = points.iter().take(1).map(|p| p.id).collect();
-                state.storage.set_staff_service_points(account.id, &first).await?;
+                state
+                    .storage
+                    .set_staff_service_points(account.id, &first)
+                    .await?;
             }
             Ok(_) | Err(StorageError::Conflict(_)) => {}
             Err(e) => return Err(e),

@@ -90,7 +90,13 @@ async fn main() -> ExitCode {
             }
         },
         Command::Staff {
-            command: StaffCommand::Add { username, role, name, service_points },
+            command:
+                StaffCommand::Add {
+                    username,
+                    role,
+                    name,
+                    service_points,
+                },
         } => {
             let mut line = String::new();
             if std::io::stdin().lock().read_line(&mut line).is_err() {
@@ -114,9 +120,23 @@ async fn main() -> ExitCode {
                 StaffRole::Clerk => Role::Clerk,
                 StaffRole::Admin => Role::Admin,
             };
-            match staff::add(&*storage, &username, role, name.as_deref(), password, &service_points).await {
+            match staff::add(
+                &*storage,
+                &username,
+                role,
+                name.as_deref(),
+                password,
+                &service_points,
+            )
+            .await
+            {
                 Ok(account) => {
-                    println!("created {} account {} ({})", role.as_str(), account.username, account.id);
+                    println!(
+                        "created {} account {} ({})",
+                        role.as_str(),
+                        account.username,
+                        account.id
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

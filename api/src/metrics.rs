@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use poem::http::{Method, StatusCode};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 pub struct Metrics {
     registry: Registry,
@@ -15,16 +17,26 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("permit_http_requests_total", "HTTP requests by method and status"),
+            Opts::new(
+                "permit_http_requests_total",
+                "HTTP requests by method and status",
+            ),
             &["method", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("permit_http_request_duration_seconds", "HTTP request latency"),
+            HistogramOpts::new(
+                "permit_http_request_duration_seconds",
+                "HTTP request latency",
+            ),
             &["method"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self { registry, requests, latency })
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+        })
     }
 
     pub fn observe(&self, method: &Method, status: StatusCode, elapsed: Duration) {

@@ -71,7 +71,11 @@ impl Backoff {
             return None;
         }
         let doublings = (failures - self.free - 1).min(20) as u32;
-        Some(self.base.saturating_mul(2u32.saturating_pow(doublings)).min(self.max_lock))
+        Some(
+            self.base
+                .saturating_mul(2u32.saturating_pow(doublings))
+                .min(self.max_lock),
+        )
     }
 
     /// Refuses while the subject is locked out.
@@ -82,15 +86,25 @@ impl Backoff {
         Ok(())
     }
 
-    pub async fn record_failure(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
-        let n = store.increment(&self.failures_key(subject), self.window).await?;
+    pub async fn record_failure(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+    ) -> Result<(), ApiError> {
+        let n = store
+            .increment(&self.failures_key(subject), self.window)
+            .await?;
         if let Some(lock) = self.lock_for(n) {
             store.put(&self.lock_key(subject), "1", lock).await?;
         }
         Ok(())
     }
 
-    pub async fn record_success(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+    pub async fn record_success(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+    ) -> Result<(), ApiError> {
         store.delete(&self.failures_key(subject)).await?;
         store.delete(&self.lock_key(subject)).await?;
         Ok(())

@@ -143,8 +143,12 @@ pub async fn send_code(
         .map_err(|e| relabel(e, "sms_daily_limit", "该手机号今日获取验证码次数已达上限"))?;
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     let lifetime = Duration::from_secs(state.config.sms_code_lifetime_secs);
-    store.put(&code_key(purpose, phone), &code, lifetime).await?;
-    store.delete(&format!("{}:guesses", code_key(purpose, phone))).await?;
+    store
+        .put(&code_key(purpose, phone), &code, lifetime)
+        .await?;
+    store
+        .delete(&format!("{}:guesses", code_key(purpose, phone)))
+        .await?;
     let text = format!(
         "【居住证服务平台】您的{}验证码为{}，{}分钟内有效。请勿将验证码告诉他人。",
         purpose.label(),
@@ -170,7 +174,8 @@ pub async fn verify_code(
     purpose: SmsPurpose,
     code: &str,
 ) -> Result<(), ApiError> {
-    let invalid = || ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效");
+    let invalid =
+        || ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效");
     let store = &*state.ephemeral;
     let key = code_key(purpose, phone);
     let Some(expected) = store.get(&key).await? else {
@@ -222,8 +227,9 @@ impl SmsApi {
         ip: ClientIp,
         body: Json<SmsCodeRequest>,
     ) -> Result<Json<SmsCodeSent>, ApiError> {
-        let phone = PhoneNumber::parse(&body.phone)
-            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码"))?;
+        let phone = PhoneNumber::parse(&body.phone).ok_or_else(|| {
+            ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码")
+        })?;
         PER_IP.hit(&*state.ephemeral, &ip.0).await?;
         send_code(&state, &phone, body.purpose).await?;
         Ok(Json(SmsCodeSent {
@@ -242,8 +248,9 @@ impl SmsApi {
         if !state.config.dev_helpers() {
             return Err(ApiError::not_found());
         }
-        let phone = PhoneNumber::parse(&phone.0)
-            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码"))?;
+        let phone = PhoneNumber::parse(&phone.0).ok_or_else(|| {
+            ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码")
+        })?;
         Ok(Json(state.sms.sent_to(phone.as_str())))
     }
 }
@@ -257,12 +264,24 @@ mod tests {
     async fn a_phone_gets_at_most_ten_codes_a_day_and_one_a_minute() {
         let store = MemoryStore::new();
         for _ in 0..10 {
-            PER_DAY.hit(&store, "13800000000").await.expect("within the daily allowance");
+            PER_DAY
+                .hit(&store, "13800000000")
+                .await
+                .expect("within the daily allowance");
         }
-        let refused = PER_DAY.hit(&store, "13800000000").await.expect_err("eleventh refused");
+        let refused = PER_DAY
+            .hit(&store, "13800000000")
+            .await
+            .expect_err("eleventh refused");
         assert_eq!(refused.status().as_u16(), 429);
-        PER_DAY.hit(&store, "13900000000").await.expect("another phone is unaffected");
-        per_interval(60).hit(&store, "13800000000").await.expect("first this minute");
+        PER_DAY
+            .hit(&store, "13900000000")
+            .await
+            .expect("another phone is unaffected");
+        per_interval(60)
+            .hit(&store, "13800000000")
+            .await
+            .expect("first this minute");
         assert!(per_interval(60).hit(&store, "13800000000").await.is_err());
     }
 }

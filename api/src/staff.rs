@@ -2,7 +2,9 @@
 
 use uuid::Uuid;
 
-use crate::accounts::{Account, NewAccount, Role, check_password, check_real_name, check_username, password};
+use crate::accounts::{
+    Account, NewAccount, Role, check_password, check_real_name, check_username, password,
+};
 use crate::storage::{Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,8 @@ pub async fn add(
             StorageError::Conflict(_) => StaffError::UsernameTaken,
             other => other.into(),
         })?;
-    storage.set_staff_service_points(account.id, service_points).await?;
+    storage
+        .set_staff_service_points(account.id, service_points)
+        .await?;
     Ok(account)
 }

@@ -50,33 +50,44 @@ pub async fn edge<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Respon
     let state = req.data::<AppState>().cloned();
     let span = tracing::info_span!("request", id = %request_id, %method, path = %path);
     async move {
-    let max_body = state.as_ref().map(|s| s.config.max_body_bytes).unwrap_or(1 << 20);
-    let mut resp = if let Some(reason) = csrf_rejection(&req, state.as_ref()) {
-        tracing::warn!(reason, "cross-site request refused");
-        json_error(StatusCode::FORBIDDEN, "csrf_rejected", "跨站请求已被拒绝")
-    } else if !body_within(&mut req, max_body).await {
-        json_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "提交的内容过大")
-    } else {
-        match next.call(req).await {
-            Ok(resp) => resp.into_response(),
-            Err(err) => err.into_response(),
+        let max_body = state
+            .as_ref()
+            .map(|s| s.config.max_body_bytes)
+            .unwrap_or(1 << 20);
+        let mut resp = if let Some(reason) = csrf_rejection(&req, state.as_ref()) {
+            tracing::warn!(reason, "cross-site request refused");
+            json_error(StatusCode::FORBIDDEN, "csrf_rejected", "跨站请求已被拒绝")
+        } else if !body_within(&mut req, max_body).await {
+            json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "提交的内容过大",
+            )
+        } else {
+            match next.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => err.into_response(),
+            }
+        };
+        resp = uniform_error(resp, &path).await;
+        secure_headers(&mut resp, &path, state.as_ref());
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", v);
         }
-    };
-    resp = uniform_error(resp, &path).await;
-    secure_headers(&mut resp, &path, state.as_ref());
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-request-id", v);
-    }
-    let status = resp.status();
-    if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), "request failed");
-    } else {
-        tracing::info!(status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
-    }
-    if let Some(state) = state {
-        state.metrics.observe(&method, status, started.elapsed());
-    }
-    Ok(resp)
+        let status = resp.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(
+                status = status.as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
+        }
+        if let Some(state) = state {
+            state.metrics.observe(&method, status, started.elapsed());
+        }
+        Ok(resp)
     }
     .instrument(span)
     .await
@@ -89,17 +100,25 @@ fn csrf_rejection(req: &Request, state: Option<&AppState>) -> Option<&'static st
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return None;
     }
-    if let Some(site) = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if site == "cross-site" || site == "same-site" {
-            return Some("sec-fetch-site");
-        }
+    let site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site" | "same-site")) {
+        return Some("sec-fetch-site");
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
         let configured = state.map(|s| s.config.webauthn_origin.trim_end_matches('/'));
-        let same_host = host.is_some_and(|h| {
-            origin == format!("http://{h}") || origin == format!("https://{h}")
-        });
+        let same_host = host
+            .is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"));
         if !(same_host || configured == Some(origin)) {
             return Some("origin");
         }
@@ -173,7 +192,10 @@ async fn uniform_error(resp: Response, path: &str) -> Response {
 
 fn secure_headers(resp: &mut Response, path: &str, state: Option<&AppState>) {
     let h = resp.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert(

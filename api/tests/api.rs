@@ -34,7 +34,10 @@ async fn register_then_first_login_asks_for_an_sms_code_and_me_is_masked() {
     assert_eq!(masked.len(), 18);
     assert!(masked.contains("********"));
     assert_eq!(&masked[..6], &p.id_number[..6]);
-    assert_eq!(me["phone_masked"], format!("{}****{}", &p.phone[..3], &p.phone[7..]));
+    assert_eq!(
+        me["phone_masked"],
+        format!("{}****{}", &p.phone[..3], &p.phone[7..])
+    );
 
     // The SMS code is needed only the first time.
     let other = TestApp::new_client();
@@ -59,7 +62,11 @@ async fn refused(app: &TestApp, n: u32, change: impl FnOnce(&mut Value), status:
     let taken = app
         .post("/api/v1/accounts", &json!({"username": p.username}))
         .await;
-    assert_eq!(taken.status(), 400, "incomplete body is a 400, not a conflict");
+    assert_eq!(
+        taken.status(),
+        400,
+        "incomplete body is a 400, not a conflict"
+    );
 }
 
 #[tokio::test]
@@ -71,20 +78,124 @@ async fn every_invalid_registration_field_gets_a_stable_4xx_code() {
         let other = if last == '1' { '2' } else { '1' };
         format!("{}{}", &good[..17], other)
     };
-    refused(&app, 10, |b| b["id_number"] = json!(wrong_check), 422, "invalid_id_number_check_digit").await;
-    refused(&app, 11, |b| b["id_number"] = json!(id_with_check("33010219900230011")), 422, "invalid_id_number_birth_date").await;
-    refused(&app, 12, |b| b["id_number"] = json!("3301021990"), 422, "invalid_id_number").await;
-    refused(&app, 13, |b| b["sex"] = json!("female"), 422, "id_number_sex_mismatch").await;
-    refused(&app, 14, |b| b["phone"] = json!("12345"), 422, "invalid_phone").await;
-    refused(&app, 15, |b| { b["password"] = json!("ab1"); b["password_confirmation"] = json!("ab1"); }, 422, "password_too_short").await;
-    refused(&app, 16, |b| { b["password"] = json!("abcdefghij"); b["password_confirmation"] = json!("abcdefghij"); }, 422, "password_too_weak").await;
-    refused(&app, 17, |b| b["password_confirmation"] = json!("Different123"), 422, "password_mismatch").await;
-    refused(&app, 18, |b| b["username"] = json!("1x"), 422, "invalid_username").await;
-    refused(&app, 19, |b| b["real_name"] = json!("张"), 422, "invalid_real_name").await;
-    refused(&app, 20, |b| b["region_code"] = json!("999999"), 422, "unknown_region").await;
-    refused(&app, 21, |b| b["sms_code"] = json!("000000x"), 422, "invalid_sms_code").await;
-    refused(&app, 22, |b| b["captcha"] = json!("bm90IGpzb24="), 422, "invalid_captcha").await;
-    refused(&app, 23, |b| b["sex"] = json!("other"), 400, "invalid_request").await;
+    refused(
+        &app,
+        10,
+        |b| b["id_number"] = json!(wrong_check),
+        422,
+        "invalid_id_number_check_digit",
+    )
+    .await;
+    refused(
+        &app,
+        11,
+        |b| b["id_number"] = json!(id_with_check("33010219900230011")),
+        422,
+        "invalid_id_number_birth_date",
+    )
+    .await;
+    refused(
+        &app,
+        12,
+        |b| b["id_number"] = json!("3301021990"),
+        422,
+        "invalid_id_number",
+    )
+    .await;
+    refused(
+        &app,
+        13,
+        |b| b["sex"] = json!("female"),
+        422,
+        "id_number_sex_mismatch",
+    )
+    .await;
+    refused(
+        &app,
+        14,
+        |b| b["phone"] = json!("12345"),
+        422,
+        "invalid_phone",
+    )
+    .await;
+    refused(
+        &app,
+        15,
+        |b| {
+            b["password"] = json!("ab1");
+            b["password_confirmation"] = json!("ab1");
+        },
+        422,
+        "password_too_short",
+    )
+    .await;
+    refused(
+        &app,
+        16,
+        |b| {
+            b["password"] = json!("abcdefghij");
+            b["password_confirmation"] = json!("abcdefghij");
+        },
+        422,
+        "password_too_weak",
+    )
+    .await;
+    refused(
+        &app,
+        17,
+        |b| b["password_confirmation"] = json!("Different123"),
+        422,
+        "password_mismatch",
+    )
+    .await;
+    refused(
+        &app,
+        18,
+        |b| b["username"] = json!("1x"),
+        422,
+        "invalid_username",
+    )
+    .await;
+    refused(
+        &app,
+        19,
+        |b| b["real_name"] = json!("张"),
+        422,
+        "invalid_real_name",
+    )
+    .await;
+    refused(
+        &app,
+        20,
+        |b| b["region_code"] = json!("999999"),
+        422,
+        "unknown_region",
+    )
+    .await;
+    refused(
+        &app,
+        21,
+        |b| b["sms_code"] = json!("000000x"),
+        422,
+        "invalid_sms_code",
+    )
+    .await;
+    refused(
+        &app,
+        22,
+        |b| b["captcha"] = json!("bm90IGpzb24="),
+        422,
+        "invalid_captcha",
+    )
+    .await;
+    refused(
+        &app,
+        23,
+        |b| b["sex"] = json!("other"),
+        400,
+        "invalid_request",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -98,13 +209,19 @@ async fn a_captcha_solution_and_an_sms_code_work_once() {
     let b = Person::new(31);
     let mut again = app.registration(&b).await;
     again["captcha"] = body["captcha"].clone();
-    assert_eq!(code_of(app.post("/api/v1/accounts", &again).await).await, (422, "captcha_replayed".into()));
+    assert_eq!(
+        code_of(app.post("/api/v1/accounts", &again).await).await,
+        (422, "captcha_replayed".into())
+    );
 
     // Reused SMS code: same phone as `a`, a fresh captcha, the code `a` already spent.
     let mut reuse = app.registration(&b).await;
     reuse["phone"] = json!(a.phone);
     reuse["sms_code"] = body["sms_code"].clone();
-    assert_eq!(code_of(app.post("/api/v1/accounts", &reuse).await).await, (422, "invalid_sms_code".into()));
+    assert_eq!(
+        code_of(app.post("/api/v1/accounts", &reuse).await).await,
+        (422, "invalid_sms_code".into())
+    );
 }
 
 #[tokio::test]
@@ -113,7 +230,10 @@ async fn an_expired_sms_code_is_refused() {
     let p = Person::new(40);
     let body = app.registration(&p).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(code_of(app.post("/api/v1/accounts", &body).await).await, (422, "invalid_sms_code".into()));
+    assert_eq!(
+        code_of(app.post("/api/v1/accounts", &body).await).await,
+        (422, "invalid_sms_code".into())
+    );
 }
 
 #[tokio::test]
@@ -124,11 +244,17 @@ async fn duplicate_account_name_or_id_number_is_a_conflict() {
 
     let mut same_name = Person::new(51);
     same_name.username = a.username.clone();
-    assert_eq!(code_of(app.register(&same_name).await).await, (409, "username_taken".into()));
+    assert_eq!(
+        code_of(app.register(&same_name).await).await,
+        (409, "username_taken".into())
+    );
 
     let mut same_id = Person::new(52);
     same_id.id_number = a.id_number.clone();
-    assert_eq!(code_of(app.register(&same_id).await).await, (409, "id_number_taken".into()));
+    assert_eq!(
+        code_of(app.register(&same_id).await).await,
+        (409, "id_number_taken".into())
+    );
 }
 
 #[tokio::test]
@@ -139,8 +265,27 @@ async fn sms_codes_are_limited_to_one_a_minute_per_phone() {
     let r = app.post("/api/v1/sms-codes", &body).await;
     let (status, code) = code_of(r).await;
     assert_eq!((status, code.as_str()), (429, "sms_too_frequent"));
-    assert_eq!(app.post("/api/v1/sms-codes", &json!({"phone": "13912345679", "purpose": "register"})).await.status(), 200, "per phone");
-    assert_eq!(code_of(app.post("/api/v1/sms-codes", &json!({"phone": "1391234", "purpose": "register"})).await).await, (422, "invalid_phone".into()));
+    assert_eq!(
+        app.post(
+            "/api/v1/sms-codes",
+            &json!({"phone": "13912345679", "purpose": "register"})
+        )
+        .await
+        .status(),
+        200,
+        "per phone"
+    );
+    assert_eq!(
+        code_of(
+            app.post(
+                "/api/v1/sms-codes",
+                &json!({"phone": "1391234", "purpose": "register"})
+            )
+            .await
+        )
+        .await,
+        (422, "invalid_phone".into())
+    );
 }
 
 // ---------- sign-in ----------
@@ -151,16 +296,30 @@ async fn wrong_password_and_unknown_account_answer_alike_and_back_off() {
     let p = Person::new(60);
     app.register_and_login(&p).await;
 
-    let wrong = app.post("/api/v1/sessions", &json!({"username": p.username, "password": "Wrong12345"})).await;
+    let wrong = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": p.username, "password": "Wrong12345"}),
+        )
+        .await;
     let wrong_status = wrong.status();
     let wrong_body: Value = wrong.json().await.unwrap();
-    let unknown = app.post("/api/v1/sessions", &json!({"username": "nobody_here", "password": "Wrong12345"})).await;
+    let unknown = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "nobody_here", "password": "Wrong12345"}),
+        )
+        .await;
     assert_eq!(unknown.status(), wrong_status);
     assert_eq!(unknown.json::<Value>().await.unwrap(), wrong_body);
     assert_eq!(wrong_body["code"], "invalid_credentials");
 
     for _ in 0..5 {
-        app.post("/api/v1/sessions", &json!({"username": p.username, "password": "Wrong12345"})).await;
+        app.post(
+            "/api/v1/sessions",
+            &json!({"username": p.username, "password": "Wrong12345"}),
+        )
+        .await;
     }
     // Locked now, even with the right password; the answer says how long to wait.
     let r = app.login(&p, None).await;
@@ -171,7 +330,10 @@ async fn wrong_password_and_unknown_account_answer_alike_and_back_off() {
     // Another account is not locked.
     let q = Person::new(61);
     assert_eq!(app.register(&q).await.status(), 201);
-    assert_eq!(code_of(app.login(&q, None).await).await.1, "sms_code_required");
+    assert_eq!(
+        code_of(app.login(&q, None).await).await.1,
+        "sms_code_required"
+    );
 }
 
 #[tokio::test]
@@ -191,15 +353,42 @@ async fn a_new_login_ends_the_older_session_with_a_fresh_id() {
     assert_eq!(r.status(), 200);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
-    assert!(cookie.contains("Max-Age="), "remember me keeps the session: {cookie}");
+    assert!(
+        cookie.contains("Max-Age="),
+        "remember me keeps the session: {cookie}"
+    );
 
     let (status, code) = code_of(app.get("/api/v1/me").await).await;
-    assert_eq!((status, code.as_str()), (401, "unauthenticated"), "older session ended");
-    assert_eq!(phone.get(app.url("/api/v1/me")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        (status, code.as_str()),
+        (401, "unauthenticated"),
+        "older session ended"
+    );
+    assert_eq!(
+        phone
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
-    let r = phone.delete(app.url("/api/v1/sessions/current")).send().await.unwrap();
+    let r = phone
+        .delete(app.url("/api/v1/sessions/current"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(phone.get(app.url("/api/v1/me")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        phone
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -212,29 +401,55 @@ async fn change_password_and_change_phone() {
     assert_eq!(code_of(r).await, (422, "wrong_password".into()));
     let r = app.put("/api/v1/me/password", &json!({"current_password": p.password, "new_password": "Better2026x", "new_password_confirmation": "Better2026x"})).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(app.get("/api/v1/me").await.status(), 200, "this session continues with a fresh id");
-    assert_eq!(code_of(app.login(&p, None).await).await.1, "invalid_credentials");
+    assert_eq!(
+        app.get("/api/v1/me").await.status(),
+        200,
+        "this session continues with a fresh id"
+    );
+    assert_eq!(
+        code_of(app.login(&p, None).await).await.1,
+        "invalid_credentials"
+    );
     p.password = "Better2026x".into();
     assert_eq!(app.login(&p, None).await.status(), 200);
 
     let new_phone = "13700001111";
     let code = app.sms_code(new_phone, "change_phone").await;
-    let r = app.put("/api/v1/me/phone", &json!({"password": p.password, "new_phone": new_phone, "sms_code": code})).await;
+    let r = app
+        .put(
+            "/api/v1/me/phone",
+            &json!({"password": p.password, "new_phone": new_phone, "sms_code": code}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let me: Value = r.json().await.unwrap();
     assert_eq!(me["phone_masked"], "137****1111");
     // After a phone change the next login asks for a code again, sent to the new phone.
     let fresh = TestApp::new_client();
-    let r = fresh.post(app.url("/api/v1/sessions")).json(&json!({"username": p.username, "password": p.password})).send().await.unwrap();
+    let r = fresh
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": p.username, "password": p.password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (401, "sms_code_required".into()));
     let code = app.last_sms_code(new_phone).await;
-    let r = fresh.post(app.url("/api/v1/sessions")).json(&json!({"username": p.username, "password": p.password, "sms_code": code})).send().await.unwrap();
+    let r = fresh
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": p.username, "password": p.password, "sms_code": code}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
 // ---------- passkeys ----------
 
-async fn register_passkey(app: &TestApp, client: &reqwest::Client, authenticator: &mut SoftPasskey) -> Value {
+async fn register_passkey(
+    app: &TestApp,
+    client: &reqwest::Client,
+    authenticator: &mut SoftPasskey,
+) -> Value {
     let started: Value = client
         .post(app.url("/api/v1/passkeys/registrations"))
         .json(&json!({"name": "我的手机"}))
@@ -249,7 +464,10 @@ async fn register_passkey(app: &TestApp, client: &reqwest::Client, authenticator
         .do_registration(Url::parse(ORIGIN).unwrap(), options)
         .expect("software passkey registers");
     let r = client
-        .post(app.url(&format!("/api/v1/passkeys/registrations/{}", started["id"].as_str().unwrap())))
+        .post(app.url(&format!(
+            "/api/v1/passkeys/registrations/{}",
+            started["id"].as_str().unwrap()
+        )))
         .json(&json!({"credential": credential}))
         .send()
         .await
@@ -258,7 +476,12 @@ async fn register_passkey(app: &TestApp, client: &reqwest::Client, authenticator
     r.json().await.unwrap()
 }
 
-async fn passkey_login(app: &TestApp, client: &reqwest::Client, username: &str, authenticator: &mut SoftPasskey) -> reqwest::Response {
+async fn passkey_login(
+    app: &TestApp,
+    client: &reqwest::Client,
+    username: &str,
+    authenticator: &mut SoftPasskey,
+) -> reqwest::Response {
     let started: Value = client
         .post(app.url("/api/v1/sessions/passkey"))
         .json(&json!({"username": username}))
@@ -275,7 +498,10 @@ async fn passkey_login(app: &TestApp, client: &reqwest::Client, username: &str, 
         Err(_) => json!({}),
     };
     client
-        .post(app.url(&format!("/api/v1/sessions/passkey/{}", started["id"].as_str().unwrap())))
+        .post(app.url(&format!(
+            "/api/v1/sessions/passkey/{}",
+            started["id"].as_str().unwrap()
+        )))
         .json(&json!({"credential": credential}))
         .send()
         .await
@@ -297,31 +523,61 @@ async fn passkeys_register_list_sign_in_and_delete() {
     let device = TestApp::new_client();
     let r = passkey_login(&app, &device, &p.username, &mut authenticator).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let me: Value = device.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = device
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["username"], p.username.as_str());
 
     // Another account cannot delete this passkey: it does not exist for them.
     let q = Person::new(91);
     let other = app.another_device();
     other.register_and_login(&q).await;
-    let r = other.delete(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap())).await;
+    let r = other
+        .delete(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap()))
+        .await;
     assert_eq!(code_of(r).await, (404, "not_found".into()));
 
-    let r = device.delete(app.url(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap()))).send().await.unwrap();
+    let r = device
+        .delete(app.url(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = passkey_login(&app, &TestApp::new_client(), &p.username, &mut authenticator).await;
+    let r = passkey_login(
+        &app,
+        &TestApp::new_client(),
+        &p.username,
+        &mut authenticator,
+    )
+    .await;
     assert_eq!(code_of(r).await.0, 401);
 }
 
 #[tokio::test]
 async fn passkey_sign_in_does_not_reveal_whether_an_account_exists() {
     let app = TestApp::spawn().await;
-    let r = app.post("/api/v1/sessions/passkey", &json!({"username": "nobody_here"})).await;
+    let r = app
+        .post(
+            "/api/v1/sessions/passkey",
+            &json!({"username": "nobody_here"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let started: Value = r.json().await.unwrap();
     assert!(started["options"]["publicKey"]["challenge"].is_string());
     let r = app
-        .post(&format!("/api/v1/sessions/passkey/{}", started["id"].as_str().unwrap()), &json!({"credential": {}}))
+        .post(
+            &format!(
+                "/api/v1/sessions/passkey/{}",
+                started["id"].as_str().unwrap()
+            ),
+            &json!({"credential": {}}),
+        )
         .await;
     assert_eq!(code_of(r).await, (401, "invalid_credentials".into()));
 }
@@ -331,54 +587,137 @@ async fn passkey_sign_in_does_not_reveal_whether_an_account_exists() {
 #[tokio::test]
 async fn demo_directory_is_public_and_only_administrators_edit_it() {
     let app = TestApp::spawn_with(|c| c.demo = true).await;
-    let points: Value = app.get("/api/v1/service-points").await.json().await.unwrap();
+    let points: Value = app
+        .get("/api/v1/service-points")
+        .await
+        .json()
+        .await
+        .unwrap();
     let points = points.as_array().unwrap();
     assert_eq!(points.len(), 7);
     assert_eq!(points[0]["name"], "清波派出所受理点");
     assert_eq!(points[0]["opens_saturday"], true);
-    let qingbo: Value = app.get("/api/v1/service-points?region=330102001").await.json().await.unwrap();
+    let qingbo: Value = app
+        .get("/api/v1/service-points?region=330102001")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(qingbo.as_array().unwrap().len(), 1);
 
-    let streets: Value = app.get("/api/v1/regions?parent=330102").await.json().await.unwrap();
+    let streets: Value = app
+        .get("/api/v1/regions?parent=330102")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(streets.as_array().unwrap().len() >= 14);
-    let policies: Value = app.get("/api/v1/articles?kind=policy").await.json().await.unwrap();
+    let policies: Value = app
+        .get("/api/v1/articles?kind=policy")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(!policies.as_array().unwrap().is_empty());
-    assert!(policies.as_array().unwrap().iter().all(|a| a["kind"] == "policy"));
+    assert!(
+        policies
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["kind"] == "policy")
+    );
     let slug = policies[0]["slug"].as_str().unwrap();
-    assert_eq!(app.get(&format!("/api/v1/articles/{slug}")).await.status(), 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/articles/{slug}")).await.status(),
+        200
+    );
 
     let new_point = json!({"number": 8, "district_code": "330102", "street_code": "330102004", "police_station": "测试派出所",
         "name": "测试受理点", "scope": "测试", "address": "测试路1号", "phone": "87000000", "hours": "9:00-17:00"});
     // Anonymous: 401. Resident: 403. Administrator: 201.
-    assert_eq!(code_of(app.post("/api/v1/service-points", &new_point).await).await, (401, "unauthenticated".into()));
+    assert_eq!(
+        code_of(app.post("/api/v1/service-points", &new_point).await).await,
+        (401, "unauthenticated".into())
+    );
     let p = Person::new(100);
     app.register_and_login(&p).await;
-    assert_eq!(code_of(app.post("/api/v1/service-points", &new_point).await).await, (403, "forbidden".into()));
+    assert_eq!(
+        code_of(app.post("/api/v1/service-points", &new_point).await).await,
+        (403, "forbidden".into())
+    );
 
     let admin = TestApp::new_client();
-    let r = admin.post(app.url("/api/v1/sessions")).json(&json!({"username": "admin", "password": "admin-demo-2026"})).send().await.unwrap();
+    let r = admin
+        .post(app.url("/api/v1/sessions"))
+        .json(&json!({"username": "admin", "password": "admin-demo-2026"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = admin.post(app.url("/api/v1/service-points")).json(&new_point).send().await.unwrap();
+    let r = admin
+        .post(app.url("/api/v1/service-points"))
+        .json(&new_point)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let mut edited = new_point.clone();
     edited["hours"] = json!("8:30-17:00");
-    let r = admin.put(app.url(&format!("/api/v1/service-points/{}", created["id"].as_str().unwrap()))).json(&edited).send().await.unwrap();
+    let r = admin
+        .put(app.url(&format!(
+            "/api/v1/service-points/{}",
+            created["id"].as_str().unwrap()
+        )))
+        .json(&edited)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["hours"], "8:30-17:00");
     let mut bad = new_point.clone();
     bad["name"] = json!("");
-    let r = admin.post(app.url("/api/v1/service-points")).json(&bad).send().await.unwrap();
+    let r = admin
+        .post(app.url("/api/v1/service-points"))
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (422, "invalid_field".into()));
 
-    let article = json!({"slug": slug, "kind": "guide", "title": "标题", "summary": "摘要", "body": "正文"});
-    let r = admin.post(app.url("/api/v1/articles")).json(&article).send().await.unwrap();
+    let article =
+        json!({"slug": slug, "kind": "guide", "title": "标题", "summary": "摘要", "body": "正文"});
+    let r = admin
+        .post(app.url("/api/v1/articles"))
+        .json(&article)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (409, "slug_taken".into()));
-    let r = admin.delete(app.url(&format!("/api/v1/service-points/{}", created["id"].as_str().unwrap()))).send().await.unwrap();
+    let r = admin
+        .delete(app.url(&format!(
+            "/api/v1/service-points/{}",
+            created["id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     let clerk = TestApp::new_client();
     let me: Value = {
-        clerk.post(app.url("/api/v1/sessions")).json(&json!({"username": "clerk", "password": "clerk-demo-2026"})).send().await.unwrap();
-        clerk.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap()
+        clerk
+            .post(app.url("/api/v1/sessions"))
+            .json(&json!({"username": "clerk", "password": "clerk-demo-2026"}))
+            .send()
+            .await
+            .unwrap();
+        clerk
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     };
     assert_eq!(me["role"], "clerk");
     assert_eq!(me["service_points"].as_array().unwrap().len(), 1);
@@ -397,9 +736,20 @@ async fn health_metrics_spec_and_docs() {
     let spec: Value = app.get("/openapi.json").await.json().await.unwrap();
     let paths = spec["paths"].as_object().unwrap();
     for path in [
-        "/captcha", "/sms-codes", "/dev/sms", "/accounts", "/sessions", "/sessions/current", "/me",
-        "/passkeys/registrations", "/passkeys/registrations/{id}", "/sessions/passkey",
-        "/sessions/passkey/{id}", "/service-points", "/articles", "/articles/{id}",
+        "/captcha",
+        "/sms-codes",
+        "/dev/sms",
+        "/accounts",
+        "/sessions",
+        "/sessions/current",
+        "/me",
+        "/passkeys/registrations",
+        "/passkeys/registrations/{id}",
+        "/sessions/passkey",
+        "/sessions/passkey/{id}",
+        "/service-points",
+        "/articles",
+        "/articles/{id}",
     ] {
         assert!(paths.contains_key(path), "spec lacks {path}");
     }
@@ -416,24 +766,74 @@ async fn errors_are_json_with_stable_codes_and_headers_are_safe() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(code_of(r).await, (404, "not_found".into()));
 
-    let r = app.client.post(app.url("/api/v1/sessions")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (400, "invalid_request".into()));
 
     let big = "x".repeat(2 * 1024 * 1024);
-    let r = app.client.post(app.url("/api/v1/sessions")).header("content-type", "application/json").body(big).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (413, "payload_too_large".into()));
 
-    let r = app.client.post(app.url("/api/v1/sessions")).header("origin", "https://evil.example").json(&json!({"username": "a", "password": "b"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("origin", "https://evil.example")
+        .json(&json!({"username": "a", "password": "b"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (403, "csrf_rejected".into()));
-    let r = app.client.post(app.url("/api/v1/sessions")).header("sec-fetch-site", "cross-site").json(&json!({"username": "a", "password": "b"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"username": "a", "password": "b"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(code_of(r).await, (403, "csrf_rejected".into()));
-    let r = app.client.post(app.url("/api/v1/sessions")).header("origin", ORIGIN).json(&json!({"username": "abcd", "password": "b"})).send().await.unwrap();
-    assert_eq!(code_of(r).await, (401, "invalid_credentials".into()), "our own origin passes");
+    let r = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .header("origin", ORIGIN)
+        .json(&json!({"username": "abcd", "password": "b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code_of(r).await,
+        (401, "invalid_credentials".into()),
+        "our own origin passes"
+    );
 }
 
 #[tokio::test]
 async fn the_development_sms_sink_exists_only_in_demo_or_development_mode() {
     let app = TestApp::spawn_with(|c| c.dev = false).await;
-    assert_eq!(app.post("/api/v1/sms-codes", &json!({"phone": "13912340000", "purpose": "register"})).await.status(), 200);
-    assert_eq!(code_of(app.get("/api/v1/dev/sms?phone=13912340000").await).await, (404, "not_found".into()));
+    assert_eq!(
+        app.post(
+            "/api/v1/sms-codes",
+            &json!({"phone": "13912340000", "purpose": "register"})
+        )
+        .await
+        .status(),
+        200
+    );
+    assert_eq!(
+        code_of(app.get("/api/v1/dev/sms?phone=13912340000").await).await,
+        (404, "not_found".into())
+    );
 }

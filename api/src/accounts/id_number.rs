@@ -62,8 +62,8 @@ impl IdNumber {
         {
             return Err(IdNumberError::Format);
         }
-        let birth = NaiveDate::parse_from_str(&s[6..14], "%Y%m%d")
-            .map_err(|_| IdNumberError::BirthDate)?;
+        let birth =
+            NaiveDate::parse_from_str(&s[6..14], "%Y%m%d").map_err(|_| IdNumberError::BirthDate)?;
         let today = chrono::Utc::now().date_naive();
         if birth > today || birth < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(birth) {
             return Err(IdNumberError::BirthDate);
@@ -86,7 +86,11 @@ impl IdNumber {
     /// The 17th digit: odd for men, even for women.
     pub fn sex(&self) -> Sex {
         let digit = self.0.as_bytes()[16] - b'0';
-        if digit % 2 == 1 { Sex::Male } else { Sex::Female }
+        if digit % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// First 6 and last 4 characters, as shown on screens that need no more.
@@ -100,7 +104,12 @@ pub fn mask(id: &str) -> String {
     if id.len() < 10 || !id.is_ascii() {
         return "*".repeat(id.chars().count());
     }
-    format!("{}{}{}", &id[..6], "*".repeat(id.len() - 10), &id[id.len() - 4..])
+    format!(
+        "{}{}{}",
+        &id[..6],
+        "*".repeat(id.len() - 10),
+        &id[id.len() - 4..]
+    )
 }
 
 impl fmt::Debug for IdNumber {
@@ -125,7 +134,10 @@ pub(crate) mod tests {
         // The GB 11643 example: 11010519491231002X, a woman born 1949-12-31.
         let id = IdNumber::parse("11010519491231002x").expect("valid");
         assert_eq!(id.as_str(), "11010519491231002X");
-        assert_eq!(id.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            id.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(id.sex(), Sex::Female);
         let man = IdNumber::parse(&valid_id("330102", "19900101", "123")).expect("valid");
         assert_eq!(man.sex(), Sex::Male);
@@ -149,7 +161,13 @@ pub(crate) mod tests {
 
     #[test]
     fn rejects_bad_forms() {
-        for bad in ["", "1101051949123100", "11010519491231002Y", "X10105194912310021", "１１０１０５１９４９１２３１００２X"] {
+        for bad in [
+            "",
+            "1101051949123100",
+            "11010519491231002Y",
+            "X10105194912310021",
+            "１１０１０５１９４９１２３１００２X",
+        ] {
             assert_eq!(IdNumber::parse(bad), Err(IdNumberError::Format), "{bad}");
         }
     }
@@ -157,7 +175,8 @@ pub(crate) mod tests {
     #[test]
     fn masks_to_first_six_and_last_four() {
         assert_eq!(mask("11010519491231002X"), "110105********002X");
-        assert!(!format!("{:?}", IdNumber::parse("11010519491231002X").unwrap()).contains("19491231"));
+        assert!(
+            !format!("{:?}", IdNumber::parse("11010519491231002X").unwrap()).contains("19491231")
+        );
     }
-
 }

@@ -144,7 +144,11 @@ pub fn check_real_name(name: &str) -> Result<String, ApiError> {
     if ok {
         Ok(name.to_string())
     } else {
-        Err(ApiError::unprocessable("invalid_real_name", "real_name", "请输入真实姓名"))
+        Err(ApiError::unprocessable(
+            "invalid_real_name",
+            "real_name",
+            "请输入真实姓名",
+        ))
     }
 }
 
@@ -272,18 +276,27 @@ impl AccountsApi {
                 "性别与公民身份号码不符",
             ));
         }
-        let phone = PhoneNumber::parse(&r.phone)
-            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码"))?;
-        let region = state.storage.region(r.region_code.trim()).await.map_err(|e| match e {
-            StorageError::NotFound => {
-                ApiError::unprocessable("unknown_region", "region_code", "请选择所在区域")
-            }
-            other => other.into(),
+        let phone = PhoneNumber::parse(&r.phone).ok_or_else(|| {
+            ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码")
         })?;
+        let region = state
+            .storage
+            .region(r.region_code.trim())
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => {
+                    ApiError::unprocessable("unknown_region", "region_code", "请选择所在区域")
+                }
+                other => other.into(),
+            })?;
         // The captcha guards the uniqueness answers below against enumeration.
         crate::captcha::verify(&state, &r.captcha).await?;
         if state.storage.username_taken(&username).await? {
-            return Err(ApiError::conflict("username_taken", "username", "该账号名已被注册"));
+            return Err(ApiError::conflict(
+                "username_taken",
+                "username",
+                "该账号名已被注册",
+            ));
         }
         if state.storage.resident_id_number_taken(id.as_str()).await? {
             return Err(ApiError::conflict(
@@ -342,14 +355,23 @@ impl AccountsApi {
     ) -> Result<sessions::SignedIn, ApiError> {
         let principal: Principal = auth.0;
         let account = principal.account(&state).await?;
-        if !password::verify_blocking(body.current_password.clone(), Some(account.password_hash.clone())).await {
+        if !password::verify_blocking(
+            body.current_password.clone(),
+            Some(account.password_hash.clone()),
+        )
+        .await
+        {
             return Err(ApiError::unprocessable(
                 "wrong_password",
                 "current_password",
                 "当前密码不正确",
             ));
         }
-        check_password(&body.new_password, &body.new_password_confirmation, "new_password")?;
+        check_password(
+            &body.new_password,
+            &body.new_password_confirmation,
+            "new_password",
+        )?;
         let hash = password::hash_blocking(body.0.new_password)
             .await
             .map_err(|_| ApiError::internal())?;
@@ -367,11 +389,18 @@ impl AccountsApi {
         body: Json<PhoneChange>,
     ) -> Result<Json<Me>, ApiError> {
         let account = auth.0.account(&state).await?;
-        if !password::verify_blocking(body.password.clone(), Some(account.password_hash.clone())).await {
-            return Err(ApiError::unprocessable("wrong_password", "password", "当前密码不正确"));
+        if !password::verify_blocking(body.password.clone(), Some(account.password_hash.clone()))
+            .await
+        {
+            return Err(ApiError::unprocessable(
+                "wrong_password",
+                "password",
+                "当前密码不正确",
+            ));
         }
-        let phone = PhoneNumber::parse(&body.new_phone)
-            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "new_phone", "请输入正确的手机号码"))?;
+        let phone = PhoneNumber::parse(&body.new_phone).ok_or_else(|| {
+            ApiError::unprocessable("invalid_phone", "new_phone", "请输入正确的手机号码")
+        })?;
         sms::verify_code(&state, &phone, SmsPurpose::ChangePhone, &body.sms_code).await?;
         state.storage.set_phone(account.id, phone.as_str()).await?;
         let account = state.storage.account_by_id(account.id).await?;

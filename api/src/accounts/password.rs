@@ -52,12 +52,18 @@ fn hasher() -> Argon2<'static> {
 
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(hasher()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -97,7 +103,10 @@ mod tests {
         assert_eq!(check_policy("a1"), Err(PasswordProblem::TooShort));
         assert_eq!(check_policy("abcdefgh"), Err(PasswordProblem::TooWeak));
         assert_eq!(check_policy("12345678"), Err(PasswordProblem::TooWeak));
-        assert_eq!(check_policy(&"a1".repeat(40)), Err(PasswordProblem::TooLong));
+        assert_eq!(
+            check_policy(&"a1".repeat(40)),
+            Err(PasswordProblem::TooLong)
+        );
         assert_eq!(check_policy("zhang2024"), Ok(()));
     }
 

@@ -56,14 +56,30 @@ mod tests {
 
     #[test]
     fn parses_mainland_mobiles() {
-        assert_eq!(PhoneNumber::parse("13812345678").unwrap().as_str(), "13812345678");
-        assert_eq!(PhoneNumber::parse("+86 138-1234-5678").unwrap().as_str(), "13812345678");
-        assert_eq!(PhoneNumber::parse("13812345678").unwrap().masked(), "138****5678");
+        assert_eq!(
+            PhoneNumber::parse("13812345678").unwrap().as_str(),
+            "13812345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("+86 138-1234-5678").unwrap().as_str(),
+            "13812345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("13812345678").unwrap().masked(),
+            "138****5678"
+        );
     }
 
     #[test]
     fn rejects_others() {
-        for bad in ["", "12812345678", "1381234567", "138123456789", "0571-87654321", "1381234567a"] {
+        for bad in [
+            "",
+            "12812345678",
+            "1381234567",
+            "138123456789",
+            "0571-87654321",
+            "1381234567a",
+        ] {
             assert!(PhoneNumber::parse(bad).is_none(), "{bad}");
         }
     }

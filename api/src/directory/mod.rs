@@ -144,7 +144,11 @@ impl ServicePointInput {
         required(&self.phone, "phone", 50)?;
         required(&self.hours, "hours", 200)?;
         if self.number < 0 {
-            return Err(ApiError::unprocessable("invalid_field", "number", "序号不能为负数"));
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "number",
+                "序号不能为负数",
+            ));
         }
         Ok(())
     }
@@ -202,32 +206,61 @@ pub struct DirectoryApi;
 impl DirectoryApi {
     /// Regions one level below `parent` (the top level when absent).
     #[oai(path = "/regions", method = "get")]
-    async fn regions(&self, state: Data<&AppState>, parent: Query<Option<String>>) -> Result<Json<Vec<Region>>, ApiError> {
-        Ok(Json(state.storage.regions_under(parent.0.as_deref()).await?))
+    async fn regions(
+        &self,
+        state: Data<&AppState>,
+        parent: Query<Option<String>>,
+    ) -> Result<Json<Vec<Region>>, ApiError> {
+        Ok(Json(
+            state.storage.regions_under(parent.0.as_deref()).await?,
+        ))
     }
 
     /// 受理网点查询: service points in a region (district or street code), or all.
     #[oai(path = "/service-points", method = "get")]
-    async fn service_points(&self, state: Data<&AppState>, region: Query<Option<String>>) -> Result<Json<Vec<ServicePoint>>, ApiError> {
-        Ok(Json(state.storage.service_points(region.0.as_deref()).await?))
+    async fn service_points(
+        &self,
+        state: Data<&AppState>,
+        region: Query<Option<String>>,
+    ) -> Result<Json<Vec<ServicePoint>>, ApiError> {
+        Ok(Json(
+            state.storage.service_points(region.0.as_deref()).await?,
+        ))
     }
 
     #[oai(path = "/service-points/:id", method = "get")]
-    async fn service_point(&self, state: Data<&AppState>, id: Path<Uuid>) -> Result<Json<ServicePoint>, ApiError> {
+    async fn service_point(
+        &self,
+        state: Data<&AppState>,
+        id: Path<Uuid>,
+    ) -> Result<Json<ServicePoint>, ApiError> {
         Ok(Json(state.storage.service_point(id.0).await?))
     }
 
     /// Add a service point (administrators).
     #[oai(path = "/service-points", method = "post")]
-    async fn create_service_point(&self, state: Data<&AppState>, auth: SessionAuth, body: Json<ServicePointInput>) -> Result<CreatedServicePoint, ApiError> {
+    async fn create_service_point(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<ServicePointInput>,
+    ) -> Result<CreatedServicePoint, ApiError> {
         auth.0.require(&[Role::Admin])?;
         body.check()?;
-        Ok(CreatedServicePoint::Created(Json(state.storage.create_service_point(&body).await?)))
+        Ok(CreatedServicePoint::Created(Json(
+            state.storage.create_service_point(&body).await?,
+        )))
     }
 
     /// Edit a service point (administrators).
     #[oai(path = "/service-points/:id", method = "put")]
-    async fn update_service_point(&self, state: Data<&AppState>, auth: SessionAuth, id: Path<Uuid>, body: Json<ServicePointInput>) -> Result<Json<ServicePoint>, ApiError> {
+    async fn update_service_point(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        body: Json<ServicePointInput>,
+    ) -> Result<Json<ServicePoint>, ApiError> {
         auth.0.require(&[Role::Admin])?;
         body.check()?;
         Ok(Json(state.storage.update_service_point(id.0, &body).await?))
@@ -235,7 +268,12 @@ impl DirectoryApi {
 
     /// Remove a service point (administrators).
     #[oai(path = "/service-points/:id", method = "delete")]
-    async fn delete_service_point(&self, state: Data<&AppState>, auth: SessionAuth, id: Path<Uuid>) -> Result<Deleted, ApiError> {
+    async fn delete_service_point(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Deleted, ApiError> {
         auth.0.require(&[Role::Admin])?;
         state.storage.delete_service_point(id.0).await?;
         Ok(Deleted::Done)
@@ -243,13 +281,26 @@ impl DirectoryApi {
 
     /// 政策法规 (`kind=policy`) and 办事指南 (`kind=guide`).
     #[oai(path = "/articles", method = "get")]
-    async fn articles(&self, state: Data<&AppState>, kind: Query<Option<ArticleKind>>) -> Result<Json<Vec<Article>>, ApiError> {
-        Ok(Json(state.storage.articles(kind.0.map(ArticleKind::as_str)).await?))
+    async fn articles(
+        &self,
+        state: Data<&AppState>,
+        kind: Query<Option<ArticleKind>>,
+    ) -> Result<Json<Vec<Article>>, ApiError> {
+        Ok(Json(
+            state
+                .storage
+                .articles(kind.0.map(ArticleKind::as_str))
+                .await?,
+        ))
     }
 
     /// One article, by id or slug.
     #[oai(path = "/articles/:id", method = "get")]
-    async fn article(&self, state: Data<&AppState>, id: Path<String>) -> Result<Json<Article>, ApiError> {
+    async fn article(
+        &self,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<Json<Article>, ApiError> {
         let article = match Uuid::parse_str(&id.0) {
             Ok(uuid) => state.storage.article(uuid).await?,
             Err(_) => state.storage.article_by_slug(&id.0).await?,
@@ -259,24 +310,50 @@ impl DirectoryApi {
 
     /// Publish an article (administrators).
     #[oai(path = "/articles", method = "post")]
-    async fn create_article(&self, state: Data<&AppState>, auth: SessionAuth, body: Json<ArticleInput>) -> Result<CreatedArticle, ApiError> {
+    async fn create_article(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<ArticleInput>,
+    ) -> Result<CreatedArticle, ApiError> {
         auth.0.require(&[Role::Admin])?;
         body.check()?;
-        let article = state.storage.create_article(&body).await.map_err(slug_conflict)?;
+        let article = state
+            .storage
+            .create_article(&body)
+            .await
+            .map_err(slug_conflict)?;
         Ok(CreatedArticle::Created(Json(article)))
     }
 
     /// Edit an article (administrators).
     #[oai(path = "/articles/:id", method = "put")]
-    async fn update_article(&self, state: Data<&AppState>, auth: SessionAuth, id: Path<Uuid>, body: Json<ArticleInput>) -> Result<Json<Article>, ApiError> {
+    async fn update_article(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        body: Json<ArticleInput>,
+    ) -> Result<Json<Article>, ApiError> {
         auth.0.require(&[Role::Admin])?;
         body.check()?;
-        Ok(Json(state.storage.update_article(id.0, &body).await.map_err(slug_conflict)?))
+        Ok(Json(
+            state
+                .storage
+                .update_article(id.0, &body)
+                .await
+                .map_err(slug_conflict)?,
+        ))
     }
 
     /// Remove an article (administrators).
     #[oai(path = "/articles/:id", method = "delete")]
-    async fn delete_article(&self, state: Data<&AppState>, auth: SessionAuth, id: Path<Uuid>) -> Result<Deleted, ApiError> {
+    async fn delete_article(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Deleted, ApiError> {
         auth.0.require(&[Role::Admin])?;
         state.storage.delete_article(id.0).await?;
         Ok(Deleted::Done)

@@ -99,7 +99,9 @@ mod tests {
         assert!(shangcheng.len() >= 14, "上城区 has 14 streets");
         for street in &shangcheng {
             assert!(
-                regions.iter().any(|r| r.parent_code.as_deref() == Some(street.code.as_str())),
+                regions
+                    .iter()
+                    .any(|r| r.parent_code.as_deref() == Some(street.code.as_str())),
                 "{} has communities",
                 street.name
             );
@@ -110,7 +112,15 @@ mod tests {
         assert!(points[0].opens_saturday);
         assert_eq!(points.iter().filter(|p| p.opens_saturday).count(), 1);
         let articles = articles().expect("articles.json");
-        assert!(articles.iter().any(|a| a.kind == super::super::ArticleKind::Policy));
-        assert!(articles.iter().any(|a| a.kind == super::super::ArticleKind::Guide));
+        assert!(
+            articles
+                .iter()
+                .any(|a| a.kind == super::super::ArticleKind::Policy)
+        );
+        assert!(
+            articles
+                .iter()
+                .any(|a| a.kind == super::super::ArticleKind::Guide)
+        );
     }
 }

@@ -78,12 +78,7 @@ impl Ephemeral for MemoryStore {
         Ok(self.with(|map, now| map.remove(key).filter(|e| e.expires > now).map(|e| e.value)))
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> EphemeralResult<bool> {
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> EphemeralResult<bool> {
         Ok(self.with(|map, now| {
             if live(map, key, now).is_some() {
                 return false;

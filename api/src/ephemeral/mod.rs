@@ -30,8 +30,7 @@ pub trait Ephemeral: Send + Sync + 'static {
     /// Reads and deletes in one step: of two concurrent takers, only one gets the value.
     async fn take(&self, key: &str) -> EphemeralResult<Option<String>>;
     /// Stores the value only if the key is absent; true when it was stored.
-    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration)
-    -> EphemeralResult<bool>;
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> EphemeralResult<bool>;
     /// Adds one to a counter; the time to live starts with the first increment.
     async fn increment(&self, key: &str, ttl: Duration) -> EphemeralResult<u64>;
     /// Remaining time to live, if the key exists.

@@ -60,12 +60,7 @@ impl Ephemeral for RedisStore {
         Ok(c.get_del(self.key(key)).await?)
     }
 
-    async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> EphemeralResult<bool> {
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> EphemeralResult<bool> {
         let mut c = self.connection.clone();
         let stored: Option<String> = redis::cmd("SET")
             .arg(self.key(key))

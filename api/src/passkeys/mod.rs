@@ -128,7 +128,12 @@ fn ceremony_expired() -> ApiError {
     )
 }
 
-async fn keep<T: Serialize>(state: &AppState, kind: &str, id: Uuid, value: &T) -> Result<(), ApiError> {
+async fn keep<T: Serialize>(
+    state: &AppState,
+    kind: &str,
+    id: Uuid,
+    value: &T,
+) -> Result<(), ApiError> {
     let raw = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
     state
         .ephemeral
@@ -137,7 +142,11 @@ async fn keep<T: Serialize>(state: &AppState, kind: &str, id: Uuid, value: &T) -
     Ok(())
 }
 
-async fn take<T: for<'de> Deserialize<'de>>(state: &AppState, kind: &str, id: Uuid) -> Result<T, ApiError> {
+async fn take<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    kind: &str,
+    id: Uuid,
+) -> Result<T, ApiError> {
     let raw = state
         .ephemeral
         .take(&format!("webauthn-{kind}:{id}"))
@@ -186,7 +195,12 @@ impl PasskeysApi {
             .collect::<Result<Vec<_>, _>>()?;
         let (options, reg_state) = state
             .webauthn
-            .start_passkey_registration(account.id, &account.username, &account.real_name, Some(exclude))
+            .start_passkey_registration(
+                account.id,
+                &account.username,
+                &account.real_name,
+                Some(exclude),
+            )
             .map_err(webauthn_failed)?;
         let id = Uuid::new_v4();
         let name = body
@@ -195,7 +209,17 @@ impl PasskeysApi {
             .map(|n| n.trim().chars().take(40).collect::<String>())
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "通行密钥".to_string());
-        keep(&state, "reg", id, &RegistrationCeremony { account_id: account.id, name, state: reg_state }).await?;
+        keep(
+            &state,
+            "reg",
+            id,
+            &RegistrationCeremony {
+                account_id: account.id,
+                name,
+                state: reg_state,
+            },
+        )
+        .await?;
         Ok(Json(CeremonyStarted {
             id,
             options: serde_json::to_value(options).map_err(|_| ApiError::internal())?,
@@ -225,29 +249,48 @@ impl PasskeysApi {
             id: Uuid::new_v4(),
             account_id: ceremony.account_id,
             name: ceremony.name,
-            credential_id: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(passkey.cred_id()),
+            credential_id: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(passkey.cred_id()),
             credential_json: serde_json::to_string(&passkey).map_err(|_| ApiError::internal())?,
             created_at: Utc::now(),
             last_used_at: None,
         };
-        state.storage.add_passkey(&stored).await.map_err(|e| match e {
-            StorageError::Conflict(_) => ApiError::conflict("passkey_exists", "credential", "该通行密钥已登记"),
-            other => other.into(),
-        })?;
+        state
+            .storage
+            .add_passkey(&stored)
+            .await
+            .map_err(|e| match e {
+                StorageError::Conflict(_) => {
+                    ApiError::conflict("passkey_exists", "credential", "该通行密钥已登记")
+                }
+                other => other.into(),
+            })?;
         Ok(Json(PasskeyView::from(&stored)))
     }
 
     /// The signed-in account's passkeys.
     #[oai(path = "/passkeys", method = "get")]
-    async fn list(&self, state: Data<&AppState>, auth: SessionAuth) -> Result<Json<Vec<PasskeyView>>, ApiError> {
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<Json<Vec<PasskeyView>>, ApiError> {
         let keys = state.storage.passkeys_of(auth.0.account_id).await?;
         Ok(Json(keys.iter().map(PasskeyView::from).collect()))
     }
 
     /// Delete one of the signed-in account's passkeys.
     #[oai(path = "/passkeys/:id", method = "delete")]
-    async fn delete(&self, state: Data<&AppState>, auth: SessionAuth, id: Path<Uuid>) -> Result<PasskeyDeleted, ApiError> {
-        state.storage.delete_passkey(auth.0.account_id, id.0).await?;
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<PasskeyDeleted, ApiError> {
+        state
+            .storage
+            .delete_passkey(auth.0.account_id, id.0)
+            .await?;
         Ok(PasskeyDeleted::Done)
     }
 
@@ -273,14 +316,20 @@ impl PasskeysApi {
         };
         let (options, ceremony) = match (account, keys.is_empty()) {
             (Some(account), false) => {
-                let passkeys = keys.iter().map(StoredPasskey::passkey).collect::<Result<Vec<_>, _>>()?;
+                let passkeys = keys
+                    .iter()
+                    .map(StoredPasskey::passkey)
+                    .collect::<Result<Vec<_>, _>>()?;
                 let (options, auth_state) = state
                     .webauthn
                     .start_passkey_authentication(&passkeys)
                     .map_err(webauthn_failed)?;
                 (
                     serde_json::to_value(options).map_err(|_| ApiError::internal())?,
-                    LoginCeremony::Real { account_id: account.id, state: auth_state },
+                    LoginCeremony::Real {
+                        account_id: account.id,
+                        state: auth_state,
+                    },
                 )
             }
             _ => (decoy_options(&state, username), LoginCeremony::Decoy),
@@ -298,19 +347,36 @@ impl PasskeysApi {
         id: Path<Uuid>,
         body: Json<FinishCeremony>,
     ) -> Result<SignedIn, ApiError> {
-        let rejected = || ApiError::new(poem::http::StatusCode::UNAUTHORIZED, "invalid_credentials", "通行密钥验证未通过");
+        let rejected = || {
+            ApiError::new(
+                poem::http::StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "通行密钥验证未通过",
+            )
+        };
         let ceremony: LoginCeremony = take(&state, "login", id.0).await?;
-        let LoginCeremony::Real { account_id, state: auth_state } = ceremony else {
-            LOGIN_PER_IP.record_failure(&*state.ephemeral, &ip.0).await?;
+        let LoginCeremony::Real {
+            account_id,
+            state: auth_state,
+        } = ceremony
+        else {
+            LOGIN_PER_IP
+                .record_failure(&*state.ephemeral, &ip.0)
+                .await?;
             return Err(rejected());
         };
         let credential: PublicKeyCredential =
             serde_json::from_value(body.0.credential).map_err(webauthn_failed)?;
-        let result = match state.webauthn.finish_passkey_authentication(&credential, &auth_state) {
+        let result = match state
+            .webauthn
+            .finish_passkey_authentication(&credential, &auth_state)
+        {
             Ok(r) => r,
             Err(e) => {
                 tracing::info!(error = %e, "passkey login rejected");
-                LOGIN_PER_IP.record_failure(&*state.ephemeral, &ip.0).await?;
+                LOGIN_PER_IP
+                    .record_failure(&*state.ephemeral, &ip.0)
+                    .await?;
                 return Err(rejected());
             }
         };
@@ -319,7 +385,10 @@ impl PasskeysApi {
             let mut passkey = stored.passkey()?;
             if passkey.update_credential(&result).is_some() {
                 let json = serde_json::to_string(&passkey).map_err(|_| ApiError::internal())?;
-                state.storage.update_passkey(stored.id, &json, Utc::now()).await?;
+                state
+                    .storage
+                    .update_passkey(stored.id, &json, Utc::now())
+                    .await?;
             }
         }
         let account = state.storage.account_by_id(account_id).await?;

@@ -48,10 +48,14 @@ pub struct Principal {
 
 impl Principal {
     pub async fn account(&self, state: &AppState) -> Result<Account, ApiError> {
-        state.storage.account_by_id(self.account_id).await.map_err(|e| match e {
-            StorageError::NotFound => ApiError::unauthenticated(),
-            other => other.into(),
-        })
+        state
+            .storage
+            .account_by_id(self.account_id)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => ApiError::unauthenticated(),
+                other => other.into(),
+            })
     }
 
     /// Refuses callers whose role is not one of `roles`.
@@ -141,7 +145,11 @@ pub enum SignedIn {
 }
 
 /// Starts a session with a fresh id, ending the account's previous one (one device at a time).
-pub async fn start(state: &AppState, account: &Account, remember: bool) -> Result<SignedIn, ApiError> {
+pub async fn start(
+    state: &AppState,
+    account: &Account,
+    remember: bool,
+) -> Result<SignedIn, ApiError> {
     let id = new_session_id();
     let key = session_key(&id);
     let ttl = if remember {
@@ -160,7 +168,10 @@ pub async fn start(state: &AppState, account: &Account, remember: bool) -> Resul
     if let Some(old) = state.ephemeral.get(&pointer).await? {
         state.ephemeral.delete(&format!("session:{old}")).await?;
     }
-    state.ephemeral.put(&format!("session:{key}"), &raw, ttl).await?;
+    state
+        .ephemeral
+        .put(&format!("session:{key}"), &raw, ttl)
+        .await?;
     state.ephemeral.put(&pointer, &key, ttl).await?;
     tracing::info!(account = %account.id, "signed in");
     let max_age = remember.then_some(ttl.as_secs());
@@ -212,7 +223,11 @@ impl SessionsApi {
         let subject = body.username.trim().to_ascii_lowercase();
         LOGIN_PER_IP.check(store, &ip.0).await?;
         LOGIN_PER_ACCOUNT.check(store, &subject).await?;
-        let account = match state.storage.account_by_username(body.username.trim()).await {
+        let account = match state
+            .storage
+            .account_by_username(body.username.trim())
+            .await
+        {
             Ok(a) => Some(a),
             Err(StorageError::NotFound) => None,
             Err(e) => return Err(e.into()),
@@ -230,8 +245,13 @@ impl SessionsApi {
                 return Err(invalid_credentials());
             }
         };
-        if account.login_sms_required {
-            if let Some(phone) = account.phone.as_deref().and_then(PhoneNumber::parse) {
+        if let Some(phone) = account
+            .phone
+            .as_deref()
+            .and_then(PhoneNumber::parse)
+            .filter(|_| account.login_sms_required)
+        {
+            {
                 match body.sms_code.as_deref().filter(|c| !c.trim().is_empty()) {
                     None => {
                         // If a code went out moments ago it still stands; say when to ask again.
@@ -242,19 +262,22 @@ impl SessionsApi {
                             format!("请输入发送到 {} 的短信验证码", phone.masked()),
                         )
                         .with_field("sms_code");
-                        if let Err(e) = sent {
-                            if let Some(wait) = e.body().retry_after {
-                                required = required.with_retry_after(wait);
-                            }
+                        if let Some(wait) = sent.err().and_then(|e| e.body().retry_after) {
+                            required = required.with_retry_after(wait);
                         }
                         return Err(required);
                     }
                     Some(code) => {
-                        if let Err(e) = sms::verify_code(&state, &phone, SmsPurpose::Login, code).await {
+                        if let Err(e) =
+                            sms::verify_code(&state, &phone, SmsPurpose::Login, code).await
+                        {
                             LOGIN_PER_ACCOUNT.record_failure(store, &subject).await?;
                             return Err(e);
                         }
-                        state.storage.set_login_sms_required(account.id, false).await?;
+                        state
+                            .storage
+                            .set_login_sms_required(account.id, false)
+                            .await?;
                     }
                 }
             }
@@ -265,7 +288,11 @@ impl SessionsApi {
 
     /// Sign out: the session ends on the server and the cookie is cleared.
     #[oai(path = "/sessions/current", method = "delete")]
-    async fn logout(&self, state: Data<&AppState>, auth: SessionAuth) -> Result<SignedOut, ApiError> {
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<SignedOut, ApiError> {
         end(&state, &auth.0).await?;
         Ok(SignedOut::Done(cookie(&state, "", Some(0))))
     }

@@ -133,8 +133,10 @@ pub async fn open(
 
 /// Maps a unique-constraint violation to the field it protects.
 fn classify(err: sqlx::Error) -> StorageError {
-    if let sqlx::Error::Database(db) = &err {
-        if db.is_unique_violation() {
+    if let sqlx::Error::Database(db) = &err
+        && db.is_unique_violation()
+    {
+        {
             let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
             let field = if text.contains("username") {
                 "username"

@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 /// The PostgreSQL server's admin URL, when the run includes PostgreSQL. Under CI it must.
 pub fn postgres_admin_url() -> Option<String> {
-    let url = std::env::var("PERMIT_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("PERMIT_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() && std::env::var("CI").as_deref() == Ok("true") {
         panic!("CI requires PERMIT_TEST_POSTGRES_URL (the Makefile sets it)");
     }
@@ -22,7 +24,9 @@ pub fn postgres_admin_url() -> Option<String> {
 }
 
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("PERMIT_TEST_REDIS_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("PERMIT_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() && std::env::var("CI").as_deref() == Ok("true") {
         panic!("CI requires PERMIT_TEST_REDIS_URL (the Makefile sets it)");
     }
@@ -40,13 +44,17 @@ pub async fn fresh_postgres(admin_url: &str) -> String {
         .execute(&mut conn)
         .await
         .expect("create test database");
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
     format!("{base}/{name}")
 }
 
 /// SQLite always; PostgreSQL too when the run includes it. The temporary directory, when there
 /// is one, must outlive the storage.
-pub async fn storage_backends() -> Vec<(&'static str, Arc<dyn Storage>, Option<tempfile::TempDir>)> {
+pub async fn storage_backends() -> Vec<(&'static str, Arc<dyn Storage>, Option<tempfile::TempDir>)>
+{
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = storage::open(None, dir.path()).await.expect("open SQLite");
     let mut out = vec![("sqlite", sqlite, Some(dir))];
@@ -66,7 +74,12 @@ pub async fn ephemeral_backends() -> Vec<(&'static str, Arc<dyn Ephemeral>)> {
         vec![("memory", ephemeral::open(None, "").await.expect("memory"))];
     if let Some(url) = redis_url() {
         let prefix = format!("permit-test:{}:", uuid::Uuid::new_v4().simple());
-        out.push(("redis", ephemeral::open(Some(&url), &prefix).await.expect("Redis is reachable")));
+        out.push((
+            "redis",
+            ephemeral::open(Some(&url), &prefix)
+                .await
+                .expect("Redis is reachable"),
+        ));
     }
     out
 }
@@ -101,9 +114,12 @@ impl TestApp {
         };
         let backend = match std::env::var("PERMIT_TEST_BACKEND").as_deref() {
             Ok("postgres") => {
-                let admin = postgres_admin_url().expect("PERMIT_TEST_POSTGRES_URL for the postgres run");
+                let admin =
+                    postgres_admin_url().expect("PERMIT_TEST_POSTGRES_URL for the postgres run");
                 config.database_url = Some(Secret::new(fresh_postgres(&admin).await));
-                config.redis_url = Some(Secret::new(redis_url().expect("PERMIT_TEST_REDIS_URL for the postgres run")));
+                config.redis_url = Some(Secret::new(
+                    redis_url().expect("PERMIT_TEST_REDIS_URL for the postgres run"),
+                ));
                 config.redis_prefix = format!("permit-test:{}:", uuid::Uuid::new_v4().simple());
                 "postgres"
             }
@@ -151,24 +167,47 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.put(self.url(path)).json(body).send().await.expect("request")
+        self.client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn delete(&self, path: &str) -> reqwest::Response {
-        self.client.delete(self.url(path)).send().await.expect("request")
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Fetches a captcha challenge and solves it the way the PWA's worker does.
     pub async fn solve_captcha(&self) -> String {
-        let c: Value = self.get("/api/v1/captcha").await.json().await.expect("challenge");
+        let c: Value = self
+            .get("/api/v1/captcha")
+            .await
+            .json()
+            .await
+            .expect("challenge");
         let number = altcha_lib_rs::solve_challenge(
             c["challenge"].as_str().unwrap(),
             c["salt"].as_str().unwrap(),
@@ -187,7 +226,12 @@ impl TestApp {
 
     /// Asks for an SMS code and reads it from the development sink.
     pub async fn sms_code(&self, phone: &str, purpose: &str) -> String {
-        let r = self.post("/api/v1/sms-codes", &json!({"phone": phone, "purpose": purpose})).await;
+        let r = self
+            .post(
+                "/api/v1/sms-codes",
+                &json!({"phone": phone, "purpose": purpose}),
+            )
+            .await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
         self.last_sms_code(phone).await
     }
@@ -199,7 +243,10 @@ impl TestApp {
             .json()
             .await
             .expect("sink");
-        let text = messages.as_array().and_then(|m| m.last()).expect("a message")["text"]
+        let text = messages
+            .as_array()
+            .and_then(|m| m.last())
+            .expect("a message")["text"]
             .as_str()
             .unwrap()
             .to_string();
@@ -250,7 +297,10 @@ impl TestApp {
 
 /// ISO 7064 MOD 11-2 check character.
 pub fn id_with_check(first17: &str) -> String {
-    format!("{first17}{}", permit_api::accounts::check_character(first17).unwrap())
+    format!(
+        "{first17}{}",
+        permit_api::accounts::check_character(first17).unwrap()
+    )
 }
 
 #[derive(Clone)]
@@ -281,5 +331,8 @@ impl Person {
 pub async fn code_of(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
     let body: Value = r.json().await.unwrap_or(Value::Null);
-    (status, body["code"].as_str().unwrap_or("<no code>").to_string())
+    (
+        status,
+        body["code"].as_str().unwrap_or("<no code>").to_string(),
+    )
 }
