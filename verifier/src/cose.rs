@@ -6,7 +6,9 @@
 //! parameters, a detached payload, a signature that is not 64 bytes) is rejected, so that no
 //! unsigned part of the message can change its meaning.
 
-use coset::{CborSerializable, CoseSign1, TaggedCborSerializable, iana};
+use coset::{CborSerializable, iana};
+
+use crate::cbor_reader::{CborReader, Head};
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha256};
 
@@ -48,27 +50,65 @@ impl std::error::Error for Sign1Error {}
 pub(crate) struct Sign1 {
     /// The kid (protected or unprotected header), empty when absent.
     pub kid: Vec<u8>,
-    /// The payload.
-    pub payload: Vec<u8>,
     /// The signature.
     pub signature: Signature,
-    /// The Sig_structure ("Signature1", protected, external_aad = empty, payload) that was signed.
+    /// The Sig_structure `["Signature1", protected, h'', payload]` that was signed; the payload
+    /// is its tail, so the message is held once.
     pub to_be_signed: Vec<u8>,
+    payload_start: usize,
+}
+
+fn malformed(why: impl Into<String>) -> Sign1Error {
+    Sign1Error::Malformed(why.into())
+}
+
+/// Appends a CBOR byte string head for `len` bytes.
+fn push_bstr_head(out: &mut Vec<u8>, len: usize) {
+    let len = len as u64;
+    match len {
+        0..=23 => out.push(0x40 | len as u8),
+        24..=0xff => out.extend_from_slice(&[0x58, len as u8]),
+        0x100..=0xffff => {
+            out.push(0x59);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0x5a);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(0x5b);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
 }
 
 impl Sign1 {
     /// Parses and checks the structure; see the module documentation for what is accepted.
+    ///
+    /// `COSE_Sign1 = #6.18([protected: bstr .cbor header_map, unprotected: header_map,
+    /// payload: bstr / nil, signature: bstr])`, the tag optional.
     pub fn parse(bytes: &[u8]) -> Result<Sign1, Sign1Error> {
-        let sign1 = if bytes.first() == Some(&0xd2) {
-            CoseSign1::from_tagged_slice(bytes)
-        } else {
-            CoseSign1::from_slice(bytes)
+        let mut r = CborReader::new(bytes);
+        let mut head = r.head().map_err(malformed)?;
+        if let Head::Tag(tag) = head {
+            if tag != 18 {
+                return Err(malformed("tag is not COSE_Sign1 (18)"));
+            }
+            head = r.head().map_err(malformed)?;
         }
-        .map_err(|e| Sign1Error::Malformed(e.to_string()))?;
-
-        let protected = &sign1.protected.header;
+        if head != Head::Array(4) {
+            return Err(malformed("not an array of 4"));
+        }
+        let protected_bytes = r.bytes("protected header").map_err(malformed)?;
+        let protected = if protected_bytes.is_empty() {
+            coset::Header::default()
+        } else {
+            coset::Header::from_slice(protected_bytes)
+                .map_err(|e| malformed(format!("protected header: {e}")))?
+        };
         if protected.alg != Some(coset::Algorithm::Assigned(iana::Algorithm::EdDSA)) {
-            return Err(Sign1Error::Malformed("alg is not EdDSA".into()));
+            return Err(malformed("alg is not EdDSA"));
         }
         if !protected.crit.is_empty()
             || !protected.iv.is_empty()
@@ -76,40 +116,54 @@ impl Sign1 {
             || !protected.counter_signatures.is_empty()
             || !protected.rest.is_empty()
         {
-            return Err(Sign1Error::Malformed(
-                "unexpected protected header parameter".into(),
-            ));
+            return Err(malformed("unexpected protected header parameter"));
         }
-        let unprotected = &sign1.unprotected;
-        if unprotected.alg.is_some()
-            || !unprotected.crit.is_empty()
-            || unprotected.content_type.is_some()
-            || !unprotected.iv.is_empty()
-            || !unprotected.partial_iv.is_empty()
-            || !unprotected.counter_signatures.is_empty()
-            || !unprotected.rest.is_empty()
-        {
-            return Err(Sign1Error::Malformed(
-                "unexpected unprotected header parameter".into(),
-            ));
+        // The unprotected header may hold the kid (label 4) and nothing else.
+        let mut unprotected_kid: Option<&[u8]> = None;
+        let entries = r.map("unprotected header").map_err(malformed)?;
+        for _ in 0..entries {
+            if r.head().map_err(malformed)? != Head::Uint(4) || unprotected_kid.is_some() {
+                return Err(malformed("unexpected unprotected header parameter"));
+            }
+            unprotected_kid = Some(r.bytes("kid").map_err(malformed)?);
         }
-        let kid = match (protected.key_id.is_empty(), unprotected.key_id.is_empty()) {
-            (_, true) => protected.key_id.clone(),
-            (true, false) => unprotected.key_id.clone(),
-            (false, false) => return Err(Sign1Error::Malformed("kid in both headers".into())),
+        let kid = match (protected.key_id.is_empty(), unprotected_kid) {
+            (_, None) => protected.key_id,
+            (true, Some(kid)) => kid.to_vec(),
+            (false, Some(_)) => return Err(malformed("kid in both headers")),
         };
-        let signature = Signature::from_slice(&sign1.signature)
-            .map_err(|_| Sign1Error::Malformed("signature is not 64 bytes".into()))?;
-        let to_be_signed = sign1.tbs_data(b"");
-        let payload = sign1
-            .payload
-            .ok_or_else(|| Sign1Error::Malformed("detached payload".into()))?;
+        let payload = match r.peek().map_err(malformed)? {
+            Head::Bytes(_) => r.bytes("payload").map_err(malformed)?,
+            Head::Simple(22) => return Err(malformed("detached payload")),
+            _ => return Err(malformed("payload is not a byte string")),
+        };
+        let signature = Signature::from_slice(r.bytes("signature").map_err(malformed)?)
+            .map_err(|_| malformed("signature is not 64 bytes"))?;
+        if !r.at_end() {
+            return Err(malformed("trailing bytes after the COSE_Sign1"));
+        }
+        // Sig_structure = ["Signature1", protected, external_aad = h'', payload]
+        let mut to_be_signed = Vec::with_capacity(protected_bytes.len() + payload.len() + 24);
+        to_be_signed.push(0x84);
+        to_be_signed.push(0x6a);
+        to_be_signed.extend_from_slice(b"Signature1");
+        push_bstr_head(&mut to_be_signed, protected_bytes.len());
+        to_be_signed.extend_from_slice(protected_bytes);
+        to_be_signed.push(0x40);
+        push_bstr_head(&mut to_be_signed, payload.len());
+        let payload_start = to_be_signed.len();
+        to_be_signed.extend_from_slice(payload);
         Ok(Sign1 {
             kid,
-            payload,
             signature,
             to_be_signed,
+            payload_start,
         })
+    }
+
+    /// The payload.
+    pub fn payload(&self) -> &[u8] {
+        self.to_be_signed.get(self.payload_start..).unwrap_or(&[])
     }
 
     /// Verifies the signature with `key` (strict Ed25519: RFC 8032 plus rejection of
@@ -138,7 +192,7 @@ pub fn verify_sign1(
     if !sign1.verify(key) {
         return Err(Sign1Error::BadSignature);
     }
-    Ok(sign1.payload)
+    Ok(sign1.payload().to_vec())
 }
 
 /// Signs `payload` as a tagged COSE_Sign1 with alg EdDSA and the key's kid in the protected header.
@@ -147,6 +201,7 @@ pub fn sign1(
     payload: Vec<u8>,
     key: &ed25519_dalek::SigningKey,
 ) -> Result<Vec<u8>, crate::issue::IssueError> {
+    use coset::TaggedCborSerializable;
     use ed25519_dalek::Signer;
     let kid = kid_of(&key.verifying_key());
     let protected = coset::HeaderBuilder::new()

@@ -46,7 +46,7 @@ pub(crate) fn parse(proof_text: &str) -> Result<HolderProof, String> {
     if proof_text.len() > MAX_PROOF_TEXT_LEN {
         return Err("holder proof too long".into());
     }
-    let bytes = base45::decode(proof_text).map_err(|e| format!("invalid base45: {e}"))?;
+    let bytes = crate::credential::decode_base45(proof_text)?;
     let (Some(signed_at), Some(signature), 68) = (bytes.get(..4), bytes.get(4..), bytes.len())
     else {
         return Err("not 68 bytes (signed_at, signature)".into());

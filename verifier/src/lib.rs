@@ -11,6 +11,7 @@
 //! [`Permit`] and [`Warning`]s. Encoding and signing live behind the `issue` feature, so a
 //! verifier built without it carries no signing code. See `README.md` for the formats.
 
+mod cbor_reader;
 mod cose;
 mod credential;
 mod holder_binding;

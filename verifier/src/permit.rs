@@ -21,7 +21,10 @@
 //! Unknown keys are rejected, so that one version has one meaning.
 
 use chrono::{DateTime, NaiveDate, Utc};
+#[cfg(feature = "issue")]
 use ciborium::Value;
+
+use crate::cbor_reader::CborReader;
 use serde::{Deserialize, Serialize};
 
 /// CWT claim key of the permit claim (private-use range, RFC 8392 §9.1).
@@ -176,104 +179,86 @@ pub(crate) struct PermitClaim {
     pub presentation: Presentation,
 }
 
-/// Reads the permit claim: first its version, then the version's fields.
-pub(crate) fn decode_claim(value: Value) -> Result<PermitClaim, ClaimError> {
-    let entries = match value {
-        Value::Map(entries) => entries,
-        _ => {
-            return Err(ClaimError::Malformed(
-                "the permit claim is not a map".into(),
-            ));
-        }
-    };
-    let mut slots: [Option<Value>; 13] = Default::default();
-    for (key, value) in entries {
-        let key = match key {
-            Value::Integer(i) => u64::try_from(i).ok(),
-            _ => None,
-        };
-        let slot = key
-            .and_then(|k| usize::try_from(k).ok())
-            .and_then(|k| slots.get_mut(k))
-            .ok_or_else(|| ClaimError::Malformed("unknown key in the permit claim".into()))?;
-        if slot.is_some() {
-            return Err(ClaimError::Malformed(
-                "duplicate key in the permit claim".into(),
-            ));
-        }
-        *slot = Some(value);
-    }
-    let mut take = |key: u64| -> Option<Value> {
-        usize::try_from(key)
+/// Reads the permit claim (its CBOR encoding): first its version, then the version's fields.
+pub(crate) fn decode_claim(encoded: &[u8]) -> Result<PermitClaim, ClaimError> {
+    let bad = ClaimError::Malformed;
+    let mut r = CborReader::new(encoded);
+    let entries = r
+        .map("the permit claim")
+        .map_err(|_| bad("the permit claim is not a map".into()))?;
+    // Each field's encoding by key, so that the version is read before anything else.
+    let mut slots: [Option<&[u8]>; 13] = Default::default();
+    for _ in 0..entries {
+        let key = r
+            .uint("key")
+            .map_err(|_| bad("unknown key in the permit claim".into()))?;
+        let slot = usize::try_from(key)
             .ok()
             .and_then(|k| slots.get_mut(k))
-            .and_then(Option::take)
-    };
-    let version = match take(K_VERSION) {
-        Some(v) => uint(v, "version")?,
-        None => {
-            return Err(ClaimError::Malformed(
-                "the permit claim has no version".into(),
-            ));
+            .ok_or_else(|| bad("unknown key in the permit claim".into()))?;
+        if slot.is_some() {
+            return Err(bad("duplicate key in the permit claim".into()));
         }
+        *slot = Some(r.item().map_err(bad)?);
+    }
+    let field = |key: u64| -> Option<CborReader<'_>> {
+        usize::try_from(key)
+            .ok()
+            .and_then(|k| slots.get(k).copied().flatten())
+            .map(CborReader::new)
     };
+    let required = |key: u64, name: &str| -> Result<CborReader<'_>, ClaimError> {
+        field(key).ok_or_else(|| bad(format!("missing {name}")))
+    };
+    let version = required(K_VERSION, "version")?
+        .uint("version")
+        .map_err(bad)?;
     if version != SCHEMA_VERSION {
         return Err(ClaimError::UnsupportedVersion(version));
     }
-    let required = |v: Option<Value>, field: &str| -> Result<Value, ClaimError> {
-        v.ok_or_else(|| ClaimError::Malformed(format!("missing {field}")))
+    let text = |key: u64, name: &str| -> Result<String, ClaimError> {
+        required(key, name)?
+            .text(name)
+            .map(str::to_owned)
+            .map_err(bad)
     };
-    let permit_number = text(
-        required(take(K_PERMIT_NUMBER), "permit number")?,
-        "permit number",
-    )?;
-    let name = text(required(take(K_NAME), "name")?, "name")?;
-    let sex = match uint(required(take(K_SEX), "sex")?, "sex")? {
+    let uint = |key: u64, name: &str| -> Result<u64, ClaimError> {
+        required(key, name)?.uint(name).map_err(bad)
+    };
+    let date = |mut r: CborReader<'_>, name: &str| -> Result<NaiveDate, ClaimError> {
+        parse_date(r.text(name).map_err(bad)?, name)
+    };
+    let sex = match uint(K_SEX, "sex")? {
         1 => Sex::Male,
         2 => Sex::Female,
-        _ => return Err(ClaimError::Malformed("sex is neither 1 nor 2".into())),
+        _ => return Err(bad("sex is neither 1 nor 2".into())),
     };
-    let birth_date = date(required(take(K_BIRTH_DATE), "birth date")?, "birth date")?;
-    let id_number = text(required(take(K_ID_NUMBER), "ID number")?, "ID number")?;
-    let presentation = Presentation::from_code(uint(
-        required(take(K_PRESENTATION), "presentation")?,
-        "presentation",
-    )?)
-    .ok_or_else(|| ClaimError::Malformed("unknown presentation".into()))?;
-    let district = text(required(take(K_DISTRICT), "district")?, "district")?;
-    let authority = text(required(take(K_AUTHORITY), "authority")?, "authority")?;
-    let first_issued = date(
-        required(take(K_FIRST_ISSUED), "first issue date")?,
-        "first issue date",
-    )?;
-    let last_endorsed = take(K_LAST_ENDORSED)
-        .map(|v| date(v, "last endorsement date"))
+    let presentation = Presentation::from_code(uint(K_PRESENTATION, "presentation")?)
+        .ok_or_else(|| bad("unknown presentation".into()))?;
+    let last_endorsed = field(K_LAST_ENDORSED)
+        .map(|r| date(r, "last endorsement date"))
         .transpose()?;
-    let status_index = uint(
-        required(take(K_STATUS_INDEX), "status index")?,
-        "status index",
-    )?;
-    let device_key = take(K_DEVICE_KEY)
-        .map(|v| match v {
-            Value::Bytes(b) => <[u8; 32]>::try_from(b.as_slice())
-                .map_err(|_| ClaimError::Malformed("device key is not 32 bytes".into())),
-            _ => Err(ClaimError::Malformed(
-                "device key is not a byte string".into(),
-            )),
+    let device_key = field(K_DEVICE_KEY)
+        .map(|mut r| {
+            let key = r.bytes("device key").map_err(bad)?;
+            <[u8; 32]>::try_from(key).map_err(|_| bad("device key is not 32 bytes".into()))
         })
         .transpose()?;
     Ok(PermitClaim {
         permit: Permit {
-            permit_number,
-            name,
+            permit_number: text(K_PERMIT_NUMBER, "permit number")?,
+            name: text(K_NAME, "name")?,
             sex,
-            birth_date,
-            id_number,
-            district,
-            authority,
-            first_issued,
+            birth_date: date(required(K_BIRTH_DATE, "birth date")?, "birth date")?,
+            id_number: text(K_ID_NUMBER, "ID number")?,
+            district: text(K_DISTRICT, "district")?,
+            authority: text(K_AUTHORITY, "authority")?,
+            first_issued: date(
+                required(K_FIRST_ISSUED, "first issue date")?,
+                "first issue date",
+            )?,
             last_endorsed,
-            status_index,
+            status_index: uint(K_STATUS_INDEX, "status index")?,
             device_key,
         },
         presentation,
@@ -318,33 +303,27 @@ pub(crate) fn encode_claim(
     Ok(Value::Map(map))
 }
 
-fn uint(value: Value, field: &str) -> Result<u64, ClaimError> {
-    match value {
-        Value::Integer(i) => {
-            u64::try_from(i).map_err(|_| ClaimError::Malformed(format!("{field} is negative")))
+/// Exactly `YYYY-MM-DD`, digits only (no signs, no spaces).
+fn parse_date(s: &str, field: &str) -> Result<NaiveDate, ClaimError> {
+    // Exactly `YYYY-MM-DD`, digits only (no signs, no spaces).
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let b = s.as_bytes();
+    let date = if b.len() == 10 && b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-') {
+        match (digits(0..4), digits(5..7), digits(8..10)) {
+            (Some(y), Some(m), Some(d)) => i32::try_from(y)
+                .ok()
+                .and_then(|y| NaiveDate::from_ymd_opt(y, m, d)),
+            _ => None,
         }
-        _ => Err(ClaimError::Malformed(format!(
-            "{field} is not an unsigned integer"
-        ))),
-    }
-}
-
-fn text(value: Value, field: &str) -> Result<String, ClaimError> {
-    match value {
-        Value::Text(s) => Ok(s),
-        _ => Err(ClaimError::Malformed(format!(
-            "{field} is not a text string"
-        ))),
-    }
-}
-
-fn date(value: Value, field: &str) -> Result<NaiveDate, ClaimError> {
-    let s = text(value, field)?;
-    if s.len() != 10 {
-        return Err(ClaimError::Malformed(format!("{field} is not YYYY-MM-DD")));
-    }
-    NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-        .map_err(|_| ClaimError::Malformed(format!("{field} is not YYYY-MM-DD")))
+    } else {
+        None
+    };
+    date.ok_or_else(|| ClaimError::Malformed(format!("{field} is not YYYY-MM-DD")))
 }
 
 /// Serde for `Option<[u8; 32]>` as lowercase hex (or null).

@@ -44,7 +44,7 @@ impl StatusList {
             return Err(malformed("status list too large"));
         }
         let sign1 = Sign1::parse(bytes).map_err(|e| malformed(e.to_string()))?;
-        let mut fields = ListFields::parse(&sign1.payload)?;
+        let mut fields = ListFields::parse(sign1.payload())?;
         let header = fields.header()?;
         let mut candidates = trust_list
             .keys_for(&sign1.kid, header.issued_at.timestamp())
