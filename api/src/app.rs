@@ -50,7 +50,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         &config.redis_prefix,
     )
     .await?;
-    seed::load_regions(&*storage).await?;
+    seed::load_regions_once(&*storage).await?;
     let captcha_key = match &config.captcha_hmac_key {
         Some(key) => key.clone(),
         None => {

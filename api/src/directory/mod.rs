@@ -27,6 +27,45 @@ pub struct Region {
     pub level: String,
 }
 
+#[derive(Debug, Clone, Object)]
+pub struct RegionInput {
+    pub parent_code: Option<String>,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// city, district, street or community
+    pub level: String,
+}
+
+impl RegionInput {
+    fn into_region(self, code: String) -> Result<Region, ApiError> {
+        if code.is_empty() || code.len() > 12 || !code.chars().all(|c| c.is_ascii_digit()) {
+            return Err(ApiError::unprocessable(
+                "invalid_region_code",
+                "code",
+                "区域代码应为不超过12位的数字",
+            ));
+        }
+        if !matches!(
+            self.level.as_str(),
+            "city" | "district" | "street" | "community"
+        ) {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "level",
+                "level 应为 city、district、street 或 community",
+            ));
+        }
+        required(&self.name, "name", 50)?;
+        Ok(Region {
+            code,
+            parent_code: self.parent_code.filter(|p| !p.is_empty()),
+            name: self.name.trim().to_string(),
+            name_en: self.name_en,
+            level: self.level,
+        })
+    }
+}
+
 /// 受理网点, with the columns of seed 000 §4.1.
 #[derive(Debug, Clone, Object)]
 pub struct ServicePoint {
@@ -214,6 +253,29 @@ impl DirectoryApi {
         Ok(Json(
             state.storage.regions_under(parent.0.as_deref()).await?,
         ))
+    }
+
+    /// Add or edit a region (administrators); the parent must exist.
+    #[oai(path = "/regions/:code", method = "put")]
+    async fn put_region(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        code: Path<String>,
+        body: Json<RegionInput>,
+    ) -> Result<Json<Region>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let region = body.0.into_region(code.0)?;
+        if let Some(parent) = &region.parent_code {
+            state.storage.region(parent).await.map_err(|e| match e {
+                StorageError::NotFound => {
+                    ApiError::unprocessable("unknown_region", "parent_code", "上级区域不存在")
+                }
+                other => other.into(),
+            })?;
+        }
+        state.storage.upsert_region(&region).await?;
+        Ok(Json(region))
     }
 
     /// 受理网点查询: service points in a region (district or street code), or all.

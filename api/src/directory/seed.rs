@@ -1,7 +1,7 @@
 //! The seed data (api/seed/*.json): the Hangzhou region tree, the seven 上城区 service points of
-//! seed 000 §4.1, the policies and guides of §4.2-4.3. Regions load at every start (they are
-//! reference data); service points and articles load once, in demo mode, so an administrator's
-//! later edits stand.
+//! seed 000 §4.1, the policies and guides of §4.2-4.3. Regions are reference data that
+//! registration needs, so they load once in every mode; service points and articles load once in
+//! demo mode. Either way an administrator's later edits stand.
 
 use serde::Deserialize;
 
@@ -65,12 +65,27 @@ pub async fn load_regions(storage: &dyn Storage) -> StorageResult<usize> {
     Ok(regions.len())
 }
 
+const REGIONS_MARKER: &str = "regions_seed_loaded";
 const DEMO_MARKER: &str = "demo_seed_loaded";
+
+/// True for exactly one caller per database: the one whose token was stored.
+async fn first_time(storage: &dyn Storage, marker: &str) -> StorageResult<bool> {
+    let token = uuid::Uuid::new_v4().to_string();
+    Ok(storage.setting_get_or_init(marker, &token).await? == token)
+}
+
+/// Loads the region tree unless it was loaded before.
+pub async fn load_regions_once(storage: &dyn Storage) -> StorageResult<bool> {
+    if !first_time(storage, REGIONS_MARKER).await? {
+        return Ok(false);
+    }
+    load_regions(storage).await?;
+    Ok(true)
+}
 
 /// Loads the demo service points and articles unless they were loaded before.
 pub async fn load_demo_directory(storage: &dyn Storage) -> StorageResult<bool> {
-    let token = uuid::Uuid::new_v4().to_string();
-    if storage.setting_get_or_init(DEMO_MARKER, &token).await? != token {
+    if !first_time(storage, DEMO_MARKER).await? {
         return Ok(false);
     }
     for point in service_points().map_err(corrupt)? {

@@ -251,34 +251,31 @@ impl SessionsApi {
             .and_then(PhoneNumber::parse)
             .filter(|_| account.login_sms_required)
         {
-            {
-                match body.sms_code.as_deref().filter(|c| !c.trim().is_empty()) {
-                    None => {
-                        // If a code went out moments ago it still stands; say when to ask again.
-                        let sent = sms::send_code(&state, &phone, SmsPurpose::Login).await;
-                        let mut required = ApiError::new(
-                            poem::http::StatusCode::UNAUTHORIZED,
-                            "sms_code_required",
-                            format!("请输入发送到 {} 的短信验证码", phone.masked()),
-                        )
-                        .with_field("sms_code");
-                        if let Some(wait) = sent.err().and_then(|e| e.body().retry_after) {
-                            required = required.with_retry_after(wait);
-                        }
-                        return Err(required);
+            match body.sms_code.as_deref().filter(|c| !c.trim().is_empty()) {
+                None => {
+                    // If a code went out moments ago it still stands; say when to ask again.
+                    let sent = sms::send_code(&state, &phone, SmsPurpose::Login).await;
+                    let mut required = ApiError::new(
+                        poem::http::StatusCode::UNAUTHORIZED,
+                        "sms_code_required",
+                        format!("请输入发送到 {} 的短信验证码", phone.masked()),
+                    )
+                    .with_field("sms_code");
+                    if let Some(wait) = sent.err().and_then(|e| e.body().retry_after) {
+                        required = required.with_retry_after(wait);
                     }
-                    Some(code) => {
-                        if let Err(e) =
-                            sms::verify_code(&state, &phone, SmsPurpose::Login, code).await
-                        {
-                            LOGIN_PER_ACCOUNT.record_failure(store, &subject).await?;
-                            return Err(e);
-                        }
-                        state
-                            .storage
-                            .set_login_sms_required(account.id, false)
-                            .await?;
+                    return Err(required);
+                }
+                Some(code) => {
+                    if let Err(e) = sms::verify_code(&state, &phone, SmsPurpose::Login, code).await
+                    {
+                        LOGIN_PER_ACCOUNT.record_failure(store, &subject).await?;
+                        return Err(e);
                     }
+                    state
+                        .storage
+                        .set_login_sms_required(account.id, false)
+                        .await?;
                 }
             }
         }

@@ -136,21 +136,19 @@ fn classify(err: sqlx::Error) -> StorageError {
     if let sqlx::Error::Database(db) = &err
         && db.is_unique_violation()
     {
-        {
-            let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
-            let field = if text.contains("username") {
-                "username"
-            } else if text.contains("id_number") {
-                "id_number"
-            } else if text.contains("slug") {
-                "slug"
-            } else if text.contains("credential_id") {
-                "credential"
-            } else {
-                "value"
-            };
-            return StorageError::Conflict(field);
-        }
+        let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        let field = if text.contains("username") {
+            "username"
+        } else if text.contains("id_number") {
+            "id_number"
+        } else if text.contains("slug") {
+            "slug"
+        } else if text.contains("credential_id") {
+            "credential"
+        } else {
+            "value"
+        };
+        return StorageError::Conflict(field);
     }
     if matches!(err, sqlx::Error::RowNotFound) {
         return StorageError::NotFound;
