@@ -64,7 +64,7 @@ test-postgres:
 # The real binary: start it, register over HTTP, add a staff account from the command line.
 test-smoke:
 	$(CARGO) build -p permit-api --bin permitd
-	bash tests/smoke.sh ./target/debug/permitd
+	bash tests/smoke.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd
 
 lint:
 	$(CARGO) fmt --all -- --check
