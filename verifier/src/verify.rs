@@ -73,10 +73,16 @@ pub fn verify(
     }
 }
 
-/// Verifies many QR texts at once; the Ed25519 signatures of all credentials whose kid matches
-/// exactly one trusted key are checked in one batch (ed25519-dalek `verify_batch`), falling back
-/// to one-by-one verification to find the culprits when the batch fails. The results are the
-/// same as calling [`verify`] on each text, in the same order.
+/// Verifies many QR texts at once (audits of printed slips or logs); the results are those of
+/// [`verify`] on each text, in the same order.
+///
+/// The Ed25519 signatures of all credentials whose kid matches exactly one trusted key are
+/// checked in one batch (ed25519-dalek `verify_batch`, about twice the single-verification
+/// throughput). If the batch fails, each of them is verified on its own to find the culprits, so
+/// a batch with a bad signature costs a batch plus single verifications. Every signature an
+/// honest issuer makes passes both checks and every forgery fails both; they could differ only
+/// on deliberately malformed encodings (a non-canonical or torsion-carrying `R`), which the
+/// strict single check rejects and which cannot turn into a valid signature without the key.
 pub fn verify_batch<S: AsRef<str>>(
     qr_texts: &[S],
     trust_list: &TrustList,
