@@ -133,6 +133,9 @@ struct CwtClaims<'a> {
     permit: Option<&'a [u8]>,
 }
 
+/// The most claims a credential may have (it has five); keeps the duplicate check cheap.
+const MAX_CLAIMS: usize = 32;
+
 const ISS: i64 = 1;
 const EXP: i64 = 4;
 const NBF: i64 = 5;
@@ -143,6 +146,9 @@ const IAT: i64 = 6;
 fn read_claims(payload: &[u8]) -> Result<CwtClaims<'_>, String> {
     let mut r = CborReader::new(payload);
     let entries = r.map("the claims set")?;
+    if entries > MAX_CLAIMS {
+        return Err(format!("more than {MAX_CLAIMS} claims"));
+    }
     let mut claims = CwtClaims::default();
     let mut seen: Vec<i64> = Vec::with_capacity(entries);
     for _ in 0..entries {

@@ -32,6 +32,9 @@ pub(crate) fn malformed(why: impl Into<String>) -> ListError {
     ListError::Malformed(why.into())
 }
 
+/// The most fields a list map may have.
+const MAX_FIELDS: usize = 32;
+
 /// The fields of a list payload, by text key.
 pub(crate) struct ListFields {
     entries: Vec<(String, Value)>,
@@ -48,6 +51,10 @@ impl ListFields {
         let Value::Map(map) = value else {
             return Err(malformed("not a map"));
         };
+        // Lists have a handful of fields; this keeps the duplicate check cheap on hostile input.
+        if map.len() > MAX_FIELDS {
+            return Err(malformed(format!("more than {MAX_FIELDS} fields")));
+        }
         let mut entries: Vec<(String, Value)> = Vec::with_capacity(map.len());
         for (k, v) in map {
             let Value::Text(k) = k else {

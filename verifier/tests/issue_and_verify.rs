@@ -101,6 +101,10 @@ fn holder_bound_presentation_of_a_hangzhou_permit_stays_under_600_characters() {
         .issue(&permit, Presentation::Full, t(IAT), t(IAT), t(EXP))
         .unwrap();
     let shown = present(&qr, &device, t(AT)).unwrap();
+    println!(
+        "holder-bound Hangzhou presentation: {} characters",
+        shown.len()
+    );
     assert!(
         shown.len() < 600,
         "holder-bound presentation is {} characters",
