@@ -337,6 +337,43 @@ async fn wrong_password_and_unknown_account_answer_alike_and_back_off() {
 }
 
 #[tokio::test]
+async fn failures_from_one_ip_back_off_across_account_names() {
+    let app = TestApp::spawn().await;
+    // 20 free failures per IP, each on a different account name (so no account locks).
+    for n in 0..20 {
+        let r = app
+            .post(
+                "/api/v1/sessions",
+                &json!({"username": format!("guess{n}"), "password": "Wrong12345"}),
+            )
+            .await;
+        assert_eq!(
+            code_of(r).await,
+            (401, "invalid_credentials".into()),
+            "attempt {n}"
+        );
+    }
+    let r = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "guess_last", "password": "Wrong12345"}),
+        )
+        .await;
+    assert_eq!(code_of(r).await, (401, "invalid_credentials".into()));
+    let r = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "another", "password": "Wrong12345"}),
+        )
+        .await;
+    assert_eq!(
+        code_of(r).await,
+        (429, "too_many_attempts".into()),
+        "the IP is locked out"
+    );
+}
+
+#[tokio::test]
 async fn a_new_login_ends_the_older_session_with_a_fresh_id() {
     let app = TestApp::spawn().await;
     let p = Person::new(70);

@@ -1,6 +1,8 @@
 //! The queries both backends share. `shared_queries!` expands to the `Storage` methods for one
 //! pool type; each backend file invokes it inside its `impl Storage`.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -13,6 +15,33 @@ pub(super) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, rea
 pub(super) const SERVICE_POINT_COLUMNS: &str = "id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday";
 pub(super) const ARTICLE_COLUMNS: &str =
     "id, slug, kind, title, title_en, summary, body, source, published_on, updated_at";
+
+/// The write statements for service points and articles; the insert and the update bind the
+/// same values in the same order.
+pub(super) static INSERT_SERVICE_POINT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {SERVICE_POINT_COLUMNS}"
+    )
+});
+pub(super) static UPDATE_SERVICE_POINT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE service_points SET number = $2, district_code = $3, street_code = $4, police_station = $5, name = $6, scope = $7, \
+         address = $8, phone = $9, hours = $10, opens_saturday = $11, updated_at = $12 WHERE id = $1 RETURNING {SERVICE_POINT_COLUMNS}"
+    )
+});
+pub(super) static INSERT_ARTICLE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO articles (id, slug, kind, title, title_en, summary, body, source, published_on, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {ARTICLE_COLUMNS}"
+    )
+});
+pub(super) static UPDATE_ARTICLE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE articles SET slug = $2, kind = $3, title = $4, title_en = $5, summary = $6, body = $7, source = $8, published_on = $9, updated_at = $10 \
+         WHERE id = $1 RETURNING {ARTICLE_COLUMNS}"
+    )
+});
 
 #[derive(sqlx::FromRow)]
 pub(super) struct AccountRow {
@@ -196,7 +225,7 @@ macro_rules! shared_queries {
 
         async fn create_account(&self, a: &NewAccount) -> StorageResult<Account> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
+            let sql = format!(
                 "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {}",
                 shared::ACCOUNT_COLUMNS
@@ -221,7 +250,7 @@ macro_rules! shared_queries {
 
         async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!("SELECT {} FROM accounts WHERE id = $1", shared::ACCOUNT_COLUMNS);
+            let sql = format!("SELECT {} FROM accounts WHERE id = $1", shared::ACCOUNT_COLUMNS);
             let row: shared::AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_one(&self.$pool)
@@ -232,7 +261,7 @@ macro_rules! shared_queries {
 
         async fn account_by_username(&self, username: &str) -> StorageResult<Account> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
+            let sql = format!(
                 "SELECT {} FROM accounts WHERE username = $1",
                 shared::ACCOUNT_COLUMNS
             );
@@ -426,29 +455,7 @@ macro_rules! shared_queries {
         }
 
         async fn create_service_point(&self, p: &ServicePointInput) -> StorageResult<ServicePoint> {
-            // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
-                "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {}",
-                shared::SERVICE_POINT_COLUMNS
-            );
-            let row: shared::ServicePointRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(Uuid::new_v4())
-                .bind(p.number)
-                .bind(&p.district_code)
-                .bind(&p.street_code)
-                .bind(&p.police_station)
-                .bind(&p.name)
-                .bind(&p.scope)
-                .bind(&p.address)
-                .bind(&p.phone)
-                .bind(&p.hours)
-                .bind(p.opens_saturday)
-                .bind(Utc::now())
-                .fetch_one(&self.$pool)
-                .await
-                .map_err(classify)?;
-            Ok(row.into())
+            self.write_service_point(&shared::INSERT_SERVICE_POINT, Uuid::new_v4(), p).await
         }
 
         async fn update_service_point(
@@ -456,29 +463,7 @@ macro_rules! shared_queries {
             id: Uuid,
             p: &ServicePointInput,
         ) -> StorageResult<ServicePoint> {
-            // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
-                "UPDATE service_points SET number = $2, district_code = $3, street_code = $4, police_station = $5, name = $6, scope = $7, \
-                 address = $8, phone = $9, hours = $10, opens_saturday = $11, updated_at = $12 WHERE id = $1 RETURNING {}",
-                shared::SERVICE_POINT_COLUMNS
-            );
-            let row: shared::ServicePointRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .bind(p.number)
-                .bind(&p.district_code)
-                .bind(&p.street_code)
-                .bind(&p.police_station)
-                .bind(&p.name)
-                .bind(&p.scope)
-                .bind(&p.address)
-                .bind(&p.phone)
-                .bind(&p.hours)
-                .bind(p.opens_saturday)
-                .bind(Utc::now())
-                .fetch_one(&self.$pool)
-                .await
-                .map_err(classify)?;
-            Ok(row.into())
+            self.write_service_point(&shared::UPDATE_SERVICE_POINT, id, p).await
         }
 
         async fn delete_service_point(&self, id: Uuid) -> StorageResult<()> {
@@ -492,7 +477,7 @@ macro_rules! shared_queries {
 
         async fn service_point(&self, id: Uuid) -> StorageResult<ServicePoint> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
+            let sql = format!(
                 "SELECT {} FROM service_points WHERE id = $1",
                 shared::SERVICE_POINT_COLUMNS
             );
@@ -506,7 +491,7 @@ macro_rules! shared_queries {
 
         async fn service_points(&self, region: Option<&str>) -> StorageResult<Vec<ServicePoint>> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
+            let sql = format!(
                 "SELECT {} FROM service_points WHERE $1 = '' OR district_code LIKE $2 OR street_code LIKE $2 ORDER BY district_code, number",
                 shared::SERVICE_POINT_COLUMNS
             );
@@ -522,51 +507,11 @@ macro_rules! shared_queries {
         }
 
         async fn create_article(&self, a: &ArticleInput) -> StorageResult<Article> {
-            // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
-                "INSERT INTO articles (id, slug, kind, title, title_en, summary, body, source, published_on, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {}",
-                shared::ARTICLE_COLUMNS
-            );
-            let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(Uuid::new_v4())
-                .bind(&a.slug)
-                .bind(a.kind.as_str())
-                .bind(&a.title)
-                .bind(&a.title_en)
-                .bind(&a.summary)
-                .bind(&a.body)
-                .bind(&a.source)
-                .bind(a.published_on)
-                .bind(Utc::now())
-                .fetch_one(&self.$pool)
-                .await
-                .map_err(classify)?;
-            row.try_into()
+            self.write_article(&shared::INSERT_ARTICLE, Uuid::new_v4(), a).await
         }
 
         async fn update_article(&self, id: Uuid, a: &ArticleInput) -> StorageResult<Article> {
-            // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
-                "UPDATE articles SET slug = $2, kind = $3, title = $4, title_en = $5, summary = $6, body = $7, source = $8, published_on = $9, updated_at = $10 \
-                 WHERE id = $1 RETURNING {}",
-                shared::ARTICLE_COLUMNS
-            );
-            let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .bind(&a.slug)
-                .bind(a.kind.as_str())
-                .bind(&a.title)
-                .bind(&a.title_en)
-                .bind(&a.summary)
-                .bind(&a.body)
-                .bind(&a.source)
-                .bind(a.published_on)
-                .bind(Utc::now())
-                .fetch_one(&self.$pool)
-                .await
-                .map_err(classify)?;
-            row.try_into()
+            self.write_article(&shared::UPDATE_ARTICLE, id, a).await
         }
 
         async fn delete_article(&self, id: Uuid) -> StorageResult<()> {
@@ -580,7 +525,7 @@ macro_rules! shared_queries {
 
         async fn article(&self, id: Uuid) -> StorageResult<Article> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!("SELECT {} FROM articles WHERE id = $1", shared::ARTICLE_COLUMNS);
+            let sql = format!("SELECT {} FROM articles WHERE id = $1", shared::ARTICLE_COLUMNS);
             let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_one(&self.$pool)
@@ -591,7 +536,7 @@ macro_rules! shared_queries {
 
         async fn article_by_slug(&self, slug: &str) -> StorageResult<Article> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!("SELECT {} FROM articles WHERE slug = $1", shared::ARTICLE_COLUMNS);
+            let sql = format!("SELECT {} FROM articles WHERE slug = $1", shared::ARTICLE_COLUMNS);
             let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(slug)
                 .fetch_one(&self.$pool)
@@ -602,7 +547,7 @@ macro_rules! shared_queries {
 
         async fn articles(&self, kind: Option<&str>) -> StorageResult<Vec<Article>> {
             // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
+            let sql = format!(
                 "SELECT {} FROM articles WHERE $1 = '' OR kind = $1 ORDER BY kind, published_on DESC, title",
                 shared::ARTICLE_COLUMNS
             );
@@ -613,6 +558,54 @@ macro_rules! shared_queries {
                 .map_err(classify)?;
             rows.into_iter().map(TryInto::try_into).collect()
         }
+        }
+
+        impl $ty {
+            /// Inserts or updates a service point: both statements bind the same values in the
+            /// same order ($1 the id, then the fields, then the update time).
+            async fn write_service_point(
+                &self,
+                sql: &str,
+                id: Uuid,
+                p: &ServicePointInput,
+            ) -> StorageResult<ServicePoint> {
+                let row: shared::ServicePointRow = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+                    .bind(id)
+                    .bind(p.number)
+                    .bind(&p.district_code)
+                    .bind(&p.street_code)
+                    .bind(&p.police_station)
+                    .bind(&p.name)
+                    .bind(&p.scope)
+                    .bind(&p.address)
+                    .bind(&p.phone)
+                    .bind(&p.hours)
+                    .bind(p.opens_saturday)
+                    .bind(Utc::now())
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                Ok(row.into())
+            }
+
+            /// Inserts or updates an article, binding like `write_service_point`.
+            async fn write_article(&self, sql: &str, id: Uuid, a: &ArticleInput) -> StorageResult<Article> {
+                let row: shared::ArticleRow = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+                    .bind(id)
+                    .bind(&a.slug)
+                    .bind(a.kind.as_str())
+                    .bind(&a.title)
+                    .bind(&a.title_en)
+                    .bind(&a.summary)
+                    .bind(&a.body)
+                    .bind(&a.source)
+                    .bind(a.published_on)
+                    .bind(Utc::now())
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                row.try_into()
+            }
         }
     };
 }
