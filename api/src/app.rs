@@ -12,11 +12,18 @@ use rand::RngCore;
 use webauthn_rs::WebauthnBuilder;
 
 use crate::accounts::AccountsApi;
+use crate::applications::ApplicationsApi;
+use crate::appointments::AppointmentsApi;
 use crate::captcha::CaptchaApi;
 use crate::config::{Config, Secret};
+use crate::counter::CounterApi;
 use crate::directory::{DirectoryApi, seed};
+use crate::materials::MaterialsApi;
 use crate::metrics::Metrics;
+use crate::notifications::NotificationsApi;
 use crate::passkeys::PasskeysApi;
+use crate::residence::ResidenceApi;
+use crate::schedule::ScheduleApi;
 use crate::sessions::SessionsApi;
 use crate::sms::{DevSmsSink, SmsApi};
 use crate::state::AppState;
@@ -34,6 +41,10 @@ pub enum StartError {
     Webauthn(String),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    #[error(transparent)]
+    Files(#[from] crate::materials::FilesOpenError),
+    #[error("eligibility policy {path}: {reason}")]
+    Policy { path: String, reason: String },
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
@@ -51,6 +62,19 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     )
     .await?;
     seed::load_regions_once(&*storage).await?;
+    crate::appointments::seed_calendar_once(&*storage).await?;
+    let files = crate::materials::open_files(&config)?;
+    let policy = match &config.eligibility_policy {
+        None => crate::eligibility::zhejiang(),
+        Some(path) => {
+            let fail = |reason: String| StartError::Policy {
+                path: path.display().to_string(),
+                reason,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+            crate::eligibility::Policy::from_json(&text).map_err(|e| fail(e.to_string()))?
+        }
+    };
     let captcha_key = match &config.captcha_hmac_key {
         Some(key) => key.clone(),
         None => {
@@ -76,6 +100,8 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         webauthn: Arc::new(webauthn),
         captcha_key,
         metrics: Arc::new(Metrics::new()?),
+        files,
+        policy: Arc::new(policy),
     };
     if state.config.demo {
         demo::load(&state).await?;
@@ -91,11 +117,32 @@ pub fn api_service() -> OpenApiService<
         SessionsApi,
         PasskeysApi,
         DirectoryApi,
+        ResidenceApi,
+        ApplicationsApi,
+        MaterialsApi,
+        AppointmentsApi,
+        NotificationsApi,
+        CounterApi,
+        ScheduleApi,
     ),
     (),
 > {
     OpenApiService::new(
-        (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+        (
+            CaptchaApi,
+            SmsApi,
+            AccountsApi,
+            SessionsApi,
+            PasskeysApi,
+            DirectoryApi,
+            ResidenceApi,
+            ApplicationsApi,
+            MaterialsApi,
+            AppointmentsApi,
+            NotificationsApi,
+            CounterApi,
+            ScheduleApi,
+        ),
         "居住证服务平台 API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -159,6 +206,7 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
         demo = state.config.demo,
         "permitd listening"
     );
+    crate::jobs::spawn(state.clone());
     Server::new(TcpListener::bind(listen))
         .run_with_graceful_shutdown(
             routes(state),

@@ -70,6 +70,16 @@ pub struct Config {
     pub sms_code_lifetime_secs: u64,
     /// Least time between two codes to one phone, in seconds.
     pub sms_resend_interval_secs: u64,
+    /// Where proof files go: empty for `<data_dir>/files`, or `s3://bucket/prefix` (credentials,
+    /// region and endpoint from the usual `AWS_*` environment variables).
+    pub files_url: Option<String>,
+    /// Largest proof-file upload request, in bytes (a 10 MB file plus the multipart framing).
+    pub max_upload_bytes: usize,
+    /// A JSON eligibility policy (see `api/seed/policy-zhejiang.json`); empty for Zhejiang.
+    pub eligibility_policy: Option<PathBuf>,
+    /// Seconds between two rounds of background work (no-shows, reminders, SMS); 0 disables
+    /// the background jobs of this instance.
+    pub jobs_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -91,6 +101,10 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             sms_code_lifetime_secs: 300,
             sms_resend_interval_secs: 60,
+            files_url: None,
+            max_upload_bytes: 10 * 1024 * 1024 + 64 * 1024,
+            eligibility_policy: None,
+            jobs_interval_secs: 30,
         }
     }
 }
@@ -126,6 +140,13 @@ impl Config {
                 "captcha_difficulty must be between 1 and 1000000".into(),
             ));
         }
+        if let Some(files) = self.files_url.as_deref().filter(|u| !u.is_empty())
+            && !files.starts_with("s3://")
+        {
+            return Err(ConfigError(format!(
+                "files_url `{files}`: use s3://bucket/prefix, or leave it empty for the data directory"
+            )));
+        }
         url::Url::parse(&self.webauthn_origin)
             .map_err(|e| ConfigError(format!("webauthn_origin: {e}")))?;
         Ok(())
@@ -156,6 +177,10 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_MAX_BODY_BYTES      largest request body                 [1048576]
   PERMIT_SMS_CODE_LIFETIME_SECS  how long an SMS code is valid    [300]
   PERMIT_SMS_RESEND_INTERVAL_SECS  least time between two codes   [60]
+  PERMIT_FILES_URL           s3://bucket/prefix for proof files   [<data_dir>/files]
+  PERMIT_MAX_UPLOAD_BYTES    largest proof-file upload request    [10551296]
+  PERMIT_ELIGIBILITY_POLICY  JSON eligibility policy file         [Zhejiang, built in]
+  PERMIT_JOBS_INTERVAL_SECS  background jobs period, 0 = off      [30]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 

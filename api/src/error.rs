@@ -90,6 +90,32 @@ impl ApiError {
         )
     }
 
+    /// A rule refused the request; `code` is the storage layer's stable name for the rule.
+    pub fn rejected(code: &str) -> Self {
+        let (status, message) = match code {
+            "too_many_applicants" => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "每个账号最多为5人提交预约申请",
+            ),
+            "materials_not_accepted" => (
+                StatusCode::CONFLICT,
+                "每份申请最多上传10个证明材料，且只能在提交前上传",
+            ),
+            "not_editable" => (StatusCode::CONFLICT, "申请已提交，不能修改"),
+            "not_submittable" => (
+                StatusCode::CONFLICT,
+                "请先选择申领条件并上传证明材料，已提交的申请不能重复提交",
+            ),
+            "not_cancellable" => (StatusCode::CONFLICT, "该申请已受理或已结束，不能取消"),
+            "not_bookable" => (StatusCode::CONFLICT, "该申请当前不能预约"),
+            "not_reviewable" => (StatusCode::CONFLICT, "该申请当前不在初审阶段"),
+            "no_appointment" => (StatusCode::CONFLICT, "该申请没有有效的预约"),
+            "slot_full" => (StatusCode::CONFLICT, "该时段预约已满，请选择其他日期"),
+            _ => (StatusCode::CONFLICT, "请求与当前状态冲突"),
+        };
+        Self::new(status, code, message)
+    }
+
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.body_mut().retry_after = Some(secs.max(1));
         self
@@ -134,6 +160,7 @@ impl From<StorageError> for ApiError {
                 tracing::error!(what, "corrupt stored data");
                 ApiError::internal()
             }
+            StorageError::Rejected(what) => ApiError::rejected(what),
         }
     }
 }

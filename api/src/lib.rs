@@ -5,15 +5,26 @@
 
 pub mod accounts;
 pub mod app;
+pub mod applications;
+pub mod appointments;
+pub mod calendar;
 pub mod captcha;
 pub mod config;
+pub mod counter;
 pub mod demo;
 pub mod directory;
+pub mod eligibility;
 pub mod ephemeral;
 pub mod error;
+pub mod idempotency;
+pub mod jobs;
+pub mod materials;
 pub mod metrics;
+pub mod notifications;
 pub mod passkeys;
 pub mod rate_limits;
+pub mod residence;
+pub mod schedule;
 pub mod sessions;
 pub mod sms;
 pub mod staff;

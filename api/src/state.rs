@@ -5,6 +5,7 @@ use std::sync::Arc;
 use webauthn_rs::Webauthn;
 
 use crate::config::{Config, Secret};
+use crate::eligibility::Policy;
 use crate::ephemeral::Ephemeral;
 use crate::metrics::Metrics;
 use crate::sms::SmsSender;
@@ -19,4 +20,8 @@ pub struct AppState {
     pub webauthn: Arc<Webauthn>,
     pub captcha_key: Secret,
     pub metrics: Arc<Metrics>,
+    /// Proof files (a local directory or S3-compatible storage).
+    pub files: Arc<dyn object_store::ObjectStore>,
+    /// The jurisdiction's eligibility policy.
+    pub policy: Arc<Policy>,
 }

@@ -19,6 +19,14 @@ pub enum ApiTags {
     Passkeys,
     /// Regions, service points, policies and guides.
     Directory,
+    /// Residence registration and the eligibility check.
+    Residence,
+    /// Applications, proof files, the booking calendar and appointments.
+    Applications,
+    /// The in-app inbox.
+    Notifications,
+    /// Counter work: pre-review, capacity, the working-day calendar.
+    Staff,
 }
 
 /// The caller's IP address (the socket peer; a proxy in front sets none we trust).
@@ -50,9 +58,17 @@ pub async fn edge<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Respon
     let state = req.data::<AppState>().cloned();
     let span = tracing::info_span!("request", id = %request_id, %method, path = %path);
     async move {
+        // Proof uploads are the one place a body may be larger than a form.
+        let upload = method == poem::http::Method::POST && path.ends_with("/materials");
         let max_body = state
             .as_ref()
-            .map(|s| s.config.max_body_bytes)
+            .map(|s| {
+                if upload {
+                    s.config.max_upload_bytes
+                } else {
+                    s.config.max_body_bytes
+                }
+            })
             .unwrap_or(1 << 20);
         let mut resp = if let Some(reason) = csrf_rejection(&req, state.as_ref()) {
             tracing::warn!(reason, "cross-site request refused");

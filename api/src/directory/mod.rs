@@ -88,6 +88,15 @@ pub struct ServicePoint {
     pub hours: String,
     /// Open on Saturdays (seed 000 §4.1: 清波).
     pub opens_saturday: bool,
+    /// The point's own opening days, ISO weekdays (1 = Monday); holidays close every point
+    /// and make-up working days open every point.
+    pub open_weekdays: Vec<i32>,
+    /// `morning`, `afternoon`.
+    pub sessions: Vec<String>,
+    /// Default places per morning session.
+    pub capacity_morning: i32,
+    /// Default places per afternoon session.
+    pub capacity_afternoon: i32,
 }
 
 #[derive(Debug, Clone, Object, serde::Deserialize)]

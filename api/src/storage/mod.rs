@@ -14,9 +14,12 @@ use crate::accounts::{Account, NewAccount};
 use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
 use crate::passkeys::StoredPasskey;
 
+mod casework;
 mod postgres;
 mod shared;
 mod sqlite;
+
+pub use casework::{Booking, CaseStore, DueAppointment, NoticeFor, SlotUsage};
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -32,6 +35,10 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("stored data cannot be read: {0}")]
     Corrupt(&'static str),
+    /// A rule the database enforces refused the change (`slot_full`, `too_many_applicants`,
+    /// `not_editable`, ...); nothing was written.
+    #[error("rejected: {0}")]
+    Rejected(&'static str),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +58,7 @@ pub enum OpenError {
 pub type StorageResult<T> = Result<T, StorageError>;
 
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: CaseStore + Send + Sync + 'static {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StorageResult<()>;
     fn backend(&self) -> &'static str;
@@ -141,6 +148,10 @@ fn classify(err: sqlx::Error) -> StorageError {
             "username"
         } else if text.contains("id_number") {
             "id_number"
+        } else if text.contains("applications_number") {
+            "number"
+        } else if text.contains("appointments_one_booked") {
+            "appointment"
         } else if text.contains("slug") {
             "slug"
         } else if text.contains("credential_id") {

@@ -2,15 +2,22 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use uuid::Uuid;
 
+use super::casework::{self, Booking, CaseStore, SlotUsage, case_queries};
 use super::shared::{self, found, shared_queries};
-use super::{OpenError, Storage, StorageResult, classify};
+use super::{OpenError, Storage, StorageError, StorageResult, classify};
 use crate::accounts::{Account, NewAccount};
+use crate::applications::model::{
+    Application, ApplicationFields, Appointment, AppointmentStatus, Decision, Material, Status,
+};
+use crate::calendar::{CalendarDay, Opening, Session};
 use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
+use crate::notifications::model::{NewNotification, Notification, PendingSms};
 use crate::passkeys::StoredPasskey;
+use crate::residence::model::{NewRegistration, ResidenceRegistration};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -36,3 +43,12 @@ shared_queries!(PostgresStorage, pool, {
         "postgres"
     }
 });
+
+case_queries!(
+    PostgresStorage,
+    sqlx::Postgres,
+    pool,
+    "BEGIN",
+    " FOR UPDATE",
+    " FOR UPDATE SKIP LOCKED"
+);

@@ -8,11 +8,12 @@ use uuid::Uuid;
 
 use super::{StorageError, StorageResult};
 use crate::accounts::{Account, Role, Sex};
+use crate::calendar::Opening;
 use crate::directory::{Article, ArticleKind, Region, ServicePoint};
 use crate::passkeys::StoredPasskey;
 
 pub(super) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, real_name_verified_at, created_at";
-pub(super) const SERVICE_POINT_COLUMNS: &str = "id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday";
+pub(super) const SERVICE_POINT_COLUMNS: &str = "id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, open_weekdays, sessions, capacity_morning, capacity_afternoon";
 pub(super) const ARTICLE_COLUMNS: &str =
     "id, slug, kind, title, title_en, summary, body, source, published_on, updated_at";
 
@@ -20,14 +21,17 @@ pub(super) const ARTICLE_COLUMNS: &str =
 /// same values in the same order.
 pub(super) static INSERT_SERVICE_POINT: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {SERVICE_POINT_COLUMNS}"
+        "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at, open_weekdays) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, CASE WHEN $11 THEN '123456' ELSE '12345' END) RETURNING {SERVICE_POINT_COLUMNS}"
     )
 });
 pub(super) static UPDATE_SERVICE_POINT: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE service_points SET number = $2, district_code = $3, street_code = $4, police_station = $5, name = $6, scope = $7, \
-         address = $8, phone = $9, hours = $10, opens_saturday = $11, updated_at = $12 WHERE id = $1 RETURNING {SERVICE_POINT_COLUMNS}"
+         address = $8, phone = $9, hours = $10, opens_saturday = $11, updated_at = $12, \
+         open_weekdays = CASE WHEN $11 = (open_weekdays LIKE '%6%') THEN open_weekdays WHEN $11 THEN open_weekdays || '6' \
+                              WHEN REPLACE(open_weekdays, '6', '') = '' THEN '12345' ELSE REPLACE(open_weekdays, '6', '') END \
+         WHERE id = $1 RETURNING {SERVICE_POINT_COLUMNS}"
     )
 });
 pub(super) static INSERT_ARTICLE: LazyLock<String> = LazyLock::new(|| {
@@ -141,11 +145,18 @@ pub(super) struct ServicePointRow {
     phone: String,
     hours: String,
     opens_saturday: bool,
+    open_weekdays: String,
+    sessions: String,
+    capacity_morning: i32,
+    capacity_afternoon: i32,
 }
 
-impl From<ServicePointRow> for ServicePoint {
-    fn from(r: ServicePointRow) -> Self {
-        ServicePoint {
+impl TryFrom<ServicePointRow> for ServicePoint {
+    type Error = StorageError;
+    fn try_from(r: ServicePointRow) -> StorageResult<Self> {
+        let opening = Opening::from_db(&r.open_weekdays, &r.sessions)
+            .map_err(|_| StorageError::Corrupt("service point opening"))?;
+        Ok(ServicePoint {
             id: r.id,
             number: r.number,
             district_code: r.district_code,
@@ -157,7 +168,15 @@ impl From<ServicePointRow> for ServicePoint {
             phone: r.phone,
             hours: r.hours,
             opens_saturday: r.opens_saturday,
-        }
+            open_weekdays: opening.weekdays().into_iter().map(i32::from).collect(),
+            sessions: opening
+                .sessions()
+                .iter()
+                .map(|s| s.as_str().to_string())
+                .collect(),
+            capacity_morning: r.capacity_morning,
+            capacity_afternoon: r.capacity_afternoon,
+        })
     }
 }
 
@@ -486,7 +505,7 @@ macro_rules! shared_queries {
                 .fetch_one(&self.$pool)
                 .await
                 .map_err(classify)?;
-            Ok(row.into())
+            row.try_into()
         }
 
         async fn service_points(&self, region: Option<&str>) -> StorageResult<Vec<ServicePoint>> {
@@ -503,7 +522,7 @@ macro_rules! shared_queries {
                 .fetch_all(&self.$pool)
                 .await
                 .map_err(classify)?;
-            Ok(rows.into_iter().map(Into::into).collect())
+            rows.into_iter().map(TryInto::try_into).collect()
         }
 
         async fn create_article(&self, a: &ArticleInput) -> StorageResult<Article> {
@@ -585,7 +604,7 @@ macro_rules! shared_queries {
                     .fetch_one(&self.$pool)
                     .await
                     .map_err(classify)?;
-                Ok(row.into())
+                row.try_into()
             }
 
             /// Inserts or updates an article, binding like `write_service_point`.

@@ -4,17 +4,24 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use uuid::Uuid;
 
+use super::casework::{self, Booking, CaseStore, SlotUsage, case_queries};
 use super::shared::{self, found, shared_queries};
-use super::{OpenError, Storage, StorageResult, classify};
+use super::{OpenError, Storage, StorageError, StorageResult, classify};
 use crate::accounts::{Account, NewAccount};
+use crate::applications::model::{
+    Application, ApplicationFields, Appointment, AppointmentStatus, Decision, Material, Status,
+};
+use crate::calendar::{CalendarDay, Opening, Session};
 use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
+use crate::notifications::model::{NewNotification, Notification, PendingSms};
 use crate::passkeys::StoredPasskey;
+use crate::residence::model::{NewRegistration, ResidenceRegistration};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
@@ -54,3 +61,5 @@ shared_queries!(SqliteStorage, pool, {
         "sqlite"
     }
 });
+
+case_queries!(SqliteStorage, sqlx::Sqlite, pool, "BEGIN IMMEDIATE", "", "");

@@ -1,0 +1,394 @@
+//! Booking (选择预约办理日期, seed 000 §3.2.3): pre-review takes 2 working days, so the bookable
+//! days are the 7 opening days of the service point after those; each session of each day has
+//! a capacity, and the database refuses the place past it (see `storage::casework`).
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::applications::model::{Application, Status};
+use crate::applications::{AppointmentInfo, ServicePointBrief, appointment_info, brief, load_own};
+use crate::calendar::{
+    BookingWindow, CalendarDay, Opening, PointDay, STATE_COUNCIL_CSV, Session, WorkingCalendar,
+    parse_csv,
+};
+use crate::directory::ServicePoint;
+use crate::error::ApiError;
+use crate::idempotency;
+use crate::notifications::notice;
+use crate::residence::local_date;
+use crate::sessions::SessionAuth;
+use crate::state::AppState;
+use crate::storage::{Booking, SlotUsage, Storage, StorageError};
+use crate::web::ApiTags;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum SessionName {
+    /// 上午
+    Morning,
+    /// 下午
+    Afternoon,
+}
+
+impl From<SessionName> for Session {
+    fn from(s: SessionName) -> Self {
+        match s {
+            SessionName::Morning => Session::Morning,
+            SessionName::Afternoon => Session::Afternoon,
+        }
+    }
+}
+
+/// The colours of the booking calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DayState {
+    /// 节假日或休息日 (red): the service point is closed.
+    Holiday,
+    /// 满 (full): no place left.
+    Full,
+    /// 无法预约 (grey): pre-review days, past days, a session the point does not hold.
+    Unavailable,
+    /// 可以预约 (blue).
+    Available,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CalendarEntry {
+    pub date: NaiveDate,
+    pub state: DayState,
+    /// The holiday's name when the State Council calendar lists one.
+    pub holiday_name: Option<String>,
+    /// Places left in the session, for days in the window.
+    pub remaining: Option<i32>,
+    /// The application's own appointment is on this day and session.
+    pub mine: bool,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct BookingCalendar {
+    pub application_id: Uuid,
+    pub service_point: ServicePointBrief,
+    pub session: SessionName,
+    /// The 2 working days pre-review takes.
+    pub review_days: Vec<NaiveDate>,
+    /// The bookable days, in order.
+    pub bookable_days: Vec<NaiveDate>,
+    pub days: Vec<CalendarEntry>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct BookingRequest {
+    pub date: NaiveDate,
+    /// Morning by default (seed 000: 两个工作日后的任一工作日上午办理).
+    pub session: Option<SessionName>,
+    /// When given, it must be the application's service point.
+    pub service_point_id: Option<Uuid>,
+}
+
+/// The working-day calendar as stored (administrators edit it).
+pub async fn working_calendar(storage: &dyn Storage) -> Result<WorkingCalendar, StorageError> {
+    let (years, days) = storage.calendar().await?;
+    Ok(WorkingCalendar::new(years, days))
+}
+
+/// Loads the State Council calendar the first time permitd starts on a database.
+pub async fn seed_calendar_once(storage: &dyn Storage) -> Result<(), StorageError> {
+    let (years, _) = storage.calendar().await?;
+    if !years.is_empty() {
+        return Ok(());
+    }
+    let days = parse_csv(STATE_COUNCIL_CSV).map_err(|_| StorageError::Corrupt("calendar seed"))?;
+    let mut by_year: std::collections::BTreeMap<i32, Vec<CalendarDay>> = Default::default();
+    for d in days {
+        by_year
+            .entry(chrono::Datelike::year(&d.date))
+            .or_default()
+            .push(d);
+    }
+    for (year, days) in by_year {
+        storage.replace_calendar_year(year, &days).await?;
+    }
+    Ok(())
+}
+
+pub fn opening_of(point: &ServicePoint) -> Result<Opening, StorageError> {
+    let weekdays: Vec<u8> = point
+        .open_weekdays
+        .iter()
+        .filter_map(|d| u8::try_from(*d).ok())
+        .collect();
+    let sessions: Vec<Session> = point
+        .sessions
+        .iter()
+        .filter_map(|s| Session::parse(s))
+        .collect();
+    Opening::new(&weekdays, &sessions).map_err(|_| StorageError::Corrupt("service point opening"))
+}
+
+pub fn default_capacity(point: &ServicePoint, session: Session) -> i32 {
+    match session {
+        Session::Morning => point.capacity_morning,
+        Session::Afternoon => point.capacity_afternoon,
+    }
+}
+
+/// What the calendar shows for each day from `from` to the window's end. Plain data in, plain
+/// data out, so the rule is tested without HTTP.
+#[allow(clippy::too_many_arguments)]
+pub fn day_states(
+    calendar: &WorkingCalendar,
+    opening: &Opening,
+    window: &BookingWindow,
+    session: Session,
+    usage: &HashMap<NaiveDate, SlotUsage>,
+    default_capacity: i32,
+    today: NaiveDate,
+    from: NaiveDate,
+    mine: Option<NaiveDate>,
+) -> Vec<CalendarEntry> {
+    let Some(last) = window.last() else {
+        return Vec::new();
+    };
+    from.iter_days()
+        .take_while(|d| *d <= last)
+        .map(|date| {
+            let holiday_name = calendar.day(date).and_then(|d| {
+                (d.kind == crate::calendar::DayKind::Holiday).then(|| d.name.clone())
+            });
+            let (state, remaining) = match calendar.point_day(opening, date) {
+                PointDay::Holiday { .. } | PointDay::RestDay => (DayState::Holiday, None),
+                PointDay::Open if !window.contains(date) || date <= today => {
+                    (DayState::Unavailable, None)
+                }
+                PointDay::Open if !opening.has_session(session) => (DayState::Unavailable, None),
+                PointDay::Open => {
+                    let (capacity, booked) = usage
+                        .get(&date)
+                        .map(|u| (u.capacity, u.booked))
+                        .unwrap_or((default_capacity, 0));
+                    let remaining = (capacity - booked).max(0);
+                    if capacity == 0 {
+                        (DayState::Unavailable, Some(0))
+                    } else if remaining == 0 {
+                        (DayState::Full, Some(0))
+                    } else {
+                        (DayState::Available, Some(remaining))
+                    }
+                }
+            };
+            CalendarEntry {
+                date,
+                state,
+                holiday_name,
+                remaining,
+                mine: mine == Some(date),
+            }
+        })
+        .collect()
+}
+
+/// The window an application's submission opens at its service point.
+pub async fn window_for(
+    state: &AppState,
+    application: &Application,
+) -> Result<(ServicePoint, Opening, WorkingCalendar, BookingWindow), ApiError> {
+    if !application.status.is_bookable() {
+        return Err(ApiError::rejected("not_bookable"));
+    }
+    let submitted = application
+        .submitted_at
+        .ok_or_else(|| ApiError::rejected("not_bookable"))?;
+    let point = state
+        .storage
+        .service_point(application.fields.service_point_id)
+        .await?;
+    let opening = opening_of(&point)?;
+    let calendar = working_calendar(&*state.storage).await?;
+    let window = calendar.booking_window(&opening, local_date(submitted));
+    Ok((point, opening, calendar, window))
+}
+
+pub struct AppointmentsApi;
+
+#[OpenApi(tag = "ApiTags::Applications")]
+impl AppointmentsApi {
+    /// The booking calendar of a submitted application: each day's state and places left.
+    #[oai(path = "/applications/:id/calendar", method = "get")]
+    async fn calendar(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        session: Query<Option<SessionName>>,
+    ) -> Result<Json<BookingCalendar>, ApiError> {
+        let application = load_own(&state, &auth, id.0).await?;
+        let (point, opening, calendar, window) = window_for(&state, &application).await?;
+        let session_name = session.0.unwrap_or(SessionName::Morning);
+        let session: Session = session_name.into();
+        let (Some(first), Some(last)) = (window.review_days.first().copied(), window.last()) else {
+            return Err(ApiError::rejected("not_bookable"));
+        };
+        let usage: HashMap<NaiveDate, SlotUsage> = state
+            .storage
+            .slots(point.id, first, last)
+            .await?
+            .into_iter()
+            .filter(|u| u.session == session)
+            .map(|u| (u.day, u))
+            .collect();
+        let mine = state
+            .storage
+            .current_appointment(application.id)
+            .await?
+            .filter(|a| a.session == session)
+            .map(|a| a.day);
+        let days = day_states(
+            &calendar,
+            &opening,
+            &window,
+            session,
+            &usage,
+            default_capacity(&point, session),
+            local_date(Utc::now()),
+            first,
+            mine,
+        );
+        Ok(Json(BookingCalendar {
+            application_id: application.id,
+            service_point: brief(&state, point.id).await?,
+            session: session_name,
+            review_days: window.review_days.clone(),
+            bookable_days: window.bookable.clone(),
+            days,
+        }))
+    }
+
+    /// Book a day, or move the booking; an `Idempotency-Key` makes a repeat harmless. A move
+    /// to a full day leaves the old booking as it was.
+    #[oai(path = "/applications/:id/appointment", method = "put")]
+    async fn book(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        body: Json<BookingRequest>,
+    ) -> Result<Json<AppointmentInfo>, ApiError> {
+        let state = &*state;
+        let request = format!(
+            "book:{}:{}:{:?}:{:?}",
+            id.0, body.0.date, body.0.session, body.0.service_point_id
+        );
+        let out = idempotency::once(state, auth.0.account_id, key.0.as_deref(), &request, || {
+            book(state, &auth, id.0, body.0.clone())
+        })
+        .await?;
+        Ok(Json(out))
+    }
+
+    /// Cancel the booking; the application can be booked again within its window.
+    #[oai(path = "/applications/:id/appointment", method = "delete")]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<AppointmentInfo>, ApiError> {
+        let application = load_own(&state, &auth, id.0).await?;
+        let point = brief(&state, application.fields.service_point_id).await?;
+        let current = state
+            .storage
+            .current_appointment(application.id)
+            .await?
+            .ok_or_else(|| ApiError::rejected("no_appointment"))?;
+        let n = notice::cancelled(&application, &current, &point.name);
+        let cancelled = state
+            .storage
+            .cancel_appointment(auth.0.account_id, application.id, Utc::now(), &n)
+            .await?;
+        let application = state.storage.application(application.id).await?;
+        Ok(Json(appointment_info(&application, &cancelled, point)))
+    }
+}
+
+async fn book(
+    state: &AppState,
+    auth: &SessionAuth,
+    id: Uuid,
+    req: BookingRequest,
+) -> Result<AppointmentInfo, ApiError> {
+    let application = load_own(state, auth, id).await?;
+    if req
+        .service_point_id
+        .is_some_and(|p| p != application.fields.service_point_id)
+    {
+        return Err(ApiError::unprocessable(
+            "wrong_service_point",
+            "service_point_id",
+            "只能预约申请所选的受理点",
+        ));
+    }
+    let (point, opening, calendar, window) = window_for(state, &application).await?;
+    let session: Session = req.session.unwrap_or(SessionName::Morning).into();
+    let today = local_date(Utc::now());
+    match calendar.point_day(&opening, req.date) {
+        PointDay::Holiday { .. } | PointDay::RestDay => {
+            return Err(ApiError::unprocessable(
+                "day_closed",
+                "date",
+                "节假日或休息日不能预约",
+            ));
+        }
+        PointDay::Open if !window.contains(req.date) || req.date <= today => {
+            return Err(ApiError::unprocessable(
+                "day_outside_window",
+                "date",
+                "只能预约初审两个工作日之后的7个工作日",
+            ));
+        }
+        PointDay::Open => {}
+    }
+    if !opening.has_session(session) {
+        return Err(ApiError::unprocessable(
+            "session_closed",
+            "session",
+            "该受理点此时段不办理业务",
+        ));
+    }
+    let current = state.storage.current_appointment(application.id).await?;
+    let point_brief = brief(state, point.id).await?;
+    if let Some(c) = current
+        .as_ref()
+        .filter(|c| c.day == req.date && c.session == session && c.status.as_str() == "booked")
+    {
+        // Already there: booking the same place again changes nothing.
+        return Ok(appointment_info(&application, c, point_brief));
+    }
+    let notice = notice::booked(&application, req.date, session, &point_brief);
+    let appointment = state
+        .storage
+        .book(&Booking {
+            account_id: auth.0.account_id,
+            application_id: application.id,
+            service_point_id: point.id,
+            day: req.date,
+            session,
+            now: Utc::now(),
+            notice,
+        })
+        .await?;
+    let mut application = application;
+    if application.status == Status::Submitted {
+        application.status = Status::Booked;
+    }
+    Ok(appointment_info(&application, &appointment, point_brief))
+}

@@ -1,0 +1,159 @@
+//! Counter work for clerks (DESIGN §4.3): the pre-review queue of their service points, and
+//! the review decision that notifies the applicant. A clerk sees only the service points they
+//! are assigned to; anything else is a 404.
+
+use chrono::{DateTime, Duration, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use uuid::Uuid;
+
+use crate::accounts::Role;
+use crate::applications::model::{Application, Decision, Status};
+use crate::applications::{ApplicationDetail, ApplicationSummary, detail, staff_serves, summary};
+use crate::error::ApiError;
+use crate::notifications::notice;
+use crate::sessions::SessionAuth;
+use crate::state::AppState;
+use crate::web::ApiTags;
+
+/// Pre-review is due within 48 hours of submission (seed 000 §3.2.3).
+pub const REVIEW_HOURS: i64 = 48;
+
+#[derive(Debug, Clone, Object)]
+pub struct QueueItem {
+    #[oai(flatten)]
+    pub application: ApplicationSummary,
+    pub service_point_id: Uuid,
+    /// When pre-review is due.
+    pub review_due_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ReviewInput {
+    /// `pass` or `return`.
+    pub decision: Decision,
+    /// Required when returning: what the applicant must fix.
+    pub note: Option<String>,
+}
+
+/// The service points whose work the caller may see.
+async fn scope(state: &AppState, auth: &SessionAuth) -> Result<Vec<Uuid>, ApiError> {
+    auth.0.require(&[Role::Clerk, Role::Admin])?;
+    match auth.0.role {
+        Role::Admin => Ok(state
+            .storage
+            .service_points(None)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect()),
+        _ => Ok(state
+            .storage
+            .staff_service_points(auth.0.account_id)
+            .await?),
+    }
+}
+
+fn queue_item(a: &Application, now: DateTime<Utc>) -> QueueItem {
+    let due = a.submitted_at.map(|s| s + Duration::hours(REVIEW_HOURS));
+    QueueItem {
+        application: summary(a),
+        service_point_id: a.fields.service_point_id,
+        review_due_at: due,
+        overdue: a.status == Status::Booked && due.is_some_and(|d| d < now),
+    }
+}
+
+/// A staff member's view of one application, or not found outside their scope.
+async fn load_scoped(
+    state: &AppState,
+    auth: &SessionAuth,
+    id: Uuid,
+) -> Result<Application, ApiError> {
+    auth.0.require(&[Role::Clerk, Role::Admin])?;
+    let a = state.storage.application(id).await?;
+    if a.status == Status::Draft || !staff_serves(state, auth, a.fields.service_point_id).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok(a)
+}
+
+pub struct CounterApi;
+
+#[OpenApi(tag = "ApiTags::Staff")]
+impl CounterApi {
+    /// The applications of my service points, by pre-review deadline; `status=booked` is the
+    /// pre-review queue.
+    #[oai(path = "/staff/applications", method = "get")]
+    async fn queue(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        status: Query<Option<Status>>,
+    ) -> Result<Json<Vec<QueueItem>>, ApiError> {
+        let now = Utc::now();
+        let mut items = Vec::new();
+        for point in scope(&state, &auth).await? {
+            for a in state.storage.applications_at(point, status.0).await? {
+                items.push(queue_item(&a, now));
+            }
+        }
+        items.sort_by_key(|i| i.review_due_at);
+        Ok(Json(items))
+    }
+
+    /// One application with its proof, for review.
+    #[oai(path = "/staff/applications/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        let a = load_scoped(&state, &auth, id.0).await?;
+        tracing::info!(staff = %auth.0.account_id, application = %a.id, "staff read an application");
+        Ok(Json(detail(&state, a).await?))
+    }
+
+    /// 初审: pass, or return with a note naming what to fix; the applicant is told by SMS and
+    /// in the app.
+    #[oai(path = "/staff/applications/:id/review", method = "post")]
+    async fn review(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        body: Json<ReviewInput>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        let a = load_scoped(&state, &auth, id.0).await?;
+        let note = body
+            .0
+            .note
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        if body.0.decision == Decision::Return && note.is_none() {
+            return Err(ApiError::unprocessable(
+                "note_required",
+                "note",
+                "退回时请写明需要补正的内容",
+            ));
+        }
+        if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            return Err(ApiError::unprocessable(
+                "invalid_note",
+                "note",
+                "说明不超过500个字符",
+            ));
+        }
+        let n = notice::reviewed(&a, body.0.decision, note.as_deref());
+        let reviewed = state
+            .storage
+            .review_application(a.id, body.0.decision, note.as_deref(), Utc::now(), &n)
+            .await?;
+        tracing::info!(staff = %auth.0.account_id, application = %a.id, decision = ?body.0.decision, "pre-review");
+        Ok(Json(detail(&state, reviewed).await?))
+    }
+}
