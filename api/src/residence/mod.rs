@@ -135,6 +135,7 @@ impl HousingType {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(rename = "ResidenceRegistrationInput")]
 pub struct RegistrationInput {
     /// The person's name; the account holder's when absent.
     pub person_name: Option<String>,
@@ -148,6 +149,7 @@ pub struct RegistrationInput {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(rename = "ResidenceRegistration")]
 pub struct Registration {
     pub id: Uuid,
     pub person_name: String,

@@ -88,6 +88,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub backend: &'static str,
+    /// The running server's state, for driving background jobs at a chosen time.
+    pub state: permit_api::state::AppState,
     _data_dir: Arc<tempfile::TempDir>,
 }
 
@@ -135,11 +137,12 @@ impl TestApp {
             .as_socket_addr()
             .expect("socket address")
             .port();
-        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app::routes(state)));
+        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app::routes(state.clone())));
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             client: Self::new_client(),
             backend,
+            state,
             _data_dir: Arc::new(data_dir),
         }
     }
@@ -150,6 +153,7 @@ impl TestApp {
             address: self.address.clone(),
             client: Self::new_client(),
             backend: self.backend,
+            state: self.state.clone(),
             _data_dir: self._data_dir.clone(),
         }
     }
@@ -187,6 +191,46 @@ impl TestApp {
         self.client
             .put(self.url(path))
             .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A request carrying an `Idempotency-Key`.
+    pub async fn send_with_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .request(method, self.url(path))
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Uploads one proof file as multipart field `file`.
+    pub async fn upload(&self, path: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("image/jpeg")
+            .expect("mime");
+        self.client
+            .post(self.url(path))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
             .send()
             .await
             .expect("request")

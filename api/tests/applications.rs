@@ -1,0 +1,837 @@
+//! Residence registration, eligibility, applications with proof, booking and the status
+//! lifecycle, through HTTP against a real permitd (SQLite + in-process store, or PostgreSQL +
+//! Redis when PERMIT_TEST_BACKEND=postgres).
+
+mod common;
+
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use common::{Person, TestApp, code_of, id_with_check};
+use serde_json::{Value, json};
+
+/// A minimal JPEG: SOI, APP0 (JFIF), APP1 (EXIF carrying GPS), DQT, SOF0, SOS, data, EOI.
+fn jpeg_with_gps() -> Vec<u8> {
+    fn seg(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(payload.len() + 2).unwrap().to_be_bytes();
+        [&[0xFF, marker][..], &len, payload].concat()
+    }
+    let mut dqt = vec![0u8];
+    dqt.extend([1u8; 64]);
+    [
+        vec![0xFF, 0xD8],
+        seg(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+        seg(
+            0xE1,
+            b"Exif\0\0MM\0*GPSLatitude 30.2741 GPSLongitude 120.1551",
+        ),
+        seg(0xDB, &dqt),
+        seg(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]),
+        seg(0xDA, &[1, 1, 0, 0, 63, 0]),
+        vec![0x12, 0x34, 0x56],
+        vec![0xFF, 0xD9],
+    ]
+    .concat()
+}
+
+fn tiny_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()
+}
+
+struct Place {
+    qingbo: String,
+    hubin: String,
+    community: String,
+}
+
+/// Service points and a community of 清波街道 from the demo directory.
+async fn place(app: &TestApp) -> Place {
+    let points: Value = app
+        .get("/api/v1/service-points")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_of = |name: &str| {
+        points
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let communities: Value = app
+        .get("/api/v1/regions?parent=330102001")
+        .await
+        .json()
+        .await
+        .unwrap();
+    Place {
+        qingbo: id_of("清波派出所受理点"),
+        hubin: id_of("湖滨派出所受理点"),
+        community: communities[0]["code"].as_str().unwrap().to_string(),
+    }
+}
+
+fn step1(place: &Place) -> Value {
+    json!({
+        "district_code": "330102", "street_code": "330102001",
+        "address_detail": "四宜路61号2幢301室", "community_code": place.community,
+        "service_point_id": place.qingbo,
+    })
+}
+
+async fn staff(app: &TestApp, username: &str, password: &str) -> TestApp {
+    let staff = app.another_device();
+    let r = staff
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": username, "password": password}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    staff
+}
+
+async fn json_of(r: reqwest::Response, status: u16) -> Value {
+    let got = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+/// A submitted application of the signed-in resident, with one proof file.
+async fn submitted(app: &TestApp, place: &Place) -> String {
+    let mut body = step1(place);
+    body["condition"] = json!("employment");
+    let a = json_of(app.post("/api/v1/applications", &body).await, 201).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/applications/{id}/materials");
+    json_of(app.upload(&path, "合同.pdf", tiny_pdf()).await, 201).await;
+    json_of(
+        app.post(&format!("/api/v1/applications/{id}/submit"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    id
+}
+
+async fn available_days(app: &TestApp, id: &str) -> Vec<NaiveDate> {
+    let cal = json_of(
+        app.get(&format!("/api/v1/applications/{id}/calendar"))
+            .await,
+        200,
+    )
+    .await;
+    cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["state"] == "available")
+        .map(|d| d["date"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn residence_registration_and_eligibility_explain_what_is_missing() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let me = Person::new(1);
+    app.register_and_login(&me).await;
+
+    let e = json_of(app.get("/api/v1/eligibility").await, 200).await;
+    assert_eq!(e["eligible"], false);
+    assert_eq!(e["lacking"][0]["code"], "no_residence_registration");
+
+    let mut reg = json!({"moved_in_on": "2026-01-05", "housing_type": "rented"});
+    for (k, v) in step1(&place).as_object().unwrap() {
+        if k != "service_point_id" {
+            reg[k] = v.clone();
+        }
+    }
+    let r = json_of(app.post("/api/v1/residence-registrations", &reg).await, 201).await;
+    assert_eq!(r["person_name"], "张小明");
+    assert!(r["id_number"].as_str().unwrap().contains('*'), "masked");
+    let list = json_of(app.get("/api/v1/residence-registrations").await, 200).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // Registered today: eligible six months from now, except as special talent.
+    let e = json_of(app.get("/api/v1/eligibility").await, 200).await;
+    assert_eq!(e["eligible"], false);
+    assert_eq!(e["months_required"], 6);
+    assert_eq!(e["lacking"][0]["code"], "residence_too_short");
+    let today: NaiveDate = r["registered_on"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        e["eligible_from"].as_str().unwrap(),
+        today
+            .checked_add_months(chrono::Months::new(6))
+            .unwrap()
+            .to_string()
+    );
+    let conditions = e["conditions"].as_array().unwrap();
+    let talent = conditions.iter().find(|c| c["code"] == "talent").unwrap();
+    assert_eq!(talent["available_now"], true);
+    let work = conditions
+        .iter()
+        .find(|c| c["code"] == "employment")
+        .unwrap();
+    assert_eq!(work["available_now"], false);
+    assert!(!work["proof"].as_array().unwrap().is_empty());
+
+    // Bad input: a street of another district, a future move-in date.
+    let mut bad = reg.clone();
+    bad["street_code"] = json!("330105001");
+    let (status, _) = code_of(app.post("/api/v1/residence-registrations", &bad).await).await;
+    assert_eq!(status, 422);
+    let mut bad = reg.clone();
+    bad["moved_in_on"] = json!("2099-01-01");
+    assert_eq!(
+        code_of(app.post("/api/v1/residence-registrations", &bad).await).await,
+        (422, "invalid_moved_in_on".into())
+    );
+    // A child: under 16, applies through a guardian with the guardian proof.
+    let child = id_with_check("33010220150601002");
+    let e = json_of(
+        app.get(&format!("/api/v1/eligibility?applicant_id_number={child}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(e["minor"], true);
+    assert!(!e["guardian_proof_zh"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let me = Person::new(2);
+    app.register_and_login(&me).await;
+
+    // Step 1 for the account holder.
+    let a = json_of(app.post("/api/v1/applications", &step1(&place)).await, 201).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_eq!(a["status"], "draft");
+    assert_eq!(a["applicant_id_number"], me.id_number);
+    assert_eq!(a["applicant_sex"], "male");
+    assert!(a["number"].as_str().unwrap().starts_with("JZ"));
+    let base = format!("/api/v1/applications/{id}");
+
+    // Submitting needs a condition and proof.
+    assert_eq!(
+        code_of(app.post(&format!("{base}/submit"), &json!({})).await).await,
+        (422, "condition_required".into())
+    );
+    json_of(
+        app.patch(&base, &json!({"condition": "employment"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        code_of(app.post(&format!("{base}/submit"), &json!({})).await).await,
+        (422, "materials_required".into())
+    );
+    assert_eq!(
+        code_of(app.patch(&base, &json!({"condition": "lottery"})).await).await,
+        (422, "invalid_condition".into())
+    );
+
+    // Proof: judged by content; EXIF stripped; deletable before submitting.
+    let files = format!("{base}/materials");
+    let (status, code) = code_of(
+        app.upload(&files, "photo.jpg", b"not a photo".to_vec())
+            .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (422, "file_type_unsupported"));
+    let (status, code) = code_of(
+        app.upload(&files, "cut.jpg", jpeg_with_gps()[..40].to_vec())
+            .await,
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (422, "file_malformed"));
+    let mut big = tiny_pdf();
+    big.resize(10 * 1024 * 1024 + 1, b' ');
+    let (status, _) = code_of(app.upload(&files, "big.pdf", big).await).await;
+    assert_eq!(status, 413);
+    let photo = json_of(app.upload(&files, "gps.jpg", jpeg_with_gps()).await, 201).await;
+    assert_eq!(photo["kind"], "jpeg");
+    let r = app
+        .get(&format!("{files}/{}", photo["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/jpeg");
+    let stored = r.bytes().await.unwrap();
+    assert!(
+        !stored.windows(3).any(|w| w == b"GPS"),
+        "GPS metadata removed"
+    );
+    assert!(!stored.windows(4).any(|w| w == b"Exif"), "EXIF removed");
+    assert!(stored.starts_with(&[0xFF, 0xD8]) && stored.ends_with(&[0xFF, 0xD9]));
+    let pdf = json_of(app.upload(&files, "合同.pdf", tiny_pdf()).await, 201).await;
+    let r = app
+        .delete(&format!("{files}/{}", pdf["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status(), 204);
+    let detail = json_of(app.get(&base).await, 200).await;
+    assert_eq!(detail["materials"].as_array().unwrap().len(), 1);
+
+    // Another account sees nothing of it: 404, not 403.
+    let other = app.another_device();
+    other.register_and_login(&Person::new(3)).await;
+    for path in [
+        base.clone(),
+        format!("{files}/{}", photo["id"].as_str().unwrap()),
+    ] {
+        assert_eq!(other.get(&path).await.status(), 404, "{path}");
+    }
+    assert_eq!(
+        code_of(
+            other
+                .put(
+                    &format!("{base}/appointment"),
+                    &json!({"date": "2026-12-01"})
+                )
+                .await
+        )
+        .await
+        .0,
+        404
+    );
+
+    // 确认申报, twice with one Idempotency-Key: one effect, the same answer.
+    let first = json_of(
+        app.send_with_key(
+            reqwest::Method::POST,
+            &format!("{base}/submit"),
+            "submit-1",
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let again = json_of(
+        app.send_with_key(
+            reqwest::Method::POST,
+            &format!("{base}/submit"),
+            "submit-1",
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(first["submitted_at"], again["submitted_at"]);
+    assert_eq!(first["status"], "submitted");
+    assert_eq!(
+        code_of(app.patch(&base, &json!({"employer": "某公司"})).await).await,
+        (409, "not_editable".into())
+    );
+
+    // The calendar and its window: 2 working days of review, then 7 opening days.
+    let cal = json_of(app.get(&format!("{base}/calendar")).await, 200).await;
+    assert_eq!(cal["review_days"].as_array().unwrap().len(), 2);
+    assert_eq!(cal["bookable_days"].as_array().unwrap().len(), 7);
+    let days = available_days(&app, &id).await;
+    assert_eq!(days.len(), 7, "{cal}");
+    let day = days[0];
+    let closed = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["state"] == "holiday")
+        .map(|d| d["date"].as_str().unwrap().to_string());
+
+    // Bad bookings.
+    let appointment = format!("{base}/appointment");
+    if let Some(closed) = closed {
+        assert_eq!(
+            code_of(app.put(&appointment, &json!({"date": closed})).await).await,
+            (422, "day_closed".into())
+        );
+    }
+    let far = (days[6] + Duration::days(14)).to_string();
+    let far = NaiveDate::parse_from_str(&far, "%Y-%m-%d").unwrap();
+    let far = if far.weekday().number_from_monday() >= 6 {
+        far + Duration::days(2)
+    } else {
+        far
+    };
+    assert_eq!(
+        code_of(app.put(&appointment, &json!({"date": far})).await).await,
+        (422, "day_outside_window".into())
+    );
+    assert_eq!(
+        code_of(
+            app.put(
+                &appointment,
+                &json!({"date": day, "service_point_id": place.hubin})
+            )
+            .await
+        )
+        .await,
+        (422, "wrong_service_point".into())
+    );
+
+    // Book with an Idempotency-Key; a repeat is harmless.
+    let booked = json_of(
+        app.send_with_key(
+            reqwest::Method::PUT,
+            &appointment,
+            "book-1",
+            &json!({"date": day}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let repeat = json_of(
+        app.send_with_key(
+            reqwest::Method::PUT,
+            &appointment,
+            "book-1",
+            &json!({"date": day}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(booked["id"], repeat["id"]);
+    assert_eq!(
+        code_of(
+            app.send_with_key(
+                reqwest::Method::PUT,
+                &appointment,
+                "book-1",
+                &json!({"date": days[1]})
+            )
+            .await
+        )
+        .await,
+        (422, "idempotency_key_reused".into())
+    );
+    assert_eq!(booked["service_point"]["name"], "清波派出所受理点");
+    assert_eq!(booked["handling"], "已预约，等待初审");
+    assert_eq!(booked["session"], "morning");
+    let cal = json_of(app.get(&format!("{base}/calendar")).await, 200).await;
+    let entry = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == day.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["mine"], true);
+    assert_eq!(entry["remaining"], 29, "30 places by default, one taken");
+
+    // The list (seed 000 §3.3) and the inbox.
+    let list = json_of(app.get("/api/v1/applications").await, 200).await;
+    assert_eq!(list[0]["status"], "booked");
+    assert_eq!(list[0]["status_label"], "已预约，等待初审");
+    assert!(
+        list[0]["applicant_id_number"]
+            .as_str()
+            .unwrap()
+            .contains('*')
+    );
+    let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
+    assert_eq!(inbox["items"][0]["kind"], "booking_confirmed");
+    assert_eq!(inbox["unread"], 1);
+    let nid = inbox["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.post(&format!("/api/v1/notifications/{nid}/read"), &json!({}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        other
+            .post(&format!("/api/v1/notifications/{nid}/read"), &json!({}))
+            .await
+            .status(),
+        404
+    );
+    // The outbox sends the SMS.
+    let round = permit_api::jobs::run_once(&app.state, Utc::now())
+        .await
+        .unwrap();
+    assert!(round.sms_sent >= 1);
+    let sms: Value = app
+        .get(&format!("/api/v1/dev/sms?phone={}", me.phone))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        sms.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["text"].as_str().unwrap().contains("清波派出所受理点"))
+    );
+
+    // The clerk of 清波 returns it with a note; the place is given back.
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    let queue = json_of(
+        clerk.get("/api/v1/staff/applications?status=booked").await,
+        200,
+    )
+    .await;
+    assert!(
+        queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["id"] == id.as_str())
+    );
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    &format!("/api/v1/staff/applications/{id}/review"),
+                    &json!({"decision": "return"})
+                )
+                .await
+        )
+        .await,
+        (422, "note_required".into())
+    );
+    let returned = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/review"),
+                &json!({"decision": "return", "note": "劳动合同不满1年，请补充社保证明"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(returned["status"], "returned");
+    // The clerk of the application's service point may read its proof.
+    let r = clerk
+        .get(&format!("{files}/{}", photo["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap(), stored);
+    let detail = json_of(app.get(&base).await, 200).await;
+    assert_eq!(detail["review_note"], "劳动合同不满1年，请补充社保证明");
+    let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
+    assert_eq!(inbox["items"][0]["kind"], "review_returned");
+
+    // Fix, resubmit, book again, pass.
+    json_of(
+        app.patch(&base, &json!({"employer": "杭州某科技有限公司"}))
+            .await,
+        200,
+    )
+    .await;
+    json_of(app.post(&format!("{base}/submit"), &json!({})).await, 200).await;
+    let days = available_days(&app, &id).await;
+    json_of(app.put(&appointment, &json!({"date": days[0]})).await, 200).await;
+    let passed = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/review"),
+                &json!({"decision": "pass"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(passed["status"], "passed");
+
+    // The day before: a reminder; after the day: a no-show.
+    let booked_day = days[0];
+    let eve = Utc.from_utc_datetime(
+        &(booked_day - Duration::days(1))
+            .and_hms_opt(2, 0, 0)
+            .unwrap(),
+    );
+    let round = permit_api::jobs::run_once(&app.state, eve).await.unwrap();
+    assert_eq!(round.reminders, 1);
+    let round = permit_api::jobs::run_once(&app.state, eve).await.unwrap();
+    assert_eq!(round.reminders, 0, "one reminder only");
+    let after = eve + Duration::days(3);
+    let round = permit_api::jobs::run_once(&app.state, after).await.unwrap();
+    assert_eq!(round.no_shows, 1);
+    let detail = json_of(app.get(&base).await, 200).await;
+    assert_eq!(detail["status"], "no_show");
+    assert_eq!(detail["appointment"]["status"], "no_show");
+}
+
+#[tokio::test]
+async fn people_per_account_open_applications_and_real_name_rules() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    app.register_and_login(&Person::new(4)).await;
+
+    for n in 0..5 {
+        let mut body = step1(&place);
+        body["applicant_name"] = json!("李四");
+        body["applicant_id_number"] = json!(id_with_check(&format!("3301021985020300{n}")));
+        json_of(app.post("/api/v1/applications", &body).await, 201).await;
+    }
+    let mut sixth = step1(&place);
+    sixth["applicant_name"] = json!("王五");
+    sixth["applicant_id_number"] = json!(id_with_check("33010219850203009"));
+    assert_eq!(
+        code_of(app.post("/api/v1/applications", &sixth).await).await,
+        (422, "too_many_applicants".into())
+    );
+    assert_eq!(
+        json_of(app.get("/api/v1/applications").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        5,
+        "nothing half-written"
+    );
+
+    // The same person in another account's open application.
+    let other = app.another_device();
+    other.register_and_login(&Person::new(5)).await;
+    let mut dup = step1(&place);
+    dup["applicant_name"] = json!("李四");
+    dup["applicant_id_number"] = json!(id_with_check("33010219850203000"));
+    assert_eq!(
+        code_of(other.post("/api/v1/applications", &dup).await).await,
+        (409, "application_exists".into())
+    );
+    // Renewal and the like need a real-name verified account.
+    let mut renew = step1(&place);
+    renew["business_type"] = json!("renewal");
+    assert_eq!(
+        code_of(other.post("/api/v1/applications", &renew).await).await,
+        (403, "real_name_required".into())
+    );
+    // A service point outside the district, a half-named other person.
+    let mut wrong = step1(&place);
+    wrong["applicant_name"] = json!("赵六");
+    assert_eq!(
+        code_of(other.post("/api/v1/applications", &wrong).await).await,
+        (422, "person_incomplete".into())
+    );
+    // Staff and anonymous callers do not file applications.
+    let anonymous = app.another_device();
+    assert_eq!(
+        anonymous
+            .post("/api/v1/applications", &step1(&place))
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_move_to_a_full_day_keeps_the_old_booking() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+
+    let a = app.another_device();
+    a.register_and_login(&Person::new(6)).await;
+    let a_id = submitted(&a, &place).await;
+    let b = app.another_device();
+    b.register_and_login(&Person::new(7)).await;
+    let b_id = submitted(&b, &place).await;
+
+    let days = available_days(&a, &a_id).await;
+    let (d1, d2) = (days[0], days[1]);
+    // One place on d2, taken by B.
+    let r = admin
+        .put(
+            &format!(
+                "/api/v1/service-points/{}/capacity/{d2}/morning",
+                place.qingbo
+            ),
+            &json!({"capacity": 1}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    json_of(
+        b.put(
+            &format!("/api/v1/applications/{b_id}/appointment"),
+            &json!({"date": d2}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    json_of(
+        a.put(
+            &format!("/api/v1/applications/{a_id}/appointment"),
+            &json!({"date": d1}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cal = json_of(
+        a.get(&format!("/api/v1/applications/{a_id}/calendar"))
+            .await,
+        200,
+    )
+    .await;
+    let d2_state = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == d2.to_string())
+        .unwrap()["state"]
+        .clone();
+    assert_eq!(d2_state, "full");
+    assert_eq!(
+        code_of(
+            a.put(
+                &format!("/api/v1/applications/{a_id}/appointment"),
+                &json!({"date": d2})
+            )
+            .await
+        )
+        .await,
+        (409, "slot_full".into())
+    );
+    let detail = json_of(a.get(&format!("/api/v1/applications/{a_id}")).await, 200).await;
+    assert_eq!(detail["appointment"]["date"], d1.to_string());
+    assert_eq!(detail["appointment"]["status"], "booked");
+    let cal = json_of(
+        a.get(&format!("/api/v1/applications/{a_id}/calendar"))
+            .await,
+        200,
+    )
+    .await;
+    let d1_left = cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == d1.to_string())
+        .unwrap()["remaining"]
+        .clone();
+    assert_eq!(d1_left, 29);
+
+    // A move to a free day gives the old place back; a cancel gives the new one back.
+    json_of(
+        a.put(
+            &format!("/api/v1/applications/{a_id}/appointment"),
+            &json!({"date": days[2]}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cancelled = json_of(
+        a.delete(&format!("/api/v1/applications/{a_id}/appointment"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    let cal = json_of(
+        a.get(&format!("/api/v1/applications/{a_id}/calendar"))
+            .await,
+        200,
+    )
+    .await;
+    for d in [d1, days[2]] {
+        let left = cal["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["date"] == d.to_string())
+            .unwrap()["remaining"]
+            .clone();
+        assert_eq!(left, 30, "{d}");
+    }
+    // Capacity is for administrators only.
+    assert_eq!(
+        a.put(
+            &format!(
+                "/api/v1/service-points/{}/capacity/{d2}/morning",
+                place.qingbo
+            ),
+            &json!({"capacity": 100}),
+        )
+        .await
+        .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_calendar_is_data_administrators_extend() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let cal = json_of(app.get("/api/v1/calendar?year=2026").await, 200).await;
+    assert_eq!(cal["known_years"], json!([2024, 2025, 2026]));
+    let days = cal["days"].as_array().unwrap();
+    assert!(
+        days.iter()
+            .any(|d| d["date"] == "2026-02-14" && d["kind"] == "workday")
+    );
+    assert!(
+        days.iter()
+            .any(|d| d["date"] == "2026-02-17" && d["kind"] == "holiday")
+    );
+
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let year = json!({"days": [
+        {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},
+        {"date": "2027-02-20", "kind": "workday", "name": "春节"}
+    ]});
+    assert_eq!(
+        admin.put("/api/v1/calendar/2027", &year).await.status(),
+        204
+    );
+    let cal = json_of(app.get("/api/v1/calendar?year=2027").await, 200).await;
+    assert_eq!(cal["known_years"], json!([2024, 2025, 2026, 2027]));
+    assert_eq!(cal["days"].as_array().unwrap().len(), 2);
+    let wrong = json!({"days": [{"date": "2028-01-01", "kind": "holiday", "name": "元旦"}]});
+    assert_eq!(
+        code_of(admin.put("/api/v1/calendar/2027", &wrong).await).await,
+        (422, "invalid_calendar_day".into())
+    );
+    let resident = app.another_device();
+    resident.register_and_login(&Person::new(8)).await;
+    assert_eq!(
+        resident.put("/api/v1/calendar/2027", &year).await.status(),
+        403
+    );
+
+    // Opening days: a point that opens Saturdays, and a bad opening.
+    let points: Value = app
+        .get("/api/v1/service-points")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let qingbo = points
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "清波派出所受理点")
+        .unwrap();
+    assert_eq!(qingbo["open_weekdays"], json!([1, 2, 3, 4, 5, 6]));
+    let id = qingbo["id"].as_str().unwrap();
+    let bad = json!({"open_weekdays": [8], "sessions": ["morning"], "capacity_morning": 5, "capacity_afternoon": 5});
+    assert_eq!(
+        code_of(
+            admin
+                .put(&format!("/api/v1/service-points/{id}/opening"), &bad)
+                .await
+        )
+        .await,
+        (422, "invalid_opening".into())
+    );
+    let good = json!({"open_weekdays": [1, 2, 3, 4, 5], "sessions": ["morning"], "capacity_morning": 5, "capacity_afternoon": 0});
+    let p = json_of(
+        admin
+            .put(&format!("/api/v1/service-points/{id}/opening"), &good)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(p["opens_saturday"], false);
+    assert_eq!(p["sessions"], json!(["morning"]));
+}
