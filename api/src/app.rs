@@ -109,24 +109,24 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     Ok(state)
 }
 
-pub fn api_service() -> OpenApiService<
-    (
-        CaptchaApi,
-        SmsApi,
-        AccountsApi,
-        SessionsApi,
-        PasskeysApi,
-        DirectoryApi,
-        ResidenceApi,
-        ApplicationsApi,
-        MaterialsApi,
-        AppointmentsApi,
-        NotificationsApi,
-        CounterApi,
-        ScheduleApi,
-    ),
-    (),
-> {
+/// Every resource's operations, one `#[OpenApi]` struct each.
+pub type Apis = (
+    CaptchaApi,
+    SmsApi,
+    AccountsApi,
+    SessionsApi,
+    PasskeysApi,
+    DirectoryApi,
+    ResidenceApi,
+    ApplicationsApi,
+    MaterialsApi,
+    AppointmentsApi,
+    NotificationsApi,
+    CounterApi,
+    ScheduleApi,
+);
+
+pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             CaptchaApi,

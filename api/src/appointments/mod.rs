@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -109,10 +109,7 @@ pub async fn seed_calendar_once(storage: &dyn Storage) -> Result<(), StorageErro
     let days = parse_csv(STATE_COUNCIL_CSV).map_err(|_| StorageError::Corrupt("calendar seed"))?;
     let mut by_year: std::collections::BTreeMap<i32, Vec<CalendarDay>> = Default::default();
     for d in days {
-        by_year
-            .entry(chrono::Datelike::year(&d.date))
-            .or_default()
-            .push(d);
+        by_year.entry(d.date.year()).or_default().push(d);
     }
     for (year, days) in by_year {
         storage.replace_calendar_year(year, &days).await?;
@@ -391,4 +388,146 @@ async fn book(
         application.status = Status::Booked;
     }
     Ok(appointment_info(&application, &appointment, point_brief))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    fn states(
+        opening: &Opening,
+        submitted: NaiveDate,
+        usage: &HashMap<NaiveDate, SlotUsage>,
+    ) -> Vec<(NaiveDate, DayState, Option<i32>)> {
+        let calendar = WorkingCalendar::state_council();
+        let window = calendar.booking_window(opening, submitted);
+        let from = submitted.succ_opt().unwrap();
+        day_states(
+            &calendar,
+            opening,
+            &window,
+            Session::Morning,
+            usage,
+            30,
+            submitted,
+            from,
+            None,
+        )
+        .into_iter()
+        .map(|e| (e.date, e.state, e.remaining))
+        .collect()
+    }
+
+    #[test]
+    fn the_spring_festival_shows_red_review_days_grey_and_the_window_blue() {
+        // Submitted Thursday 2026-02-12: review on 02-13 and the make-up Saturday 02-14.
+        let s = states(&Opening::weekdays_only(), d(2, 12), &HashMap::new());
+        let state_of = |day: NaiveDate| s.iter().find(|x| x.0 == day).map(|x| x.1);
+        assert_eq!(state_of(d(2, 13)), Some(DayState::Unavailable));
+        assert_eq!(state_of(d(2, 14)), Some(DayState::Unavailable));
+        for day in 15..=23 {
+            assert_eq!(state_of(d(2, day)), Some(DayState::Holiday), "02-{day}");
+        }
+        let blue: Vec<NaiveDate> = s
+            .iter()
+            .filter(|x| x.1 == DayState::Available)
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(
+            blue,
+            vec![
+                d(2, 24),
+                d(2, 25),
+                d(2, 26),
+                d(2, 27),
+                d(2, 28),
+                d(3, 2),
+                d(3, 3)
+            ]
+        );
+        assert_eq!(
+            state_of(d(3, 1)),
+            Some(DayState::Holiday),
+            "an ordinary Sunday"
+        );
+    }
+
+    #[test]
+    fn full_and_closed_sessions_and_remaining_places() {
+        let submitted = d(11, 23);
+        let calendar = WorkingCalendar::state_council();
+        let window = calendar.booking_window(&Opening::weekdays_only(), submitted);
+        let (full, closed, some) = (window.bookable[0], window.bookable[1], window.bookable[2]);
+        let usage: HashMap<NaiveDate, SlotUsage> = [(full, 5, 5), (closed, 0, 0), (some, 30, 28)]
+            .into_iter()
+            .map(|(day, capacity, booked)| {
+                (
+                    day,
+                    SlotUsage {
+                        day,
+                        session: Session::Morning,
+                        capacity,
+                        booked,
+                    },
+                )
+            })
+            .collect();
+        let s = states(&Opening::weekdays_only(), submitted, &usage);
+        let of = |day: NaiveDate| s.iter().find(|x| x.0 == day).map(|x| (x.1, x.2));
+        assert_eq!(of(full), Some((DayState::Full, Some(0))));
+        assert_eq!(of(closed), Some((DayState::Unavailable, Some(0))));
+        assert_eq!(of(some), Some((DayState::Available, Some(2))));
+        assert_eq!(
+            of(window.bookable[3]),
+            Some((DayState::Available, Some(30)))
+        );
+        // A point without a morning session: nothing is bookable in the morning.
+        let afternoons = Opening::new(&[1, 2, 3, 4, 5], &[Session::Afternoon]).unwrap();
+        assert!(
+            states(&afternoons, submitted, &HashMap::new())
+                .iter()
+                .all(|x| x.1 != DayState::Available)
+        );
+    }
+
+    #[test]
+    fn a_saturday_point_offers_saturdays_outside_holidays() {
+        let saturdays = Opening::new(&[1, 2, 3, 4, 5, 6], &Session::ALL).unwrap();
+        // Submitted Monday 2026-11-23: review 11-24, 11-25; window from Thursday 11-26.
+        let s = states(&saturdays, d(11, 23), &HashMap::new());
+        let blue: Vec<NaiveDate> = s
+            .iter()
+            .filter(|x| x.1 == DayState::Available)
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(
+            blue,
+            vec![
+                d(11, 26),
+                d(11, 27),
+                d(11, 28),
+                d(11, 30),
+                d(12, 1),
+                d(12, 2),
+                d(12, 3)
+            ]
+        );
+        // Across a year with no data: Monday to Friday, plus the point's Saturdays.
+        let calendar = WorkingCalendar::state_council();
+        let w = calendar.booking_window(&saturdays, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+        assert!(
+            w.bookable
+                .iter()
+                .all(|day| day.weekday() != chrono::Weekday::Sun)
+        );
+        assert!(
+            w.bookable
+                .iter()
+                .any(|day| day.weekday() == chrono::Weekday::Sat)
+        );
+    }
 }

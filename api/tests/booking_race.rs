@@ -1,0 +1,285 @@
+//! The rules that must hold under concurrency, raced against each storage backend (SQLite
+//! and, when the run includes it, PostgreSQL): the database, not process memory, refuses the
+//! place past capacity, the sixth person of an account and the eleventh file.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use permit_api::accounts::{NewAccount, Role, Sex};
+use permit_api::applications::model::{ApplicationFields, BusinessType, Material};
+use permit_api::calendar::Session;
+use permit_api::directory::ServicePointInput;
+use permit_api::materials::content::MaterialKind;
+use permit_api::notifications::model::NewNotification;
+use permit_api::storage::{Booking, Storage, StorageError};
+use uuid::Uuid;
+
+fn id_number(n: u32) -> String {
+    common::id_with_check(&format!("3301021990{:04}{:03}", 101 + n / 1000, n % 1000))
+}
+
+async fn account(storage: &dyn Storage, n: u32) -> Uuid {
+    storage
+        .create_account(&NewAccount {
+            username: format!("racer{n}"),
+            password_hash: "$argon2id$v=19$dummy".into(),
+            role: Role::Resident,
+            real_name: "李四".into(),
+            id_number: Some(id_number(n)),
+            sex: Some(Sex::Male),
+            phone: Some(format!("139{:08}", n)),
+            region_code: None,
+            login_sms_required: false,
+        })
+        .await
+        .expect("account")
+        .id
+}
+
+async fn point(storage: &dyn Storage) -> Uuid {
+    storage
+        .create_service_point(&ServicePointInput {
+            number: 1,
+            district_code: "330102".into(),
+            street_code: Some("330102001".into()),
+            police_station: "清波派出所".into(),
+            name: "清波派出所受理点".into(),
+            scope: "清波派出所".into(),
+            address: "四宜路61号".into(),
+            phone: "87780283".into(),
+            hours: "9:00-17:30".into(),
+            opens_saturday: true,
+        })
+        .await
+        .expect("service point")
+        .id
+}
+
+fn fields(point: Uuid, person: u32) -> ApplicationFields {
+    ApplicationFields {
+        business_type: BusinessType::First,
+        applicant_name: "王五".into(),
+        applicant_id_number: id_number(10_000 + person),
+        applicant_sex: Sex::Male,
+        phone: "13900000000".into(),
+        district_code: "330102".into(),
+        street_code: "330102001".into(),
+        address_detail: "四宜路1号".into(),
+        community_code: "330102001001".into(),
+        service_point_id: point,
+        employer: None,
+        condition: Some("employment".into()),
+    }
+}
+
+fn material(application_id: Uuid) -> Material {
+    Material {
+        id: Uuid::new_v4(),
+        application_id,
+        object_key: format!("materials/{}", Uuid::new_v4().simple()),
+        kind: MaterialKind::Pdf,
+        size_bytes: 10,
+        file_name: "proof.pdf".into(),
+        sha256: "00".into(),
+        created_at: Utc::now(),
+    }
+}
+
+/// A submitted application of `account` for person `person`.
+async fn submitted(storage: &dyn Storage, account: Uuid, point: Uuid, person: u32) -> Uuid {
+    let now = Utc::now();
+    let a = storage
+        .create_application(
+            account,
+            &format!("JZ{person:08}"),
+            &fields(point, person),
+            5,
+            now,
+        )
+        .await
+        .expect("application");
+    storage
+        .add_material(&material(a.id), 10)
+        .await
+        .expect("material");
+    storage
+        .submit_application(account, a.id, now)
+        .await
+        .expect("submit");
+    a.id
+}
+
+fn booking(account: Uuid, application: Uuid, point: Uuid, day: NaiveDate) -> Booking {
+    Booking {
+        account_id: account,
+        application_id: application,
+        service_point_id: point,
+        day,
+        session: Session::Morning,
+        now: Utc::now(),
+        notice: NewNotification {
+            account_id: account,
+            kind: "booking_confirmed",
+            title: "预约成功".into(),
+            body: "预约成功".into(),
+            application_id: Some(application),
+            sms_phone: None,
+        },
+    }
+}
+
+#[tokio::test]
+async fn many_tasks_racing_for_the_last_places_never_overbook() {
+    const CAPACITY: i32 = 10;
+    const ALREADY: usize = 7;
+    const RACERS: usize = 40;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        storage
+            .set_slot_capacity(point, day, Session::Morning, Some(CAPACITY))
+            .await
+            .expect(backend);
+        let mut apps = Vec::new();
+        for i in 0..(ALREADY + RACERS) as u32 {
+            let acc = if i % 5 == 0 {
+                account(&*storage, i / 5).await
+            } else {
+                apps.last().map(|(a, _)| *a).unwrap()
+            };
+            apps.push((acc, submitted(&*storage, acc, point, i).await));
+        }
+        for (acc, app) in &apps[..ALREADY] {
+            storage
+                .book(&booking(*acc, *app, point, day))
+                .await
+                .expect(backend);
+        }
+        // The last 3 places, 40 contenders, all at once.
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS));
+        let tasks: Vec<_> = apps[ALREADY..]
+            .iter()
+            .map(|(acc, app)| {
+                let storage = storage.clone();
+                let barrier = barrier.clone();
+                let b = booking(*acc, *app, point, day);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    storage.book(&b).await
+                })
+            })
+            .collect();
+        let (mut won, mut full) = (0, 0);
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(_) => won += 1,
+                Err(StorageError::Rejected("slot_full")) => full += 1,
+                Err(e) => panic!("{backend}: unexpected {e}"),
+            }
+        }
+        assert_eq!(won, CAPACITY as usize - ALREADY, "{backend}");
+        assert_eq!(full, RACERS - won, "{backend}");
+        let usage = storage.slots(point, day, day).await.expect(backend);
+        assert_eq!(usage[0].booked, CAPACITY, "{backend}");
+        let mut holding = 0;
+        for (_, app) in &apps {
+            if storage
+                .current_appointment(*app)
+                .await
+                .expect(backend)
+                .is_some()
+            {
+                holding += 1;
+            }
+        }
+        assert_eq!(holding, CAPACITY, "{backend}: appointments match places");
+    }
+}
+
+#[tokio::test]
+async fn one_application_moved_concurrently_holds_one_place() {
+    let days: Vec<NaiveDate> = (1..=8)
+        .map(|d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap())
+        .collect();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        let acc = account(&*storage, 1).await;
+        let app = submitted(&*storage, acc, point, 1).await;
+        let tasks: Vec<_> = days
+            .iter()
+            .map(|day| {
+                let storage = storage.clone();
+                let b = booking(acc, app, point, *day);
+                tokio::spawn(async move { storage.book(&b).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task").expect(backend);
+        }
+        let usage = storage.slots(point, days[0], days[7]).await.expect(backend);
+        let taken: i32 = usage.iter().map(|u| u.booked).sum();
+        assert_eq!(taken, 1, "{backend}: one place in all, {usage:?}");
+        let current = storage
+            .current_appointment(app)
+            .await
+            .expect(backend)
+            .unwrap();
+        let held = usage.iter().find(|u| u.booked == 1).unwrap();
+        assert_eq!(current.day, held.day, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn an_account_racing_for_a_sixth_person_and_an_eleventh_file_is_refused() {
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        let acc = account(&*storage, 1).await;
+        let now = Utc::now();
+        let tasks: Vec<_> = (0..12u32)
+            .map(|person| {
+                let storage = storage.clone();
+                tokio::spawn(async move {
+                    storage
+                        .create_application(
+                            acc,
+                            &format!("JZ{person:08}"),
+                            &fields(point, person),
+                            5,
+                            now,
+                        )
+                        .await
+                })
+            })
+            .collect();
+        let mut created = Vec::new();
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(a) => created.push(a.id),
+                Err(StorageError::Rejected("too_many_applicants")) => {}
+                Err(e) => panic!("{backend}: unexpected {e}"),
+            }
+        }
+        assert_eq!(created.len(), 5, "{backend}");
+        assert_eq!(storage.applications_of(acc).await.unwrap().len(), 5);
+
+        let app = created[0];
+        let tasks: Vec<_> = (0..15)
+            .map(|_| {
+                let storage = storage.clone();
+                tokio::spawn(async move { storage.add_material(&material(app), 10).await })
+            })
+            .collect();
+        let mut stored = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(_) => stored += 1,
+                Err(StorageError::Rejected("materials_not_accepted")) => {}
+                Err(e) => panic!("{backend}: unexpected {e}"),
+            }
+        }
+        assert_eq!(stored, 10, "{backend}");
+        assert_eq!(storage.materials_of(app).await.unwrap().len(), 10);
+    }
+}
