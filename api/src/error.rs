@@ -110,6 +110,8 @@ impl ApiError {
             "not_bookable" => (StatusCode::CONFLICT, "该申请当前不能预约"),
             "not_reviewable" => (StatusCode::CONFLICT, "该申请当前不在初审阶段"),
             "no_appointment" => (StatusCode::CONFLICT, "该申请没有有效的预约"),
+            "not_checkable" => (StatusCode::CONFLICT, "该预约当前不能受理"),
+            "not_today" => (StatusCode::CONFLICT, "只能受理当天的预约"),
             "slot_full" => (StatusCode::CONFLICT, "该时段预约已满，请选择其他日期"),
             _ => (StatusCode::CONFLICT, "请求与当前状态冲突"),
         };

@@ -30,6 +30,27 @@ impl RateLimit {
     }
 }
 
+/// Applications started per account in an hour (5 people, with room for mistakes).
+pub const APPLICATIONS_PER_ACCOUNT: RateLimit = RateLimit {
+    name: "application",
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// Proof uploads per account in an hour (5 people × 10 files, with retakes).
+pub const UPLOADS_PER_ACCOUNT: RateLimit = RateLimit {
+    name: "upload",
+    max: 120,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// Bookings, moves and cancellations per account in an hour.
+pub const BOOKINGS_PER_ACCOUNT: RateLimit = RateLimit {
+    name: "booking",
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
+
 /// Failed sign-ins: the first `free` failures in a window cost nothing; each one after that
 /// locks the subject out for twice as long as the last, up to `max_lock`.
 #[derive(Debug, Clone, Copy)]

@@ -542,6 +542,51 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     .await;
     assert_eq!(passed["status"], "passed");
 
+    // The counter's list of that day; check-in only on the day itself.
+    let listed = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/appointments?service_point_id={}&date={}",
+                place.qingbo, days[0]
+            ))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["handling"], "初审通过");
+    let ap = listed[0]["id"].as_str().unwrap();
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    &format!("/api/v1/staff/appointments/{ap}/check-in"),
+                    &json!({})
+                )
+                .await
+        )
+        .await,
+        (409, "not_today".into())
+    );
+    assert_eq!(
+        app.get(&format!(
+            "/api/v1/staff/appointments?service_point_id={}",
+            place.qingbo
+        ))
+        .await
+        .status(),
+        403
+    );
+    // Proof cannot be removed once submitted.
+    assert_eq!(
+        code_of(
+            app.delete(&format!("{files}/{}", photo["id"].as_str().unwrap()))
+                .await
+        )
+        .await,
+        (409, "not_editable".into())
+    );
+
     // The day before: a reminder; after the day: a no-show.
     let booked_day = days[0];
     let eve = Utc.from_utc_datetime(
@@ -834,4 +879,32 @@ async fn the_calendar_is_data_administrators_extend() {
     .await;
     assert_eq!(p["opens_saturday"], false);
     assert_eq!(p["sessions"], json!(["morning"]));
+}
+
+#[tokio::test]
+async fn the_eligibility_policy_comes_from_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy: Value = serde_json::from_str(permit_api::eligibility::ZHEJIANG_JSON).unwrap();
+    policy["jurisdiction"] = json!("shenzhen");
+    policy["residence_months"] = json!(12);
+    let path = dir.path().join("policy.json");
+    std::fs::write(&path, policy.to_string()).unwrap();
+    let app = TestApp::spawn_with(|c| c.eligibility_policy = Some(path.clone())).await;
+    app.register_and_login(&Person::new(9)).await;
+    let e = json_of(app.get("/api/v1/eligibility").await, 200).await;
+    assert_eq!(e["jurisdiction"], "shenzhen");
+    assert_eq!(e["months_required"], 12);
+
+    // A broken policy stops permitd at start with a clear error.
+    std::fs::write(&path, "{\"jurisdiction\": \"x\"}").unwrap();
+    let config = permit_api::config::Config {
+        data_dir: dir.path().join("data"),
+        eligibility_policy: Some(path.clone()),
+        ..Default::default()
+    };
+    let err = permit_api::app::build_state(config)
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("eligibility policy"), "{err}");
 }

@@ -283,3 +283,33 @@ async fn an_account_racing_for_a_sixth_person_and_an_eleventh_file_is_refused() 
         assert_eq!(storage.materials_of(app).await.unwrap().len(), 10);
     }
 }
+
+#[tokio::test]
+async fn check_in_moves_appointment_and_application_once() {
+    let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        let acc = account(&*storage, 1).await;
+        let app = submitted(&*storage, acc, point, 1).await;
+        let ap = storage
+            .book(&booking(acc, app, point, day))
+            .await
+            .expect(backend);
+        assert_eq!(storage.appointments_on(point, day).await.unwrap().len(), 1);
+        let checked = storage.check_in(ap.id, Utc::now()).await.expect(backend);
+        assert_eq!(checked.status.as_str(), "checked_in", "{backend}");
+        assert_eq!(
+            storage.application(app).await.unwrap().status.as_str(),
+            "checked_in"
+        );
+        assert!(matches!(
+            storage.check_in(ap.id, Utc::now()).await,
+            Err(StorageError::Rejected("not_checkable"))
+        ));
+        // A checked-in application can no longer be cancelled by the applicant.
+        assert!(matches!(
+            storage.cancel_application(acc, app, Utc::now()).await,
+            Err(StorageError::Rejected("not_cancellable"))
+        ));
+    }
+}

@@ -15,6 +15,7 @@ use crate::accounts::{IdNumber, PhoneNumber, Role, Sex, mask_id_number};
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::materials::MaterialInfo;
+use crate::rate_limits::APPLICATIONS_PER_ACCOUNT;
 use crate::residence::{Address, local_date, person_or_holder, require_applicant};
 use crate::sessions::SessionAuth;
 use crate::state::AppState;
@@ -402,6 +403,9 @@ impl ApplicationsApi {
         body: Json<ApplicationInput>,
     ) -> Result<Created, ApiError> {
         require_applicant(&auth)?;
+        APPLICATIONS_PER_ACCOUNT
+            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+            .await?;
         let fields = check_fields(&state, &auth, body.0, None).await?;
         let now = Utc::now();
         let mut tries = 0;

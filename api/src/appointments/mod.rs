@@ -22,6 +22,7 @@ use crate::directory::ServicePoint;
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::notifications::notice;
+use crate::rate_limits::BOOKINGS_PER_ACCOUNT;
 use crate::residence::local_date;
 use crate::sessions::SessionAuth;
 use crate::state::AppState;
@@ -301,6 +302,9 @@ impl AppointmentsApi {
         id: Path<Uuid>,
     ) -> Result<Json<AppointmentInfo>, ApiError> {
         let application = load_own(&state, &auth, id.0).await?;
+        BOOKINGS_PER_ACCOUNT
+            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+            .await?;
         let point = brief(&state, application.fields.service_point_id).await?;
         let current = state
             .storage
@@ -324,6 +328,9 @@ async fn book(
     req: BookingRequest,
 ) -> Result<AppointmentInfo, ApiError> {
     let application = load_own(state, auth, id).await?;
+    BOOKINGS_PER_ACCOUNT
+        .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+        .await?;
     if req
         .service_point_id
         .is_some_and(|p| p != application.fields.service_point_id)

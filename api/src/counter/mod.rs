@@ -11,9 +11,13 @@ use uuid::Uuid;
 
 use crate::accounts::Role;
 use crate::applications::model::{Application, Decision, Status};
-use crate::applications::{ApplicationDetail, ApplicationSummary, detail, staff_serves, summary};
+use crate::applications::{
+    ApplicationDetail, ApplicationSummary, AppointmentInfo, appointment_info, brief, detail,
+    staff_serves, summary,
+};
 use crate::error::ApiError;
 use crate::notifications::notice;
+use crate::residence::local_date;
 use crate::sessions::SessionAuth;
 use crate::state::AppState;
 use crate::web::ApiTags;
@@ -155,5 +159,57 @@ impl CounterApi {
             .await?;
         tracing::info!(staff = %auth.0.account_id, application = %a.id, decision = ?body.0.decision, "pre-review");
         Ok(Json(detail(&state, reviewed).await?))
+    }
+
+    /// A service point's appointments of a day (today by default).
+    #[oai(path = "/staff/appointments", method = "get")]
+    async fn appointments(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        service_point_id: Query<Uuid>,
+        date: Query<Option<chrono::NaiveDate>>,
+    ) -> Result<Json<Vec<AppointmentInfo>>, ApiError> {
+        if !scope(&state, &auth).await?.contains(&service_point_id.0) {
+            return Err(ApiError::not_found());
+        }
+        let day = date.0.unwrap_or_else(|| local_date(Utc::now()));
+        let point = brief(&state, service_point_id.0).await?;
+        let mut out = Vec::new();
+        for ap in state
+            .storage
+            .appointments_on(service_point_id.0, day)
+            .await?
+        {
+            let a = state.storage.application(ap.application_id).await?;
+            out.push(appointment_info(&a, &ap, point.clone()));
+        }
+        Ok(Json(out))
+    }
+
+    /// 已受理: the applicant is at the counter on the day of the appointment.
+    #[oai(path = "/staff/appointments/:id/check-in", method = "post")]
+    async fn check_in(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<AppointmentInfo>, ApiError> {
+        auth.0.require(&[Role::Clerk, Role::Admin])?;
+        let ap = state.storage.appointment(id.0).await?;
+        if !staff_serves(&state, &auth, ap.service_point_id).await? {
+            return Err(ApiError::not_found());
+        }
+        if ap.day != local_date(Utc::now()) {
+            return Err(ApiError::rejected("not_today"));
+        }
+        let checked = state.storage.check_in(ap.id, Utc::now()).await?;
+        let a = state.storage.application(checked.application_id).await?;
+        tracing::info!(staff = %auth.0.account_id, appointment = %ap.id, "check-in");
+        Ok(Json(appointment_info(
+            &a,
+            &checked,
+            brief(&state, ap.service_point_id).await?,
+        )))
     }
 }

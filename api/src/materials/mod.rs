@@ -22,6 +22,7 @@ use crate::applications::model::{MAX_MATERIALS, Material};
 use crate::applications::{load_own, staff_serves};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::rate_limits::UPLOADS_PER_ACCOUNT;
 use crate::sessions::SessionAuth;
 use crate::state::AppState;
 use crate::storage::StorageError;
@@ -178,6 +179,9 @@ impl MaterialsApi {
         if !application.status.is_editable() {
             return Err(ApiError::rejected("not_editable"));
         }
+        UPLOADS_PER_ACCOUNT
+            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+            .await?;
         let upload = body.file;
         if upload.size() > MAX_FILE_BYTES {
             return Err(content_error(ContentError::TooLarge {

@@ -167,6 +167,19 @@ pub trait CaseStore: Send + Sync {
         now: DateTime<Utc>,
         notice: &NewNotification,
     ) -> StorageResult<Appointment>;
+    async fn appointment(&self, id: Uuid) -> StorageResult<Appointment>;
+    /// A service point's appointments of one day that hold a place or were attended.
+    async fn appointments_on(
+        &self,
+        service_point_id: Uuid,
+        day: NaiveDate,
+    ) -> StorageResult<Vec<Appointment>>;
+    /// 已受理: the booked appointment and its application are checked in.
+    async fn check_in(
+        &self,
+        appointment_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Appointment>;
     /// The application's appointment that still holds a place or was attended.
     async fn current_appointment(&self, application_id: Uuid)
     -> StorageResult<Option<Appointment>>;
@@ -376,7 +389,7 @@ impl TryFrom<MaterialRow> for Material {
 #[derive(sqlx::FromRow)]
 pub(super) struct AppointmentRow {
     id: Uuid,
-    application_id: Uuid,
+    pub application_id: Uuid,
     service_point_id: Uuid,
     day: NaiveDate,
     session: String,
@@ -1039,6 +1052,63 @@ macro_rules! case_queries {
                 let mut appointment: Appointment = row.try_into()?;
                 appointment.status = AppointmentStatus::Cancelled;
                 Ok(appointment)
+            }
+
+            async fn appointment(&self, id: Uuid) -> StorageResult<Appointment> {
+                let sql = format!("SELECT {} FROM appointments WHERE id = $1", casework::APPOINTMENT_COLUMNS);
+                let row: casework::AppointmentRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn appointments_on(
+                &self,
+                service_point_id: Uuid,
+                day: NaiveDate,
+            ) -> StorageResult<Vec<Appointment>> {
+                let sql = format!(
+                    "SELECT {} FROM appointments WHERE service_point_id = $1 AND day = $2 \
+                     AND status IN ('booked', 'checked_in', 'no_show') ORDER BY session, created_at",
+                    casework::APPOINTMENT_COLUMNS
+                );
+                let rows: Vec<casework::AppointmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(service_point_id)
+                    .bind(day)
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn check_in(&self, appointment_id: Uuid, now: DateTime<Utc>) -> StorageResult<Appointment> {
+                let mut tx = self.$pool.begin_with($begin).await.map_err(classify)?;
+                let sql = format!(
+                    "UPDATE appointments SET status = 'checked_in', updated_at = $2 WHERE id = $1 AND status = 'booked' RETURNING {}",
+                    casework::APPOINTMENT_COLUMNS
+                );
+                let row: Option<casework::AppointmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(appointment_id)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let row = row.ok_or(StorageError::Rejected("not_checkable"))?;
+                let moved = sqlx::query(
+                    "UPDATE applications SET status = 'checked_in', updated_at = $2 WHERE id = $1 AND status IN ('booked', 'passed')",
+                )
+                .bind(row.application_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                if moved.rows_affected() == 0 {
+                    return Err(StorageError::Rejected("not_checkable"));
+                }
+                tx.commit().await.map_err(classify)?;
+                row.try_into()
             }
 
             async fn current_appointment(
