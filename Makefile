@@ -7,7 +7,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl
 
-.PHONY: run build test deps services test-rust test-postgres test-smoke lint bench clean-test-dbs
+.PHONY: run build test deps services test-rust test-postgres test-smoke lint bench clean-test-dbs load
 
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
@@ -59,12 +59,17 @@ test-rust:
 
 # The API scenarios again, on PostgreSQL with Redis.
 test-postgres:
-	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits
 
 # The real binary: start it, register over HTTP, add a staff account from the command line.
 test-smoke:
 	$(CARGO) build -p permit-api --bin permitd
 	bash tests/smoke.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd
+
+# The booking surge: 1000 clients race for 300 places on SQLite and on PostgreSQL + Redis,
+# with pgbench's single-row conditional UPDATE as the baseline; rewrites tests/load/results.md.
+load: services
+	bash tests/load/booking_surge.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

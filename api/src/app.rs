@@ -22,11 +22,13 @@ use crate::materials::MaterialsApi;
 use crate::metrics::Metrics;
 use crate::notifications::NotificationsApi;
 use crate::passkeys::PasskeysApi;
+use crate::permits::{PermitCounterApi, PermitsApi};
 use crate::residence::ResidenceApi;
 use crate::schedule::ScheduleApi;
 use crate::sessions::SessionsApi;
 use crate::sms::{DevSmsSink, SmsApi};
 use crate::state::AppState;
+use crate::trust::TrustApi;
 use crate::{demo, ephemeral, storage};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,8 @@ pub enum StartError {
     Files(#[from] crate::materials::FilesOpenError),
     #[error("eligibility policy {path}: {reason}")]
     Policy { path: String, reason: String },
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
@@ -64,6 +68,11 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     seed::load_regions_once(&*storage).await?;
     crate::appointments::seed_calendar_once(&*storage).await?;
     let files = crate::materials::open_files(&config)?;
+    let keys = crate::keys::KeyRing::load_or_create(
+        &config.keys_dir(),
+        &config.issuer_name,
+        chrono::Utc::now(),
+    )?;
     let policy = match &config.eligibility_policy {
         None => crate::eligibility::zhejiang(),
         Some(path) => {
@@ -102,6 +111,9 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         metrics: Arc::new(Metrics::new()?),
         files,
         policy: Arc::new(policy),
+        keys: Arc::new(keys),
+        lists: Arc::new(crate::trust::Lists::default()),
+        clock: Arc::new(crate::clock::SystemClock),
     };
     if state.config.demo {
         demo::load(&state).await?;
@@ -124,6 +136,9 @@ pub type Apis = (
     NotificationsApi,
     CounterApi,
     ScheduleApi,
+    PermitsApi,
+    PermitCounterApi,
+    TrustApi,
 );
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
@@ -142,6 +157,9 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             NotificationsApi,
             CounterApi,
             ScheduleApi,
+            PermitsApi,
+            PermitCounterApi,
+            TrustApi,
         ),
         "居住证服务平台 API",
         env!("CARGO_PKG_VERSION"),

@@ -80,6 +80,16 @@ pub struct Config {
     /// Seconds between two rounds of background work (no-shows, reminders, SMS); 0 disables
     /// the background jobs of this instance.
     pub jobs_interval_secs: u64,
+    /// Signing keys (root.key, issuer-*.key, mode 0600); empty for `<data_dir>/keys`, where a
+    /// development set is generated on first start.
+    pub keys_dir: Option<PathBuf>,
+    /// The issuer name in credentials and lists (`iss`).
+    pub issuer_name: String,
+    /// Time to live of the signed trust list, in seconds.
+    pub trust_list_ttl_secs: u64,
+    /// Time to live of the signed status list, in seconds (how late a revocation may reach an
+    /// offline verifier).
+    pub status_list_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -105,6 +115,10 @@ impl Default for Config {
             max_upload_bytes: 10 * 1024 * 1024 + 64 * 1024,
             eligibility_policy: None,
             jobs_interval_secs: 30,
+            keys_dir: None,
+            issuer_name: "浙江省公安厅居住证签发".into(),
+            trust_list_ttl_secs: 7 * 24 * 3600,
+            status_list_ttl_secs: 3600,
         }
     }
 }
@@ -152,6 +166,12 @@ impl Config {
         Ok(())
     }
 
+    pub fn keys_dir(&self) -> PathBuf {
+        self.keys_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
     /// Whether development helpers (the SMS sink) are exposed.
     pub fn dev_helpers(&self) -> bool {
         self.demo || self.dev
@@ -181,6 +201,10 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_MAX_UPLOAD_BYTES    largest proof-file upload request    [10551296]
   PERMIT_ELIGIBILITY_POLICY  JSON eligibility policy file         [Zhejiang, built in]
   PERMIT_JOBS_INTERVAL_SECS  background jobs period, 0 = off      [30]
+  PERMIT_KEYS_DIR            signing keys (root.key, issuer-*.key) [<data_dir>/keys, generated]
+  PERMIT_ISSUER_NAME         issuer name in credentials            [浙江省公安厅居住证签发]
+  PERMIT_TRUST_LIST_TTL_SECS   trust list time to live             [604800]
+  PERMIT_STATUS_LIST_TTL_SECS  status list time to live            [3600]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 

@@ -112,6 +112,9 @@ impl ApiError {
             "no_appointment" => (StatusCode::CONFLICT, "该申请没有有效的预约"),
             "not_checkable" => (StatusCode::CONFLICT, "该预约当前不能受理"),
             "not_today" => (StatusCode::CONFLICT, "只能受理当天的预约"),
+            "not_issuable" => (StatusCode::CONFLICT, "该申请尚未受理，不能签发"),
+            "endorsement_conflict" => (StatusCode::CONFLICT, "签注状态已变化，请刷新后重试"),
+            "already_revoked" => (StatusCode::CONFLICT, "该居住证已注销"),
             "slot_full" => (StatusCode::CONFLICT, "该时段预约已满，请选择其他日期"),
             _ => (StatusCode::CONFLICT, "请求与当前状态冲突"),
         };

@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::notifications::{dispatch_sms, notice};
+use crate::permits::model::Permit;
 use crate::residence::local_date;
 use crate::state::AppState;
 use crate::storage::{DueAppointment, StorageError};
@@ -15,6 +16,7 @@ use crate::storage::{DueAppointment, StorageError};
 pub struct Round {
     pub no_shows: usize,
     pub reminders: usize,
+    pub endorsement_reminders: usize,
     pub sms_sent: usize,
 }
 
@@ -60,6 +62,15 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
                 break;
             }
         }
+    }
+    // The endorsement window opens a month before the due date.
+    if let Some(opens_by) = today.checked_add_months(crate::permits::rules::WINDOW) {
+        round.endorsement_reminders = state
+            .storage
+            .queue_endorsement_reminders(opens_by, BATCH, now, &|p: &Permit| {
+                notice::endorsement_due(p)
+            })
+            .await?;
     }
     loop {
         let n = dispatch_sms(state, now).await?;

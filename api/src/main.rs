@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use permit_api::accounts::Role;
 use permit_api::config::{CONFIG_HELP, Config, LogFormat, Secret};
+use permit_api::keys::KeyRing;
 use permit_api::{app, staff, storage};
 use uuid::Uuid;
 
@@ -29,6 +30,20 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new issuer key; it signs from the next start on, and older keys stay in the trust
+    /// list until their last credential expires.
+    Rotate,
+    /// Print the root public key verifiers pin, and the issuer keys.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -139,6 +154,40 @@ async fn main() -> ExitCode {
                     );
                     ExitCode::SUCCESS
                 }
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Keys { command } => {
+            let dir = config.keys_dir();
+            let now = chrono::Utc::now();
+            let result = match command {
+                KeysCommand::Rotate => KeyRing::load_or_create(&dir, &config.issuer_name, now)
+                    .and_then(|_| {
+                        let path = KeyRing::rotate(&dir, now)?;
+                        println!("added issuer key {}", path.display());
+                        Ok(())
+                    }),
+                KeysCommand::Show => {
+                    KeyRing::load_or_create(&dir, &config.issuer_name, now).map(|ring| {
+                        println!(
+                            "root public key: {}",
+                            hex::encode(ring.root.verifying_key().as_bytes())
+                        );
+                        for k in &ring.issuers {
+                            println!(
+                                "issuer key {} since {}",
+                                hex::encode(k.issuer.kid()),
+                                k.created_at
+                            );
+                        }
+                    })
+                }
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("permitd: {e}");
                     ExitCode::from(1)

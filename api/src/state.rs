@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use webauthn_rs::Webauthn;
 
+use crate::clock::Clock;
 use crate::config::{Config, Secret};
 use crate::eligibility::Policy;
 use crate::ephemeral::Ephemeral;
+use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::sms::SmsSender;
 use crate::storage::Storage;
+use crate::trust::Lists;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,4 +27,9 @@ pub struct AppState {
     pub files: Arc<dyn object_store::ObjectStore>,
     /// The jurisdiction's eligibility policy.
     pub policy: Arc<Policy>,
+    /// The root and issuer signing keys.
+    pub keys: Arc<KeyRing>,
+    /// The signed trust and status lists, as last signed.
+    pub lists: Arc<Lists>,
+    pub clock: Arc<dyn Clock>,
 }

@@ -27,6 +27,8 @@ pub enum ApiTags {
     Notifications,
     /// Counter work: pre-review, capacity, the working-day calendar.
     Staff,
+    /// Electronic permits, the signed lists and verification.
+    Permits,
 }
 
 /// The caller's IP address (the socket peer; a proxy in front sets none we trust).
@@ -226,7 +228,9 @@ fn secure_headers(resp: &mut Response, path: &str, state: Option<&AppState>) {
     };
     h.insert("content-security-policy", HeaderValue::from_static(csp));
     if path.starts_with("/api/") {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // Signed lists set their own caching from their time to live.
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
     }
     if state.is_some_and(|s| s.config.secure_cookies) {
         h.insert(

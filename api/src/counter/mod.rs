@@ -36,6 +36,16 @@ pub struct QueueItem {
 }
 
 #[derive(Debug, Clone, Object)]
+pub struct AuditView {
+    pub at: DateTime<Utc>,
+    pub staff_id: Uuid,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Object)]
 pub struct ReviewInput {
     /// `pass` or `return`.
     pub decision: Decision,
@@ -89,6 +99,30 @@ pub struct CounterApi;
 
 #[OpenApi(tag = "ApiTags::Staff")]
 impl CounterApi {
+    /// The audit log, newest first (administrators).
+    #[oai(path = "/staff/audit", method = "get")]
+    async fn audit_log(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<Json<Vec<AuditView>>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let entries = state.storage.audit_log(500).await?;
+        Ok(Json(
+            entries
+                .into_iter()
+                .map(|e| AuditView {
+                    at: e.at,
+                    staff_id: e.staff_id,
+                    action: e.action,
+                    object_type: e.object_type,
+                    object_id: e.object_id,
+                    detail: e.detail,
+                })
+                .collect(),
+        ))
+    }
+
     /// The applications of my service points, by pre-review deadline; `status=booked` is the
     /// pre-review queue.
     #[oai(path = "/staff/applications", method = "get")]
@@ -118,7 +152,15 @@ impl CounterApi {
         id: Path<Uuid>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
         let a = load_scoped(&state, &auth, id.0).await?;
-        tracing::info!(staff = %auth.0.account_id, application = %a.id, "staff read an application");
+        crate::audit::record(
+            &state,
+            &auth,
+            "read_application",
+            "application",
+            a.id,
+            "detail with ID number and proof list",
+        )
+        .await?;
         Ok(Json(detail(&state, a).await?))
     }
 
@@ -157,7 +199,19 @@ impl CounterApi {
             .storage
             .review_application(a.id, body.0.decision, note.as_deref(), Utc::now(), &n)
             .await?;
-        tracing::info!(staff = %auth.0.account_id, application = %a.id, decision = ?body.0.decision, "pre-review");
+        crate::audit::record(
+            &state,
+            &auth,
+            "review",
+            "application",
+            a.id,
+            format!(
+                "{:?}: {}",
+                body.0.decision,
+                note.as_deref().unwrap_or_default()
+            ),
+        )
+        .await?;
         Ok(Json(detail(&state, reviewed).await?))
     }
 
@@ -173,7 +227,7 @@ impl CounterApi {
         if !scope(&state, &auth).await?.contains(&service_point_id.0) {
             return Err(ApiError::not_found());
         }
-        let day = date.0.unwrap_or_else(|| local_date(Utc::now()));
+        let day = date.0.unwrap_or_else(|| local_date(state.clock.now()));
         let point = brief(&state, service_point_id.0).await?;
         let mut out = Vec::new();
         for ap in state
@@ -200,12 +254,12 @@ impl CounterApi {
         if !staff_serves(&state, &auth, ap.service_point_id).await? {
             return Err(ApiError::not_found());
         }
-        if ap.day != local_date(Utc::now()) {
+        if ap.day != local_date(state.clock.now()) {
             return Err(ApiError::rejected("not_today"));
         }
-        let checked = state.storage.check_in(ap.id, Utc::now()).await?;
+        let checked = state.storage.check_in(ap.id, state.clock.now()).await?;
         let a = state.storage.application(checked.application_id).await?;
-        tracing::info!(staff = %auth.0.account_id, appointment = %ap.id, "check-in");
+        crate::audit::record(&state, &auth, "check_in", "appointment", ap.id, "").await?;
         Ok(Json(appointment_info(
             &a,
             &checked,

@@ -251,12 +251,15 @@ impl MaterialsApi {
             .await
             .map_err(store_error)?;
         if auth.0.role.is_staff() {
-            tracing::info!(
-                staff = %auth.0.account_id,
-                application = %application.id,
-                material = %material.id,
-                "staff read a proof file"
-            );
+            crate::audit::record(
+                &state,
+                &auth,
+                "read_material",
+                "material",
+                material.id,
+                format!("application {}", application.id),
+            )
+            .await?;
         }
         Ok(Response::new(Binary(bytes.to_vec()))
             .header("Content-Type", material.kind.mime())

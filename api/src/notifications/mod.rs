@@ -120,6 +120,22 @@ pub mod notice {
         )
     }
 
+    pub fn endorsement_due(p: &crate::permits::model::Permit) -> NewNotification {
+        NewNotification {
+            account_id: p.account_id,
+            kind: "endorsement_due",
+            title: "签注提醒".into(),
+            body: format!(
+                "【居住证】{}，您的居住证{}将于{}到期，请在到期前一个月内办理签注，逾期将中止使用。",
+                p.holder_name,
+                p.number,
+                day(p.valid_until)
+            ),
+            application_id: p.application_id,
+            sms_phone: None,
+        }
+    }
+
     pub fn no_show(a: &Application, ap: &Appointment) -> NewNotification {
         to(
             a,

@@ -380,18 +380,89 @@ impl PasskeysApi {
                 return Err(rejected());
             }
         };
-        // Keep the signature counter and backup state current.
-        for stored in state.storage.passkeys_of(account_id).await? {
-            let mut passkey = stored.passkey()?;
-            if passkey.update_credential(&result).is_some() {
-                let json = serde_json::to_string(&passkey).map_err(|_| ApiError::internal())?;
-                state
-                    .storage
-                    .update_passkey(stored.id, &json, Utc::now())
-                    .await?;
-            }
-        }
+        remember_use(&state, account_id, &result).await?;
         let account = state.storage.account_by_id(account_id).await?;
         sessions::start(&state, &account, false).await
     }
+}
+
+/// A step-up assertion (the fresh passkey check before a permit QR is first shown) in progress.
+#[derive(Serialize, Deserialize)]
+struct StepUpCeremony {
+    account_id: Uuid,
+    state: PasskeyAuthentication,
+}
+
+/// Starts a step-up with one of the account's passkeys; `None` when it has none (the caller
+/// then uses an SMS code).
+pub async fn start_step_up(
+    state: &AppState,
+    account_id: Uuid,
+) -> Result<Option<CeremonyStarted>, ApiError> {
+    let keys = state.storage.passkeys_of(account_id).await?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let passkeys = keys
+        .iter()
+        .map(StoredPasskey::passkey)
+        .collect::<Result<Vec<_>, _>>()?;
+    let (options, auth_state) = state
+        .webauthn
+        .start_passkey_authentication(&passkeys)
+        .map_err(webauthn_failed)?;
+    let id = Uuid::new_v4();
+    keep(
+        state,
+        "step-up",
+        id,
+        &StepUpCeremony {
+            account_id,
+            state: auth_state,
+        },
+    )
+    .await?;
+    Ok(Some(CeremonyStarted {
+        id,
+        options: serde_json::to_value(options).map_err(|_| ApiError::internal())?,
+    }))
+}
+
+/// Finishes a step-up: the assertion must come from one of the same account's passkeys.
+pub async fn finish_step_up(
+    state: &AppState,
+    account_id: Uuid,
+    id: Uuid,
+    credential: serde_json::Value,
+) -> Result<(), ApiError> {
+    let ceremony: StepUpCeremony = take(state, "step-up", id).await?;
+    if ceremony.account_id != account_id {
+        return Err(ceremony_expired());
+    }
+    let credential: PublicKeyCredential =
+        serde_json::from_value(credential).map_err(webauthn_failed)?;
+    let result = state
+        .webauthn
+        .finish_passkey_authentication(&credential, &ceremony.state)
+        .map_err(webauthn_failed)?;
+    remember_use(state, account_id, &result).await
+}
+
+/// Keeps the signature counter and backup state of the passkey that was used current.
+async fn remember_use(
+    state: &AppState,
+    account_id: Uuid,
+    result: &webauthn_rs::prelude::AuthenticationResult,
+) -> Result<(), ApiError> {
+    for stored in state.storage.passkeys_of(account_id).await? {
+        let mut passkey = stored.passkey()?;
+        if passkey.update_credential(result).is_some() {
+            let json = serde_json::to_string(&passkey).map_err(|_| ApiError::internal())?;
+            state
+                .storage
+                .update_passkey(stored.id, &json, Utc::now())
+                .await?;
+        }
+    }
+    Ok(())
 }

@@ -15,11 +15,13 @@ use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePoint
 use crate::passkeys::StoredPasskey;
 
 mod casework;
+mod permits;
 mod postgres;
 mod shared;
 mod sqlite;
 
 pub use casework::{Booking, CaseStore, DueAppointment, NoticeFor, SlotUsage};
+pub use permits::{PermitNotice, PermitStore};
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -58,7 +60,7 @@ pub enum OpenError {
 pub type StorageResult<T> = Result<T, StorageError>;
 
 #[async_trait]
-pub trait Storage: CaseStore + Send + Sync + 'static {
+pub trait Storage: CaseStore + PermitStore + Send + Sync + 'static {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StorageResult<()>;
     fn backend(&self) -> &'static str;
@@ -73,6 +75,7 @@ pub trait Storage: CaseStore + Send + Sync + 'static {
     async fn account_by_username(&self, username: &str) -> StorageResult<Account>;
     async fn username_taken(&self, username: &str) -> StorageResult<bool>;
     async fn resident_id_number_taken(&self, id_number: &str) -> StorageResult<bool>;
+    async fn resident_by_id_number(&self, id_number: &str) -> StorageResult<Account>;
     async fn set_password_hash(&self, id: Uuid, hash: &str) -> StorageResult<()>;
     /// Changes the phone and requires an SMS code at the next login.
     async fn set_phone(&self, id: Uuid, phone: &str) -> StorageResult<()>;
@@ -144,21 +147,31 @@ fn classify(err: sqlx::Error) -> StorageError {
         && db.is_unique_violation()
     {
         let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
-        let field = if text.contains("username") {
-            "username"
-        } else if text.contains("id_number") {
-            "id_number"
-        } else if text.contains("applications_number") {
-            "number"
-        } else if text.contains("appointments_one_booked") {
-            "appointment"
-        } else if text.contains("slug") {
-            "slug"
-        } else if text.contains("credential_id") {
-            "credential"
-        } else {
-            "value"
-        };
+        // PostgreSQL names the index; SQLite names the table and column.
+        const FIELDS: &[(&[&str], &str)] = &[
+            (&["username"], "username"),
+            (
+                &["permits_application", "permits.application_id"],
+                "application",
+            ),
+            (
+                &["permits_status_index", "permits.status_index"],
+                "status_index",
+            ),
+            (&["permits_number", "permits.number"], "permit_number"),
+            (&["applications_number", "applications.number"], "number"),
+            (
+                &["appointments_one_booked", "appointments.application_id"],
+                "appointment",
+            ),
+            (&["id_number"], "id_number"),
+            (&["slug"], "slug"),
+            (&["credential_id"], "credential"),
+        ];
+        let field = FIELDS
+            .iter()
+            .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
+            .map_or("value", |(_, field)| *field);
         return StorageError::Conflict(field);
     }
     if matches!(err, sqlx::Error::RowNotFound) {

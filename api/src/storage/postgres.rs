@@ -7,6 +7,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 use super::casework::{self, Booking, CaseStore, SlotUsage, case_queries};
+use super::permits::{self, PermitStore, permit_queries};
 use super::shared::{self, found, shared_queries};
 use super::{OpenError, Storage, StorageError, StorageResult, classify};
 use crate::accounts::{Account, NewAccount};
@@ -17,6 +18,7 @@ use crate::calendar::{CalendarDay, Opening, Session};
 use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
 use crate::notifications::model::{NewNotification, Notification, PendingSms};
 use crate::passkeys::StoredPasskey;
+use crate::permits::model::{AuditEntry, NewPermit, Permit};
 use crate::residence::model::{NewRegistration, ResidenceRegistration};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -50,5 +52,12 @@ case_queries!(
     pool,
     "BEGIN",
     " FOR UPDATE",
+    " FOR UPDATE SKIP LOCKED"
+);
+permit_queries!(
+    PostgresStorage,
+    sqlx::Postgres,
+    pool,
+    "BEGIN",
     " FOR UPDATE SKIP LOCKED"
 );

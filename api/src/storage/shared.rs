@@ -312,6 +312,20 @@ macro_rules! shared_queries {
             Ok(n > 0)
         }
 
+        async fn resident_by_id_number(&self, id_number: &str) -> StorageResult<Account> {
+            // Only constant column lists are spliced in; values are always bound.
+            let sql = format!(
+                "SELECT {} FROM accounts WHERE id_number = $1 AND role = 'resident'",
+                shared::ACCOUNT_COLUMNS
+            );
+            let row: shared::AccountRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id_number)
+                .fetch_one(&self.$pool)
+                .await
+                .map_err(classify)?;
+            row.try_into()
+        }
+
         async fn set_password_hash(&self, id: Uuid, hash: &str) -> StorageResult<()> {
             let done = sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
                 .bind(hash)

@@ -11,6 +11,7 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::casework::{self, Booking, CaseStore, SlotUsage, case_queries};
+use super::permits::{self, PermitStore, permit_queries};
 use super::shared::{self, found, shared_queries};
 use super::{OpenError, Storage, StorageError, StorageResult, classify};
 use crate::accounts::{Account, NewAccount};
@@ -21,6 +22,7 @@ use crate::calendar::{CalendarDay, Opening, Session};
 use crate::directory::{Article, ArticleInput, Region, ServicePoint, ServicePointInput};
 use crate::notifications::model::{NewNotification, Notification, PendingSms};
 use crate::passkeys::StoredPasskey;
+use crate::permits::model::{AuditEntry, NewPermit, Permit};
 use crate::residence::model::{NewRegistration, ResidenceRegistration};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -63,3 +65,4 @@ shared_queries!(SqliteStorage, pool, {
 });
 
 case_queries!(SqliteStorage, sqlx::Sqlite, pool, "BEGIN IMMEDIATE", "", "");
+permit_queries!(SqliteStorage, sqlx::Sqlite, pool, "BEGIN IMMEDIATE", "");

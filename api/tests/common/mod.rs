@@ -3,6 +3,8 @@
 //! (in-process, or a unique Redis key prefix), and gives typed request helpers.
 #![allow(dead_code)]
 
+pub mod flow;
+
 use std::sync::Arc;
 
 use permit_api::app;
@@ -90,6 +92,8 @@ pub struct TestApp {
     pub backend: &'static str,
     /// The running server's state, for driving background jobs at a chosen time.
     pub state: permit_api::state::AppState,
+    /// The server's clock: tests move it instead of sleeping.
+    pub clock: Arc<permit_api::clock::ManualClock>,
     _data_dir: Arc<tempfile::TempDir>,
 }
 
@@ -128,7 +132,9 @@ impl TestApp {
             _ => "sqlite",
         };
         adjust(&mut config);
-        let state = app::build_state(config).await.expect("permitd starts");
+        let mut state = app::build_state(config).await.expect("permitd starts");
+        let clock = Arc::new(permit_api::clock::ManualClock::new(chrono::Utc::now()));
+        state.clock = clock.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
             .await
@@ -143,6 +149,7 @@ impl TestApp {
             client: Self::new_client(),
             backend,
             state,
+            clock,
             _data_dir: Arc::new(data_dir),
         }
     }
@@ -154,6 +161,7 @@ impl TestApp {
             client: Self::new_client(),
             backend: self.backend,
             state: self.state.clone(),
+            clock: self.clock.clone(),
             _data_dir: self._data_dir.clone(),
         }
     }

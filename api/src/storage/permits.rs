@@ -1,0 +1,454 @@
+//! Storage for electronic permits, the keys' last use, and the staff audit log.
+//!
+//! One permit per application is a unique index; the status-list index is the next free
+//! number, guarded by a unique index (a racing issuer retries).
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::{StorageError, StorageResult};
+use crate::accounts::Sex;
+use crate::notifications::model::NewNotification;
+use crate::permits::model::{AuditEntry, NewPermit, Permit, PermitStatus};
+
+/// Composes the notice for one permit a background job processes.
+pub type PermitNotice<'a> = dyn Fn(&Permit) -> NewNotification + Send + Sync + 'a;
+
+#[async_trait]
+pub trait PermitStore: Send + Sync {
+    /// Issues the permit of a checked-in application: the next status-list index, the
+    /// application becomes `issued`, the holder is notified. A second issue is
+    /// `Conflict("application")`.
+    async fn issue_permit(
+        &self,
+        p: &NewPermit,
+        now: DateTime<Utc>,
+        notice: &NewNotification,
+    ) -> StorageResult<Permit>;
+    async fn permit(&self, id: Uuid) -> StorageResult<Permit>;
+    async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>>;
+    async fn permit_of_application(&self, application_id: Uuid) -> StorageResult<Permit>;
+    /// The holder passed a step-up: the permit joins their wallet.
+    async fn claim_permit(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<()>;
+    async fn bind_device_key(&self, id: Uuid, key_hex: &str) -> StorageResult<()>;
+    /// Moves the validity on if it still ends on `expected_until` (two concurrent
+    /// endorsements cannot both apply).
+    async fn endorse_permit(
+        &self,
+        id: Uuid,
+        expected_until: NaiveDate,
+        endorsed_on: NaiveDate,
+        valid_until: NaiveDate,
+        now: DateTime<Utc>,
+        notice: &NewNotification,
+    ) -> StorageResult<Permit>;
+    async fn revoke_permit(
+        &self,
+        id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+        notice: &NewNotification,
+    ) -> StorageResult<Permit>;
+    /// Revoked status-list indices, and the highest index ever given.
+    async fn revoked_indices(&self) -> StorageResult<(Vec<i64>, Option<i64>)>;
+    /// Active permits whose endorsement window opens by `opens_by` and that were not yet
+    /// reminded for their current validity; each is marked and gets a notice.
+    async fn queue_endorsement_reminders(
+        &self,
+        opens_by: NaiveDate,
+        limit: i64,
+        now: DateTime<Utc>,
+        notice: &PermitNotice<'_>,
+    ) -> StorageResult<usize>;
+
+    /// Keeps the latest expiry a key signed.
+    async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()>;
+    async fn key_usage(&self) -> StorageResult<Vec<(String, DateTime<Utc>)>>;
+
+    async fn set_real_name_verified(
+        &self,
+        account_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+
+    async fn audit(&self, e: &AuditEntry) -> StorageResult<()>;
+    async fn audit_log(&self, limit: i64) -> StorageResult<Vec<AuditEntry>>;
+}
+
+pub(super) const PERMIT_COLUMNS: &str = "id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, service_point_id, first_issued, last_endorsed, valid_until, status, revoked_reason, status_index, device_key, claimed_at, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PermitRow {
+    id: Uuid,
+    number: String,
+    application_id: Option<Uuid>,
+    account_id: Uuid,
+    holder_name: String,
+    id_number: String,
+    sex: String,
+    birth_date: NaiveDate,
+    district: String,
+    authority: String,
+    service_point_id: Uuid,
+    first_issued: NaiveDate,
+    last_endorsed: Option<NaiveDate>,
+    valid_until: NaiveDate,
+    status: String,
+    revoked_reason: Option<String>,
+    status_index: i64,
+    device_key: Option<String>,
+    claimed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<PermitRow> for Permit {
+    type Error = StorageError;
+    fn try_from(r: PermitRow) -> StorageResult<Self> {
+        Ok(Permit {
+            id: r.id,
+            number: r.number,
+            application_id: r.application_id,
+            account_id: r.account_id,
+            holder_name: r.holder_name,
+            id_number: r.id_number,
+            sex: Sex::parse(&r.sex).ok_or(StorageError::Corrupt("permit sex"))?,
+            birth_date: r.birth_date,
+            district: r.district,
+            authority: r.authority,
+            service_point_id: r.service_point_id,
+            first_issued: r.first_issued,
+            last_endorsed: r.last_endorsed,
+            valid_until: r.valid_until,
+            status: PermitStatus::parse(&r.status).ok_or(StorageError::Corrupt("permit status"))?,
+            revoked_reason: r.revoked_reason,
+            status_index: r.status_index,
+            device_key: r.device_key,
+            claimed_at: r.claimed_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AuditRow {
+    at: DateTime<Utc>,
+    staff_id: Uuid,
+    action: String,
+    object_type: String,
+    object_id: String,
+    detail: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            at: r.at,
+            staff_id: r.staff_id,
+            action: r.action,
+            object_type: r.object_type,
+            object_id: r.object_id,
+            detail: r.detail,
+        }
+    }
+}
+
+/// Expands to `impl PermitStore for $ty`; the parameters are those of `case_queries!`.
+macro_rules! permit_queries {
+    ($ty:ty, $db:ty, $pool:ident, $begin:literal, $skip_locked:literal) => {
+        #[async_trait::async_trait]
+        impl PermitStore for $ty {
+            async fn issue_permit(
+                &self,
+                p: &NewPermit,
+                now: DateTime<Utc>,
+                notice: &NewNotification,
+            ) -> StorageResult<Permit> {
+                let mut tx = self.$pool.begin_with($begin).await.map_err(classify)?;
+                let moved = sqlx::query(
+                    "UPDATE applications SET status = 'issued', updated_at = $2 WHERE id = $1 AND status = 'checked_in'",
+                )
+                .bind(p.application_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                if moved.rows_affected() == 0 {
+                    let issued: Option<i64> = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM permits WHERE application_id = $1",
+                    )
+                    .bind(p.application_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    return Err(if issued.unwrap_or(0) > 0 {
+                        StorageError::Conflict("application")
+                    } else {
+                        StorageError::Rejected("not_issuable")
+                    });
+                }
+                let index: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(status_index), -1) + 1 FROM permits")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let sql = format!(
+                    "INSERT INTO permits (id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, \
+                     service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $15, $15) RETURNING {}",
+                    permits::PERMIT_COLUMNS
+                );
+                let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(Uuid::new_v4())
+                    .bind(&p.number)
+                    .bind(p.application_id)
+                    .bind(p.account_id)
+                    .bind(&p.holder_name)
+                    .bind(&p.id_number)
+                    .bind(p.sex.as_str())
+                    .bind(p.birth_date)
+                    .bind(&p.district)
+                    .bind(&p.authority)
+                    .bind(p.service_point_id)
+                    .bind(p.first_issued)
+                    .bind(p.valid_until)
+                    .bind(index)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                Self::insert_notification(&mut tx, notice, now).await?;
+                tx.commit().await.map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn permit(&self, id: Uuid) -> StorageResult<Permit> {
+                let sql = format!("SELECT {} FROM permits WHERE id = $1", permits::PERMIT_COLUMNS);
+                let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>> {
+                let sql = format!(
+                    "SELECT {} FROM permits WHERE account_id = $1 ORDER BY created_at DESC",
+                    permits::PERMIT_COLUMNS
+                );
+                let rows: Vec<permits::PermitRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(account_id)
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn permit_of_application(&self, application_id: Uuid) -> StorageResult<Permit> {
+                let sql = format!(
+                    "SELECT {} FROM permits WHERE application_id = $1",
+                    permits::PERMIT_COLUMNS
+                );
+                let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(application_id)
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn claim_permit(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<()> {
+                let done = sqlx::query("UPDATE permits SET claimed_at = COALESCE(claimed_at, $2) WHERE id = $1")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                shared::found(done.rows_affected())
+            }
+
+            async fn bind_device_key(&self, id: Uuid, key_hex: &str) -> StorageResult<()> {
+                let done = sqlx::query("UPDATE permits SET device_key = $2 WHERE id = $1 AND status = 'active'")
+                    .bind(id)
+                    .bind(key_hex)
+                    .execute(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                shared::found(done.rows_affected())
+            }
+
+            async fn endorse_permit(
+                &self,
+                id: Uuid,
+                expected_until: NaiveDate,
+                endorsed_on: NaiveDate,
+                valid_until: NaiveDate,
+                now: DateTime<Utc>,
+                notice: &NewNotification,
+            ) -> StorageResult<Permit> {
+                let mut tx = self.$pool.begin_with($begin).await.map_err(classify)?;
+                let sql = format!(
+                    "UPDATE permits SET last_endorsed = $3, valid_until = $4, updated_at = $5 \
+                     WHERE id = $1 AND valid_until = $2 AND status = 'active' RETURNING {}",
+                    permits::PERMIT_COLUMNS
+                );
+                let row: Option<permits::PermitRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(expected_until)
+                    .bind(endorsed_on)
+                    .bind(valid_until)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let row = row.ok_or(StorageError::Rejected("endorsement_conflict"))?;
+                Self::insert_notification(&mut tx, notice, now).await?;
+                tx.commit().await.map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn revoke_permit(
+                &self,
+                id: Uuid,
+                reason: &str,
+                now: DateTime<Utc>,
+                notice: &NewNotification,
+            ) -> StorageResult<Permit> {
+                let mut tx = self.$pool.begin_with($begin).await.map_err(classify)?;
+                let sql = format!(
+                    "UPDATE permits SET status = 'revoked', revoked_reason = $2, revoked_at = $3, updated_at = $3 \
+                     WHERE id = $1 AND status = 'active' RETURNING {}",
+                    permits::PERMIT_COLUMNS
+                );
+                let row: Option<permits::PermitRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(reason)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let row = row.ok_or(StorageError::Rejected("already_revoked"))?;
+                Self::insert_notification(&mut tx, notice, now).await?;
+                tx.commit().await.map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn revoked_indices(&self) -> StorageResult<(Vec<i64>, Option<i64>)> {
+                let revoked: Vec<i64> = sqlx::query_scalar(
+                    "SELECT status_index FROM permits WHERE status = 'revoked' ORDER BY status_index",
+                )
+                .fetch_all(&self.$pool)
+                .await
+                .map_err(classify)?;
+                let max: Option<i64> = sqlx::query_scalar("SELECT MAX(status_index) FROM permits")
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                Ok((revoked, max))
+            }
+
+            async fn queue_endorsement_reminders(
+                &self,
+                opens_by: NaiveDate,
+                limit: i64,
+                now: DateTime<Utc>,
+                notice: &permits::PermitNotice<'_>,
+            ) -> StorageResult<usize> {
+                let mut tx = self.$pool.begin_with($begin).await.map_err(classify)?;
+                let ids: Vec<Uuid> = sqlx::query_scalar(concat!(
+                    "SELECT id FROM permits WHERE status = 'active' AND valid_until <= $1 \
+                     AND (reminded_for IS NULL OR reminded_for <> valid_until) ORDER BY valid_until LIMIT $2",
+                    $skip_locked
+                ))
+                .bind(opens_by)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(classify)?;
+                for id in &ids {
+                    let sql = format!(
+                        "UPDATE permits SET reminded_for = valid_until WHERE id = $1 RETURNING {}",
+                        permits::PERMIT_COLUMNS
+                    );
+                    let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                    let permit: Permit = row.try_into()?;
+                    let n = notice(&permit);
+                    Self::insert_notification(&mut tx, &n, now).await?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(ids.len())
+            }
+
+            async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()> {
+                sqlx::query(
+                    "INSERT INTO key_usage (kid, last_exp) VALUES ($1, $2) \
+                     ON CONFLICT (kid) DO UPDATE SET last_exp = CASE WHEN excluded.last_exp > key_usage.last_exp \
+                     THEN excluded.last_exp ELSE key_usage.last_exp END",
+                )
+                .bind(kid)
+                .bind(exp)
+                .execute(&self.$pool)
+                .await
+                .map_err(classify)
+                .map(|_| ())
+            }
+
+            async fn key_usage(&self) -> StorageResult<Vec<(String, DateTime<Utc>)>> {
+                sqlx::query_as("SELECT kid, last_exp FROM key_usage ORDER BY kid")
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(classify)
+            }
+
+            async fn set_real_name_verified(
+                &self,
+                account_id: Uuid,
+                now: DateTime<Utc>,
+            ) -> StorageResult<()> {
+                let done = sqlx::query(
+                    "UPDATE accounts SET real_name_verified_at = COALESCE(real_name_verified_at, $2), updated_at = $2 WHERE id = $1",
+                )
+                .bind(account_id)
+                .bind(now)
+                .execute(&self.$pool)
+                .await
+                .map_err(classify)?;
+                shared::found(done.rows_affected())
+            }
+
+            async fn audit(&self, e: &AuditEntry) -> StorageResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (id, at, staff_id, action, object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(Uuid::new_v4())
+                .bind(e.at)
+                .bind(e.staff_id)
+                .bind(&e.action)
+                .bind(&e.object_type)
+                .bind(&e.object_id)
+                .bind(&e.detail)
+                .execute(&self.$pool)
+                .await
+                .map_err(classify)
+                .map(|_| ())
+            }
+
+            async fn audit_log(&self, limit: i64) -> StorageResult<Vec<AuditEntry>> {
+                let rows: Vec<permits::AuditRow> = sqlx::query_as(
+                    "SELECT at, staff_id, action, object_type, object_id, detail FROM audit_log ORDER BY at DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.$pool)
+                .await
+                .map_err(classify)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+    };
+}
+
+pub(super) use permit_queries;

@@ -1,0 +1,132 @@
+//! Helpers that drive the resident and staff flows over HTTP.
+
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+
+use super::TestApp;
+
+/// A minimal JPEG: SOI, APP0 (JFIF), APP1 (EXIF carrying GPS), DQT, SOF0, SOS, data, EOI.
+pub fn jpeg_with_gps() -> Vec<u8> {
+    fn seg(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(payload.len() + 2).unwrap().to_be_bytes();
+        [&[0xFF, marker][..], &len, payload].concat()
+    }
+    let mut dqt = vec![0u8];
+    dqt.extend([1u8; 64]);
+    [
+        vec![0xFF, 0xD8],
+        seg(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
+        seg(
+            0xE1,
+            b"Exif\0\0MM\0*GPSLatitude 30.2741 GPSLongitude 120.1551",
+        ),
+        seg(0xDB, &dqt),
+        seg(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]),
+        seg(0xDA, &[1, 1, 0, 0, 63, 0]),
+        vec![0x12, 0x34, 0x56],
+        vec![0xFF, 0xD9],
+    ]
+    .concat()
+}
+
+pub fn tiny_pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".to_vec()
+}
+
+pub struct Place {
+    pub qingbo: String,
+    pub hubin: String,
+    pub community: String,
+}
+
+/// Service points and a community of 清波街道 from the demo directory.
+pub async fn place(app: &TestApp) -> Place {
+    let points: Value = app
+        .get("/api/v1/service-points")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id_of = |name: &str| {
+        points
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let communities: Value = app
+        .get("/api/v1/regions?parent=330102001")
+        .await
+        .json()
+        .await
+        .unwrap();
+    Place {
+        qingbo: id_of("清波派出所受理点"),
+        hubin: id_of("湖滨派出所受理点"),
+        community: communities[0]["code"].as_str().unwrap().to_string(),
+    }
+}
+
+pub fn step1(place: &Place) -> Value {
+    json!({
+        "district_code": "330102", "street_code": "330102001",
+        "address_detail": "四宜路61号2幢301室", "community_code": place.community,
+        "service_point_id": place.qingbo,
+    })
+}
+
+pub async fn staff(app: &TestApp, username: &str, password: &str) -> TestApp {
+    let staff = app.another_device();
+    let r = staff
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": username, "password": password}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    staff
+}
+
+pub async fn json_of(r: reqwest::Response, status: u16) -> Value {
+    let got = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+/// A submitted application of the signed-in resident, with one proof file.
+pub async fn submitted(app: &TestApp, place: &Place) -> String {
+    let mut body = step1(place);
+    body["condition"] = json!("employment");
+    let a = json_of(app.post("/api/v1/applications", &body).await, 201).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/applications/{id}/materials");
+    json_of(app.upload(&path, "合同.pdf", tiny_pdf()).await, 201).await;
+    json_of(
+        app.post(&format!("/api/v1/applications/{id}/submit"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    id
+}
+
+pub async fn available_days(app: &TestApp, id: &str) -> Vec<NaiveDate> {
+    let cal = json_of(
+        app.get(&format!("/api/v1/applications/{id}/calendar"))
+            .await,
+        200,
+    )
+    .await;
+    cal["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["state"] == "available")
+        .map(|d| d["date"].as_str().unwrap().parse().unwrap())
+        .collect()
+}

@@ -1,0 +1,470 @@
+//! The electronic permit end to end, on SQLite and on PostgreSQL (PERMIT_TEST_BACKEND):
+//! register, declare residence, apply, upload, book, pass review, check in, issue, fetch the
+//! QR and verify it with the verifier crate; move the clock past the anniversary (suspended),
+//! endorse late (valid), revoke (revoked). Plus the access rules around it.
+
+mod common;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use common::flow::{available_days, json_of, place, staff, step1, submitted};
+use common::{Person, TestApp, code_of};
+use permit_verifier::ed25519_dalek::VerifyingKey;
+use permit_verifier::{StatusList, TrustList, VerifyOptions};
+use serde_json::{Value, json};
+
+/// 10:00 in Hangzhou on `day`.
+fn morning_of(day: NaiveDate) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_hms_opt(2, 0, 0).unwrap())
+}
+
+/// Verifies a QR text offline, as a counter would, with lists fetched from the server.
+async fn verify_offline(app: &TestApp, qr: &str) -> permit_verifier::Verification {
+    let json: Value = app
+        .get("/api/v1/trust-list?format=json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let root: [u8; 32] = hex::decode(json["root_public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let root = VerifyingKey::from_bytes(&root).unwrap();
+    let trust_bytes = app.get("/api/v1/trust-list").await.bytes().await.unwrap();
+    let trust = TrustList::from_cose(&trust_bytes, &root).expect("trust list verifies");
+    let status_bytes = app.get("/api/v1/status-list").await.bytes().await.unwrap();
+    let status = StatusList::from_cose(&status_bytes, &trust).expect("status list verifies");
+    permit_verifier::verify(
+        qr,
+        &trust,
+        Some(&status),
+        &VerifyOptions::at(app.clock.now()),
+    )
+}
+
+async fn qr_text(app: &TestApp, permit: &str, presentation: &str) -> String {
+    let r = app
+        .get(&format!(
+            "/api/v1/permits/{permit}/qr?format=text&presentation={presentation}"
+        ))
+        .await;
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+use permit_api::clock::Clock;
+
+#[tokio::test]
+async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let me = Person::new(21);
+    app.register_and_login(&me).await;
+    let mut reg = json!({"moved_in_on": "2025-01-05", "housing_type": "own"});
+    for (k, v) in step1(&place).as_object().unwrap() {
+        if k != "service_point_id" {
+            reg[k] = v.clone();
+        }
+    }
+    json_of(app.post("/api/v1/residence-registrations", &reg).await, 201).await;
+    let id = submitted(&app, &place).await;
+    let day = available_days(&app, &id).await[0];
+    json_of(
+        app.put(
+            &format!("/api/v1/applications/{id}/appointment"),
+            &json!({"date": day}),
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/review"),
+                &json!({"decision": "pass"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    // Issuing needs the applicant at the counter first.
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    &format!("/api/v1/staff/applications/{id}/issue"),
+                    &json!({})
+                )
+                .await
+        )
+        .await,
+        (409, "not_issuable".into())
+    );
+
+    // A clerk of another service point sees none of it.
+    permit_api::staff::add(
+        &*app.state.storage,
+        "clerk_hubin",
+        permit_api::accounts::Role::Clerk,
+        Some("湖滨民警"),
+        "Hubin2026pw!",
+        &[place.hubin.parse().unwrap()],
+    )
+    .await
+    .unwrap();
+    let other_clerk = staff(&app, "clerk_hubin", "Hubin2026pw!").await;
+    for path in [format!("/api/v1/staff/applications/{id}")] {
+        assert_eq!(other_clerk.get(&path).await.status(), 404);
+    }
+    assert_eq!(
+        other_clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/issue"),
+                &json!({})
+            )
+            .await
+            .status(),
+        404
+    );
+
+    // The day comes: check in, then issue, once.
+    app.clock.set(morning_of(day));
+    let todays = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/appointments?service_point_id={}",
+                place.qingbo
+            ))
+            .await,
+        200,
+    )
+    .await;
+    let ap = todays[0]["id"].as_str().unwrap().to_string();
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/appointments/{ap}/check-in"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let permit = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/issue"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    &format!("/api/v1/staff/applications/{id}/issue"),
+                    &json!({})
+                )
+                .await
+        )
+        .await,
+        (409, "already_issued".into())
+    );
+    let pid = permit["id"].as_str().unwrap().to_string();
+    assert_eq!(permit["state"], "valid");
+    assert_eq!(permit["authority"], "杭州市公安局上城区分局");
+    let valid_until: NaiveDate = permit["valid_until"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        valid_until,
+        day.checked_add_months(chrono::Months::new(12)).unwrap()
+    );
+    let detail = json_of(app.get(&format!("/api/v1/applications/{id}")).await, 200).await;
+    assert_eq!(detail["status"], "issued");
+    let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
+    assert_eq!(inbox["items"][0]["kind"], "permit_issued");
+
+    // The QR only after a step-up; nobody else's permit is visible.
+    let mine = json_of(app.get("/api/v1/permits").await, 200).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(
+        code_of(
+            app.get(&format!("/api/v1/permits/{pid}/qr?format=text"))
+                .await
+        )
+        .await,
+        (403, "step_up_required".into())
+    );
+    assert_eq!(
+        code_of(
+            app.post(
+                &format!("/api/v1/permits/{pid}/step-up"),
+                &json!({"sms_code": "000000"})
+            )
+            .await
+        )
+        .await
+        .0,
+        422
+    );
+    let code = app.sms_code(&me.phone, "step_up").await;
+    let stepped = json_of(
+        app.post(
+            &format!("/api/v1/permits/{pid}/step-up"),
+            &json!({"sms_code": code}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(stepped["in_wallet"], true);
+    let stranger = app.another_device();
+    stranger.register_and_login(&Person::new(22)).await;
+    for path in [
+        format!("/api/v1/permits/{pid}"),
+        format!("/api/v1/permits/{pid}/qr?format=text"),
+    ] {
+        assert_eq!(stranger.get(&path).await.status(), 404, "{path}");
+    }
+
+    // The QR text verifies offline with the verifier crate and online.
+    let full = qr_text(&app, &pid, "full").await;
+    assert!(
+        full.starts_with("RP1:") && full.len() < 600,
+        "{}",
+        full.len()
+    );
+    let v = verify_offline(&app, &full).await;
+    assert_eq!(v.verdict.code(), "valid", "{:?}", v.verdict);
+    let p = v.permit.unwrap();
+    assert_eq!(p.name, "张小明");
+    assert_eq!(p.id_number, me.id_number);
+    let basic = qr_text(&app, &pid, "basic").await;
+    let v = verify_offline(&app, &basic).await;
+    assert!(
+        v.permit.unwrap().id_number.contains('*'),
+        "basic masks the ID number"
+    );
+    let online = json_of(
+        app.post("/api/v1/verifications", &json!({"qr_text": full}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(online["verdict"], "valid");
+    assert_eq!(online["permit"]["name"], "张小明");
+    let r = app
+        .get(&format!("/api/v1/permits/{pid}/qr?format=svg"))
+        .await;
+    assert_eq!(r.headers()["content-type"], "image/svg+xml");
+    let r = app
+        .get(&format!("/api/v1/permits/{pid}/qr?format=png"))
+        .await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let png = image::load_from_memory(&r.bytes().await.unwrap())
+        .unwrap()
+        .to_luma8();
+    let (w, h) = png.dimensions();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+        png.get_pixel(x as u32, y as u32)[0]
+    });
+    let (_, decoded) = img.detect_grids()[0].decode().unwrap();
+    assert_eq!(verify_offline(&app, &decoded).await.verdict.code(), "valid");
+
+    // Endorsing online needs a real-name verified account (实名认证 at the counter).
+    assert_eq!(
+        code_of(
+            app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
+                .await
+        )
+        .await,
+        (403, "real_name_required".into())
+    );
+    let found = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/accounts?id_number={}",
+                me.id_number
+            ))
+            .await,
+        200,
+    )
+    .await;
+    let account = found["id"].as_str().unwrap();
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    &format!("/api/v1/staff/accounts/{account}/real-name"),
+                    &json!({"id_number": common::id_with_check("11010519491231002")}),
+                )
+                .await
+        )
+        .await,
+        (422, "id_number_mismatch".into())
+    );
+    let verified = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/accounts/{account}/real-name"),
+                &json!({"id_number": me.id_number}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(verified["real_name_verified"], true);
+    // Too early to endorse.
+    assert_eq!(
+        code_of(
+            app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
+                .await
+        )
+        .await,
+        (409, "endorsement_not_due".into())
+    );
+    // Past the anniversary: suspended.
+    app.clock.set(morning_of(valid_until + Duration::days(40)));
+    assert_eq!(
+        verify_offline(&app, &full).await.verdict.code(),
+        "suspended"
+    );
+    let listed = json_of(app.get(&format!("/api/v1/permits/{pid}")).await, 200).await;
+    assert_eq!(listed["state"], "suspended");
+    let endorsed = json_of(
+        app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(endorsed["state"], "valid");
+    let new_until: NaiveDate = endorsed["valid_until"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        new_until,
+        day.checked_add_months(chrono::Months::new(24)).unwrap()
+    );
+    let renewed = qr_text(&app, &pid, "full").await;
+    assert_eq!(verify_offline(&app, &renewed).await.verdict.code(), "valid");
+    assert_eq!(
+        verify_offline(&app, &full).await.verdict.code(),
+        "suspended",
+        "last year's credential stays expired"
+    );
+
+    // Suspended for more than two years: apply again.
+    app.clock
+        .set(morning_of(new_until + Duration::days(2 * 366 + 1)));
+    assert_eq!(
+        code_of(
+            app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
+                .await
+        )
+        .await,
+        (409, "reapply_required".into())
+    );
+    app.clock.set(morning_of(new_until - Duration::days(100)));
+
+    // Revoked: every credential of the permit verifies as revoked.
+    let etag = app.get("/api/v1/status-list").await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .client
+        .get(app.url("/api/v1/status-list"))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert_eq!(
+        other_clerk
+            .post(
+                &format!("/api/v1/staff/permits/{pid}/revoke"),
+                &json!({"reason": "fraud"})
+            )
+            .await
+            .status(),
+        404
+    );
+    let revoked = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/permits/{pid}/revoke"),
+                &json!({"reason": "fraud"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(revoked["state"], "revoked");
+    assert_eq!(
+        verify_offline(&app, &renewed).await.verdict.code(),
+        "revoked"
+    );
+    let online = json_of(
+        app.post("/api/v1/verifications", &json!({"qr_text": renewed}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(online["verdict"], "revoked");
+    assert_eq!(online["valid"], false);
+    let r = app.get("/api/v1/status-list").await;
+    assert_ne!(
+        r.headers()["etag"].to_str().unwrap(),
+        etag,
+        "a new list after a revocation"
+    );
+
+    // Every staff action is in the audit log; only administrators read it.
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let log = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "review",
+        "check_in",
+        "issue_permit",
+        "real_name_verified",
+        "revoke_permit",
+        "find_account",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    assert_eq!(clerk.get("/api/v1/staff/audit").await.status(), 403);
+    let _ = app.clock.now();
+}
+
+#[tokio::test]
+async fn the_signed_lists_are_cacheable_and_garbage_verifies_as_malformed() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/v1/trust-list").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/cose");
+    assert!(
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public, max-age=")
+    );
+    let json = json_of(app.get("/api/v1/status-list?format=json").await, 200).await;
+    assert_eq!(json["length"], 0);
+    for text in ["", "RP1:", "hello", "RP1:%%%%", &"A".repeat(5000)] {
+        let v = json_of(
+            app.post("/api/v1/verifications", &json!({"qr_text": text}))
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(v["valid"], false, "{text:.20}");
+    }
+}
