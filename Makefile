@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379
-APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl
+APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
 .PHONY: run build test deps services test-rust test-postgres test-smoke lint bench clean-test-dbs load
 

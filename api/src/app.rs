@@ -101,6 +101,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let webauthn = WebauthnBuilder::new(&config.webauthn_rp_id, &origin)
         .and_then(|b| b.rp_name("居住证服务平台").build())
         .map_err(|e| StartError::Webauthn(e.to_string()))?;
+    let fonts = Arc::new(crate::documents::Fonts::new(&config));
     let state = AppState {
         config: Arc::new(config),
         storage,
@@ -114,6 +115,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         keys: Arc::new(keys),
         lists: Arc::new(crate::trust::Lists::default()),
         clock: Arc::new(crate::clock::SystemClock),
+        fonts,
     };
     if state.config.demo {
         demo::load(&state).await?;

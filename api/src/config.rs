@@ -90,6 +90,11 @@ pub struct Config {
     /// Time to live of the signed status list, in seconds (how late a revocation may reach an
     /// offline verifier).
     pub status_list_ttl_secs: u64,
+    /// A CJK font (TTF/OTF/TTC) for PDF documents; empty to search `<data_dir>/fonts` and the
+    /// Debian font packages.
+    pub font_path: Option<PathBuf>,
+    /// The face in a font collection (TTC).
+    pub font_index: u32,
 }
 
 impl Default for Config {
@@ -119,6 +124,8 @@ impl Default for Config {
             issuer_name: "浙江省公安厅居住证签发".into(),
             trust_list_ttl_secs: 7 * 24 * 3600,
             status_list_ttl_secs: 3600,
+            font_path: None,
+            font_index: 0,
         }
     }
 }
@@ -205,6 +212,8 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_ISSUER_NAME         issuer name in credentials            [浙江省公安厅居住证签发]
   PERMIT_TRUST_LIST_TTL_SECS   trust list time to live             [604800]
   PERMIT_STATUS_LIST_TTL_SECS  status list time to live            [3600]
+  PERMIT_FONT_PATH           CJK font for PDF slips and receipts  [<data_dir>/fonts, then Debian fonts]
+  PERMIT_FONT_INDEX          face index in a font collection      [0]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 

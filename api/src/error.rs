@@ -115,6 +115,7 @@ impl ApiError {
             "not_issuable" => (StatusCode::CONFLICT, "该申请尚未受理，不能签发"),
             "endorsement_conflict" => (StatusCode::CONFLICT, "签注状态已变化，请刷新后重试"),
             "already_revoked" => (StatusCode::CONFLICT, "该居住证已注销"),
+            "not_submitted" => (StatusCode::CONFLICT, "申请尚未提交"),
             "slot_full" => (StatusCode::CONFLICT, "该时段预约已满，请选择其他日期"),
             _ => (StatusCode::CONFLICT, "请求与当前状态冲突"),
         };

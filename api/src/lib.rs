@@ -15,6 +15,7 @@ pub mod config;
 pub mod counter;
 pub mod demo;
 pub mod directory;
+pub mod documents;
 pub mod eligibility;
 pub mod ephemeral;
 pub mod error;

@@ -32,4 +32,6 @@ pub struct AppState {
     /// The signed trust and status lists, as last signed.
     pub lists: Arc<Lists>,
     pub clock: Arc<dyn Clock>,
+    /// The CJK font of PDF documents, read on first use.
+    pub fonts: Arc<crate::documents::Fonts>,
 }

@@ -54,6 +54,46 @@ async fn qr_text(app: &TestApp, permit: &str, presentation: &str) -> String {
 
 use permit_api::clock::Clock;
 
+/// The text of a PDF, read back with pdftotext (poppler-utils).
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by make test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The QR codes on a PDF's first page: rendered with pdftoppm, decoded with rqrr.
+fn pdf_qr(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile"])
+        .arg(&file)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm (poppler-utils) is installed by make test");
+    assert!(status.success());
+    let page = image::open(dir.path().join("page.png")).unwrap().to_luma8();
+    let (w, h) = page.dimensions();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+        page.get_pixel(x as u32, y as u32)[0]
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR on the slip");
+    grids[0].decode().expect("the QR decodes").1
+}
+
 #[tokio::test]
 async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     let app = TestApp::spawn_with(|c| c.demo = true).await;
@@ -274,6 +314,44 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     });
     let (_, decoded) = img.detect_grids()[0].decode().unwrap();
     assert_eq!(verify_offline(&app, &decoded).await.verdict.code(), "valid");
+
+    // The printed slip: CJK text with the holder's name, and a QR that verifies.
+    let r = app.get(&format!("/api/v1/permits/{pid}/slip.pdf")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let pdf = r.bytes().await.unwrap();
+    let text = pdf_text(&pdf);
+    assert!(text.contains("居住证确认单"), "{text}");
+    assert!(text.contains("张小明"), "{text}");
+    assert!(text.contains("杭州市公安局上城区分局"), "{text}");
+    let printed = pdf_qr(&pdf);
+    assert_eq!(verify_offline(&app, &printed).await.verdict.code(), "valid");
+    assert_eq!(
+        stranger
+            .get(&format!("/api/v1/permits/{pid}/slip.pdf"))
+            .await
+            .status(),
+        404
+    );
+    let r = clerk
+        .get(&format!("/api/v1/staff/permits/{pid}/slip.pdf"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        other_clerk
+            .get(&format!("/api/v1/staff/permits/{pid}/slip.pdf"))
+            .await
+            .status(),
+        404
+    );
+    // The acceptance receipt of the submission.
+    let r = app
+        .get(&format!("/api/v1/applications/{id}/receipt.pdf"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let text = pdf_text(&r.bytes().await.unwrap());
+    assert!(text.contains("居住证受理回执"), "{text}");
+    assert!(text.contains(detail["number"].as_str().unwrap()), "{text}");
 
     // Endorsing online needs a real-name verified account (实名认证 at the counter).
     assert_eq!(

@@ -526,6 +526,55 @@ impl ApplicationsApi {
         Ok(Json(out))
     }
 
+    /// 受理回执 (PDF) of a submitted application.
+    #[oai(path = "/applications/:id/receipt.pdf", method = "get")]
+    async fn receipt(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<poem_openapi::payload::Response<poem_openapi::payload::Binary<Vec<u8>>>, ApiError>
+    {
+        let a = load_own(&state, &auth, id.0).await?;
+        let Some(submitted_at) = a.submitted_at.filter(|_| a.status != Status::Draft) else {
+            return Err(ApiError::rejected("not_submitted"));
+        };
+        let point = brief(&state, a.fields.service_point_id).await?;
+        let appointment = state.storage.current_appointment(a.id).await?.map(|ap| {
+            format!(
+                "{} {}",
+                ap.day.format("%Y年%m月%d日"),
+                ap.session.label_zh()
+            )
+        });
+        let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
+        let fields = crate::documents::ReceiptFields {
+            number: a.number.clone(),
+            applicant_name: a.fields.applicant_name.clone(),
+            applicant_id_number: a.fields.applicant_id_number.clone(),
+            business_type: a.fields.business_type.label_zh().to_string(),
+            service_point: point.name,
+            service_point_address: point.address,
+            submitted_at: submitted_at
+                .with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            appointment,
+            status: a.status.label_zh().to_string(),
+        };
+        let fonts = state.fonts.clone();
+        let pdf = tokio::task::spawn_blocking(move || crate::documents::receipt(&fonts, &fields))
+            .await
+            .map_err(|_| ApiError::internal())?
+            .map_err(crate::documents::DocumentError::into_api)?;
+        Ok(
+            poem_openapi::payload::Response::new(poem_openapi::payload::Binary(pdf))
+                .header("Content-Type", "application/pdf")
+                .header("Content-Disposition", "inline; filename=\"receipt.pdf\"")
+                .header("Cache-Control", "private, no-store"),
+        )
+    }
+
     /// Withdraw the application; its place, if any, is given back.
     #[oai(path = "/applications/:id/cancel", method = "post")]
     async fn cancel(

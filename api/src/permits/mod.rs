@@ -509,6 +509,25 @@ impl PermitsApi {
             .header("Cache-Control", "private, no-store"))
     }
 
+    /// 居住证确认单 (PDF) with the permit's QR, for printing.
+    #[oai(path = "/permits/:id/slip.pdf", method = "get")]
+    async fn slip(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+        let p = load_own(&state, &auth, id.0).await?;
+        if p.claimed_at.is_none() {
+            return Err(ApiError::new(
+                poem::http::StatusCode::FORBIDDEN,
+                "step_up_required",
+                "请先确认身份（通行密钥或短信验证码）后再打印确认单",
+            ));
+        }
+        slip_pdf(&state, &p).await
+    }
+
     /// Bind a device public key for holder-bound presentation.
     #[oai(path = "/permits/:id/device-key", method = "put")]
     async fn device_key(
@@ -596,6 +615,36 @@ impl PermitsApi {
     }
 }
 
+/// The confirmation slip PDF with a freshly signed `full` credential as its QR.
+async fn slip_pdf(state: &AppState, p: &Permit) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+    if p.status == PermitStatus::Revoked {
+        return Err(ApiError::rejected("already_revoked"));
+    }
+    let text = credential(state, p, Presentation::Full).await?;
+    let fields = crate::documents::SlipFields {
+        holder_name: p.holder_name.clone(),
+        id_number: p.id_number.clone(),
+        permit_number: p.number.clone(),
+        valid_from: p.last_endorsed.unwrap_or(p.first_issued),
+        valid_until: p.valid_until,
+        district: p.district.clone(),
+        authority: p.authority.clone(),
+    };
+    let fonts = state.fonts.clone();
+    // Subsetting a CJK font is CPU work: keep it off the async workers.
+    let pdf = tokio::task::spawn_blocking(move || crate::documents::slip(&fonts, &fields, &text))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(crate::documents::DocumentError::into_api)?;
+    Ok(Response::new(Binary(pdf))
+        .header("Content-Type", "application/pdf")
+        .header(
+            "Content-Disposition",
+            "inline; filename=\"permit-slip.pdf\"",
+        )
+        .header("Cache-Control", "private, no-store"))
+}
+
 pub struct PermitCounterApi;
 
 #[OpenApi(tag = "ApiTags::Staff")]
@@ -624,6 +673,23 @@ impl PermitCounterApi {
         )
         .await?;
         Ok(Json(view(&permit, local_date(state.clock.now()))))
+    }
+
+    /// Print the confirmation slip at the counter (older people without a phone).
+    #[oai(path = "/staff/permits/:id/slip.pdf", method = "get")]
+    async fn staff_slip(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+        auth.0.require(&[Role::Clerk, Role::Admin])?;
+        let p = state.storage.permit(id.0).await?;
+        if !staff_serves(&state, &auth, p.service_point_id).await? {
+            return Err(ApiError::not_found());
+        }
+        audit::record(&state, &auth, "print_slip", "permit", p.id, "").await?;
+        slip_pdf(&state, &p).await
     }
 
     /// Revoke a permit (补领, 注销, fraud): its credentials then verify as revoked.
