@@ -1,0 +1,137 @@
+// A small fetch wrapper for permitd's JSON API: same-origin cookies, JSON bodies,
+// and errors turned into ApiError with the server's stable code.
+
+export const API_BASE = '/api/v1'
+
+export class ApiError extends Error {
+  readonly status: number
+  readonly code: string
+  readonly field?: string
+  readonly retryAfter?: number
+  constructor(status: number, code: string, message: string, field?: string, retryAfter?: number) {
+    super(message)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = code
+    this.field = field
+    this.retryAfter = retryAfter
+  }
+  get isNetwork() {
+    return this.status === 0
+  }
+  get isUnauthenticated() {
+    return this.status === 401 && this.code !== 'sms_code_required' && this.code !== 'invalid_credentials'
+  }
+  /** The endpoint does not exist (yet) on this server, e.g. permits before they land. */
+  get isMissingEndpoint() {
+    return this.status === 404 || this.status === 405 || this.status === 501
+  }
+}
+
+type Listener = (e: ApiError) => void
+const unauthListeners = new Set<Listener>()
+/** Called when any request answers 401 unauthenticated (the session ended). */
+export function onUnauthenticated(fn: Listener) {
+  unauthListeners.add(fn)
+  return () => unauthListeners.delete(fn)
+}
+
+/** Turns a non-OK response into an ApiError, whatever its body is. */
+export async function toApiError(res: Response): Promise<ApiError> {
+  let body: { code?: unknown; message?: unknown; field?: unknown; retry_after?: unknown } | null = null
+  try {
+    const text = await res.text()
+    body = text ? JSON.parse(text) : null
+  } catch {
+    body = null
+  }
+  const code = typeof body?.code === 'string' ? body.code : `http_${res.status}`
+  const message = typeof body?.message === 'string' ? body.message : res.statusText || `HTTP ${res.status}`
+  const field = typeof body?.field === 'string' ? body.field : undefined
+  let retryAfter = typeof body?.retry_after === 'number' ? body.retry_after : undefined
+  if (retryAfter === undefined) {
+    const h = Number(res.headers.get('retry-after'))
+    if (Number.isFinite(h) && h > 0) retryAfter = h
+  }
+  return new ApiError(res.status, code, message, field, retryAfter)
+}
+
+export interface RequestOptions {
+  method?: string
+  body?: unknown
+  query?: Record<string, string | number | boolean | undefined | null>
+  headers?: Record<string, string>
+  idempotencyKey?: string
+  signal?: AbortSignal
+}
+
+export function buildUrl(path: string, query?: RequestOptions['query']): string {
+  let url = API_BASE + path
+  if (query) {
+    const qs = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v))
+    const s = qs.toString()
+    if (s) url += (url.includes('?') ? '&' : '?') + s
+  }
+  return url
+}
+
+export async function api<T = unknown>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers }
+  let body: BodyInit | undefined
+  if (opts.body instanceof FormData) body = opts.body
+  else if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(opts.body)
+  }
+  if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, opts.query), {
+      method: opts.method ?? 'GET',
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: opts.signal,
+    })
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') throw e
+    throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试')
+  }
+  if (!res.ok) {
+    const err = await toApiError(res)
+    if (err.isUnauthenticated) unauthListeners.forEach((fn) => fn(err))
+    throw err
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  return (text ? JSON.parse(text) : undefined) as T
+}
+
+/** A random key for Idempotency-Key headers; one per user intent, reused on retries. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto !== 'undefined' && 'randomUUID' in crypto) return crypto.randomUUID()
+  return Math.random().toString(36).slice(2) + Date.now().toString(36)
+}
+
+/** GET a text body (e.g. a QR text); errors as in api(). */
+export async function apiText(path: string, query?: RequestOptions['query']): Promise<string> {
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path, query), { credentials: 'same-origin', headers: { Accept: 'text/plain, */*' } })
+  } catch {
+    throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试')
+  }
+  if (!res.ok) throw await toApiError(res)
+  const text = await res.text()
+  // Some servers wrap text in JSON ({"qr": "..."} or "..."); accept both.
+  try {
+    const j = JSON.parse(text)
+    if (typeof j === 'string') return j
+    if (j && typeof j.qr === 'string') return j.qr
+    if (j && typeof j.text === 'string') return j.text
+  } catch {
+    /* plain text */
+  }
+  return text.trim()
+}

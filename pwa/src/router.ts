@@ -1,0 +1,42 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import Home from './views/Home.vue'
+import { loadMe, session, isStaff } from './lib/session'
+
+// Home is in the entry chunk; every other screen is its own chunk.
+const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'home', component: Home },
+  { path: '/login', name: 'login', component: () => import('./views/Login.vue') },
+  { path: '/register', name: 'register', component: () => import('./views/Register.vue') },
+  { path: '/apply', name: 'apply', component: () => import('./views/ApplyHub.vue') },
+  { path: '/apply/new', name: 'wizard', component: () => import('./views/ApplicationWizard.vue'), meta: { auth: true } },
+  { path: '/apply/:id/edit', name: 'wizard-edit', component: () => import('./views/ApplicationWizard.vue'), meta: { auth: true } },
+  { path: '/applications', name: 'applications', component: () => import('./views/Applications.vue'), meta: { auth: true } },
+  { path: '/applications/:id', name: 'application', component: () => import('./views/ApplicationDetail.vue'), meta: { auth: true } },
+  { path: '/applications/:id/book', name: 'book', component: () => import('./views/Booking.vue'), meta: { auth: true } },
+  { path: '/residence', name: 'residence', component: () => import('./views/Residence.vue'), meta: { auth: true } },
+  { path: '/eligibility', name: 'eligibility', component: () => import('./views/Eligibility.vue'), meta: { auth: true } },
+  { path: '/points', name: 'points', component: () => import('./views/ServicePoints.vue') },
+  { path: '/articles/:kind(guide|policy)', name: 'articles', component: () => import('./views/Articles.vue') },
+  { path: '/article/:id', name: 'article', component: () => import('./views/ArticleDetail.vue') },
+  { path: '/notifications', name: 'notifications', component: () => import('./views/Notifications.vue'), meta: { auth: true } },
+  { path: '/me', name: 'me', component: () => import('./views/Me.vue') },
+  { path: '/wallet', name: 'wallet', component: () => import('./views/Wallet.vue') },
+  { path: '/staff', name: 'staff', component: () => import('./views/staff/StaffQueue.vue'), meta: { auth: true, staff: true } },
+  { path: '/staff/review/:id', name: 'staff-review', component: () => import('./views/staff/StaffReview.vue'), meta: { auth: true, staff: true } },
+  { path: '/staff/appointments', name: 'staff-appointments', component: () => import('./views/staff/StaffAppointments.vue'), meta: { auth: true, staff: true } },
+  { path: '/:rest(.*)*', redirect: '/' },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+})
+
+router.beforeEach(async (to) => {
+  if (!to.meta.auth) return true
+  const me = session.loaded ? session.me : await loadMe()
+  if (!me) return { name: 'login', query: { redirect: to.fullPath } }
+  if (to.meta.staff && !isStaff(me)) return { name: 'home' }
+  return true
+})

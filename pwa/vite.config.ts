@@ -1,0 +1,80 @@
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { VantResolver } from '@vant/auto-import-resolver'
+import { VitePWA } from 'vite-plugin-pwa'
+
+// The API server (permitd). The proxy keeps the Host header so permitd's same-origin check
+// (Origin must equal http://<Host>) accepts state-changing requests.
+const api = process.env.PERMITD_URL ?? 'http://127.0.0.1:8090'
+const proxy = {
+  '/api': { target: api, changeOrigin: false },
+  '/healthz': { target: api, changeOrigin: false },
+  '/openapi.json': { target: api, changeOrigin: false },
+}
+
+export default defineConfig({
+  plugins: [
+    vue(),
+    // Vant components are imported on demand (component + its CSS) from templates.
+    Components({ resolvers: [VantResolver()], dts: false }),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script',
+      filename: 'sw.js',
+      includeAssets: ['icons/favicon.png', 'icons/icon-192.png'],
+      manifest: {
+        name: '居住证服务',
+        short_name: '居住证',
+        description: '居住证服务平台：居住登记、居住证申领、预约办理、电子居住证',
+        lang: 'zh-CN',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        background_color: '#f7f8fa',
+        theme_color: '#0b4fa3',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,png,svg,woff2}'],
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/api\//, /^\/docs/, /^\/openapi\.json/, /^\/healthz/, /^\/readyz/, /^\/metrics/],
+        cleanupOutdatedCaches: true,
+        runtimeCaching: [
+          {
+            // Public information stays readable offline: service points, regions, policies, guides.
+            urlPattern: ({ url }) =>
+              /^\/api\/v1\/(service-points|articles|regions)(\/|$|\?)/.test(url.pathname + url.search),
+            handler: 'NetworkFirst',
+            method: 'GET',
+            options: {
+              cacheName: 'public-info',
+              networkTimeoutSeconds: 4,
+              expiration: { maxEntries: 300, maxAgeSeconds: 30 * 24 * 3600 },
+              cacheableResponse: { statuses: [200] },
+            },
+          },
+        ],
+      },
+    }),
+  ],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2020',
+    assetsDir: 'assets',
+    sourcemap: false,
+  },
+  server: { host: '127.0.0.1', port: 5173, proxy },
+  preview: { host: '127.0.0.1', port: 4173, proxy },
+  test: {
+    environment: 'jsdom',
+    include: ['tests/**/*.test.ts'],
+    server: { deps: { inline: ['vant'] } },
+  },
+} as any)
