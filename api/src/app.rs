@@ -29,6 +29,7 @@ use crate::sessions::SessionsApi;
 use crate::sms::{DevSmsSink, SmsApi};
 use crate::state::AppState;
 use crate::trust::TrustApi;
+use crate::units::{ClaimApi, UnitsApi};
 use crate::{demo, ephemeral, storage};
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +103,9 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         .and_then(|b| b.rp_name("居住证服务平台").build())
         .map_err(|e| StartError::Webauthn(e.to_string()))?;
     let fonts = Arc::new(crate::documents::Fonts::new(&config));
+    let dev_clock = config
+        .dev_helpers()
+        .then(|| Arc::new(crate::clock::ShiftedClock::default()));
     let state = AppState {
         config: Arc::new(config),
         storage,
@@ -114,7 +118,11 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         policy: Arc::new(policy),
         keys: Arc::new(keys),
         lists: Arc::new(crate::trust::Lists::default()),
-        clock: Arc::new(crate::clock::SystemClock),
+        clock: match &dev_clock {
+            Some(c) => c.clone(),
+            None => Arc::new(crate::clock::SystemClock),
+        },
+        dev_clock,
         fonts,
     };
     if state.config.demo {
@@ -123,45 +131,35 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     Ok(state)
 }
 
-/// Every resource's operations, one `#[OpenApi]` struct each.
+/// Every resource's operations, one `#[OpenApi]` struct each (grouped: a tuple holds 16).
 pub type Apis = (
-    CaptchaApi,
-    SmsApi,
-    AccountsApi,
-    SessionsApi,
-    PasskeysApi,
-    DirectoryApi,
-    ResidenceApi,
-    ApplicationsApi,
-    MaterialsApi,
-    AppointmentsApi,
-    NotificationsApi,
-    CounterApi,
-    ScheduleApi,
-    PermitsApi,
-    PermitCounterApi,
-    TrustApi,
+    (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+    (
+        ResidenceApi,
+        ApplicationsApi,
+        MaterialsApi,
+        AppointmentsApi,
+        NotificationsApi,
+        CounterApi,
+        ScheduleApi,
+    ),
+    (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi),
 );
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            CaptchaApi,
-            SmsApi,
-            AccountsApi,
-            SessionsApi,
-            PasskeysApi,
-            DirectoryApi,
-            ResidenceApi,
-            ApplicationsApi,
-            MaterialsApi,
-            AppointmentsApi,
-            NotificationsApi,
-            CounterApi,
-            ScheduleApi,
-            PermitsApi,
-            PermitCounterApi,
-            TrustApi,
+            (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+            (
+                ResidenceApi,
+                ApplicationsApi,
+                MaterialsApi,
+                AppointmentsApi,
+                NotificationsApi,
+                CounterApi,
+                ScheduleApi,
+            ),
+            (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi),
         ),
         "居住证服务平台 API",
         env!("CARGO_PKG_VERSION"),

@@ -36,4 +36,5 @@ pub mod staff;
 pub mod state;
 pub mod storage;
 pub mod trust;
+pub mod units;
 pub mod web;

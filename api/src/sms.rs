@@ -253,6 +253,28 @@ impl SmsApi {
         })?;
         Ok(Json(state.sms.sent_to(phone.as_str())))
     }
+
+    /// Development clock: move the server's time (demo or development mode only), so a browser
+    /// test can reach an appointment day or an anniversary.
+    #[oai(path = "/dev/clock", method = "put")]
+    async fn dev_clock(
+        &self,
+        state: poem::web::Data<&AppState>,
+        body: Json<DevClock>,
+    ) -> Result<Json<DevClock>, ApiError> {
+        let Some(clock) = state.dev_clock.as_ref().filter(|_| state.config.dev_helpers()) else {
+            return Err(ApiError::not_found());
+        };
+        clock.shift_to(body.0.now);
+        Ok(Json(DevClock {
+            now: state.clock.now(),
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct DevClock {
+    pub now: DateTime<Utc>,
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct AppState {
     /// The signed trust and status lists, as last signed.
     pub lists: Arc<Lists>,
     pub clock: Arc<dyn Clock>,
+    /// In development and demo mode, the clock `PUT /api/v1/dev/clock` moves.
+    pub dev_clock: Option<Arc<crate::clock::ShiftedClock>>,
     /// The CJK font of PDF documents, read on first use.
     pub fonts: Arc<crate::documents::Fonts>,
 }

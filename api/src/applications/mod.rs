@@ -262,7 +262,11 @@ async fn check_fields(
         .or(base.map(|b| b.business_type))
         .unwrap_or(BusinessType::First);
     let account = auth.0.account(state).await?;
-    if business_type.needs_real_name() && account.real_name_verified_at.is_none() {
+    // Units act for their people; a person acting alone must be verified at a counter.
+    if business_type.needs_real_name()
+        && account.role == Role::Resident
+        && account.real_name_verified_at.is_none()
+    {
         return Err(ApiError::new(
             poem::http::StatusCode::FORBIDDEN,
             "real_name_required",
@@ -378,6 +382,15 @@ async fn check_fields(
     })
 }
 
+/// How many people an account may file for.
+fn people_limit(auth: &SessionAuth) -> i64 {
+    if auth.0.role == Role::Unit {
+        crate::units::MAX_PEOPLE_PER_UNIT
+    } else {
+        MAX_PEOPLE_PER_ACCOUNT
+    }
+}
+
 /// The person already has an open application (on any account).
 fn open_elsewhere(e: StorageError) -> ApiError {
     match e {
@@ -416,7 +429,7 @@ impl ApplicationsApi {
                     auth.0.account_id,
                     &new_number(now),
                     &fields,
-                    MAX_PEOPLE_PER_ACCOUNT,
+                    people_limit(&auth),
                     now,
                 )
                 .await
@@ -472,7 +485,7 @@ impl ApplicationsApi {
                 auth.0.account_id,
                 id.0,
                 &fields,
-                MAX_PEOPLE_PER_ACCOUNT,
+                people_limit(&auth),
                 Utc::now(),
             )
             .await

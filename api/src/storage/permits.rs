@@ -29,6 +29,14 @@ pub trait PermitStore: Send + Sync {
     async fn permit(&self, id: Uuid) -> StorageResult<Permit>;
     async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>>;
     async fn permit_of_application(&self, application_id: Uuid) -> StorageResult<Permit>;
+    /// Moves the permit with `number` and `id_number` to `account_id` (a person claiming what
+    /// their unit obtained); the new holder passes a step-up before showing it.
+    async fn transfer_permit(
+        &self,
+        number: &str,
+        id_number: &str,
+        account_id: Uuid,
+    ) -> StorageResult<Permit>;
     /// The holder passed a step-up: the permit joins their wallet.
     async fn claim_permit(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<()>;
     async fn bind_device_key(&self, id: Uuid, key_hex: &str) -> StorageResult<()>;
@@ -251,6 +259,26 @@ macro_rules! permit_queries {
                 );
                 let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(application_id)
+                    .fetch_one(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                row.try_into()
+            }
+
+            async fn transfer_permit(
+                &self,
+                number: &str,
+                id_number: &str,
+                account_id: Uuid,
+            ) -> StorageResult<Permit> {
+                let sql = format!(
+                    "UPDATE permits SET account_id = $3, claimed_at = NULL WHERE number = $1 AND id_number = $2 RETURNING {}",
+                    permits::PERMIT_COLUMNS
+                );
+                let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(number)
+                    .bind(id_number)
+                    .bind(account_id)
                     .fetch_one(&self.$pool)
                     .await
                     .map_err(classify)?;
