@@ -7,12 +7,13 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
-.PHONY: run build test deps services test-rust test-postgres test-smoke lint bench clean-test-dbs load
+.PHONY: run build test deps services test-rust test-postgres test-smoke test-pwa lint bench clean-test-dbs load
 
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
 
-build: deps
+# The PWA is embedded in permitd, so it is built first.
+build: deps pwa-build
 	$(CARGO) build --release --workspace
 
 # System packages the build needs; installed only when missing.
@@ -49,7 +50,7 @@ clean-test-dbs:
 
 TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL)
 
-test: services clean-test-dbs test-rust test-postgres verifier-test verifier-wasm-test test-smoke
+test: services clean-test-dbs pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
 	@echo "all test suites passed"
 
 # Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,
@@ -71,6 +72,11 @@ test-smoke:
 load: services
 	bash tests/load/booking_surge.sh
 
+# The PWA: component tests, then the browser journeys against the debug permitd.
+test-pwa: pwa-unit
+	$(CARGO) build -p permit-api --bin permitd
+	$(MAKE) pwa-e2e PERMITD=$(or $(CARGO_TARGET_DIR),target)/debug/permitd
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -78,3 +84,4 @@ lint:
 bench: verifier-bench
 
 include verifier/verifier.mk
+include pwa/pwa.mk

@@ -31,6 +31,10 @@ check "the clerk signs in" "curl -fsS -c $DATA/jar -H 'content-type: application
 check "the clerk's session shows its service point" "curl -fsS -b $DATA/jar $BASE/api/v1/me | grep $POINT >/dev/null"
 check "an unknown database scheme is refused clearly" "(DATABASE_URL=mysql://x PERMIT_DATA_DIR=$DATA $BIN staff add --username x --role admin <<<'' 2>&1 || true) | grep 'unsupported DATABASE_URL' >/dev/null"
 check "the log holds no password" "! grep -q Clerk2026pw $DATA/log"
+check "a development key set was generated, readable by the owner only" "[ \"\$(stat -c %a $DATA/keys/root.key)\" = 600 ]"
+check "the signed trust list is served" "curl -fsS $BASE/api/v1/trust-list?format=json | grep root_public_key >/dev/null"
+check "keys rotate adds an issuer key" "PERMIT_DATA_DIR=$DATA $BIN keys rotate 2>/dev/null | grep 'added issuer key' >/dev/null && [ \$(ls $DATA/keys/issuer-*.key | wc -l) = 2 ]"
+check "keys show prints the pinned root key" "PERMIT_DATA_DIR=$DATA $BIN keys show | grep -E 'root public key: [0-9a-f]{64}' >/dev/null"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" = 0 ]

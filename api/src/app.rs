@@ -5,7 +5,7 @@ use std::sync::Arc;
 use poem::endpoint::make_sync;
 use poem::http::StatusCode;
 use poem::listener::TcpListener;
-use poem::web::{Data, Html};
+use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server, handler};
 use poem_openapi::OpenApiService;
 use rand::RngCore;
@@ -133,7 +133,14 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
 
 /// Every resource's operations, one `#[OpenApi]` struct each (grouped: a tuple holds 16).
 pub type Apis = (
-    (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+    (
+        CaptchaApi,
+        SmsApi,
+        AccountsApi,
+        SessionsApi,
+        PasskeysApi,
+        DirectoryApi,
+    ),
     (
         ResidenceApi,
         ApplicationsApi,
@@ -179,7 +186,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .at("/healthz", make_sync(|_| "ok"))
         .at("/readyz", readyz)
         .at("/metrics", metrics)
-        .at("/", pwa_index)
+        .at("/", crate::pwa::shell)
+        .at("/*path", crate::pwa::shell)
         .around(crate::web::edge)
         .data(state)
 }
@@ -207,12 +215,6 @@ async fn metrics(state: Data<&AppState>) -> Response {
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
-}
-
-/// A placeholder until the PWA is built into permitd.
-#[handler]
-fn pwa_index() -> Html<&'static str> {
-    Html(include_str!("../../pwa/index.html"))
 }
 
 pub async fn serve(state: AppState) -> Result<(), StartError> {

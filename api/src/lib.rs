@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod passkeys;
 pub mod permits;
+pub mod pwa;
 pub mod rate_limits;
 pub mod residence;
 pub mod schedule;

@@ -262,7 +262,11 @@ impl SmsApi {
         state: poem::web::Data<&AppState>,
         body: Json<DevClock>,
     ) -> Result<Json<DevClock>, ApiError> {
-        let Some(clock) = state.dev_clock.as_ref().filter(|_| state.config.dev_helpers()) else {
+        let Some(clock) = state
+            .dev_clock
+            .as_ref()
+            .filter(|_| state.config.dev_helpers())
+        else {
             return Err(ApiError::not_found());
         };
         clock.shift_to(body.0.now);

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::flow::register_passkey;
 use common::{ORIGIN, Person, TestApp, code_of, id_with_check};
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -482,37 +483,6 @@ async fn change_password_and_change_phone() {
 
 // ---------- passkeys ----------
 
-async fn register_passkey(
-    app: &TestApp,
-    client: &reqwest::Client,
-    authenticator: &mut SoftPasskey,
-) -> Value {
-    let started: Value = client
-        .post(app.url("/api/v1/passkeys/registrations"))
-        .json(&json!({"name": "我的手机"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let options = serde_json::from_value(started["options"].clone()).unwrap();
-    let credential = authenticator
-        .do_registration(Url::parse(ORIGIN).unwrap(), options)
-        .expect("software passkey registers");
-    let r = client
-        .post(app.url(&format!(
-            "/api/v1/passkeys/registrations/{}",
-            started["id"].as_str().unwrap()
-        )))
-        .json(&json!({"credential": credential}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    r.json().await.unwrap()
-}
-
 async fn passkey_login(
     app: &TestApp,
     client: &reqwest::Client,
@@ -873,4 +843,39 @@ async fn the_development_sms_sink_exists_only_in_demo_or_development_mode() {
         code_of(app.get("/api/v1/dev/sms?phone=13912340000").await).await,
         (404, "not_found".into())
     );
+}
+
+/// The PWA is served from permitd (make test builds it first): the shell revalidated, client
+/// routes falling back to it, hashed assets immutable, unknown API paths still JSON.
+#[tokio::test]
+async fn the_pwa_shell_is_served_with_a_fallback_for_client_routes() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/").await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let shell = r.text().await.unwrap();
+    let r = app.get("/applications/some-client-route").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), shell);
+    let asset = shell
+        .split('"')
+        .find(|s| s.starts_with("/assets/") && s.ends_with(".js"))
+        .expect("the shell loads a hashed script");
+    let r = app.get(asset).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(app.get("/assets/missing-0000.js").await.status(), 404);
+    let r = app.get("/manifest.webmanifest").await;
+    assert_eq!(r.headers()["content-type"], "application/manifest+json");
+    let r = app.get("/api/v1/no-such-thing").await;
+    assert_eq!(code_of(r).await, (404, "not_found".into()));
 }

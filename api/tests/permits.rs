@@ -77,8 +77,9 @@ fn pdf_qr(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("doc.pdf");
     std::fs::write(&file, pdf).unwrap();
+    // 144 dpi is 2 pixels a point: the slip's whole-point modules land on whole pixels.
     let status = std::process::Command::new("pdftoppm")
-        .args(["-r", "150", "-png", "-singlefile"])
+        .args(["-r", "144", "-png", "-singlefile"])
         .arg(&file)
         .arg(dir.path().join("page"))
         .status()
@@ -545,4 +546,296 @@ async fn the_signed_lists_are_cacheable_and_garbage_verifies_as_malformed() {
         .await;
         assert_eq!(v["valid"], false, "{text:.20}");
     }
+}
+
+#[tokio::test]
+async fn a_unit_files_for_its_people_who_claim_their_permit() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+
+    // The clerk opens the unit account at the counter.
+    let unit_body = json!({"username": "hangzhou_tech", "name": "杭州某科技有限公司", "phone": "13700001111", "password": "Unit2026pass"});
+    let unit_account = json_of(clerk.post("/api/v1/staff/units", &unit_body).await, 201).await;
+    assert_eq!(unit_account["role"], "unit");
+    assert_eq!(
+        code_of(clerk.post("/api/v1/staff/units", &unit_body).await).await,
+        (409, "username_taken".into())
+    );
+    let resident = app.another_device();
+    resident.register_and_login(&Person::new(31)).await;
+    assert_eq!(
+        resident
+            .post("/api/v1/staff/units", &unit_body)
+            .await
+            .status(),
+        403
+    );
+
+    // The unit signs in (an SMS code the first time) and files for an employee.
+    let unit = app.another_device();
+    let r = unit
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "hangzhou_tech", "password": "Unit2026pass"}),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let code = unit.last_sms_code("13700001111").await;
+    let r = unit
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "hangzhou_tech", "password": "Unit2026pass", "sms_code": code}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let worker = Person::new(32);
+    let mut body = step1(&place);
+    body["applicant_name"] = json!(worker.real_name);
+    body["applicant_id_number"] = json!(worker.id_number);
+    body["condition"] = json!("employment");
+    body["employer"] = json!("杭州某科技有限公司");
+    let a = json_of(unit.post("/api/v1/applications", &body).await, 201).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    json_of(
+        unit.upload(
+            &format!("/api/v1/applications/{id}/materials"),
+            "合同.pdf",
+            common::flow::tiny_pdf(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json_of(
+        unit.post(&format!("/api/v1/applications/{id}/submit"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    // Only the unit's own applications are listed.
+    assert_eq!(
+        json_of(unit.get("/api/v1/applications").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        resident
+            .get(&format!("/api/v1/applications/{id}"))
+            .await
+            .status(),
+        404
+    );
+
+    let permit = common::flow::issue_permit(&unit, &clerk, &id, &place.qingbo).await;
+    let number = permit["number"].as_str().unwrap().to_string();
+    assert_eq!(
+        json_of(unit.get("/api/v1/permits").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The worker claims it into their own account once real-name verified.
+    let own = app.another_device();
+    own.register_and_login(&worker).await;
+    assert_eq!(
+        code_of(
+            own.post("/api/v1/permits/claim", &json!({"permit_number": number}))
+                .await
+        )
+        .await,
+        (403, "real_name_required".into())
+    );
+    let found = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/accounts?id_number={}",
+                worker.id_number
+            ))
+            .await,
+        200,
+    )
+    .await;
+    json_of(
+        clerk
+            .post(
+                &format!(
+                    "/api/v1/staff/accounts/{}/real-name",
+                    found["id"].as_str().unwrap()
+                ),
+                &json!({"id_number": worker.id_number}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    // Somebody else cannot claim it.
+    let other = Person::new(33);
+    let stranger = app.another_device();
+    stranger.register_and_login(&other).await;
+    let claimed = json_of(
+        own.post("/api/v1/permits/claim", &json!({"permit_number": number}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        claimed["in_wallet"], false,
+        "the new holder steps up before showing it"
+    );
+    assert!(
+        json_of(unit.get("/api/v1/permits").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        json_of(own.get("/api/v1/permits").await, 200)
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        code_of(
+            own.post(
+                "/api/v1/permits/claim",
+                &json!({"permit_number": "3301020000000000"})
+            )
+            .await
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn passkey_step_up_device_binding_and_the_endorsement_reminder() {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let me = Person::new(41);
+    app.register_and_login(&me).await;
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    let id = submitted(&app, &place).await;
+    let permit = common::flow::issue_permit(&app, &clerk, &id, &place.qingbo).await;
+    let pid = permit["id"].as_str().unwrap().to_string();
+
+    // Register a passkey; from then on the step-up is a passkey assertion, not an SMS code.
+    let origin = url::Url::parse(common::ORIGIN).unwrap();
+    let mut authenticator = SoftPasskey::new(true);
+    common::flow::register_passkey(&app, &app.client, &mut authenticator).await;
+    let code = app.sms_code(&me.phone, "step_up").await;
+    assert_eq!(
+        code_of(
+            app.post(
+                &format!("/api/v1/permits/{pid}/step-up"),
+                &json!({"sms_code": code})
+            )
+            .await
+        )
+        .await,
+        (422, "passkey_required".into())
+    );
+    let started = json_of(
+        app.post(
+            &format!("/api/v1/permits/{pid}/step-up/passkey"),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let options = serde_json::from_value(started["options"].clone()).unwrap();
+    let assertion = authenticator.do_authentication(origin, options).unwrap();
+    let stepped = json_of(
+        app.post(
+            &format!(
+                "/api/v1/permits/{pid}/step-up/passkey/{}",
+                started["id"].as_str().unwrap()
+            ),
+            &json!({"credential": assertion}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(stepped["in_wallet"], true);
+
+    // Holder binding: a device key; the QR then needs a fresh device proof to verify as valid.
+    let device = permit_verifier::ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    assert_eq!(
+        code_of(
+            app.put(
+                &format!("/api/v1/permits/{pid}/device-key"),
+                &json!({"public_key": "abcd"})
+            )
+            .await
+        )
+        .await,
+        (422, "invalid_device_key".into())
+    );
+    let bound = json_of(
+        app.put(
+            &format!("/api/v1/permits/{pid}/device-key"),
+            &json!({"public_key": hex::encode(device.verifying_key().as_bytes())}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(bound["holder_bound"], true);
+    let credential = qr_text(&app, &pid, "full").await;
+    let presented = permit_verifier::present(&credential, &device, app.clock.now()).unwrap();
+    assert_eq!(
+        verify_offline(&app, &presented).await.verdict.code(),
+        "valid"
+    );
+    let bare = verify_offline(&app, &credential).await;
+    assert!(
+        bare.warnings
+            .iter()
+            .any(|w| w.code() == "holder_proof_missing"),
+        "a bound credential shown without its device proof is flagged: {:?}",
+        bare.warnings
+    );
+    let screenshot = permit_verifier::present(
+        &credential,
+        &device,
+        app.clock.now() - Duration::minutes(10),
+    )
+    .unwrap();
+    assert_eq!(
+        verify_offline(&app, &screenshot).await.verdict.code(),
+        "holder_proof_stale",
+        "a screenshot of an old QR goes stale"
+    );
+
+    // The endorsement window opens a month before the due date: one reminder.
+    let until: NaiveDate = permit["valid_until"].as_str().unwrap().parse().unwrap();
+    let opens = until - Duration::days(25);
+    let at = morning_of(opens);
+    let round = permit_api::jobs::run_once(&app.state, at).await.unwrap();
+    assert_eq!(round.endorsement_reminders, 1);
+    let round = permit_api::jobs::run_once(&app.state, at).await.unwrap();
+    assert_eq!(round.endorsement_reminders, 0);
+    let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "endorsement_due")
+    );
 }

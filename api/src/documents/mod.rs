@@ -215,10 +215,11 @@ pub fn slip(fonts: &Fonts, f: &SlipFields, qr_text: &str) -> Result<Vec<u8>, Doc
         .into_iter()
         .map(|c| c == qrcode::Color::Dark)
         .collect();
-    // The code is 220 pt wide whatever its version, centred below the text.
-    let size = 220.0;
-    let module = size / width as f32;
-    let left = (PAGE_W - size) / 2.0;
+    // Whole-point modules on a whole-point grid, up to 300 pt wide: printers and scanners
+    // then see every module the same size, 3 pt (about 1 mm) for a permit's QR.
+    let module = (300 / width.max(1)).clamp(2, 8) as f32;
+    let size = module * width as f32;
+    let left = ((PAGE_W - size) / 2.0).round();
     let lines = vec![
         ("居住证确认单".to_string(), 22.0, 140.0, 60.0),
         (format!("姓名：{}", f.holder_name), 13.0, 40.0, 105.0),
@@ -251,7 +252,7 @@ pub fn slip(fonts: &Fonts, f: &SlipFields, qr_text: &str) -> Result<Vec<u8>, Doc
         ),
     ];
     let mut sheet = Sheet::new(fonts.font()?);
-    sheet.page(&lines, Some((&modules, width, left, 260.0, module)))?;
+    sheet.page(&lines, Some((&modules, width, left, 238.0, module)))?;
     sheet.finish()
 }
 

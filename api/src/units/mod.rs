@@ -66,8 +66,9 @@ impl UnitsApi {
                 "请填写单位全称（2至100个字符）",
             ));
         }
-        let phone = PhoneNumber::parse(&input.phone)
-            .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入11位手机号码"))?;
+        let phone = PhoneNumber::parse(&input.phone).ok_or_else(|| {
+            ApiError::unprocessable("invalid_phone", "phone", "请输入11位手机号码")
+        })?;
         check_password(&input.password, &input.password, "password")?;
         let hash = password::hash_blocking(input.password)
             .await
@@ -92,7 +93,15 @@ impl UnitsApi {
                 }
                 other => other.into(),
             })?;
-        audit::record(&state, &auth, "open_unit", "account", account.id, &account.real_name).await?;
+        audit::record(
+            &state,
+            &auth,
+            "open_unit",
+            "account",
+            account.id,
+            &account.real_name,
+        )
+        .await?;
         Ok(UnitCreated::Created(Json(Me::of(&state, &account).await?)))
     }
 }

@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+
 use super::TestApp;
 
 /// A minimal JPEG: SOI, APP0 (JFIF), APP1 (EXIF carrying GPS), DQT, SOF0, SOS, data, EOI.
@@ -129,4 +131,109 @@ pub async fn available_days(app: &TestApp, id: &str) -> Vec<NaiveDate> {
         .filter(|d| d["state"] == "available")
         .map(|d| d["date"].as_str().unwrap().parse().unwrap())
         .collect()
+}
+
+/// Books the first free day of a submitted application, has the clerk pass it, moves the
+/// server clock to that day, checks the applicant in and issues the permit.
+pub async fn issue_permit(
+    owner: &TestApp,
+    clerk: &TestApp,
+    application: &str,
+    point: &str,
+) -> Value {
+    let day = available_days(owner, application).await[0];
+    json_of(
+        owner
+            .put(
+                &format!("/api/v1/applications/{application}/appointment"),
+                &json!({"date": day}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{application}/review"),
+                &json!({"decision": "pass"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    owner.clock.set(chrono::TimeZone::from_utc_datetime(
+        &chrono::Utc,
+        &day.and_hms_opt(2, 0, 0).unwrap(),
+    ));
+    let todays = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/appointments?service_point_id={point}"
+            ))
+            .await,
+        200,
+    )
+    .await;
+    let ap = todays
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["application_id"] == application)
+        .expect("the appointment is today")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/appointments/{ap}/check-in"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{application}/issue"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await
+}
+
+/// Registers a software passkey for the signed-in account of `client`.
+pub async fn register_passkey(
+    app: &TestApp,
+    client: &reqwest::Client,
+    authenticator: &mut webauthn_authenticator_rs::softpasskey::SoftPasskey,
+) -> Value {
+    let started: Value = client
+        .post(app.url("/api/v1/passkeys/registrations"))
+        .json(&json!({"name": "我的手机"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let options = serde_json::from_value(started["options"].clone()).unwrap();
+    let credential = authenticator
+        .do_registration(url::Url::parse(super::ORIGIN).unwrap(), options)
+        .expect("software passkey registers");
+    let r = client
+        .post(app.url(&format!(
+            "/api/v1/passkeys/registrations/{}",
+            started["id"].as_str().unwrap()
+        )))
+        .json(&json!({"credential": credential}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    r.json().await.unwrap()
 }

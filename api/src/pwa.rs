@@ -1,0 +1,71 @@
+//! The PWA, built by Vite into `pwa/dist` and embedded in permitd (rust-embed: read from disk
+//! in debug builds, compiled in for release). Client routes fall back to `index.html`; the
+//! shell files are revalidated on every load so a new version reaches users, while hashed
+//! assets are cached for a year.
+
+use poem::http::{StatusCode, header};
+use poem::web::Path;
+use poem::{IntoResponse, Response, handler};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "../pwa/dist/"]
+#[allow_missing = true]
+struct Dist;
+
+/// Files that must never be served stale: they name everything else.
+fn revalidate(path: &str) -> bool {
+    matches!(
+        path,
+        "index.html" | "sw.js" | "registerSW.js" | "manifest.webmanifest"
+    ) || path.starts_with("workbox-")
+}
+
+fn file(path: &str) -> Option<Response> {
+    let f = Dist::get(path)?;
+    let cache = if revalidate(path) {
+        "no-cache"
+    } else if path.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=3600"
+    };
+    let mime = if path.ends_with(".webmanifest") {
+        "application/manifest+json".to_string()
+    } else {
+        f.metadata.mimetype().to_string()
+    };
+    Some(
+        Response::builder()
+            .header(header::CONTENT_TYPE, mime)
+            .header(header::CACHE_CONTROL, cache)
+            .body(f.data.into_owned()),
+    )
+}
+
+#[handler]
+pub fn shell(path: Option<Path<String>>) -> Response {
+    let path = path.map(|p| p.0).unwrap_or_default();
+    let path = path.trim_start_matches('/');
+    if let Some(r) = file(if path.is_empty() { "index.html" } else { path }) {
+        return r;
+    }
+    // A client route (no file extension) gets the app; a missing asset is a plain 404.
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if !last.contains('.')
+        && let Some(r) = file("index.html")
+    {
+        return r;
+    }
+    if Dist::get("index.html").is_none() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            poem::web::Html(
+                "<!doctype html><meta charset=utf-8><title>居住证服务平台</title>\
+                 <p>前端尚未构建：请运行 <code>make pwa-build</code>。The PWA is not built: run <code>make pwa-build</code>.</p>",
+            ),
+        )
+            .into_response();
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
