@@ -164,6 +164,13 @@ async fn load_own(state: &AppState, auth: &SessionAuth, id: Uuid) -> Result<Perm
     Ok(p)
 }
 
+/// The step-up passed: the permit joins the holder's wallet and its QR may be shown.
+async fn into_wallet(state: &AppState, id: Uuid) -> Result<Json<PermitView>, ApiError> {
+    state.storage.claim_permit(id, state.clock.now()).await?;
+    let p = state.storage.permit(id).await?;
+    Ok(Json(view(&p, local_date(state.clock.now()))))
+}
+
 fn notice_to(
     p: &Permit,
     phone: Option<String>,
@@ -434,9 +441,7 @@ impl PermitsApi {
             })?;
         let code = body.0.sms_code.unwrap_or_default();
         sms::verify_code(&state, &phone, SmsPurpose::StepUp, &code).await?;
-        state.storage.claim_permit(p.id, state.clock.now()).await?;
-        let p = state.storage.permit(p.id).await?;
-        Ok(Json(view(&p, local_date(state.clock.now()))))
+        into_wallet(&state, p.id).await
     }
 
     /// Step-up with a passkey: start (the options for `navigator.credentials.get()`).
@@ -473,9 +478,7 @@ impl PermitsApi {
         let p = load_own(&state, &auth, id.0).await?;
         crate::passkeys::finish_step_up(&state, auth.0.account_id, ceremony.0, body.0.credential)
             .await?;
-        state.storage.claim_permit(p.id, state.clock.now()).await?;
-        let p = state.storage.permit(p.id).await?;
-        Ok(Json(view(&p, local_date(state.clock.now()))))
+        into_wallet(&state, p.id).await
     }
 
     /// The permit's QR: a freshly signed RP1 credential, as SVG, PNG or text (error
