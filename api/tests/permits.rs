@@ -839,3 +839,148 @@ async fn passkey_step_up_device_binding_and_the_endorsement_reminder() {
             .any(|n| n["kind"] == "endorsement_due")
     );
 }
+
+#[tokio::test]
+async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    let person = Person::new(51);
+    let mut body = step1(&place);
+    body["applicant_name"] = json!(person.real_name);
+    body["applicant_id_number"] = json!(person.id_number);
+    body["phone"] = json!(person.phone);
+    body["condition"] = json!("residence");
+
+    // Only at the clerk's own service point, only by staff, only with the person named.
+    let mut elsewhere = body.clone();
+    elsewhere["service_point_id"] = json!(place.hubin);
+    assert_eq!(
+        code_of(clerk.post("/api/v1/staff/walk-ins", &elsewhere).await)
+            .await
+            .0,
+        422
+    );
+    let resident = app.another_device();
+    resident.register_and_login(&Person::new(52)).await;
+    assert_eq!(
+        resident
+            .post("/api/v1/staff/walk-ins", &body)
+            .await
+            .status(),
+        403
+    );
+    let mut nameless = body.clone();
+    nameless.as_object_mut().unwrap().remove("applicant_name");
+    assert_eq!(
+        code_of(clerk.post("/api/v1/staff/walk-ins", &nameless).await).await,
+        (422, "person_incomplete".into())
+    );
+
+    let a = json_of(clerk.post("/api/v1/staff/walk-ins", &body).await, 200).await;
+    assert_eq!(a["status"], "checked_in");
+    let id = a["id"].as_str().unwrap();
+    let permit = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/issue"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let pid = permit["id"].as_str().unwrap().to_string();
+    let r = clerk
+        .get(&format!("/api/v1/staff/permits/{pid}/slip.pdf"))
+        .await;
+    assert_eq!(
+        r.status(),
+        200,
+        "printed at the counter for a person without a phone"
+    );
+
+    // The person claims it once they have a verified account of their own.
+    let own = app.another_device();
+    own.register_and_login(&person).await;
+    let found = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/accounts?id_number={}",
+                person.id_number
+            ))
+            .await,
+        200,
+    )
+    .await;
+    json_of(
+        clerk
+            .post(
+                &format!(
+                    "/api/v1/staff/accounts/{}/real-name",
+                    found["id"].as_str().unwrap()
+                ),
+                &json!({"id_number": person.id_number}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let number = permit["number"].as_str().unwrap();
+    json_of(
+        own.post("/api/v1/permits/claim", &json!({"permit_number": number}))
+            .await,
+        200,
+    )
+    .await;
+    // Lost: a replacement (补领) revokes the old permit when the new one is issued.
+    let code = own.sms_code(&person.phone, "step_up").await;
+    json_of(
+        own.post(
+            &format!("/api/v1/permits/{pid}/step-up"),
+            &json!({"sms_code": code}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let old_qr = qr_text(&own, &pid, "full").await;
+    let mut replacement = step1(&place);
+    replacement["business_type"] = json!("replacement");
+    replacement["condition"] = json!("residence");
+    let r = json_of(own.post("/api/v1/applications", &replacement).await, 201).await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    json_of(
+        own.upload(
+            &format!("/api/v1/applications/{rid}/materials"),
+            "挂失.pdf",
+            common::flow::tiny_pdf(),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json_of(
+        own.post(&format!("/api/v1/applications/{rid}/submit"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    common::flow::issue_permit(&own, &clerk, &rid, &place.qingbo).await;
+    let mine = json_of(own.get("/api/v1/permits").await, 200).await;
+    let states: Vec<(&str, &str)> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["state"].as_str().unwrap()))
+        .collect();
+    assert!(states.contains(&(pid.as_str(), "revoked")), "{states:?}");
+    assert!(
+        states.iter().any(|(id, s)| *id != pid && *s == "valid"),
+        "{states:?}"
+    );
+    assert_eq!(
+        verify_offline(&own, &old_qr).await.verdict.code(),
+        "revoked"
+    );
+}

@@ -242,14 +242,14 @@ pub fn summary(a: &Application) -> ApplicationSummary {
 }
 
 /// Application numbers: the date and six random digits, e.g. `JZ20261124042917`.
-fn new_number(now: DateTime<Utc>) -> String {
+pub(crate) fn new_number(now: DateTime<Utc>) -> String {
     let n: u32 = rand::thread_rng().gen_range(0..1_000_000);
     format!("JZ{}{n:06}", local_date(now).format("%Y%m%d"))
 }
 
 /// Checks step 1 and 2 fields, filling what is absent from `base` (the stored application on
 /// PATCH) or from the account holder (on create).
-async fn check_fields(
+pub(crate) async fn check_fields(
     state: &AppState,
     auth: &SessionAuth,
     input: ApplicationInput,
@@ -392,7 +392,7 @@ fn people_limit(auth: &SessionAuth) -> i64 {
 }
 
 /// The person already has an open application (on any account).
-fn open_elsewhere(e: StorageError) -> ApiError {
+pub(crate) fn open_elsewhere(e: StorageError) -> ApiError {
     match e {
         StorageError::Conflict("id_number") => ApiError::conflict(
             "application_exists",

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::accounts::Role;
 use crate::applications::model::{Application, Decision, Status};
 use crate::applications::{
-    ApplicationDetail, ApplicationSummary, AppointmentInfo, appointment_info, brief, detail,
-    staff_serves, summary,
+    ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, appointment_info,
+    brief, check_fields, detail, new_number, open_elsewhere, staff_serves, summary,
 };
 use crate::error::ApiError;
 use crate::notifications::notice;
@@ -215,6 +215,62 @@ impl CounterApi {
         Ok(Json(detail(&state, reviewed).await?))
     }
 
+    /// 现场受理: a person without an appointment is served at the counter. The clerk files the
+    /// application (applicant name, ID number and phone required, and the condition checked
+    /// against the originals), and it is accepted at once, ready to issue. The permit is held
+    /// under the service point's staff until the person claims it into their own verified
+    /// account; the slip is printed at the counter meanwhile.
+    #[oai(path = "/staff/walk-ins", method = "post")]
+    async fn walk_in(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<ApplicationInput>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        auth.0.require(&[Role::Clerk, Role::Admin])?;
+        let input = body.0;
+        let point = input.service_point_id.ok_or_else(|| {
+            ApiError::unprocessable("field_required", "service_point_id", "请选择受理点")
+        })?;
+        if !staff_serves(&state, &auth, point).await? {
+            return Err(ApiError::unprocessable(
+                "wrong_service_point",
+                "service_point_id",
+                "只能在本人所在受理点现场受理",
+            ));
+        }
+        if input.applicant_id_number.is_none() || input.applicant_name.is_none() {
+            return Err(ApiError::unprocessable(
+                "person_incomplete",
+                "applicant_id_number",
+                "请填写申请人的姓名和公民身份号码",
+            ));
+        }
+        if input.condition.is_none() {
+            return Err(ApiError::unprocessable(
+                "condition_required",
+                "condition",
+                "请选择申领条件",
+            ));
+        }
+        let fields = check_fields(&state, &auth, input, None).await?;
+        let now = state.clock.now();
+        let draft = state
+            .storage
+            .create_application(
+                auth.0.account_id,
+                &new_number(now),
+                &fields,
+                crate::units::MAX_PEOPLE_PER_UNIT,
+                now,
+            )
+            .await
+            .map_err(open_elsewhere)?;
+        let admitted = state.storage.admit_walk_in(draft.id, now).await?;
+        crate::audit::record(&state, &auth, "walk_in", "application", admitted.id, "").await?;
+        Ok(Json(detail(&state, admitted).await?))
+    }
+
     /// A service point's appointments of a day (today by default).
     #[oai(path = "/staff/appointments", method = "get")]
     async fn appointments(
@@ -265,5 +321,50 @@ impl CounterApi {
             &checked,
             brief(&state, ap.service_point_id).await?,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Sex;
+    use crate::applications::model::{ApplicationFields, BusinessType};
+
+    fn application(status: Status, submitted_hours_ago: i64, now: DateTime<Utc>) -> Application {
+        Application {
+            id: Uuid::nil(),
+            number: "JZ2026112400001".into(),
+            account_id: Uuid::nil(),
+            fields: ApplicationFields {
+                business_type: BusinessType::First,
+                applicant_name: "王五".into(),
+                applicant_id_number: "330102199001010011".into(),
+                applicant_sex: Sex::Male,
+                phone: "13900000000".into(),
+                district_code: "330102".into(),
+                street_code: "330102001".into(),
+                address_detail: "四宜路1号".into(),
+                community_code: "330102001001".into(),
+                service_point_id: Uuid::nil(),
+                employer: None,
+                condition: Some("employment".into()),
+            },
+            status,
+            review_note: None,
+            submitted_at: Some(now - Duration::hours(submitted_hours_ago)),
+            reviewed_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn pre_review_is_overdue_after_48_hours_while_awaiting_it() {
+        let now = Utc::now();
+        assert!(!queue_item(&application(Status::Booked, 47, now), now).overdue);
+        assert!(queue_item(&application(Status::Booked, 49, now), now).overdue);
+        assert!(!queue_item(&application(Status::Passed, 49, now), now).overdue);
+        let due = queue_item(&application(Status::Booked, 10, now), now).review_due_at;
+        assert_eq!(due, Some(now - Duration::hours(10) + Duration::hours(48)));
     }
 }

@@ -104,6 +104,8 @@ pub trait CaseStore: Send + Sync {
         id: Uuid,
         now: DateTime<Utc>,
     ) -> StorageResult<Application>;
+    /// 现场受理: a draft filed by a clerk at the counter is accepted at once (no appointment).
+    async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application>;
     /// Withdraws the application and gives back its place, if any.
     async fn cancel_application(
         &self,
@@ -683,6 +685,21 @@ macro_rules! case_queries {
                 let row: Option<casework::ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(id)
                     .bind(account_id)
+                    .bind(now)
+                    .fetch_optional(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                row.ok_or(StorageError::Rejected("not_submittable"))?.try_into()
+            }
+
+            async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application> {
+                let sql = format!(
+                    "UPDATE applications SET status = 'checked_in', submitted_at = $2, reviewed_at = $2, updated_at = $2 \
+                     WHERE id = $1 AND status = 'draft' RETURNING {}",
+                    casework::APPLICATION_COLUMNS
+                );
+                let row: Option<casework::ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
                     .bind(now)
                     .fetch_optional(&self.$pool)
                     .await
