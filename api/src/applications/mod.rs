@@ -420,7 +420,7 @@ impl ApplicationsApi {
             .hit(&*state.ephemeral, &auth.0.account_id.to_string())
             .await?;
         let fields = check_fields(&state, &auth, body.0, None).await?;
-        let now = Utc::now();
+        let now = state.clock.now();
         let mut tries = 0;
         let created = loop {
             match state
@@ -486,7 +486,7 @@ impl ApplicationsApi {
                 id.0,
                 &fields,
                 people_limit(&auth),
-                Utc::now(),
+                state.clock.now(),
             )
             .await
             .map_err(open_elsewhere)?;
@@ -530,7 +530,7 @@ impl ApplicationsApi {
                 }
                 let submitted = state
                     .storage
-                    .submit_application(auth.0.account_id, id.0, Utc::now())
+                    .submit_application(auth.0.account_id, id.0, state.clock.now())
                     .await?;
                 detail(state, submitted).await
             },
@@ -602,7 +602,7 @@ impl ApplicationsApi {
         }
         let cancelled = state
             .storage
-            .cancel_application(auth.0.account_id, id.0, Utc::now())
+            .cancel_application(auth.0.account_id, id.0, state.clock.now())
             .await?;
         Ok(Json(detail(&state, cancelled).await?))
     }

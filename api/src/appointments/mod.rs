@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
@@ -256,7 +256,7 @@ impl AppointmentsApi {
             session,
             &usage,
             default_capacity(&point, session),
-            local_date(Utc::now()),
+            local_date(state.clock.now()),
             first,
             mine,
         );
@@ -314,7 +314,7 @@ impl AppointmentsApi {
         let n = notice::cancelled(&application, &current, &point.name);
         let cancelled = state
             .storage
-            .cancel_appointment(auth.0.account_id, application.id, Utc::now(), &n)
+            .cancel_appointment(auth.0.account_id, application.id, state.clock.now(), &n)
             .await?;
         let application = state.storage.application(application.id).await?;
         Ok(Json(appointment_info(&application, &cancelled, point)))
@@ -343,7 +343,7 @@ async fn book(
     }
     let (point, opening, calendar, window) = window_for(state, &application).await?;
     let session: Session = req.session.unwrap_or(SessionName::Morning).into();
-    let today = local_date(Utc::now());
+    let today = local_date(state.clock.now());
     match calendar.point_day(&opening, req.date) {
         PointDay::Holiday { .. } | PointDay::RestDay => {
             return Err(ApiError::unprocessable(
@@ -386,7 +386,7 @@ async fn book(
             service_point_id: point.id,
             day: req.date,
             session,
-            now: Utc::now(),
+            now: state.clock.now(),
             notice,
         })
         .await?;

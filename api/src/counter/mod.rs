@@ -132,7 +132,7 @@ impl CounterApi {
         auth: SessionAuth,
         status: Query<Option<Status>>,
     ) -> Result<Json<Vec<QueueItem>>, ApiError> {
-        let now = Utc::now();
+        let now = state.clock.now();
         let mut items = Vec::new();
         for point in scope(&state, &auth).await? {
             for a in state.storage.applications_at(point, status.0).await? {
@@ -197,7 +197,13 @@ impl CounterApi {
         let n = notice::reviewed(&a, body.0.decision, note.as_deref());
         let reviewed = state
             .storage
-            .review_application(a.id, body.0.decision, note.as_deref(), Utc::now(), &n)
+            .review_application(
+                a.id,
+                body.0.decision,
+                note.as_deref(),
+                state.clock.now(),
+                &n,
+            )
             .await?;
         crate::audit::record(
             &state,

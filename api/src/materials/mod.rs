@@ -203,7 +203,7 @@ impl MaterialsApi {
             size_bytes: clean.len() as i64,
             file_name: clean_file_name(name.as_deref(), kind.extension()),
             sha256: hex::encode(Sha256::digest(&clean)),
-            created_at: Utc::now(),
+            created_at: state.clock.now(),
         };
         state
             .files

@@ -217,7 +217,7 @@ impl NotificationsApi {
     ) -> Result<Marked, ApiError> {
         state
             .storage
-            .mark_notification_read(auth.0.account_id, id.0, Utc::now())
+            .mark_notification_read(auth.0.account_id, id.0, state.clock.now())
             .await?;
         Ok(Marked::Done)
     }

@@ -368,7 +368,7 @@ impl ResidenceApi {
         )
         .await?;
         input.address.check(&state).await?;
-        let today = local_date(Utc::now());
+        let today = local_date(state.clock.now());
         if input.moved_in_on > today || input.moved_in_on < person.id_number.birth_date() {
             return Err(ApiError::unprocessable(
                 "invalid_moved_in_on",
@@ -426,7 +426,7 @@ impl ResidenceApi {
             &state,
             auth.0.account_id,
             &id_number,
-            local_date(Utc::now()),
+            local_date(state.clock.now()),
         )
         .await?;
         Ok(Json(answer))
