@@ -12,8 +12,9 @@ APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-n
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
 
-# The PWA is embedded in permitd, so it is built first.
-build: deps pwa-build
+# The PWA is embedded in permitd, so it is built first, after the verifier's wasm module its
+# scanner uses offline.
+build: deps verifier-wasm pwa-build
 	$(CARGO) build --release --workspace
 
 # System packages the build needs; installed only when missing.
@@ -50,7 +51,7 @@ clean-test-dbs:
 
 TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL)
 
-test: services clean-test-dbs pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
+test: services clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
 	@echo "all test suites passed"
 
 # Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,

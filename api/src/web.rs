@@ -220,11 +220,12 @@ fn secure_headers(resp: &mut Response, path: &str, state: Option<&AppState>) {
         "permissions-policy",
         HeaderValue::from_static("camera=(self), microphone=(), geolocation=()"),
     );
-    // Swagger UI runs inline scripts and styles; everything else gets the strict policy.
+    // Swagger UI runs inline scripts and styles; everything else gets the strict policy, which
+    // lets the PWA's scanner compile the verifier's WebAssembly and nothing else.
     let csp = if path.starts_with("/docs") {
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
     } else {
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     };
     h.insert("content-security-policy", HeaderValue::from_static(csp));
     if path.starts_with("/api/") {

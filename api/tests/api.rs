@@ -859,6 +859,18 @@ async fn the_pwa_shell_is_served_with_a_fallback_for_client_routes() {
             .starts_with("text/html")
     );
     assert_eq!(r.headers()["cache-control"], "no-cache");
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline'; script")
+            && !csp.contains("script-src 'self' 'unsafe-inline'")
+    );
     let shell = r.text().await.unwrap();
     let r = app.get("/applications/some-client-route").await;
     assert_eq!(r.status(), 200);

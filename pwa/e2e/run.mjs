@@ -16,18 +16,21 @@ const ROOT = path.resolve(new URL('..', import.meta.url).pathname)
 const OUT = path.resolve(process.env.SCREENSHOTS ?? path.join(ROOT, '..', 'test-output', 'pwa'))
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 fs.mkdirSync(OUT, { recursive: true })
+fs.rmSync(path.join(OUT, 'failure.png'), { force: true })
 
 const freePort = () => new Promise((r) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)) }) })
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 let permitd = null
 let dataDir = null
+// The app is served on localhost:APP_PORT, WebAuthn's origin (passkeys need a matching origin).
+let APP_PORT = 0
 async function startPermitd() {
   if (!process.env.PERMITD) return process.env.PERMITD_URL ?? 'http://127.0.0.1:8090'
   const port = await freePort()
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'permitd-e2e-'))
   const logFile = path.join(OUT, 'permitd.log')
   permitd = spawn(path.resolve(process.env.PERMITD), [], {
-    env: { ...process.env, PERMIT_DEMO: 'true', PERMIT_DATA_DIR: dataDir, PERMIT_LISTEN: `127.0.0.1:${port}` },
+    env: { ...process.env, PERMIT_DEMO: 'true', PERMIT_DATA_DIR: dataDir, PERMIT_LISTEN: `127.0.0.1:${port}`, PERMIT_WEBAUTHN_RP_ID: 'localhost', PERMIT_WEBAUTHN_ORIGIN: `http://localhost:${APP_PORT}` },
     stdio: ['ignore', fs.openSync(logFile, 'w'), fs.openSync(logFile, 'a')],
   })
   const url = `http://127.0.0.1:${port}`
@@ -78,9 +81,10 @@ async function step(name, fn) {
 
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('pwa/dist is missing: run the build first')
+  APP_PORT = await freePort()
   const upstream = await startPermitd()
-  const server = await startServer({ port: 0, upstream })
-  const base = `http://127.0.0.1:${server.address().port}`
+  const server = await startServer({ port: APP_PORT, upstream })
+  const base = `http://localhost:${server.address().port}`
   console.log(`app ${base} → permitd ${upstream}; screenshots in ${OUT}`)
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
   const device = devices['Pixel 7'] ?? devices['Pixel 5']
@@ -269,7 +273,6 @@ async function main() {
       await shot(page, '19-offline-points')
       await ctx.setOffline(false)
     })
-    await ctx.close()
 
     const staff = await browser.newContext({ ...device, locale: 'zh-CN' })
     const sp = await staff.newPage()
@@ -296,7 +299,212 @@ async function main() {
       await sp.locator('[data-testid=appointment-row]', { hasText: '测试居民' }).waitFor()
       await shot(sp, '22-staff-appointments')
     })
+    // The server clock moves to the appointment day (09:30 Beijing time) for check-in and issue.
+    const serverNow = new Date(`${bookedDate}T09:30:00+08:00`)
+    const shiftedAt = Date.now()
+    const serverClock = () => new Date(serverNow.getTime() + (Date.now() - shiftedAt))
+    await step('clerk: on the appointment day, check in and issue, then the slip', async () => {
+      const r = await fetch(`${upstream}/api/v1/dev/clock`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ now: serverNow.toISOString() }) })
+      if (!r.ok) throw new Error(`dev clock: ${r.status} ${await r.text()}`)
+      await sp.reload()
+      await sp.getByLabel('日期').fill(bookedDate)
+      await sp.getByLabel('日期').dispatchEvent('change')
+      const row = sp.locator('[data-testid=appointment-row]', { hasText: '测试居民' })
+      await row.getByTestId('check-in').click()
+      await row.getByTestId('issue').click()
+      await row.getByTestId('issued').waitFor()
+      const href = await row.getByTestId('staff-slip').getAttribute('href')
+      const slip = await sp.request.get(base + href)
+      if (!slip.ok() || !(await slip.body()).subarray(0, 5).equals(Buffer.from('%PDF-'))) throw new Error(`staff slip: ${slip.status()} ${href}`)
+      await shot(sp, '23-staff-issued')
+    })
+    await step('clerk: real-name verification by the ID number', async () => {
+      await sp.goto(base + '/staff')
+      await sp.getByTestId('to-real-name').click()
+      await sp.getByLabel('公民身份号码').fill(idn)
+      await sp.getByLabel('公民身份号码').blur()
+      if (await sp.locator('.van-number-keyboard__close').isVisible().catch(() => false)) await sp.locator('.van-number-keyboard__close').tap()
+      await sp.locator('.van-number-keyboard').waitFor({ state: 'hidden' }).catch(() => null)
+      await sp.getByTestId('find-account').click()
+      await sp.getByTestId('account').getByText('测试居民').waitFor()
+      await sp.getByTestId('verify').click()
+      await sp.getByTestId('verified').waitFor()
+      await shot(sp, '24-staff-real-name')
+    })
+    await step('clerk: open a unit account', async () => {
+      await sp.goto(base + '/staff/units')
+      await sp.getByLabel('单位名称').fill('杭州示例科技有限公司')
+      await sp.getByLabel('账号名').fill(`unit${Date.now().toString(36)}`)
+      await sp.getByLabel('联系人手机').fill(`137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`)
+      await sp.getByLabel('账户密码').fill('UnitPass2026')
+      await sp.getByTestId('unit-submit').click()
+      await sp.getByTestId('unit-created').waitFor()
+      await shot(sp, '25-staff-unit')
+    })
     await staff.close()
+
+    currentPage = page
+    let qrText = ''
+    await step('wallet: step-up with an SMS code, then the QR drawn on the device verifies', async () => {
+      await page.goto(base + '/wallet')
+      await page.getByTestId('step-up').click()
+      const dlg = page.getByTestId('step-up-dialog')
+      await dlg.getByLabel('手机号码').fill(phone)
+      // The login code may still block a new one for up to 60 s; resend when the countdown ends.
+      let codes = []
+      for (let i = 0; !codes.length && i < 80; i++) {
+        const btn = dlg.getByRole('button', { name: '获取手机验证码' })
+        if (await btn.isEnabled().catch(() => false)) await btn.click()
+        await sleep(1000)
+        codes = await smsCodes(phone, /身份确认/)
+      }
+      if (!codes.length) throw new Error('no step-up SMS')
+      await dlg.getByLabel('手机验证码').fill(codes[codes.length - 1])
+      await shot(page, '26-wallet-step-up')
+      await dlg.getByTestId('step-up-submit').click()
+      const qr = page.getByTestId('permit-qr').first()
+      await qr.waitFor()
+      await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => null)
+      await shot(page, '27-wallet-qr-basic')
+      qrText = await qr.getAttribute('data-qr')
+      if (!qrText?.startsWith('RP1:')) throw new Error(`QR text ${qrText}`)
+      const v = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: qrText } })).json()
+      if (!v.valid) throw new Error(`verification: ${JSON.stringify(v)}`)
+      if (v.permit?.name !== '测试居民' || !v.permit.id_number.includes('*')) throw new Error(`basic presentation: ${JSON.stringify(v.permit)}`)
+      await page.getByRole('tab', { name: '完整信息' }).click()
+      await page.waitForFunction((old) => document.querySelector('[data-testid=permit-qr]')?.getAttribute('data-qr') !== old, qrText)
+      const full = await qr.getAttribute('data-qr')
+      const vf = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: full } })).json()
+      if (!vf.valid || vf.permit.id_number !== idn) throw new Error(`full presentation: ${JSON.stringify(vf)}`)
+      await shot(page, '28-wallet-qr-full')
+      await qr.click()
+      await page.getByTestId('qr-full').waitFor()
+      await shot(page, '28b-wallet-qr-enlarged')
+      await page.getByTestId('qr-full').click()
+      await page.getByTestId('qr-full').waitFor({ state: 'hidden' })
+      const slip = await page.request.get(base + (await page.getByTestId('slip').getAttribute('href')))
+      if (!slip.ok() || !(await slip.body()).subarray(0, 5).equals(Buffer.from('%PDF-'))) throw new Error(`slip: ${slip.status()}`)
+    })
+    await step('wallet: endorsement shows the server\'s message', async () => {
+      await page.getByTestId('endorse').click()
+      await page.locator('.van-dialog', { hasText: '签注' }).waitFor()
+      await shot(page, '29-wallet-endorse')
+      await page.locator('.van-dialog__confirm').click()
+    })
+    await step('wallet: the QR still shows with the network cut off', async () => {
+      await ctx.setOffline(true)
+      await page.reload()
+      await page.getByTestId('permit-qr').first().waitFor()
+      await page.getByTestId('wallet-offline').waitFor()
+      const text = await page.getByTestId('permit-qr').first().getAttribute('data-qr')
+      if (!text?.startsWith('RP1:')) throw new Error('no offline QR')
+      await shot(page, '30-wallet-offline')
+      await ctx.setOffline(false)
+    })
+    await step('wallet: holder-bound QR signed by a non-extractable device key, refreshed every 30 s', async () => {
+      // The page's clock follows the shifted server clock so the proof is fresh to the verifier.
+      await page.clock.install({ time: serverClock() })
+      await page.reload()
+      await page.getByTestId('bind').click()
+      await page.getByTestId('holder-bound').waitFor()
+      const qr = page.getByTestId('permit-qr').first()
+      await page.waitForFunction(() => document.querySelector('[data-testid=permit-qr]')?.getAttribute('data-qr')?.includes('#'))
+      const first = await qr.getAttribute('data-qr')
+      const key = await page.evaluate(() => new Promise((resolve, reject) => {
+        const req = indexedDB.open('keyval-store')
+        req.onerror = () => reject(req.error)
+        req.onsuccess = () => {
+          const tx = req.result.transaction('keyval', 'readonly').objectStore('keyval').getAllKeys()
+          tx.onsuccess = () => {
+            const name = tx.result.find((k) => String(k).startsWith('device-key:'))
+            const g = req.result.transaction('keyval', 'readonly').objectStore('keyval').get(name)
+            g.onsuccess = () => resolve({ algorithm: g.result.privateKey.algorithm.name, extractable: g.result.privateKey.extractable })
+          }
+        }
+      }))
+      if (key.algorithm !== 'Ed25519' || key.extractable !== false) throw new Error(`device key ${JSON.stringify(key)}`)
+      const v1 = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: first } })).json()
+      if (!v1.valid || v1.warnings.length) throw new Error(`holder-bound verification: ${JSON.stringify(v1)}`)
+      // The same credential with a proof by another key, and without a proof, do not pass cleanly.
+      const forged = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: first.slice(0, -6) + (first.endsWith('000000') ? '111111' : '000000') } })).json()
+      if (forged.valid) throw new Error(`forged proof accepted: ${JSON.stringify(forged)}`)
+      const bare = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: first.split('#')[0] } })).json()
+      if (bare.valid && !bare.warnings.length) throw new Error(`bare credential passed without a warning: ${JSON.stringify(bare)}`)
+      // The bare credential no longer passes without a proof (a warning or a refusal).
+      await shot(page, '31-wallet-holder-bound')
+      await page.clock.runFor(31_000)
+      await page.waitForFunction((old) => document.querySelector('[data-testid=permit-qr]')?.getAttribute('data-qr') !== old, first)
+      const second = await qr.getAttribute('data-qr')
+      if (second.split('#')[0] !== first.split('#')[0]) throw new Error('credential changed')
+      const v2 = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: second } })).json()
+      if (!v2.valid || v2.warnings.length) throw new Error(`refreshed verification: ${JSON.stringify(v2)}`)
+    })
+    await step('scanner: valid and tampered online, the same offline with the wasm verifier, then revoked', async () => {
+      const boundText = await page.getByTestId('permit-qr').first().getAttribute('data-qr')
+      await page.goto(base + '/scan')
+      const detector = await page.evaluate(() => 'BarcodeDetector' in window)
+      console.log(`    BarcodeDetector in this Chromium: ${detector}`)
+      const scan = async (text, name) => {
+        await page.getByTestId('scan-text').locator('textarea').fill(text)
+        await page.getByTestId('scan-verify').click()
+        const v = page.getByTestId('verdict')
+        await v.waitFor()
+        await shot(page, name)
+        const r = { valid: await v.getAttribute('data-valid'), verdict: await v.getAttribute('data-verdict'), warnings: await v.locator('.notice.warn').count(), source: await v.getByTestId('verdict-source').innerText(), text: await v.innerText() }
+        await page.getByTestId('scan-again').click()
+        return r
+      }
+      const ok = await scan(boundText, '32-scan-valid')
+      if (ok.valid !== 'true' || ok.warnings > 0) throw new Error(`valid scan: ${JSON.stringify(ok)}`)
+      const cred = boundText.split('#')[0]
+      const bad = await scan(cred.slice(0, -8) + (cred.endsWith('00000000') ? '11111111' : '00000000'), '33-scan-tampered')
+      if (bad.valid !== 'false') throw new Error(`tampered scan: ${JSON.stringify(bad)}`)
+      // Airplane mode: the verifier's wasm module checks it on the device against the kept lists.
+      await page.getByTestId('lists-at').filter({ hasText: '更新于' }).waitFor()
+      await ctx.setOffline(true)
+      const off = await scan(boundText, '33b-scan-offline-valid')
+      const offBad = await scan(cred.slice(0, -8) + (cred.endsWith('00000000') ? '11111111' : '00000000'), '33c-scan-offline-tampered')
+      await ctx.setOffline(false)
+      if (off.valid !== 'true' || !off.source.includes('离线核验') || !off.text.includes('有效期至')) throw new Error(`offline scan: ${JSON.stringify(off)}`)
+      if (offBad.valid !== 'false') throw new Error(`offline tampered scan: ${JSON.stringify(offBad)}`)
+      // A clerk revokes the permit; the same QR then shows red.
+      const [permit] = await (await page.request.get(base + '/api/v1/permits')).json()
+      const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
+      const cp = await clerk.newPage()
+      await cp.goto(base + '/login')
+      await cp.getByLabel('账号名').fill('clerk')
+      await cp.getByLabel('账户密码').fill('clerk-demo-2026')
+      await cp.getByTestId('login-submit').click()
+      await cp.waitForURL(/\/staff$/)
+      const rv = await cp.request.post(`${base}/api/v1/staff/permits/${permit.id}/revoke`, { data: { reason: 'fraud', note: 'e2e' }, headers: { Origin: base } })
+      if (!rv.ok()) throw new Error(`revoke: ${rv.status()} ${await rv.text()}`)
+      await clerk.close()
+      const revoked = await scan(boundText, '34-scan-revoked')
+      if (revoked.valid !== 'false' || revoked.verdict !== 'revoked') throw new Error(`revoked scan: ${JSON.stringify(revoked)}`)
+      await page.goto(base + '/wallet')
+      await page.locator('[data-testid=permit][data-state=revoked]').waitFor()
+      await shot(page, '35-wallet-revoked')
+    })
+    await step('passkey: register with a virtual authenticator, log out, log in with it', async () => {
+      const cdp = await ctx.newCDPSession(page)
+      await cdp.send('WebAuthn.enable')
+      await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } })
+      await page.goto(base + '/me')
+      await page.getByTestId('to-passkeys').click()
+      await page.getByTestId('passkey-add').click()
+      await page.getByTestId('passkey-row').first().waitFor()
+      await shot(page, '36-passkeys')
+      await page.goto(base + '/me')
+      await page.getByRole('button', { name: '注销' }).click()
+      await page.waitForURL((u) => u.pathname === '/')
+      await page.goto(base + '/login')
+      await page.getByLabel('账号名').fill(user)
+      await page.getByTestId('passkey-login').click()
+      await page.waitForURL((u) => u.pathname === '/')
+      await page.getByText('您好，测试居民').waitFor()
+      await shot(page, '37-passkey-login')
+    })
+    await ctx.close()
   } finally {
     await browser.close().catch(() => null)
     server.close()

@@ -24,6 +24,10 @@ const routes: RouteRecordRaw[] = [
   { path: '/staff', name: 'staff', component: () => import('./views/staff/StaffQueue.vue'), meta: { auth: true, staff: true } },
   { path: '/staff/review/:id', name: 'staff-review', component: () => import('./views/staff/StaffReview.vue'), meta: { auth: true, staff: true } },
   { path: '/staff/appointments', name: 'staff-appointments', component: () => import('./views/staff/StaffAppointments.vue'), meta: { auth: true, staff: true } },
+  { path: '/passkeys', name: 'passkeys', component: () => import('./views/Passkeys.vue'), meta: { auth: true } },
+  { path: '/scan', name: 'scan', component: () => import('./views/Scanner.vue') },
+  { path: '/staff/real-name', name: 'staff-real-name', component: () => import('./views/staff/StaffRealName.vue'), meta: { auth: true, staff: true } },
+  { path: '/staff/units', name: 'staff-units', component: () => import('./views/staff/StaffUnits.vue'), meta: { auth: true, staff: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 

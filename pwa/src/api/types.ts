@@ -77,8 +77,14 @@ export interface NotificationView {
 }
 export interface Inbox { unread: number; items: NotificationView[] }
 export interface CaptchaChallenge { algorithm: string; challenge: string; maxnumber: number; salt: string; signature: string }
-/** A permit as GET /api/v1/permits lists it (DESIGN §4.4, §7); fields beyond id are optional until the API lands. */
+/** A permit as GET /api/v1/permits lists it. */
 export interface PermitView {
-  id: string; number?: string; holder_name?: string; id_number_masked?: string; status?: string; status_label?: string
-  issued_on?: string; valid_until?: string; district?: string; issuer?: string; holder_bound?: boolean
+  id: string; number: string; holder_name: string; id_number: string; district: string; authority: string
+  first_issued: string; last_endorsed?: string | null; valid_until: string; endorsement_window_opens: string
+  state: 'valid' | 'endorsement_due' | 'suspended' | 'revoked'; state_label: string; revoked_reason?: string | null
+  in_wallet: boolean; holder_bound: boolean
+}
+export interface VerificationResult {
+  valid: boolean; verdict: string; message: string; message_en: string; warnings: { code: string; message: string }[]
+  permit?: { permit_number: string; name: string; sex: string; birth_date: string; id_number: string; district: string; authority: string; first_issued: string; last_endorsed?: string | null; valid_until: string; presentation: string } | null
 }

@@ -3,15 +3,18 @@ import { reactive } from 'vue'
 import { api, ApiError } from '../api/client'
 import type { Me } from '../api/types'
 
-export const session = reactive<{ me: Me | null; loaded: boolean }>({ me: null, loaded: false })
+/** `offline`: the last /me failed for the network, so `me: null` does not mean logged out. */
+export const session = reactive<{ me: Me | null; loaded: boolean; offline: boolean }>({ me: null, loaded: false, offline: false })
 
 export const isStaff = (me: Me | null) => me?.role === 'clerk' || me?.role === 'admin'
 
 export async function loadMe(force = false): Promise<Me | null> {
   if (session.loaded && !force) return session.me
+  session.offline = false
   try {
     session.me = await api<Me>('/me')
   } catch (e) {
+    if (e instanceof ApiError && e.isNetwork) session.offline = true
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) session.me = null
     else if (!(e instanceof ApiError && e.isNetwork)) session.me = null
   }
@@ -21,6 +24,7 @@ export async function loadMe(force = false): Promise<Me | null> {
 
 export function setMe(me: Me | null) {
   session.me = me
+  session.offline = false
   session.loaded = true
 }
 

@@ -1,0 +1,81 @@
+// The wallet screen: a permit not yet in the wallet asks for the step-up; one in the wallet
+// shows its QR drawn on the device from the credential text, switching full / basic.
+import { describe, it, expect, vi, afterEach } from 'vitest'
+import { mount, flushPromises } from '@vue/test-utils'
+import { i18n } from '../src/i18n'
+import Wallet from '../src/views/Wallet.vue'
+import { setMe, session } from '../src/lib/session'
+import type { PermitView } from '../src/api/types'
+
+// IndexedDB as a Map (jsdom has none).
+const store = vi.hoisted(() => new Map<string, unknown>())
+vi.mock('idb-keyval', () => ({
+  get: async (k: string) => store.get(k),
+  set: async (k: string, v: unknown) => void store.set(k, v),
+  del: async (k: string) => void store.delete(k),
+}))
+
+const permit = (over: Partial<PermitView> = {}): PermitView => ({
+  id: 'p1', number: '3301022026000001', holder_name: '测试居民', id_number: '330106********1397', district: '浙江省杭州市上城区',
+  authority: '杭州市公安局上城区分局', first_issued: '2026-11-27', valid_until: '2027-11-27', endorsement_window_opens: '2027-10-27',
+  state: 'valid', state_label: '有效', in_wallet: true, holder_bound: false, ...over,
+})
+function mockServer(list: PermitView[]) {
+  const fetchMock = vi.fn(async (url: string) => {
+    const u = new URL(url, 'http://x')
+    if (u.pathname === '/api/v1/permits') return new Response(JSON.stringify(list), { status: 200 })
+    if (u.pathname.endsWith('/qr')) return new Response(`RP1:${u.searchParams.get('presentation')?.toUpperCase()}TEXT`, { status: 200 })
+    if (u.pathname === '/api/v1/passkeys') return new Response('[]', { status: 200 })
+    return new Response('{"code":"not_found","message":"x"}', { status: 404 })
+  })
+  vi.stubGlobal('fetch', fetchMock)
+  return fetchMock
+}
+const mountWallet = () =>
+  mount(Wallet, { global: { plugins: [i18n], stubs: { PageLayout: { template: '<div><slot /></div>' } } } })
+
+afterEach(() => vi.unstubAllGlobals())
+
+describe('Wallet', () => {
+  it('asks for the step-up before the first QR', async () => {
+    setMe({ id: 'a1', username: 'u', role: 'resident', real_name: '测试居民', real_name_verified: false, service_points: [], phone_masked: '139****0000' })
+    mockServer([permit({ in_wallet: false })])
+    const w = mountWallet()
+    await flushPromises()
+    await flushPromises()
+    expect(w.find('[data-testid=step-up]').exists()).toBe(true)
+    expect(w.find('[data-testid=permit-qr]').exists()).toBe(false)
+    expect(w.text()).toContain('3301022026000001')
+  })
+  it('draws the QR on the device and switches presentation', async () => {
+    setMe({ id: 'a2', username: 'u', role: 'resident', real_name: '测试居民', real_name_verified: false, service_points: [] })
+    const f = mockServer([permit()])
+    const w = mountWallet()
+    for (let i = 0; i < 5; i++) await flushPromises()
+    const qr = w.find('[data-testid=permit-qr]')
+    expect(qr.exists()).toBe(true)
+    expect(qr.find('svg').exists()).toBe(true)
+    expect(['RP1:BASICTEXT', 'RP1:FULLTEXT']).toContain(qr.attributes('data-qr'))
+    expect(f.mock.calls.some(([u]) => String(u).includes('/permits/p1/qr?presentation=full&format=text'))).toBe(true)
+    expect(w.find('[data-testid=slip]').attributes('href')).toBe('/api/v1/permits/p1/slip.pdf')
+    // Kept for offline use.
+    expect((store.get('wallet:a2') as { qr: Record<string, string> }[])[0].qr).toEqual({ full: 'RP1:FULLTEXT', basic: 'RP1:BASICTEXT' })
+    expect(store.get('wallet:last-account')).toBe('a2')
+  })
+  it('shows the kept QR when the network is down', async () => {
+    session.loaded = false
+    session.me = null
+    vi.stubGlobal('fetch', vi.fn(async () => { throw new TypeError('offline') }))
+    const w = mountWallet()
+    for (let i = 0; i < 5; i++) await flushPromises()
+    expect(w.find('[data-testid=wallet-offline]').exists()).toBe(true)
+    expect(w.find('[data-testid=permit-qr] svg').exists()).toBe(true)
+  })
+  it('shows nothing kept after logging out', async () => {
+    setMe(null)
+    mockServer([])
+    const w = mountWallet()
+    for (let i = 0; i < 5; i++) await flushPromises()
+    expect(w.find('[data-testid=permit-qr]').exists()).toBe(false)
+  })
+})
