@@ -1,4 +1,4 @@
-//! The time, injectable: production reads the system clock; tests move a manual clock past an
+//! The time, injectable: production reads the system clock; tests shift the clock past an
 //! anniversary instead of sleeping.
 
 use std::sync::Mutex;
@@ -17,30 +17,9 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still until told to move.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(at: DateTime<Utc>) -> Self {
-        Self(Mutex::new(at))
-    }
-    pub fn set(&self, at: DateTime<Utc>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
-    }
-    pub fn advance(&self, by: Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *t += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The system clock moved by an offset: development and demo mode only, so a browser test can
-/// reach an appointment day or an anniversary (`PUT /api/v1/dev/clock`).
+/// The system clock moved by an offset: tests set it to an appointment day or past an
+/// anniversary, and it keeps running from there, so events stay in order. Development and demo
+/// mode expose it at `PUT /api/v1/dev/clock` for the browser tests.
 #[derive(Default)]
 pub struct ShiftedClock(Mutex<Duration>);
 

@@ -172,7 +172,7 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     );
 
     // The day comes: check in, then issue, once.
-    app.clock.set(morning_of(day));
+    app.clock.shift_to(morning_of(day));
     let todays = json_of(
         clerk
             .get(&format!(
@@ -407,7 +407,8 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         (409, "endorsement_not_due".into())
     );
     // Past the anniversary: suspended.
-    app.clock.set(morning_of(valid_until + Duration::days(40)));
+    app.clock
+        .shift_to(morning_of(valid_until + Duration::days(40)));
     assert_eq!(
         verify_offline(&app, &full).await.verdict.code(),
         "suspended"
@@ -436,7 +437,7 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
 
     // Suspended for more than two years: apply again.
     app.clock
-        .set(morning_of(new_until + Duration::days(2 * 366 + 1)));
+        .shift_to(morning_of(new_until + Duration::days(2 * 366 + 1)));
     assert_eq!(
         code_of(
             app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
@@ -445,7 +446,8 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         .await,
         (409, "reapply_required".into())
     );
-    app.clock.set(morning_of(new_until - Duration::days(100)));
+    app.clock
+        .shift_to(morning_of(new_until - Duration::days(100)));
 
     // Revoked: every credential of the permit verifies as revoked.
     let etag = app.get("/api/v1/status-list").await.headers()["etag"]

@@ -162,7 +162,7 @@ pub async fn issue_permit(
         200,
     )
     .await;
-    owner.clock.set(chrono::TimeZone::from_utc_datetime(
+    owner.clock.shift_to(chrono::TimeZone::from_utc_datetime(
         &chrono::Utc,
         &day.and_hms_opt(2, 0, 0).unwrap(),
     ));

@@ -93,7 +93,7 @@ pub struct TestApp {
     /// The running server's state, for driving background jobs at a chosen time.
     pub state: permit_api::state::AppState,
     /// The server's clock: tests move it instead of sleeping.
-    pub clock: Arc<permit_api::clock::ManualClock>,
+    pub clock: Arc<permit_api::clock::ShiftedClock>,
     _data_dir: Arc<tempfile::TempDir>,
 }
 
@@ -133,7 +133,7 @@ impl TestApp {
         };
         adjust(&mut config);
         let mut state = app::build_state(config).await.expect("permitd starts");
-        let clock = Arc::new(permit_api::clock::ManualClock::new(chrono::Utc::now()));
+        let clock = Arc::new(permit_api::clock::ShiftedClock::default());
         state.clock = clock.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
