@@ -7,7 +7,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
-.PHONY: run build test deps services test-rust test-postgres test-smoke test-pwa lint bench clean-test-dbs load
+.PHONY: run build test deps services test-rust test-postgres test-smoke test-pwa pwa-wasm lint bench clean-test-dbs load
 
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
@@ -72,6 +72,14 @@ test-smoke:
 # with pgbench's single-row conditional UPDATE as the baseline; rewrites tests/load/results.md.
 load: services
 	bash tests/load/booking_surge.sh
+
+# The PWA's offline scanner imports the verifier's wasm module from ./target/verifier-wasm-web;
+# copy it there when CARGO_TARGET_DIR puts the build elsewhere.
+pwa-build: pwa-wasm
+pwa-wasm: verifier-wasm
+	@if [ "$(abspath $(VERIFIER_WASM_WEB_DIR))" != "$(abspath target/verifier-wasm-web)" ]; then \
+	  mkdir -p target && rm -rf target/verifier-wasm-web && cp -r $(VERIFIER_WASM_WEB_DIR) target/verifier-wasm-web; \
+	fi
 
 # The PWA: component tests, then the browser journeys against the debug permitd.
 test-pwa: pwa-unit
