@@ -867,6 +867,8 @@ async fn the_pwa_shell_is_served_with_a_fallback_for_client_routes() {
         csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
         "{csp}"
     );
+    // Vant's icon font is inlined as a data: URL.
+    assert!(csp.contains("font-src 'self' data:"), "{csp}");
     assert!(
         !csp.contains("unsafe-inline'; script")
             && !csp.contains("script-src 'self' 'unsafe-inline'")
