@@ -25,6 +25,8 @@ pub enum KeyError {
     Format(PathBuf),
     #[error("key file {0} is readable by other users; chmod 600 it")]
     Permissions(PathBuf),
+    #[error("keys directory {0} holds no issuer-*.key file")]
+    NoIssuer(PathBuf),
 }
 
 /// An issuer key and when it started signing.
@@ -108,6 +110,9 @@ impl KeyRing {
                 created_at,
             });
         }
+        if issuers.is_empty() {
+            return Err(KeyError::NoIssuer(dir.into()));
+        }
         Ok(KeyRing {
             root,
             issuers,
@@ -153,7 +158,7 @@ impl KeyRing {
         &self
             .issuers
             .last()
-            .expect("load_or_create always leaves one issuer key")
+            .expect("load refuses a key set without an issuer key")
             .issuer
     }
 
@@ -242,6 +247,16 @@ mod tests {
             assert!(matches!(
                 KeyRing::load(dir.path(), "test"),
                 Err(KeyError::Format(_))
+            ));
+            for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
+                if f.file_name().to_string_lossy().starts_with("issuer-") {
+                    std::fs::remove_file(f.path()).unwrap();
+                }
+            }
+            std::fs::write(&root, "11".repeat(32)).unwrap();
+            assert!(matches!(
+                KeyRing::load(dir.path(), "test"),
+                Err(KeyError::NoIssuer(_))
             ));
         }
     }

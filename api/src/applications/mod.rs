@@ -158,14 +158,21 @@ pub async fn staff_serves(
     }
 }
 
+impl From<&crate::directory::ServicePoint> for ServicePointBrief {
+    fn from(p: &crate::directory::ServicePoint) -> Self {
+        ServicePointBrief {
+            id: p.id,
+            name: p.name.clone(),
+            address: p.address.clone(),
+            phone: p.phone.clone(),
+        }
+    }
+}
+
 pub async fn brief(state: &AppState, id: Uuid) -> Result<ServicePointBrief, ApiError> {
-    let p = state.storage.service_point(id).await?;
-    Ok(ServicePointBrief {
-        id: p.id,
-        name: p.name,
-        address: p.address,
-        phone: p.phone,
-    })
+    Ok(ServicePointBrief::from(
+        &state.storage.service_point(id).await?,
+    ))
 }
 
 pub fn appointment_info(

@@ -12,7 +12,7 @@ use poem_openapi::{Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::applications::model::{Application, Status};
+use crate::applications::model::{Application, AppointmentStatus, Status};
 use crate::applications::{AppointmentInfo, ServicePointBrief, appointment_info, brief, load_own};
 use crate::calendar::{
     BookingWindow, CalendarDay, Opening, PointDay, STATE_COUNCIL_CSV, Session, WorkingCalendar,
@@ -262,7 +262,7 @@ impl AppointmentsApi {
         );
         Ok(Json(BookingCalendar {
             application_id: application.id,
-            service_point: brief(&state, point.id).await?,
+            service_point: ServicePointBrief::from(&point),
             session: session_name,
             review_days: window.review_days.clone(),
             bookable_days: window.bookable.clone(),
@@ -369,11 +369,10 @@ async fn book(
         ));
     }
     let current = state.storage.current_appointment(application.id).await?;
-    let point_brief = brief(state, point.id).await?;
-    if let Some(c) = current
-        .as_ref()
-        .filter(|c| c.day == req.date && c.session == session && c.status.as_str() == "booked")
-    {
+    let point_brief = ServicePointBrief::from(&point);
+    if let Some(c) = current.as_ref().filter(|c| {
+        c.day == req.date && c.session == session && c.status == AppointmentStatus::Booked
+    }) {
         // Already there: booking the same place again changes nothing.
         return Ok(appointment_info(&application, c, point_brief));
     }

@@ -265,7 +265,6 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
         .map_err(|_| StorageError::Corrupt("applicant id number"))?;
     let district = state.storage.region(&a.fields.district_code).await?;
     let today = local_date(state.clock.now());
-    let holder = state.storage.account_by_id(a.account_id).await?;
     let phone = Some(a.fields.phone.clone());
     let mut tries = 0;
     let permit = loop {
@@ -288,6 +287,7 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
             service_point_id: a.fields.service_point_id,
             first_issued: today,
             valid_until: rules::anniversary(today, 1),
+            supersedes: a.fields.business_type != BusinessType::First,
         };
         let notice = NewNotification {
             account_id: a.account_id,
@@ -312,27 +312,6 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
             other => break other?,
         }
     };
-    // A replacement, renewal or re-application supersedes the person's earlier permits.
-    if a.fields.business_type != BusinessType::First {
-        for old in state.storage.permits_of(holder.id).await? {
-            if old.id != permit.id
-                && old.id_number == permit.id_number
-                && old.status == PermitStatus::Active
-            {
-                let n = notice_to(
-                    &old,
-                    None,
-                    "permit_revoked",
-                    "旧居住证已注销",
-                    format!("【居住证】您的居住证{}因补领或换领已注销。", old.number),
-                );
-                state
-                    .storage
-                    .revoke_permit(old.id, "replacement", state.clock.now(), &n)
-                    .await?;
-            }
-        }
-    }
     Ok(permit)
 }
 

@@ -41,6 +41,9 @@ pub struct NewPermit {
     pub service_point_id: Uuid,
     pub first_issued: NaiveDate,
     pub valid_until: NaiveDate,
+    /// A replacement, renewal or re-application: the person's earlier active permits, under
+    /// whichever account, are revoked in the same transaction.
+    pub supersedes: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -220,7 +220,6 @@ pub trait CaseStore: Send + Sync {
     ) -> StorageResult<()>;
 
     // The in-app inbox.
-    async fn notify(&self, n: &NewNotification, now: DateTime<Utc>) -> StorageResult<()>;
     async fn notifications_of(
         &self,
         account_id: Uuid,
@@ -255,12 +254,12 @@ pub(super) static INSERT_APPLICATION: LazyLock<String> = LazyLock::new(|| {
 });
 pub(super) static UPDATE_APPLICATION: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "UPDATE applications SET business_type = $4, applicant_name = $5, applicant_id_number = $6, applicant_sex = $7, phone = $8, \
-         district_code = $9, street_code = $10, address_detail = $11, community_code = $12, service_point_id = $13, employer = $14, \
-         condition = $15, updated_at = $16 \
-         WHERE id = $1 AND account_id = $3 AND status IN ('draft', 'returned') AND $2 = $2 \
-           AND (EXISTS (SELECT 1 FROM applications o WHERE o.account_id = $3 AND o.applicant_id_number = $6 AND o.{HELD}) \
-            OR (SELECT COUNT(DISTINCT o.applicant_id_number) FROM applications o WHERE o.account_id = $3 AND o.{HELD} AND o.id <> $1) < $17) \
+        "UPDATE applications SET business_type = $3, applicant_name = $4, applicant_id_number = $5, applicant_sex = $6, phone = $7, \
+         district_code = $8, street_code = $9, address_detail = $10, community_code = $11, service_point_id = $12, employer = $13, \
+         condition = $14, updated_at = $15 \
+         WHERE id = $1 AND account_id = $2 AND status IN ('draft', 'returned') \
+           AND (EXISTS (SELECT 1 FROM applications o WHERE o.account_id = $2 AND o.applicant_id_number = $5 AND o.{HELD}) \
+            OR (SELECT COUNT(DISTINCT o.applicant_id_number) FROM applications o WHERE o.account_id = $2 AND o.{HELD} AND o.id <> $1) < $16) \
          RETURNING {APPLICATION_COLUMNS}"
     )
 });
@@ -597,7 +596,6 @@ macro_rules! case_queries {
                 let row: Option<casework::ApplicationRow> = Self::bind_fields(
                     sqlx::query_as(sqlx::AssertSqlSafe(casework::UPDATE_APPLICATION.as_str()))
                         .bind(id)
-                        .bind("")
                         .bind(account_id),
                     f,
                 )
@@ -1263,12 +1261,6 @@ macro_rules! case_queries {
                 shared::found(done.rows_affected())
             }
 
-            async fn notify(&self, n: &NewNotification, now: DateTime<Utc>) -> StorageResult<()> {
-                let mut tx = self.$pool.begin_with($begin).await.map_err(classify)?;
-                Self::insert_notification(&mut tx, n, now).await?;
-                tx.commit().await.map_err(classify)
-            }
-
             async fn notifications_of(
                 &self,
                 account_id: Uuid,
@@ -1319,7 +1311,8 @@ macro_rules! case_queries {
                     .map(|_| ())
             }
 
-            /// Binds steps 1 and 2 as $4..$15, in the column order of both statements.
+            /// Binds the twelve fields of steps 1 and 2, in column order, after the statement's
+            /// leading values ($4..$15 of the insert, $3..$14 of the update).
             fn bind_fields<'q, O>(
                 q: sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments>,
                 f: &'q ApplicationFields,

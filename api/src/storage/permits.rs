@@ -18,8 +18,8 @@ pub type PermitNotice<'a> = dyn Fn(&Permit) -> NewNotification + Send + Sync + '
 #[async_trait]
 pub trait PermitStore: Send + Sync {
     /// Issues the permit of a checked-in application: the next status-list index, the
-    /// application becomes `issued`, the holder is notified. A second issue is
-    /// `Conflict("application")`.
+    /// application becomes `issued`, superseded permits are revoked, the holder is notified.
+    /// A second issue is `Conflict("application")`.
     async fn issue_permit(
         &self,
         p: &NewPermit,
@@ -28,7 +28,6 @@ pub trait PermitStore: Send + Sync {
     ) -> StorageResult<Permit>;
     async fn permit(&self, id: Uuid) -> StorageResult<Permit>;
     async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>>;
-    async fn permit_of_application(&self, application_id: Uuid) -> StorageResult<Permit>;
     /// Moves the permit with `number` and `id_number` to `account_id` (a person claiming what
     /// their unit obtained); the new holder passes a step-up before showing it.
     async fn transfer_permit(
@@ -88,7 +87,7 @@ pub(super) const PERMIT_COLUMNS: &str = "id, number, application_id, account_id,
 
 #[derive(sqlx::FromRow)]
 pub(super) struct PermitRow {
-    id: Uuid,
+    pub id: Uuid,
     number: String,
     application_id: Option<Uuid>,
     account_id: Uuid,
@@ -224,6 +223,18 @@ macro_rules! permit_queries {
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(classify)?;
+                if p.supersedes {
+                    sqlx::query(
+                        "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
+                         WHERE id_number = $1 AND status = 'active' AND id <> $2",
+                    )
+                    .bind(&p.id_number)
+                    .bind(row.id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                }
                 Self::insert_notification(&mut tx, notice, now).await?;
                 tx.commit().await.map_err(classify)?;
                 row.try_into()
@@ -250,19 +261,6 @@ macro_rules! permit_queries {
                     .await
                     .map_err(classify)?;
                 rows.into_iter().map(TryInto::try_into).collect()
-            }
-
-            async fn permit_of_application(&self, application_id: Uuid) -> StorageResult<Permit> {
-                let sql = format!(
-                    "SELECT {} FROM permits WHERE application_id = $1",
-                    permits::PERMIT_COLUMNS
-                );
-                let row: permits::PermitRow = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(application_id)
-                    .fetch_one(&self.$pool)
-                    .await
-                    .map_err(classify)?;
-                row.try_into()
             }
 
             async fn transfer_permit(
