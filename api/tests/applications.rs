@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use common::flow::{
-    available_days, jpeg_with_gps, json_of, place, staff, step1, submitted, tiny_pdf,
+    available_days, day_of, jpeg_with_gps, json_of, place, staff, step1, submitted, tiny_pdf,
 };
 use common::{Person, TestApp, code_of, id_with_check};
 use serde_json::{Value, json};
@@ -294,13 +294,7 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     assert_eq!(booked["handling"], "已预约，等待初审");
     assert_eq!(booked["session"], "morning");
     let cal = json_of(app.get(&format!("{base}/calendar")).await, 200).await;
-    let entry = cal["days"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["date"] == day.to_string())
-        .unwrap()
-        .clone();
+    let entry = day_of(&cal, day).clone();
     assert_eq!(entry["mine"], true);
     assert_eq!(entry["remaining"], 29, "30 places by default, one taken");
 
@@ -597,13 +591,7 @@ async fn a_move_to_a_full_day_keeps_the_old_booking() {
         200,
     )
     .await;
-    let d2_state = cal["days"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["date"] == d2.to_string())
-        .unwrap()["state"]
-        .clone();
+    let d2_state = day_of(&cal, d2)["state"].clone();
     assert_eq!(d2_state, "full");
     assert_eq!(
         code_of(
@@ -625,13 +613,7 @@ async fn a_move_to_a_full_day_keeps_the_old_booking() {
         200,
     )
     .await;
-    let d1_left = cal["days"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["date"] == d1.to_string())
-        .unwrap()["remaining"]
-        .clone();
+    let d1_left = day_of(&cal, d1)["remaining"].clone();
     assert_eq!(d1_left, 29);
 
     // A move to a free day gives the old place back; a cancel gives the new one back.
@@ -658,13 +640,7 @@ async fn a_move_to_a_full_day_keeps_the_old_booking() {
     )
     .await;
     for d in [d1, days[2]] {
-        let left = cal["days"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["date"] == d.to_string())
-            .unwrap()["remaining"]
-            .clone();
+        let left = day_of(&cal, d)["remaining"].clone();
         assert_eq!(left, 30, "{d}");
     }
     // Capacity is for administrators only.

@@ -313,3 +313,66 @@ async fn check_in_moves_appointment_and_application_once() {
         ));
     }
 }
+
+#[tokio::test]
+async fn two_job_runners_mark_each_no_show_once() {
+    let past = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        let mut booked = Vec::new();
+        for i in 0..12u32 {
+            let acc = account(&*storage, i).await;
+            let app = submitted(&*storage, acc, point, i).await;
+            storage
+                .book(&booking(acc, app, point, past))
+                .await
+                .expect(backend);
+            booked.push((acc, app));
+        }
+        // Two instances run the job at once, in small batches, so they meet on the same rows.
+        let runner = |storage: std::sync::Arc<dyn Storage>| async move {
+            let mut total = 0;
+            loop {
+                let n = storage
+                    .mark_no_shows(
+                        today,
+                        3,
+                        Utc::now(),
+                        &|d: &permit_api::storage::DueAppointment| NewNotification {
+                            account_id: d.application.account_id,
+                            kind: "no_show",
+                            title: "逾期未到".into(),
+                            body: "逾期未到".into(),
+                            application_id: Some(d.application.id),
+                            sms_phone: None,
+                        },
+                    )
+                    .await
+                    .expect("job round");
+                total += n;
+                if n == 0 {
+                    return total;
+                }
+            }
+        };
+        let (a, b) = tokio::join!(
+            tokio::spawn(runner(storage.clone())),
+            tokio::spawn(runner(storage.clone()))
+        );
+        assert_eq!(
+            a.unwrap() + b.unwrap(),
+            12,
+            "{backend}: each no-show marked once"
+        );
+        for (acc, app) in booked {
+            assert_eq!(
+                storage.application(app).await.unwrap().status.as_str(),
+                "no_show"
+            );
+            let notes = storage.notifications_of(acc, 10).await.unwrap();
+            let no_shows = notes.iter().filter(|n| n.kind == "no_show").count();
+            assert_eq!(no_shows, 1, "{backend}: one notice per no-show");
+        }
+    }
+}

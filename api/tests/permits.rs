@@ -157,8 +157,13 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     .await
     .unwrap();
     let other_clerk = staff(&app, "clerk_hubin", "Hubin2026pw!").await;
-    for path in [format!("/api/v1/staff/applications/{id}")] {
-        assert_eq!(other_clerk.get(&path).await.status(), 404);
+    let own_detail = json_of(app.get(&format!("/api/v1/applications/{id}")).await, 200).await;
+    let proof = own_detail["materials"][0]["id"].as_str().unwrap();
+    for path in [
+        format!("/api/v1/staff/applications/{id}"),
+        format!("/api/v1/applications/{id}/materials/{proof}"),
+    ] {
+        assert_eq!(other_clerk.get(&path).await.status(), 404, "{path}");
     }
     assert_eq!(
         other_clerk
@@ -634,6 +639,28 @@ async fn a_unit_files_for_its_people_who_claim_their_permit() {
 
     let permit = common::flow::issue_permit(&unit, &clerk, &id, &place.qingbo).await;
     let number = permit["number"].as_str().unwrap().to_string();
+    // A unit endorses for its people without a personal real-name verification.
+    let until: NaiveDate = permit["valid_until"].as_str().unwrap().parse().unwrap();
+    unit.clock.shift_to(morning_of(until - Duration::days(10)));
+    let endorsed = json_of(
+        unit.post(
+            &format!(
+                "/api/v1/permits/{}/endorsements",
+                permit["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        endorsed["valid_until"],
+        until
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap()
+            .to_string()
+    );
     assert_eq!(
         json_of(unit.get("/api/v1/permits").await, 200)
             .await
@@ -654,29 +681,7 @@ async fn a_unit_files_for_its_people_who_claim_their_permit() {
         .await,
         (403, "real_name_required".into())
     );
-    let found = json_of(
-        clerk
-            .get(&format!(
-                "/api/v1/staff/accounts?id_number={}",
-                worker.id_number
-            ))
-            .await,
-        200,
-    )
-    .await;
-    json_of(
-        clerk
-            .post(
-                &format!(
-                    "/api/v1/staff/accounts/{}/real-name",
-                    found["id"].as_str().unwrap()
-                ),
-                &json!({"id_number": worker.id_number}),
-            )
-            .await,
-        200,
-    )
-    .await;
+    common::flow::verify_real_name(&clerk, &worker.id_number).await;
     // Somebody else cannot claim it.
     let other = Person::new(33);
     let stranger = app.another_device();
@@ -905,29 +910,7 @@ async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
     // The person claims it once they have a verified account of their own.
     let own = app.another_device();
     own.register_and_login(&person).await;
-    let found = json_of(
-        clerk
-            .get(&format!(
-                "/api/v1/staff/accounts?id_number={}",
-                person.id_number
-            ))
-            .await,
-        200,
-    )
-    .await;
-    json_of(
-        clerk
-            .post(
-                &format!(
-                    "/api/v1/staff/accounts/{}/real-name",
-                    found["id"].as_str().unwrap()
-                ),
-                &json!({"id_number": person.id_number}),
-            )
-            .await,
-        200,
-    )
-    .await;
+    common::flow::verify_real_name(&clerk, &person.id_number).await;
     let number = permit["number"].as_str().unwrap();
     json_of(
         own.post("/api/v1/permits/claim", &json!({"permit_number": number}))

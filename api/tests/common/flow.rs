@@ -237,3 +237,38 @@ pub async fn register_passkey(
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     r.json().await.unwrap()
 }
+
+/// The entry of `day` in a booking calendar answer.
+pub fn day_of(calendar: &Value, day: NaiveDate) -> &Value {
+    calendar["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["date"] == day.to_string())
+        .unwrap_or_else(|| panic!("{day} is in the calendar"))
+}
+
+/// 实名认证 at the counter: the clerk finds the account by ID number and confirms the card.
+pub async fn verify_real_name(clerk: &TestApp, id_number: &str) {
+    let found = json_of(
+        clerk
+            .get(&format!("/api/v1/staff/accounts?id_number={id_number}"))
+            .await,
+        200,
+    )
+    .await;
+    let verified = json_of(
+        clerk
+            .post(
+                &format!(
+                    "/api/v1/staff/accounts/{}/real-name",
+                    found["id"].as_str().unwrap()
+                ),
+                &json!({"id_number": id_number}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(verified["real_name_verified"], true);
+}
