@@ -250,9 +250,9 @@ pub struct RealNameInput {
     pub id_number: String,
 }
 
-/// 签发机关 for a district: the district's public security sub-bureau.
-fn authority_of(district_name: &str) -> String {
-    format!("杭州市公安局{district_name}分局")
+/// 签发机关 of a district: the city bureau's sub-bureau for the district.
+fn authority_of(city: &str, district: &str) -> String {
+    format!("{city}公安局{district}分局")
 }
 
 /// Issues the permit of a checked-in application (the counter's 签发).
@@ -264,6 +264,10 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
     let id = IdNumber::parse(&a.fields.applicant_id_number)
         .map_err(|_| StorageError::Corrupt("applicant id number"))?;
     let district = state.storage.region(&a.fields.district_code).await?;
+    let city = match &district.parent_code {
+        Some(code) => state.storage.region(code).await?.name,
+        None => String::new(),
+    };
     let today = local_date(state.clock.now());
     let phone = Some(a.fields.phone.clone());
     let mut tries = 0;
@@ -282,8 +286,8 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
             id_number: id.as_str().to_string(),
             sex: id.sex(),
             birth_date: id.birth_date(),
-            district: format!("浙江省杭州市{}", district.name),
-            authority: authority_of(&district.name),
+            district: format!("{}{city}{}", state.policy.name_zh, district.name),
+            authority: authority_of(&city, &district.name),
             service_point_id: a.fields.service_point_id,
             first_issued: today,
             valid_until: rules::anniversary(today, 1),

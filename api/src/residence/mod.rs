@@ -44,23 +44,8 @@ pub struct Address {
 impl Address {
     /// Checks every level against the region data.
     pub async fn check(&self, state: &AppState) -> Result<(), ApiError> {
-        let level_of = |code: &str, field: &'static str, level: &'static str| {
-            let storage = state.storage.clone();
-            let code = code.to_string();
-            async move {
-                match storage.region(&code).await {
-                    Ok(r) if r.level == level => Ok(r),
-                    Ok(_) | Err(StorageError::NotFound) => Err(ApiError::unprocessable(
-                        "invalid_region",
-                        field,
-                        "请逐级选择有效的区县、街道和社区",
-                    )),
-                    Err(e) => Err(e.into()),
-                }
-            }
-        };
-        level_of(&self.district_code, "district_code", "district").await?;
-        let street = level_of(&self.street_code, "street_code", "street").await?;
+        region_at(state, &self.district_code, "district_code", "district").await?;
+        let street = region_at(state, &self.street_code, "street_code", "street").await?;
         if street.parent_code.as_deref() != Some(self.district_code.as_str()) {
             return Err(ApiError::unprocessable(
                 "invalid_region",
@@ -68,9 +53,10 @@ impl Address {
                 "所选街道不属于所选区县",
             ));
         }
-        let community = level_of(&self.community_code, "community_code", "community").await?;
+        let community =
+            region_at(state, &self.community_code, "community_code", "community").await?;
         let community_street = match community.parent_code.as_deref() {
-            Some(code) => state.storage.region(code).await.ok(),
+            Some(code) => Some(region_at(state, code, "community_code", "street").await?),
             None => None,
         };
         if community_street.and_then(|s| s.parent_code).as_deref()
@@ -91,6 +77,24 @@ impl Address {
             ));
         }
         Ok(())
+    }
+}
+
+/// The region `code` at `level`; anything else is an invalid choice of `field`.
+async fn region_at(
+    state: &AppState,
+    code: &str,
+    field: &str,
+    level: &str,
+) -> Result<crate::directory::Region, ApiError> {
+    match state.storage.region(code).await {
+        Ok(r) if r.level == level => Ok(r),
+        Ok(_) | Err(StorageError::NotFound) => Err(ApiError::unprocessable(
+            "invalid_region",
+            field,
+            "请逐级选择有效的区县、街道和社区",
+        )),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -1162,7 +1162,7 @@ macro_rules! case_queries {
                 )
                 .await?;
                 for d in &due {
-                    sqlx::query("UPDATE appointments SET status = 'no_show', updated_at = $2 WHERE id = $1")
+                    sqlx::query("UPDATE appointments SET status = 'no_show', updated_at = $2 WHERE id = $1 AND status = 'booked'")
                         .bind(d.appointment.id)
                         .bind(now)
                         .execute(&mut *tx)

@@ -20,22 +20,24 @@ use crate::state::AppState;
 use crate::web::{ApiTags, ClientIp};
 
 /// Signed bytes kept until their content changes or half their time to live has passed, so
-/// caches and ETags see the same bytes in between.
+/// caches and ETags see the same bytes in between; with them the list as read back from those
+/// bytes, so a request does not verify our own signature again.
 #[derive(Default)]
 pub struct Lists {
-    trust: Mutex<Option<Signed>>,
-    status: Mutex<Option<Signed>>,
+    trust: Mutex<Option<Signed<TrustList>>>,
+    status: Mutex<Option<Signed<StatusList>>>,
 }
 
 #[derive(Clone)]
-struct Signed {
+struct Signed<L> {
     content: String,
     issued_at: DateTime<Utc>,
     ttl: u64,
     bytes: Vec<u8>,
+    list: L,
 }
 
-impl Signed {
+impl<L> Signed<L> {
     fn etag(&self) -> String {
         format!("\"{}\"", &hex::encode(Sha256::digest(&self.bytes))[..32])
     }
@@ -58,11 +60,11 @@ fn signing_failed(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal()
 }
 
-fn cached(slot: &Mutex<Option<Signed>>) -> Option<Signed> {
+fn cached<L: Clone>(slot: &Mutex<Option<Signed<L>>>) -> Option<Signed<L>> {
     slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-fn store(slot: &Mutex<Option<Signed>>, s: Signed) {
+fn store<L>(slot: &Mutex<Option<Signed<L>>>, s: Signed<L>) {
     *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
 }
 
@@ -83,24 +85,22 @@ pub async fn trust_list(state: &AppState) -> Result<(TrustList, Vec<u8>, String,
         Some(s) => s,
         None => {
             let bytes = list.to_cose(&state.keys.root).map_err(signing_failed)?;
+            // Read back as a verifier would, once per signing.
+            let list = TrustList::from_cose(&bytes, &state.keys.root.verifying_key())
+                .map_err(signing_failed)?;
             let s = Signed {
                 content,
                 issued_at: now,
                 ttl,
                 bytes,
+                list,
             };
             store(&state.lists.trust, s.clone());
             s
         }
     };
-    let verified = TrustList::from_cose(&signed.bytes, &state.keys.root.verifying_key())
-        .map_err(signing_failed)?;
-    Ok((
-        verified,
-        signed.bytes.clone(),
-        signed.etag(),
-        signed.max_age(now),
-    ))
+    let (etag, max_age) = (signed.etag(), signed.max_age(now));
+    Ok((signed.list, signed.bytes, etag, max_age))
 }
 
 /// The current status list and its signed bytes.
@@ -121,23 +121,20 @@ pub async fn status_list(
                 list.set_revoked(*i as u64, true).map_err(signing_failed)?;
             }
             let bytes = list.to_cose(state.keys.active()).map_err(signing_failed)?;
+            let list = StatusList::from_cose(&bytes, trust).map_err(signing_failed)?;
             let s = Signed {
                 content,
                 issued_at: now,
                 ttl,
                 bytes,
+                list,
             };
             store(&state.lists.status, s.clone());
             s
         }
     };
-    let verified = StatusList::from_cose(&signed.bytes, trust).map_err(signing_failed)?;
-    Ok((
-        verified,
-        signed.bytes.clone(),
-        signed.etag(),
-        signed.max_age(now),
-    ))
+    let (etag, max_age) = (signed.etag(), signed.max_age(now));
+    Ok((signed.list, signed.bytes, etag, max_age))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
