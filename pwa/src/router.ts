@@ -27,6 +27,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/passkeys', name: 'passkeys', component: () => import('./views/Passkeys.vue'), meta: { auth: true } },
   { path: '/scan', name: 'scan', component: () => import('./views/Scanner.vue') },
   { path: '/staff/real-name', name: 'staff-real-name', component: () => import('./views/staff/StaffRealName.vue'), meta: { auth: true, staff: true } },
+  { path: '/staff/permits', name: 'staff-permits', component: () => import('./views/staff/StaffPermits.vue'), meta: { auth: true, staff: true } },
   { path: '/staff/units', name: 'staff-units', component: () => import('./views/staff/StaffUnits.vue'), meta: { auth: true, staff: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
@@ -39,7 +40,8 @@ export const router = createRouter({
 
 router.beforeEach(async (to) => {
   if (!to.meta.auth) return true
-  const me = session.loaded ? session.me : await loadMe()
+  // A protected screen always asks the server: the session cookie may exist without the hint.
+  const me = session.me ?? (await loadMe(true, true))
   if (!me) return { name: 'login', query: { redirect: to.fullPath } }
   if (to.meta.staff && !isStaff(me)) return { name: 'home' }
   return true

@@ -6,16 +6,45 @@ import type { Me } from '../api/types'
 /** `offline`: the last /me failed for the network, so `me: null` does not mean logged out. */
 export const session = reactive<{ me: Me | null; loaded: boolean; offline: boolean }>({ me: null, loaded: false, offline: false })
 
+// Whether this device signed in last time. Without it a visitor is not asked for /me, so a
+// first visit makes no request that is bound to fail (a 401 the console reports as an error).
+const HINT = 'permit.signedIn'
+function hinted(): boolean {
+  try {
+    return localStorage.getItem(HINT) === '1'
+  } catch {
+    return true
+  }
+}
+function remember(me: Me | null) {
+  try {
+    if (me) localStorage.setItem(HINT, '1')
+    else localStorage.removeItem(HINT)
+  } catch {
+    /* private mode: ask every time */
+  }
+}
+
 export const isStaff = (me: Me | null) => me?.role === 'clerk' || me?.role === 'admin'
 
-export async function loadMe(force = false): Promise<Me | null> {
+/** The signed-in account. `probe`: ask the server even when this device never signed in. */
+export async function loadMe(force = false, probe = hinted()): Promise<Me | null> {
   if (session.loaded && !force) return session.me
   session.offline = false
+  if (!probe) {
+    session.me = null
+    session.loaded = true
+    return null
+  }
   try {
     session.me = await api<Me>('/me')
+    remember(session.me)
   } catch (e) {
     if (e instanceof ApiError && e.isNetwork) session.offline = true
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) session.me = null
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+      session.me = null
+      remember(null)
+    }
     else if (!(e instanceof ApiError && e.isNetwork)) session.me = null
   }
   session.loaded = true
@@ -23,6 +52,7 @@ export async function loadMe(force = false): Promise<Me | null> {
 }
 
 export function setMe(me: Me | null) {
+  remember(me)
   session.me = me
   session.offline = false
   session.loaded = true
