@@ -887,6 +887,50 @@ async fn the_pwa_shell_is_served_with_a_fallback_for_client_routes() {
         r.headers()["cache-control"],
         "public, max-age=31536000, immutable"
     );
+    let plain = r.bytes().await.unwrap();
+    // Compressed at build time: brotli when accepted, gzip otherwise, identity when refused.
+    for (accept, coding) in [
+        ("gzip, deflate, br", Some("br")),
+        ("gzip", Some("gzip")),
+        ("br;q=0, gzip;q=0.5", Some("gzip")),
+        ("identity", None),
+    ] {
+        let r = app
+            .client
+            .get(app.url(asset))
+            .header("accept-encoding", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["vary"], "Accept-Encoding");
+        assert_eq!(
+            r.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            coding,
+            "{accept}"
+        );
+        let body = r.bytes().await.unwrap();
+        let decoded = match coding {
+            Some("br") => {
+                let mut out = Vec::new();
+                brotli_decompressor::BrotliDecompress(&mut &body[..], &mut out).unwrap();
+                out
+            }
+            Some(_) => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut out)
+                    .unwrap();
+                out
+            }
+            None => body.to_vec(),
+        };
+        assert_eq!(decoded, plain, "{accept}");
+        if coding.is_some() {
+            assert!(body.len() < plain.len() / 2, "{accept}: {}", body.len());
+        }
+    }
     assert_eq!(app.get("/assets/missing-0000.js").await.status(), 404);
     let r = app.get("/manifest.webmanifest").await;
     assert_eq!(r.headers()["content-type"], "application/manifest+json");

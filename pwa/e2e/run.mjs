@@ -8,9 +8,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import net from 'node:net'
-import zlib from 'node:zlib'
 import { chromium, devices } from 'playwright-core'
 import { startServer } from './serve.mjs'
+import { png, qrPhoto, scanWithCamera } from './camera.mjs'
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname)
 const OUT = path.resolve(process.env.SCREENSHOTS ?? path.join(ROOT, '..', 'test-output', 'pwa'))
@@ -46,15 +46,8 @@ function stopPermitd() {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true })
 }
 
-// A small valid PNG as the proof photo.
-function png(w, h) {
-  const crcT = new Uint32Array(256).map((_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0 })
-  const crc = (b) => { let c = 0xffffffff; for (const x of b) c = crcT[(c ^ x) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0 }
-  const chunk = (t, d) => { const l = Buffer.alloc(4); l.writeUInt32BE(d.length); const td = Buffer.concat([Buffer.from(t), d]); const c = Buffer.alloc(4); c.writeUInt32BE(crc(td)); return Buffer.concat([l, td, c]) }
-  const rows = Buffer.concat(Array.from({ length: h }, (_, y) => Buffer.concat([Buffer.from([0]), Buffer.alloc(w * 3, y % 16 < 8 ? 0x40 : 0xc0)])))
-  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr.set([8, 2, 0, 0, 0], 8)
-  return Buffer.concat([Buffer.from([0x89, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(rows)), chunk('IEND', Buffer.alloc(0))])
-}
+// A small valid PNG (grey stripes) as the proof photo.
+const proofPng = (w, h) => png(w, h, (_, y) => (y % 16 < 8 ? [0x40, 0x40, 0x40] : [0xc0, 0xc0, 0xc0]))
 function idNumber(sexOdd) {
   const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], C = '10X98765432'
   const seq = String(100 + Math.floor(Math.random() * 40) * 2 + (sexOdd ? 1 : 0)).slice(-3)
@@ -210,8 +203,8 @@ async function main() {
       await page.getByText('特殊人才', { exact: true }).click()
       const input = page.locator('[data-testid=uploader] input[type=file]')
       await input.setInputFiles([
-        { name: 'proof-1.png', mimeType: 'image/png', buffer: png(320, 240) },
-        { name: 'proof-2.png', mimeType: 'image/png', buffer: png(200, 300) },
+        { name: 'proof-1.png', mimeType: 'image/png', buffer: proofPng(320, 240) },
+        { name: 'proof-2.png', mimeType: 'image/png', buffer: proofPng(200, 300) },
       ])
       await page.waitForFunction(() => document.querySelectorAll('.van-uploader__preview').length === 2 && !document.querySelector('.van-uploader__mask'))
       // Delete the second one with its delete mark.
@@ -439,7 +432,7 @@ async function main() {
       const v2 = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: second } })).json()
       if (!v2.valid || v2.warnings.length) throw new Error(`refreshed verification: ${JSON.stringify(v2)}`)
     })
-    await step('scanner: valid and tampered online, the same offline with the wasm verifier, then revoked', async () => {
+    await step('scanner: camera (fake video), photo and typed text; valid and tampered online, the same offline with the wasm verifier, then revoked', async () => {
       const boundText = await page.getByTestId('permit-qr').first().getAttribute('data-qr')
       await page.goto(base + '/scan')
       const detector = await page.evaluate(() => 'BarcodeDetector' in window)
@@ -456,6 +449,16 @@ async function main() {
       }
       const ok = await scan(boundText, '32-scan-valid')
       if (ok.valid !== 'true' || ok.warnings > 0) throw new Error(`valid scan: ${JSON.stringify(ok)}`)
+      // The camera: a fake capture device plays a video of the QR.
+      const cam = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: boundText, out: OUT, name: '32b-scan-camera-valid' })
+      console.log(`    camera read with ${cam.reader}`)
+      if (cam.valid !== 'true' || !cam.text.includes('测试居民')) throw new Error(`camera scan: ${JSON.stringify(cam)}`)
+      // A photo of the QR chosen from the gallery.
+      await page.getByTestId('scan-photo').setInputFiles({ name: 'permit-qr.png', mimeType: 'image/png', buffer: qrPhoto(boundText) })
+      await page.getByTestId('verdict').waitFor()
+      await shot(page, '32c-scan-photo-valid')
+      if ((await page.getByTestId('verdict').getAttribute('data-valid')) !== 'true') throw new Error(`photo scan: ${await page.getByTestId('verdict').innerText()}`)
+      await page.getByTestId('scan-again').click()
       const cred = boundText.split('#')[0]
       const bad = await scan(cred.slice(0, -8) + (cred.endsWith('00000000') ? '11111111' : '00000000'), '33-scan-tampered')
       if (bad.valid !== 'false') throw new Error(`tampered scan: ${JSON.stringify(bad)}`)
@@ -467,8 +470,7 @@ async function main() {
       await ctx.setOffline(false)
       if (off.valid !== 'true' || !off.source.includes('离线核验') || !off.text.includes('有效期至')) throw new Error(`offline scan: ${JSON.stringify(off)}`)
       if (offBad.valid !== 'false') throw new Error(`offline tampered scan: ${JSON.stringify(offBad)}`)
-      // A clerk revokes the permit; the same QR then shows red.
-      const [permit] = await (await page.request.get(base + '/api/v1/permits')).json()
+      // A clerk finds the permit by the ID number and revokes it; the same QR then shows red.
       const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
       const cp = await clerk.newPage()
       await cp.goto(base + '/login')
@@ -476,11 +478,25 @@ async function main() {
       await cp.getByLabel('账户密码').fill('clerk-demo-2026')
       await cp.getByTestId('login-submit').click()
       await cp.waitForURL(/\/staff$/)
-      const rv = await cp.request.post(`${base}/api/v1/staff/permits/${permit.id}/revoke`, { data: { reason: 'fraud', note: 'e2e' }, headers: { Origin: base } })
-      if (!rv.ok()) throw new Error(`revoke: ${rv.status()} ${await rv.text()}`)
+      await cp.getByTestId('to-permits').click()
+      await cp.getByLabel('公民身份号码').fill(idn)
+      await cp.getByLabel('公民身份号码').blur()
+      if (await cp.locator('.van-number-keyboard__close').isVisible().catch(() => false)) await cp.locator('.van-number-keyboard__close').tap()
+      await cp.locator('.van-number-keyboard').waitFor({ state: 'hidden' }).catch(() => null)
+      await cp.getByTestId('find-permits').click()
+      await cp.locator('[data-testid=staff-permit][data-state=valid], [data-testid=staff-permit][data-state=endorsement_due]').first().waitFor()
+      await cp.getByTestId('revoke').first().click()
+      await cp.getByTestId('reason-fraud').click()
+      await cp.getByTestId('revoke-dialog').getByRole('textbox').fill('e2e: obtained with forged proof')
+      await shot(cp, '34a-staff-revoke')
+      await cp.getByTestId('revoke-dialog').getByRole('button', { name: '注销' }).click()
+      await cp.locator('[data-testid=staff-permit][data-state=revoked]').waitFor()
+      await shot(cp, '34a-staff-revoked')
       await clerk.close()
       const revoked = await scan(boundText, '34-scan-revoked')
       if (revoked.valid !== 'false' || revoked.verdict !== 'revoked') throw new Error(`revoked scan: ${JSON.stringify(revoked)}`)
+      const camRevoked = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: cred, out: OUT, name: '34b-scan-camera-revoked' })
+      if (camRevoked.valid !== 'false' || camRevoked.verdict !== 'revoked') throw new Error(`camera scan of a revoked permit: ${JSON.stringify(camRevoked)}`)
       await page.goto(base + '/wallet')
       await page.locator('[data-testid=permit][data-state=revoked]').waitFor()
       await shot(page, '35-wallet-revoked')
@@ -503,6 +519,43 @@ async function main() {
       await page.waitForURL((u) => u.pathname === '/')
       await page.getByText('您好，测试居民').waitFor()
       await shot(page, '37-passkey-login')
+    })
+    await step('claim a permit issued at the counter, then show it after a passkey step-up', async () => {
+      // A walk-in at the counter: accepted and issued at once, held by the clerk until claimed.
+      const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
+      const api = clerk.request
+      const signIn = await api.post(base + '/api/v1/sessions', { data: { username: 'clerk', password: 'clerk-demo-2026' }, headers: { Origin: base } })
+      if (!signIn.ok()) throw new Error(`clerk sign-in: ${signIn.status()}`)
+      const points = await (await api.get(base + '/api/v1/service-points')).json()
+      const [community] = await (await api.get(base + '/api/v1/regions?parent=330102001')).json()
+      const walkIn = await api.post(base + '/api/v1/staff/walk-ins', {
+        headers: { Origin: base },
+        data: {
+          district_code: '330102', street_code: '330102001', address_detail: '四宜路61号2幢301室', community_code: community.code,
+          service_point_id: points.find((p) => p.name === '清波派出所受理点').id, condition: 'residence',
+          applicant_name: '测试居民', applicant_id_number: idn, phone,
+        },
+      })
+      if (!walkIn.ok()) throw new Error(`walk-in: ${walkIn.status()} ${await walkIn.text()}`)
+      const issued = await api.post(`${base}/api/v1/staff/applications/${(await walkIn.json()).id}/issue`, { data: {}, headers: { Origin: base } })
+      if (!issued.ok()) throw new Error(`issue: ${issued.status()} ${await issued.text()}`)
+      const { number } = await issued.json()
+      await clerk.close()
+      // The resident claims it by its number in the wallet; the passkey confirms it is them.
+      await page.goto(base + '/wallet')
+      await page.getByTestId('claim').click()
+      await page.getByLabel('证件号码').fill(number)
+      await shot(page, '38-wallet-claim')
+      await page.getByTestId('claim-submit').click()
+      // The step-up opens by itself and, the account having a passkey, asks the authenticator.
+      const qr = page.locator('[data-testid=permit]', { hasText: number }).getByTestId('permit-qr')
+      await qr.waitFor({ timeout: 10_000 }).catch(async () => {
+        await page.getByTestId('step-up-passkey').click()
+        await qr.waitFor()
+      })
+      await shot(page, '39-wallet-passkey-step-up')
+      const v = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: await qr.getAttribute('data-qr') } })).json()
+      if (!v.valid || v.permit?.permit_number !== number) throw new Error(`claimed permit: ${JSON.stringify(v)}`)
     })
     await ctx.close()
   } finally {

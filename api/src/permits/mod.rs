@@ -678,6 +678,39 @@ impl PermitCounterApi {
         slip_pdf(&state, &p).await
     }
 
+    /// A person's permits issued at my service points, found by the ID number on the card or
+    /// the form (to revoke, or to reprint the slip).
+    #[oai(path = "/staff/permits", method = "get")]
+    async fn find_permits(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id_number: Query<String>,
+    ) -> Result<Json<Vec<PermitView>>, ApiError> {
+        auth.0.require(&[Role::Clerk, Role::Admin])?;
+        let card = IdNumber::parse(&id_number.0)
+            .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
+        let mut found = Vec::new();
+        for p in state.storage.permits_of_person(card.as_str()).await? {
+            if staff_serves(&state, &auth, p.service_point_id).await? {
+                found.push(p);
+            }
+        }
+        for p in &found {
+            audit::record(
+                &state,
+                &auth,
+                "find_permit",
+                "permit",
+                p.id,
+                "looked up by ID number",
+            )
+            .await?;
+        }
+        let today = local_date(state.clock.now());
+        Ok(Json(found.iter().map(|p| view(p, today)).collect()))
+    }
+
     /// Revoke a permit (补领, 注销, fraud): its credentials then verify as revoked.
     #[oai(path = "/staff/permits/:id/revoke", method = "post")]
     async fn revoke(

@@ -28,6 +28,8 @@ pub trait PermitStore: Send + Sync {
     ) -> StorageResult<Permit>;
     async fn permit(&self, id: Uuid) -> StorageResult<Permit>;
     async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>>;
+    /// Every permit ever issued to the person with this ID number, newest first.
+    async fn permits_of_person(&self, id_number: &str) -> StorageResult<Vec<Permit>>;
     /// Moves the permit with `number` and `id_number` to `account_id` (a person claiming what
     /// their unit obtained); the new holder passes a step-up before showing it.
     async fn transfer_permit(
@@ -257,6 +259,19 @@ macro_rules! permit_queries {
                 );
                 let rows: Vec<permits::PermitRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(account_id)
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(classify)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn permits_of_person(&self, id_number: &str) -> StorageResult<Vec<Permit>> {
+                let sql = format!(
+                    "SELECT {} FROM permits WHERE id_number = $1 ORDER BY created_at DESC",
+                    permits::PERMIT_COLUMNS
+                );
+                let rows: Vec<permits::PermitRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(id_number)
                     .fetch_all(&self.$pool)
                     .await
                     .map_err(classify)?;
