@@ -3,8 +3,9 @@
 #   pwa-build  type-check and build to pwa/dist (hashed assets, sw.js, manifest)
 #   pwa-unit   Vitest unit and component tests
 #   pwa-e2e    Playwright (playwright-core + Debian's Chromium) against PERMITD=path/to/permitd,
-#              started in demo mode on a free port with a temp data dir; screenshots in
-#              test-output/pwa/
+#              started in demo mode on a free port with a temp data dir, serving the app it
+#              embeds (E2E_SERVER=permitd: its CSP and compression are under test too);
+#              screenshots in test-output/pwa/
 PWA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 PWA_ROOT := $(abspath $(PWA_DIR)/..)
 NPM ?= npm
@@ -38,5 +39,5 @@ pwa-browser:
 
 pwa-e2e: pwa-build pwa-browser
 	@if [ -z "$(PERMITD)" ]; then echo "pwa-e2e: set PERMITD=path/to/permitd"; exit 2; fi
-	cd $(PWA_DIR) && PERMITD="$(abspath $(PERMITD))" CHROMIUM="$(CHROMIUM)" \
+	cd $(PWA_DIR) && E2E_SERVER=permitd PERMITD="$(abspath $(PERMITD))" CHROMIUM="$(CHROMIUM)" \
 	  SCREENSHOTS="$(PWA_ROOT)/test-output/pwa" node e2e/run.mjs

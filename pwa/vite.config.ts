@@ -3,6 +3,42 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
+import type { Plugin } from 'vite'
+import fs from 'node:fs'
+import path from 'node:path'
+import zlib from 'node:zlib'
+
+// Vant's icon font ships inline as woff2 with two fallbacks on a third-party CDN over plain
+// http; every browser we serve reads woff2, so the CDN is never needed and must not be asked.
+const noIconCdn = (): Plugin => ({
+  name: 'permit:no-icon-cdn',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!id.includes('vant') || !/\.css($|\?)/.test(id) || !code.includes('alicdn')) return null
+    return { code: code.replace(/,\s*url\([^)]*alicdn[^)]*\)\s*format\([^)]*\)/g, ''), map: null }
+  },
+})
+
+// permitd embeds dist/ and serves `<file>.br` or `<file>.gz` when the browser accepts them,
+// so text assets are compressed once here, at the highest levels, instead of on every request.
+const precompress = (): Plugin => ({
+  name: 'permit:precompress',
+  apply: 'build',
+  enforce: 'post',
+  closeBundle() {
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+    for (const file of walk(path.resolve('dist'))) {
+      if (!/\.(js|mjs|css|html|svg|json|webmanifest|wasm)$/.test(file)) continue
+      const data = fs.readFileSync(file)
+      if (data.length < 1024) continue
+      const br = zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } })
+      const gz = zlib.gzipSync(data, { level: 9 })
+      if (br.length < data.length * 0.9) fs.writeFileSync(file + '.br', br)
+      if (gz.length < data.length * 0.9) fs.writeFileSync(file + '.gz', gz)
+    }
+  },
+})
 
 // The API server (permitd). The proxy keeps the Host header so permitd's same-origin check
 // (Origin must equal http://<Host>) accepts state-changing requests.
@@ -15,6 +51,7 @@ const proxy = {
 
 export default defineConfig({
   plugins: [
+    noIconCdn(),
     vue(),
     // Vant components are imported on demand (component + its CSS) from templates.
     Components({ resolvers: [VantResolver()], dts: false }),
@@ -62,6 +99,7 @@ export default defineConfig({
         ],
       },
     }),
+    precompress(),
   ],
   build: {
     outDir: 'dist',

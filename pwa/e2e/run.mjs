@@ -24,9 +24,13 @@ let permitd = null
 let dataDir = null
 // The app is served on localhost:APP_PORT, WebAuthn's origin (passkeys need a matching origin).
 let APP_PORT = 0
+// E2E_SERVER=permitd: permitd serves the app it embeds, with its own CSP, compression and cache
+// headers, as in production (`make test`). Otherwise e2e/serve.mjs serves this checkout's
+// pwa/dist and proxies the API, so a PWA change is tested without rebuilding permitd.
+const DIRECT = process.env.E2E_SERVER === 'permitd'
 async function startPermitd() {
   if (!process.env.PERMITD) return process.env.PERMITD_URL ?? 'http://127.0.0.1:8090'
-  const port = await freePort()
+  const port = DIRECT ? APP_PORT : await freePort()
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'permitd-e2e-'))
   const logFile = path.join(OUT, 'permitd.log')
   permitd = spawn(path.resolve(process.env.PERMITD), [], {
@@ -76,12 +80,27 @@ async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('pwa/dist is missing: run the build first')
   APP_PORT = await freePort()
   const upstream = await startPermitd()
-  const server = await startServer({ port: APP_PORT, upstream })
-  const base = `http://localhost:${server.address().port}`
-  console.log(`app ${base} → permitd ${upstream}; screenshots in ${OUT}`)
+  const server = DIRECT ? null : await startServer({ port: APP_PORT, upstream })
+  const base = `http://localhost:${APP_PORT}`
+  console.log(DIRECT ? `app served by permitd at ${base}` : `app ${base} → permitd ${upstream}`, `; screenshots in ${OUT}`)
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
   const device = devices['Pixel 7'] ?? devices['Pixel 5']
   const shot = (page, name) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true })
+  // The demo clerk of 清波派出所受理点 signs in with a password and lands on the console.
+  const clerkSignIn = async (p) => {
+    await p.goto(base + '/login')
+    await p.getByLabel('账号名').fill('clerk')
+    await p.getByLabel('账户密码').fill('clerk-demo-2026')
+    await p.getByTestId('login-submit').click()
+    await p.waitForURL(/\/staff$/)
+  }
+  // Types an ID number in the field with the ID keyboard, then closes the keyboard.
+  const typeIdNumber = async (p, value) => {
+    await p.getByLabel('公民身份号码').fill(value)
+    await p.getByLabel('公民身份号码').blur()
+    if (await p.locator('.van-number-keyboard__close').isVisible().catch(() => false)) await p.locator('.van-number-keyboard__close').tap()
+    await p.locator('.van-number-keyboard').waitFor({ state: 'hidden' }).catch(() => null)
+  }
   const smsCodes = async (phone, re) => {
     const r = await fetch(`${upstream}/api/v1/dev/sms?phone=${phone}`)
     const list = await r.json()
@@ -271,11 +290,7 @@ async function main() {
     const sp = await staff.newPage()
     currentPage = sp
     await step('clerk: review queue with proof, pass with a note', async () => {
-      await sp.goto(base + '/login')
-      await sp.getByLabel('账号名').fill('clerk')
-      await sp.getByLabel('账户密码').fill('clerk-demo-2026')
-      await sp.getByTestId('login-submit').click()
-      await sp.waitForURL(/\/staff$/)
+      await clerkSignIn(sp)
       await sp.locator('[data-testid=queue-row]', { hasText: '测试居民' }).first().waitFor()
       await shot(sp, '20-staff-queue')
       await sp.locator('[data-testid=queue-row]', { hasText: '测试居民' }).first().click()
@@ -314,10 +329,7 @@ async function main() {
     await step('clerk: real-name verification by the ID number', async () => {
       await sp.goto(base + '/staff')
       await sp.getByTestId('to-real-name').click()
-      await sp.getByLabel('公民身份号码').fill(idn)
-      await sp.getByLabel('公民身份号码').blur()
-      if (await sp.locator('.van-number-keyboard__close').isVisible().catch(() => false)) await sp.locator('.van-number-keyboard__close').tap()
-      await sp.locator('.van-number-keyboard').waitFor({ state: 'hidden' }).catch(() => null)
+      await typeIdNumber(sp, idn)
       await sp.getByTestId('find-account').click()
       await sp.getByTestId('account').getByText('测试居民').waitFor()
       await sp.getByTestId('verify').click()
@@ -473,16 +485,9 @@ async function main() {
       // A clerk finds the permit by the ID number and revokes it; the same QR then shows red.
       const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
       const cp = await clerk.newPage()
-      await cp.goto(base + '/login')
-      await cp.getByLabel('账号名').fill('clerk')
-      await cp.getByLabel('账户密码').fill('clerk-demo-2026')
-      await cp.getByTestId('login-submit').click()
-      await cp.waitForURL(/\/staff$/)
+      await clerkSignIn(cp)
       await cp.getByTestId('to-permits').click()
-      await cp.getByLabel('公民身份号码').fill(idn)
-      await cp.getByLabel('公民身份号码').blur()
-      if (await cp.locator('.van-number-keyboard__close').isVisible().catch(() => false)) await cp.locator('.van-number-keyboard__close').tap()
-      await cp.locator('.van-number-keyboard').waitFor({ state: 'hidden' }).catch(() => null)
+      await typeIdNumber(cp, idn)
       await cp.getByTestId('find-permits').click()
       await cp.locator('[data-testid=staff-permit][data-state=valid], [data-testid=staff-permit][data-state=endorsement_due]').first().waitFor()
       await cp.getByTestId('revoke').first().click()
@@ -560,7 +565,7 @@ async function main() {
     await ctx.close()
   } finally {
     await browser.close().catch(() => null)
-    server.close()
+    server?.close()
     stopPermitd()
     fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 2))
   }
