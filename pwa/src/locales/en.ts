@@ -1,6 +1,7 @@
 import type zh from './zh-CN'
 const en: typeof zh = {
-  app: { title: 'Residence Permit Services', short: 'Residence Permit', offline: 'You are offline; showing saved content', loading: 'Loading…', retry: 'Retry', back: 'Back', empty: 'Nothing here yet', save: 'Save', submit: 'Submit', cancel: 'Cancel', confirm: 'OK', next: 'Next', prev: 'Previous', view: 'View', required: 'Required', optional: 'Optional', updated: 'A new version is ready', me: 'Me', staffMode: 'Counter' },
+  app: { title: 'Residence Permit Services', short: 'Residence Permit', offline: 'You are offline; showing saved content', loading: 'Loading…', retry: 'Retry', back: 'Back', empty: 'Nothing here yet', save: 'Save', submit: 'Submit', cancel: 'Cancel', confirm: 'OK', next: 'Next', prev: 'Previous', view: 'View', required: 'Required', optional: 'Optional', updated: 'A new version is ready', me: 'Me', done: 'Done', staffMode: 'Counter' },
+  a11y: { close: 'Close', backspace: 'Backspace' },
   nav: { home: 'Home', apply: 'Apply', query: 'Look up', guide: 'Guides', policy: 'Policies', mine: 'Me' },
   home: { welcome: 'Hello, {name}', guest: 'Hello, please log in', login: 'Log in', register: 'Register', apply: 'Apply for a residence permit', myApps: 'My applications', residence: 'Residence registration', eligibility: 'Check eligibility', points: 'Service points', notifications: 'Notifications', wallet: 'My permits', staff: 'Counter console', tip: 'People registered as living here for at least six months who have stable employment, a stable residence or continuous study may apply for a residence permit.' },
   auth: {
@@ -28,7 +29,7 @@ const en: typeof zh = {
     name: 'Name', idNumber: 'ID number', forOther: 'Apply for another person', address: 'Address (district/street/community)', detail: 'Street address', detailPh: 'Street, number, building, room',
     servicePoint: 'Service point', pickPoint: 'Choose a service point', employer: 'Employer', employerPh: 'If you work locally', phone: 'Phone',
     condition: 'Condition', proof: 'Proof', proofHint: 'Take a photo or upload (photo or PDF, up to 10 MB each)', needs: 'Needed', confirmSubmit: 'Confirm and submit',
-    submitted: 'Submitted; now choose a day', deleteConfirm: 'Delete this proof file?', uploadFailed: 'Upload failed', uploading: 'Uploading…',
+    submitted: 'Submitted; now choose a day', deleteFile: 'Delete {name}', fileN: 'proof {n}', chooseFiles: 'Choose proof files', deleteConfirm: 'Delete this proof file?', uploadFailed: 'Upload failed', uploading: 'Uploading…',
     noMaterials: 'Upload at least one proof file', maxPeople: 'One account may apply for at most 5 people', saved: 'Saved', resume: 'Continue',
   },
   cond: { employment: 'Stable employment', residence: 'Stable residence', study: 'Continuous study', talent: 'Special talent' },

@@ -1,5 +1,6 @@
 export default {
-  app: { title: '居住证服务平台', short: '居住证服务', offline: '当前处于离线状态，显示的是已保存的内容', loading: '加载中…', retry: '重试', back: '返回', empty: '暂无内容', save: '保存', submit: '提交', cancel: '取消', confirm: '确定', next: '下一步', prev: '上一步', view: '查看', required: '必填', optional: '选填', updated: '新版本已就绪', me: '我的', staffMode: '工作台' },
+  app: { title: '居住证服务平台', short: '居住证服务', offline: '当前处于离线状态，显示的是已保存的内容', loading: '加载中…', retry: '重试', back: '返回', empty: '暂无内容', save: '保存', submit: '提交', cancel: '取消', confirm: '确定', next: '下一步', prev: '上一步', view: '查看', required: '必填', optional: '选填', updated: '新版本已就绪', me: '我的', done: '完成', staffMode: '工作台' },
+  a11y: { close: '关闭', backspace: '删除' },
   nav: { home: '首页', apply: '网上申报', query: '信息查询', guide: '办事指南', policy: '政策法规', mine: '我的' },
   home: { welcome: '您好，{name}', guest: '您好，请登录', login: '登录', register: '注册', apply: '居住证预约受理', myApps: '我的预约', residence: '居住登记', eligibility: '查询办证资格', points: '受理网点查询', notifications: '消息通知', wallet: '我的证照', staff: '受理工作台', tip: '流动人口在居住地登记居住满半年，并符合合法稳定就业、合法稳定住所、连续就读条件之一的，可以申领居住证。' },
   auth: {
@@ -27,7 +28,7 @@ export default {
     name: '姓名', idNumber: '身份证号', forOther: '为他人代为申报', address: '居住地（区县/乡镇街道/社区）', detail: '居住地详址', detailPh: '街路巷、门牌、楼幢号、房号',
     servicePoint: '受理点', pickPoint: '请选择受理点', employer: '服务单位', employerPh: '在本地工作的请填写', phone: '联系电话',
     condition: '申领条件', proof: '证明材料', proofHint: '点击拍照或上传（照片或PDF，每个不超过10MB）', needs: '需提供', confirmSubmit: '确认申报',
-    submitted: '申报成功，请选择预约办理日期', deleteConfirm: '删除这份证明材料？', uploadFailed: '上传失败', uploading: '上传中…',
+    submitted: '申报成功，请选择预约办理日期', deleteFile: '删除 {name}', fileN: '第{n}份材料', chooseFiles: '选择证明材料', deleteConfirm: '删除这份证明材料？', uploadFailed: '上传失败', uploading: '上传中…',
     noMaterials: '请至少上传一份证明材料', maxPeople: '每个账号最多可为5人申报', saved: '已保存', resume: '继续填写',
   },
   cond: { employment: '合法稳定就业', residence: '合法稳定住所', study: '连续就读', talent: '特殊人才' },
