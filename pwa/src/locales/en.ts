@@ -28,7 +28,7 @@ const en: typeof zh = {
     notice2: 'Choose one condition and upload true, accurate and valid proof.',
     name: 'Name', idNumber: 'ID number', forOther: 'Apply for another person', address: 'Address (district/street/community)', detail: 'Street address', detailPh: 'Street, number, building, room',
     servicePoint: 'Service point', pickPoint: 'Choose a service point', employer: 'Employer', employerPh: 'If you work locally', phone: 'Phone',
-    condition: 'Condition', proof: 'Proof', proofHint: 'Take a photo or upload (photo or PDF, up to 10 MB each)', needs: 'Needed', confirmSubmit: 'Confirm and submit',
+    condition: 'Condition', proof: 'Proof', proofHint: 'Take a photo or upload photos or PDFs, up to 10 MB each', upload: 'Add a file', needs: 'Needed', confirmSubmit: 'Confirm and submit',
     submitted: 'Submitted; now choose a day', deleteFile: 'Delete {name}', fileN: 'proof {n}', chooseFiles: 'Choose proof files', deleteConfirm: 'Delete this proof file?', uploadFailed: 'Upload failed', uploading: 'Uploading…',
     noMaterials: 'Upload at least one proof file', maxPeople: 'One account may apply for at most 5 people', saved: 'Saved', resume: 'Continue',
   },

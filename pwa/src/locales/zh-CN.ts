@@ -27,7 +27,7 @@ export default {
     notice2: '请选择居住证申领条件（单选），并按要求上传真实、准确、有效的证明材料，否则会影响居住证申领。',
     name: '姓名', idNumber: '身份证号', forOther: '为他人代为申报', address: '居住地（区县/乡镇街道/社区）', detail: '居住地详址', detailPh: '街路巷、门牌、楼幢号、房号',
     servicePoint: '受理点', pickPoint: '请选择受理点', employer: '服务单位', employerPh: '在本地工作的请填写', phone: '联系电话',
-    condition: '申领条件', proof: '证明材料', proofHint: '点击拍照或上传（照片或PDF，每个不超过10MB）', needs: '需提供', confirmSubmit: '确认申报',
+    condition: '申领条件', proof: '证明材料', proofHint: '可拍照或上传照片、PDF，每个文件不超过10MB', upload: '上传材料', needs: '需提供', confirmSubmit: '确认申报',
     submitted: '申报成功，请选择预约办理日期', deleteFile: '删除 {name}', fileN: '第{n}份材料', chooseFiles: '选择证明材料', deleteConfirm: '删除这份证明材料？', uploadFailed: '上传失败', uploading: '上传中…',
     noMaterials: '请至少上传一份证明材料', maxPeople: '每个账号最多可为5人申报', saved: '已保存', resume: '继续填写',
   },
