@@ -395,6 +395,7 @@ async function main() {
       await qr.click()
       await page.getByTestId('qr-full').waitFor()
       await shot(page, '28b-wallet-qr-enlarged')
+      await audit(page, 'wallet-qr-enlarged')
       await page.getByTestId('qr-full').click()
       await page.getByTestId('qr-full').waitFor({ state: 'hidden' })
       const slip = await page.request.get(base + (await page.getByTestId('slip').getAttribute('href')))
