@@ -49,10 +49,20 @@ const proxy = {
   '/openapi.json': { target: api, changeOrigin: false },
 }
 
+// The scanner's pinned trust root (see src/lib/offlineVerify.ts): a malformed one fails the build.
+const trustRoot = {
+  name: 'trust-root',
+  configResolved(config: { env: Record<string, string | undefined> }) {
+    const root = config.env.VITE_TRUST_ROOT?.trim()
+    if (root && !/^[0-9a-fA-F]{64}$/.test(root)) throw new Error('VITE_TRUST_ROOT must be the root public key as 64 hex characters (`permitd keys show`)')
+  },
+}
+
 export default defineConfig({
   plugins: [
     noIconCdn(),
     vue(),
+    trustRoot,
     // Vant components are imported on demand (component + its CSS) from templates.
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({

@@ -11,6 +11,7 @@ import net from 'node:net'
 import { chromium, devices } from 'playwright-core'
 import { startServer } from './serve.mjs'
 import { png, qrPhoto, scanWithCamera } from './camera.mjs'
+import { audit } from './a11y.mjs'
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname)
 const OUT = path.resolve(process.env.SCREENSHOTS ?? path.join(ROOT, '..', 'test-output', 'pwa'))
@@ -125,6 +126,7 @@ async function main() {
       const sw = await page.evaluate(async () => { const r = await navigator.serviceWorker.ready; return !!r.active })
       if (!sw) throw new Error('no service worker')
       await shot(page, '01-home')
+      await audit(page, 'home')
     })
     await step('service points, guides and policies', async () => {
       await page.locator('.van-tabbar-item', { hasText: '信息查询' }).click()
@@ -166,6 +168,7 @@ async function main() {
       await page.locator('.van-cascader__option', { hasText: '上城区' }).click()
       await page.locator('[data-testid=captcha-state][data-state=done]').waitFor({ timeout: 60000 })
       await shot(page, '05-register')
+      await audit(page, 'register')
       await page.getByTestId('register-submit').click()
       await page.waitForURL(/\/login/)
     })
@@ -174,6 +177,7 @@ async function main() {
       await page.getByTestId('login-submit').click()
       await page.getByTestId('sms-needed').waitFor()
       await shot(page, '06-login-sms')
+      await audit(page, 'login')
       // The register code blocks a new one for 60 s; resend when the countdown ends.
       let codes = await smsCodes(phone, /登录/)
       for (let i = 0; !codes.length && i < 80; i++) {
@@ -201,9 +205,11 @@ async function main() {
       await page.locator('.van-picker__confirm').click()
       await page.getByRole('radio', { name: '租赁房屋' }).click()
       await shot(page, '07-residence-form')
+      await audit(page, 'residence-form')
       await page.getByTestId('residence-submit').click()
       await page.getByTestId('residence-row').first().waitFor()
       await shot(page, '08-residence-list')
+      await audit(page, 'residence-list')
     })
     await step('eligibility check', async () => {
       await page.goto(base + '/eligibility')
@@ -217,6 +223,7 @@ async function main() {
       await page.waitForFunction(() => document.querySelector('input[name=region]')?.value?.includes('清波街道'))
       await page.getByLabel('服务单位').fill('杭州示例科技有限公司')
       await shot(page, '10-wizard-step1')
+      await audit(page, 'wizard-step1')
       await page.getByTestId('wizard-next').click()
       await page.getByTestId('wizard-step2').waitFor()
       await page.getByText('特殊人才', { exact: true }).click()
@@ -231,6 +238,7 @@ async function main() {
       await page.locator('.van-dialog__confirm').click()
       await page.waitForFunction(() => document.querySelectorAll('.van-uploader__preview').length === 1)
       await shot(page, '11-wizard-step2')
+      await audit(page, 'wizard-step2')
       await page.getByTestId('wizard-submit').click()
       await page.waitForURL(/\/book$/)
     })
@@ -239,6 +247,7 @@ async function main() {
       await page.locator('.cal-legend').waitFor()
       for (const s of ['节假日或休息日不能预约', '预约已满，不能预约', '无法预约', '可以预约']) await page.locator('.cal-legend', { hasText: s }).waitFor()
       await shot(page, '12-booking-calendar')
+      await audit(page, 'wizard-step3')
       const day = page.locator('button.cal-day[data-state=available]').first()
       bookedDate = await day.getAttribute('data-date')
       await day.click()
@@ -251,10 +260,12 @@ async function main() {
       await page.goto(base + '/applications')
       await page.getByTestId('application-row').first().waitFor()
       await shot(page, '14-applications')
+      await audit(page, 'applications')
       await page.getByTestId('application-row').first().locator('.van-cell').first().click()
       await page.getByTestId('basic-info').waitFor()
       await page.locator('img.proof-img').first().waitFor()
       await shot(page, '15-application-detail')
+      await audit(page, 'application-detail')
     })
     await step('notification inbox', async () => {
       await page.goto(base + '/notifications')
@@ -271,6 +282,7 @@ async function main() {
       await page.getByTestId('large-text').click()
       await page.evaluate(() => { document.documentElement.style.zoom = '2' })
       await shot(page, '18-me-large-text')
+      await audit(page, 'large-text')
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth * 2 + 4)
       if (overflow) throw new Error('horizontal overflow at 200 %')
       await page.evaluate(() => { document.documentElement.style.zoom = '' })
@@ -293,10 +305,12 @@ async function main() {
       await clerkSignIn(sp)
       await sp.locator('[data-testid=queue-row]', { hasText: '测试居民' }).first().waitFor()
       await shot(sp, '20-staff-queue')
+      await audit(sp, 'staff-queue')
       await sp.locator('[data-testid=queue-row]', { hasText: '测试居民' }).first().click()
       await sp.locator('[data-testid=proof] img').first().waitFor()
       await sp.getByLabel('审核意见').fill('材料齐全，请按时到受理点办理')
       await shot(sp, '21-staff-review')
+      await audit(sp, 'staff-review')
       await sp.getByTestId('review-pass').click()
       await sp.waitForURL(/\/staff$/)
     })
@@ -371,6 +385,7 @@ async function main() {
       await qr.waitFor()
       await page.locator('.van-toast').waitFor({ state: 'hidden' }).catch(() => null)
       await shot(page, '27-wallet-qr-basic')
+      await audit(page, 'wallet-qr')
       qrText = await qr.getAttribute('data-qr')
       if (!qrText?.startsWith('RP1:')) throw new Error(`QR text ${qrText}`)
       const v = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: qrText } })).json()
@@ -385,6 +400,7 @@ async function main() {
       await qr.click()
       await page.getByTestId('qr-full').waitFor()
       await shot(page, '28b-wallet-qr-enlarged')
+      await audit(page, 'wallet-qr-enlarged')
       await page.getByTestId('qr-full').click()
       await page.getByTestId('qr-full').waitFor({ state: 'hidden' })
       const slip = await page.request.get(base + (await page.getByTestId('slip').getAttribute('href')))
@@ -455,6 +471,7 @@ async function main() {
         const v = page.getByTestId('verdict')
         await v.waitFor()
         await shot(page, name)
+        await audit(page, name)
         const r = { valid: await v.getAttribute('data-valid'), verdict: await v.getAttribute('data-verdict'), warnings: await v.locator('.notice.warn').count(), source: await v.getByTestId('verdict-source').innerText(), text: await v.innerText() }
         await page.getByTestId('scan-again').click()
         return r

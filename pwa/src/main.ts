@@ -14,6 +14,7 @@ import { prefs, applyPrefs } from './lib/prefs'
 import { watch } from 'vue'
 import { onUnauthenticated } from './api/client'
 import { setMe, session } from './lib/session'
+import { installVantA11y } from './lib/vantA11y'
 
 function syncLocale() {
   i18n.global.locale.value = prefs.locale
@@ -34,3 +35,4 @@ onUnauthenticated(() => {
 })
 
 createApp(App).use(i18n).use(router).mount('#app')
+installVantA11y()

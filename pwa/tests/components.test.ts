@@ -24,7 +24,9 @@ describe('BookingCalendarGrid', () => {
     expect(day('2026-11-30').text()).toContain('满')
     expect(day('2026-11-25').classes()).toContain('day-unavailable')
     expect(day('2026-11-30').attributes('disabled')).toBeDefined()
-    expect(day('2026-11-27').attributes('aria-label')).toContain('可以预约')
+    // The accessible name is the visible text followed by the spoken details.
+    expect(day('2026-11-27').attributes('aria-label')).toBeUndefined()
+    expect(day('2026-11-27').text()).toMatch(/^27\s*余12.*可以预约.*剩余12个名额/)
     const legend = w.find('.cal-legend').text()
     for (const s of ['节假日或休息日不能预约', '预约已满，不能预约', '无法预约', '可以预约', '红色', '灰色', '蓝色']) expect(legend).toContain(s)
   })

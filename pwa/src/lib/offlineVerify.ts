@@ -1,55 +1,127 @@
-// On-device verification for the scanner: the verifier crate's wasm module (built by
-// `make verifier-wasm` into target/verifier-wasm-web; when it is missing at build time the
-// scanner is online-only) with the signed trust and status lists kept in IndexedDB.
+// On-device verification for the scanner: the verifier crate's wasm module (./verifierWasm) with
+// the signed trust and status lists kept in IndexedDB.
+//
+// The trust root: the wasm Verifier checks the trust list's signature against the root public
+// key it is given, so that key is what the offline verdicts rest on. It is never simply the one
+// the server names in /trust-list?format=json:
+// - a build with VITE_TRUST_ROOT (64 hex characters, the Ed25519 key `permitd keys show`
+//   prints) accepts that root only; lists for which the server names another root are refused;
+// - a build without it (development) trusts on first use: the first root seen is kept in
+//   IndexedDB and lists under a different root later are refused.
+// Refused or unverifiable lists are not stored; the lists kept before stay in use.
 import { get, set } from 'idb-keyval'
 import type { VerificationResult } from '../api/types'
+import { wasmAvailable, loadVerifier, type WasmVerifier } from './verifierWasm'
 
-interface WasmVerifier { verify(qr: string, atMs: number): string; trustListExpiresAt: number }
-interface WasmModule { default: (o: { module_or_path: string }) => Promise<unknown>; Verifier: new (root: Uint8Array, tl: Uint8Array, sl?: Uint8Array) => WasmVerifier }
-const jsModules = import.meta.glob('../../../target/verifier-wasm-web/permit_verifier.js')
-const wasmUrls = import.meta.glob('../../../target/verifier-wasm-web/permit_verifier_bg.wasm', { query: '?url', import: 'default', eager: true }) as Record<string, string>
-
-export const offlineAvailable = Object.keys(jsModules).length > 0 && Object.keys(wasmUrls).length > 0
+export const offlineAvailable = wasmAvailable
 
 interface Lists { root: string; trust: Uint8Array; status: Uint8Array | null; fetchedAt: string }
 const KEY = 'verifier:lists'
+/** The root seen first (trust on first use; not used when the build pins one). */
+export const TOFU_ROOT_KEY = 'verifier:root'
+const HEX_KEY = /^[0-9a-f]{64}$/
 
-/** Fetches and keeps the signed lists (when online); returns when they were fetched. */
-export async function refreshLists(): Promise<string | null> {
+/**
+ * Why fetched lists were not stored:
+ * - `root_mismatch`: the server names a root other than the one pinned in the build;
+ * - `root_changed`: the server names a root other than the one seen first (no pinned root);
+ * - `bad_lists`: the lists do not verify against the root (or name no usable root);
+ * - `bad_pin`: VITE_TRUST_ROOT is not 64 hex characters; nothing is accepted.
+ */
+export type ListsRefusal = 'root_mismatch' | 'root_changed' | 'bad_lists' | 'bad_pin'
+export interface ListsUpdate {
+  /** When the lists in use were fetched (null: none kept). */
+  fetchedAt: string | null
+  /** Set when the lists just fetched were refused. */
+  refused: ListsRefusal | null
+}
+
+/** The root public key pinned at build time (VITE_TRUST_ROOT), lower-case hex; '' without one. */
+export function pinnedRoot(): string {
+  return String(import.meta.env.VITE_TRUST_ROOT ?? '').trim().toLowerCase()
+}
+const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16))
+
+/** Fetches the signed lists (when online) and keeps them if they pass the root checks. */
+export async function updateLists(): Promise<ListsUpdate> {
+  const pin = pinnedRoot()
+  const refuse = async (refused: ListsRefusal): Promise<ListsUpdate> => ({ fetchedAt: await listsFetchedAt(), refused })
+  // A malformed pin refuses everything rather than falling back to trusting the server.
+  if (pin && !HEX_KEY.test(pin)) return refuse('bad_pin')
+  let tl: ArrayBuffer, sl: ArrayBuffer | null, json: { root_public_key?: unknown }
   try {
-    const [tl, sl, json] = await Promise.all([
+    ;[tl, sl, json] = await Promise.all([
       fetch('/api/v1/trust-list').then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))),
       fetch('/api/v1/status-list').then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null),
       fetch('/api/v1/trust-list?format=json').then((r) => (r.ok ? r.json() : Promise.reject(r.status))),
     ])
-    // TODO: pin the root public key in the build instead of trusting the server's JSON.
-    const lists: Lists = { root: json.root_public_key, trust: new Uint8Array(tl), status: sl ? new Uint8Array(sl) : null, fetchedAt: new Date().toISOString() }
-    await set(KEY, lists)
-    verifier = null
-    return lists.fetchedAt
   } catch {
-    return listsFetchedAt()
+    return { fetchedAt: await listsFetchedAt(), refused: null }
   }
-}
-export async function listsFetchedAt(): Promise<string | null> {
+  const served = String(json?.root_public_key ?? '').toLowerCase()
+  let root: string
+  let first: string | null = null
+  if (pin) {
+    if (served !== pin) return refuse('root_mismatch')
+    root = pin
+  } else {
+    // Lists kept before this check existed carry the root they were fetched under.
+    first = ((await get(TOFU_ROOT_KEY).catch(() => null)) as string | undefined) ?? (await kept())?.root ?? null
+    if (first && served !== first) return refuse('root_changed')
+    if (!HEX_KEY.test(served)) return refuse('bad_lists')
+    root = served
+  }
+  const lists: Lists = { root, trust: new Uint8Array(tl), status: sl ? new Uint8Array(sl) : null, fetchedAt: new Date().toISOString() }
   try {
-    return ((await get(KEY)) as Lists | undefined)?.fetchedAt ?? null
+    const Verifier = await loadVerifier()
+    if (!Verifier) return { fetchedAt: await listsFetchedAt(), refused: null }
+    try {
+      // Throws unless the trust list is signed by the root (and the status list by a listed key).
+      const check = new Verifier(fromHex(root), lists.trust, lists.status ?? undefined) as WasmVerifier & { free?: () => void }
+      check.free?.()
+    } catch {
+      return refuse('bad_lists')
+    }
+    if (!pin && !first) await set(TOFU_ROOT_KEY, root)
+    await set(KEY, lists)
+  } catch {
+    // The module or IndexedDB failed: keep what was there.
+    return { fetchedAt: await listsFetchedAt(), refused: null }
+  }
+  return { fetchedAt: lists.fetchedAt, refused: null }
+}
+
+/** Fetches and keeps the signed lists (when online); returns when the lists in use were fetched. */
+export async function refreshLists(): Promise<string | null> {
+  return (await updateLists()).fetchedAt
+}
+async function kept(): Promise<Lists | null> {
+  try {
+    return ((await get(KEY)) as Lists | undefined) ?? null
   } catch {
     return null
   }
 }
+export async function listsFetchedAt(): Promise<string | null> {
+  return (await kept())?.fetchedAt ?? null
+}
 
-let verifier: WasmVerifier | null = null
+// The Verifier for the kept lists, rebuilt when they change (here or in another tab).
+let verifier: { lists: string; v: WasmVerifier } | null = null
 async function load(): Promise<WasmVerifier | null> {
-  if (verifier) return verifier
-  if (!offlineAvailable) return null
-  const lists = (await get(KEY).catch(() => null)) as Lists | null
+  const lists = await kept()
   if (!lists) return null
-  const mod = (await Object.values(jsModules)[0]()) as WasmModule
-  await mod.default({ module_or_path: Object.values(wasmUrls)[0] })
-  const root = Uint8Array.from(lists.root.match(/../g) ?? [], (x) => parseInt(x, 16))
-  verifier = new mod.Verifier(root, lists.trust, lists.status ?? undefined)
-  return verifier
+  const pin = pinnedRoot()
+  // Lists kept under another root (an earlier build without the pin, or another pin) are not used.
+  if (pin && lists.root !== pin) return null
+  const root = pin || lists.root
+  const id = `${root} ${lists.fetchedAt}`
+  if (verifier?.lists === id) return verifier.v
+  const Verifier = await loadVerifier()
+  if (!Verifier) return null
+  ;(verifier?.v as { free?: () => void } | undefined)?.free?.()
+  verifier = { lists: id, v: new Verifier(fromHex(root), lists.trust, lists.status ?? undefined) }
+  return verifier.v
 }
 
 const MESSAGES: Record<string, [string, string]> = {
