@@ -95,6 +95,23 @@ impl Verifier {
             self.status_list.as_ref(),
             options,
         );
-        serde_json::to_string(&result).map_err(|e| JsError::new(&e.to_string()))
+        // The crate's own words for the verdict and each warning travel with the result, so
+        // an app shows the same sentences as the CLI and the server, in both languages.
+        let mut json = serde_json::to_value(&result).map_err(|e| JsError::new(&e.to_string()))?;
+        let messages = serde_json::json!({
+            "verdict": {
+                "zh": result.verdict.message_zh(),
+                "en": result.verdict.message_en(),
+            },
+            "warnings": result
+                .warnings
+                .iter()
+                .map(|w| serde_json::json!({"code": w.code(), "zh": w.message_zh(), "en": w.message_en()}))
+                .collect::<Vec<_>>(),
+        });
+        if let Some(object) = json.as_object_mut() {
+            object.insert("messages".to_string(), messages);
+        }
+        serde_json::to_string(&json).map_err(|e| JsError::new(&e.to_string()))
     }
 }

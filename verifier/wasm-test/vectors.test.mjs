@@ -46,6 +46,10 @@ for (const [name, v] of vectors) {
     assert.deepStrictEqual(result.warnings, v.expected.warnings);
     assert.deepStrictEqual(result.permit, v.expected.permit);
     assert.deepStrictEqual(result.claims, v.expected.claims);
+    // The verdict and every warning come with the crate's sentences in both languages.
+    assert.ok(result.messages.verdict.zh.length > 0 && result.messages.verdict.en.length > 0);
+    assert.deepStrictEqual(result.messages.warnings.map((w) => w.code), result.warnings.map((w) => w.warning));
+    for (const w of result.messages.warnings) assert.ok(w.zh.length > 0 && w.en.length > 0, JSON.stringify(w));
     verifier.free();
   });
 }
