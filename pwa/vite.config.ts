@@ -117,6 +117,9 @@ export default defineConfig({
     target: 'es2020',
     assetsDir: 'assets',
     sourcemap: false,
+    // Vant's per-component code would otherwise come as dozens of sub-kilobyte shared chunks,
+    // each a request on a phone's slow connection; chunks under 20 kB are merged into others.
+    rollupOptions: { output: { experimentalMinChunkSize: 20_000 } },
   },
   server: { host: '127.0.0.1', port: 5173, proxy },
   preview: { host: '127.0.0.1', port: 4173, proxy },

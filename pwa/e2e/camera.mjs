@@ -48,9 +48,9 @@ export function qrVideo(text, file, { width = 640, height = 480, frames = 5 } = 
 
 /**
  * Opens the scanner in a browser whose camera shows `text`, presses 扫码, and returns the
- * verdict the page shows. A separate browser because the fake video is chosen at launch.
+ * verdict the page shows. `now`: the page's clock (the server's, when tests shift it). A separate browser because the fake video is chosen at launch.
  */
-export async function scanWithCamera({ chromium, executablePath, device, base, text, out, name }) {
+export async function scanWithCamera({ chromium, executablePath, device, base, text, out, name, now }) {
   const video = path.join(out, `${name}.y4m`)
   qrVideo(text, video)
   const browser = await chromium.launch({
@@ -60,6 +60,8 @@ export async function scanWithCamera({ chromium, executablePath, device, base, t
   try {
     const ctx = await browser.newContext({ ...device, locale: 'zh-CN', permissions: ['camera'] })
     const page = await ctx.newPage()
+    // The scanner verifies on the device with its own clock: it must agree with the server's.
+    if (now) await page.clock.install({ time: now })
     await page.goto(base + '/scan')
     const reader = await page.evaluate(() => ('BarcodeDetector' in window ? 'BarcodeDetector' : 'zxing-wasm'))
     await page.getByTestId('scan-camera').click()

@@ -479,7 +479,7 @@ async function main() {
       const ok = await scan(boundText, '32-scan-valid')
       if (ok.valid !== 'true' || ok.warnings > 0) throw new Error(`valid scan: ${JSON.stringify(ok)}`)
       // The camera: a fake capture device plays a video of the QR.
-      const cam = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: boundText, out: OUT, name: '32b-scan-camera-valid' })
+      const cam = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: boundText, out: OUT, name: '32b-scan-camera-valid', now: serverClock() })
       console.log(`    camera read with ${cam.reader}`)
       if (cam.valid !== 'true' || !cam.text.includes('测试居民')) throw new Error(`camera scan: ${JSON.stringify(cam)}`)
       // A photo of the QR chosen from the gallery.
@@ -497,7 +497,7 @@ async function main() {
       const off = await scan(boundText, '33b-scan-offline-valid')
       const offBad = await scan(cred.slice(0, -8) + (cred.endsWith('00000000') ? '11111111' : '00000000'), '33c-scan-offline-tampered')
       await ctx.setOffline(false)
-      if (off.valid !== 'true' || !off.source.includes('离线核验') || !off.text.includes('有效期至')) throw new Error(`offline scan: ${JSON.stringify(off)}`)
+      if (off.valid !== 'true' || !off.source.includes('本机核验') || !off.text.includes('有效期至')) throw new Error(`offline scan: ${JSON.stringify(off)}`)
       if (offBad.valid !== 'false') throw new Error(`offline tampered scan: ${JSON.stringify(offBad)}`)
       // A clerk finds the permit by the ID number and revokes it; the same QR then shows red.
       const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
@@ -517,7 +517,7 @@ async function main() {
       await clerk.close()
       const revoked = await scan(boundText, '34-scan-revoked')
       if (revoked.valid !== 'false' || revoked.verdict !== 'revoked') throw new Error(`revoked scan: ${JSON.stringify(revoked)}`)
-      const camRevoked = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: cred, out: OUT, name: '34b-scan-camera-revoked' })
+      const camRevoked = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: cred, out: OUT, name: '34b-scan-camera-revoked', now: serverClock() })
       if (camRevoked.valid !== 'false' || camRevoked.verdict !== 'revoked') throw new Error(`camera scan of a revoked permit: ${JSON.stringify(camRevoked)}`)
       await page.goto(base + '/wallet')
       await page.locator('[data-testid=permit][data-state=revoked]').waitFor()

@@ -40,6 +40,11 @@ export const router = createRouter({
 
 router.beforeEach(async (to) => {
   if (!to.meta.auth) return true
+  // Start fetching the screen's code while the session is checked, not after.
+  for (const r of to.matched) {
+    const load = r.components?.default
+    if (typeof load === 'function') Promise.resolve().then(() => (load as () => Promise<unknown>)()).catch(() => null)
+  }
   // A protected screen always asks the server: the session cookie may exist without the hint.
   const me = session.me ?? (await loadMe(true, true))
   if (!me) return { name: 'login', query: { redirect: to.fullPath } }

@@ -19,7 +19,10 @@ vi.mock('../src/lib/verifierWasm', () => {
       if (new TextDecoder().decode(tl) !== `signed-by:${hex(root)}`) throw new Error('trust list: bad signature')
     }
     verify() {
-      return JSON.stringify({ verdict: { verdict: 'valid' }, permit: null, warnings: [] })
+      return JSON.stringify({
+        verdict: { verdict: 'valid' }, permit: null, warnings: [{ warning: 'holder_proof_missing' }],
+        messages: { verdict: { zh: '有效', en: 'valid' }, warnings: [{ code: 'holder_proof_missing', zh: '凭证绑定了持有人设备但未出示设备签名，请核对身份证件', en: 'check an identity document' }] },
+      })
     }
   }
   return { wasmAvailable: true, loadVerifier: async () => Verifier }
@@ -71,6 +74,9 @@ describe('offline lists with a root pinned at build time (VITE_TRUST_ROOT)', () 
     const r = await verifyOffline('RP1:X')
     expect(r?.valid).toBe(true)
     expect(h.roots).toEqual([ROOT_A])
+    // The verifier's own sentences are shown, the warning in words rather than its code.
+    expect(r?.message).toBe('有效')
+    expect(r?.warnings).toEqual([{ code: 'holder_proof_missing', message: '凭证绑定了持有人设备但未出示设备签名，请核对身份证件', message_en: 'check an identity document' }])
   })
 
   it('refuses lists for which the server names another root, and stores nothing', async () => {

@@ -47,7 +47,7 @@ describe('Scanner offline lists', () => {
     let w = mountScanner()
     for (let i = 0; i < 5; i++) await flushPromises()
     expect(w.find('[data-testid=lists-refused]').exists()).toBe(false)
-    expect(w.find('[data-testid=lists-at]').text()).toContain('离线核验名单更新于')
+    expect(w.find('[data-testid=lists-at]').text()).toContain('本机核验名单更新于')
     w.unmount()
 
     serve('b2'.repeat(32))
@@ -59,7 +59,7 @@ describe('Scanner offline lists', () => {
     expect(refused.attributes('data-reason')).toBe('root_changed')
     expect(refused.text()).toBe('根密钥与首次获取时不一致，已拒绝更新核验名单')
     // The lists fetched first stay in use.
-    expect(w.find('[data-testid=lists-at]').text()).toContain('离线核验名单更新于')
+    expect(w.find('[data-testid=lists-at]').text()).toContain('本机核验名单更新于')
 
     i18n.global.locale.value = 'en'
     await flushPromises()

@@ -85,6 +85,6 @@ export interface PermitView {
   in_wallet: boolean; holder_bound: boolean
 }
 export interface VerificationResult {
-  valid: boolean; verdict: string; message: string; message_en: string; warnings: { code: string; message: string }[]
+  valid: boolean; verdict: string; message: string; message_en: string; warnings: { code: string; message: string; message_en?: string }[]
   permit?: { permit_number: string; name: string; sex: string; birth_date: string; id_number: string; district: string; authority: string; first_issued: string; last_endorsed?: string | null; valid_until: string; presentation: string } | null
 }

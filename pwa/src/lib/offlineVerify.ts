@@ -42,6 +42,10 @@ export function pinnedRoot(): string {
 }
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16))
 
+// Asked anew each time (304 when unchanged): a revocation must show at the next scan, not when
+// the browser's copy of the status list reaches its max-age.
+const REVALIDATE: RequestInit = { cache: 'no-cache' }
+
 /** Fetches the signed lists (when online) and keeps them if they pass the root checks. */
 export async function updateLists(): Promise<ListsUpdate> {
   const pin = pinnedRoot()
@@ -51,9 +55,9 @@ export async function updateLists(): Promise<ListsUpdate> {
   let tl: ArrayBuffer, sl: ArrayBuffer | null, json: { root_public_key?: unknown }
   try {
     ;[tl, sl, json] = await Promise.all([
-      fetch('/api/v1/trust-list').then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))),
-      fetch('/api/v1/status-list').then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null),
-      fetch('/api/v1/trust-list?format=json').then((r) => (r.ok ? r.json() : Promise.reject(r.status))),
+      fetch('/api/v1/trust-list', REVALIDATE).then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(r.status))),
+      fetch('/api/v1/status-list', REVALIDATE).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null),
+      fetch('/api/v1/trust-list?format=json', REVALIDATE).then((r) => (r.ok ? r.json() : Promise.reject(r.status))),
     ])
   } catch {
     return { fetchedAt: await listsFetchedAt(), refused: null }
@@ -124,19 +128,6 @@ async function load(): Promise<WasmVerifier | null> {
   return verifier.v
 }
 
-const MESSAGES: Record<string, [string, string]> = {
-  valid: ['有效', 'Valid'],
-  valid_endorsement_due: ['有效（请提醒持证人按期签注）', 'Valid (endorsement due soon)'],
-  suspended: ['中止使用（未按期签注）', 'Suspended (not endorsed in time)'],
-  revoked: ['已注销', 'Revoked'],
-  not_yet_valid: ['尚未生效', 'Not yet valid'],
-  bad_signature: ['签名无效，可能是伪造的', 'Bad signature; possibly forged'],
-  unknown_key: ['签发密钥不在信任名单中', 'Signed by an unknown key'],
-  malformed: ['二维码内容无法识别', 'The QR content is not a permit'],
-  unsupported_version: ['二维码版本不受支持', 'Unsupported QR version'],
-  holder_proof_invalid: ['设备签名无效（可能是截图）', 'Device signature invalid (possibly a screenshot)'],
-  holder_proof_stale: ['设备签名已过期（可能是截图）', 'Device signature stale (possibly a screenshot)'],
-}
 
 /** Verifies on the device; null when the module or the lists are not available. */
 export async function verifyOffline(qr: string, now = Date.now()): Promise<VerificationResult | null> {
@@ -145,14 +136,15 @@ export async function verifyOffline(qr: string, now = Date.now()): Promise<Verif
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const r = JSON.parse(v.verify(qr, now)) as any
   const verdict: string = r.verdict?.verdict ?? 'malformed'
-  const [zh, en] = MESSAGES[verdict] ?? [verdict, verdict]
+  // The verifier's own sentences (the same as the CLI's and the server's).
+  const m = r.messages ?? {}
   const p = r.permit
   return {
     valid: verdict === 'valid' || verdict === 'valid_endorsement_due',
     verdict,
-    message: zh,
-    message_en: en,
-    warnings: (r.warnings ?? []).map((w: unknown) => (typeof w === 'string' ? { code: w, message: w } : { code: String((w as { code?: string }).code ?? 'warning'), message: String((w as { message?: string; code?: string }).message ?? (w as { code?: string }).code ?? '') })),
+    message: m.verdict?.zh ?? verdict,
+    message_en: m.verdict?.en ?? verdict,
+    warnings: (m.warnings ?? []).map((w: { code: string; zh: string; en: string }) => ({ code: w.code, message: w.zh, message_en: w.en })),
     permit: p ? { ...p, sex: typeof p.sex === 'string' ? p.sex : String(p.sex), valid_until: r.claims?.expires_at ?? '', presentation: r.claims?.presentation ?? '' } : null,
   }
 }
