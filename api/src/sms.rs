@@ -227,9 +227,7 @@ impl SmsApi {
         ip: ClientIp,
         body: Json<SmsCodeRequest>,
     ) -> Result<Json<SmsCodeSent>, ApiError> {
-        let phone = PhoneNumber::parse(&body.phone).ok_or_else(|| {
-            ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码")
-        })?;
+        let phone = crate::accounts::check_phone(&body.phone, "phone")?;
         PER_IP.hit(&*state.ephemeral, &ip.0).await?;
         send_code(&state, &phone, body.purpose).await?;
         Ok(Json(SmsCodeSent {
@@ -248,9 +246,7 @@ impl SmsApi {
         if !state.config.dev_helpers() {
             return Err(ApiError::not_found());
         }
-        let phone = PhoneNumber::parse(&phone.0).ok_or_else(|| {
-            ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码")
-        })?;
+        let phone = crate::accounts::check_phone(&phone.0, "phone")?;
         Ok(Json(state.sms.sent_to(phone.as_str())))
     }
 

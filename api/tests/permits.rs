@@ -630,24 +630,7 @@ async fn a_unit_files_for_its_people_who_claim_their_permit() {
     body["applicant_id_number"] = json!(worker.id_number);
     body["condition"] = json!("employment");
     body["employer"] = json!("杭州某科技有限公司");
-    let a = json_of(unit.post("/api/v1/applications", &body).await, 201).await;
-    let id = a["id"].as_str().unwrap().to_string();
-    json_of(
-        unit.upload(
-            &format!("/api/v1/applications/{id}/materials"),
-            "合同.pdf",
-            common::flow::tiny_pdf(),
-        )
-        .await,
-        201,
-    )
-    .await;
-    json_of(
-        unit.post(&format!("/api/v1/applications/{id}/submit"), &json!({}))
-            .await,
-        200,
-    )
-    .await;
+    let id = common::flow::submit(&unit, &body, "合同.pdf").await;
     // Only the unit's own applications are listed.
     assert_eq!(
         json_of(unit.get("/api/v1/applications").await, 200)
@@ -961,24 +944,7 @@ async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
     let mut replacement = step1(&place);
     replacement["business_type"] = json!("replacement");
     replacement["condition"] = json!("residence");
-    let r = json_of(own.post("/api/v1/applications", &replacement).await, 201).await;
-    let rid = r["id"].as_str().unwrap().to_string();
-    json_of(
-        own.upload(
-            &format!("/api/v1/applications/{rid}/materials"),
-            "挂失.pdf",
-            common::flow::tiny_pdf(),
-        )
-        .await,
-        201,
-    )
-    .await;
-    json_of(
-        own.post(&format!("/api/v1/applications/{rid}/submit"), &json!({}))
-            .await,
-        200,
-    )
-    .await;
+    let rid = common::flow::submit(&own, &replacement, "挂失.pdf").await;
     common::flow::issue_permit(&own, &clerk, &rid, &place.qingbo).await;
     let mine = json_of(own.get("/api/v1/permits").await, 200).await;
     let states: Vec<(&str, &str)> = mine

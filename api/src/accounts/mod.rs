@@ -132,6 +132,12 @@ pub fn check_username(name: &str) -> Result<String, ApiError> {
     }
 }
 
+/// A mainland mobile number in `field`; the one answer every form gives for a bad one.
+pub fn check_phone(raw: &str, field: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(raw)
+        .ok_or_else(|| ApiError::unprocessable("invalid_phone", field, "请输入正确的11位手机号码"))
+}
+
 /// Real names: 2 to 30 characters, Chinese or Latin letters with the middle dot of minority
 /// and foreign names (·) and spaces.
 pub fn check_real_name(name: &str) -> Result<String, ApiError> {
@@ -276,9 +282,7 @@ impl AccountsApi {
                 "性别与公民身份号码不符",
             ));
         }
-        let phone = PhoneNumber::parse(&r.phone).ok_or_else(|| {
-            ApiError::unprocessable("invalid_phone", "phone", "请输入正确的手机号码")
-        })?;
+        let phone = check_phone(&r.phone, "phone")?;
         let region = state
             .storage
             .region(r.region_code.trim())
@@ -398,9 +402,7 @@ impl AccountsApi {
                 "当前密码不正确",
             ));
         }
-        let phone = PhoneNumber::parse(&body.new_phone).ok_or_else(|| {
-            ApiError::unprocessable("invalid_phone", "new_phone", "请输入正确的手机号码")
-        })?;
+        let phone = check_phone(&body.new_phone, "new_phone")?;
         sms::verify_code(&state, &phone, SmsPurpose::ChangePhone, &body.sms_code).await?;
         state.storage.set_phone(account.id, phone.as_str()).await?;
         let account = state.storage.account_by_id(account.id).await?;

@@ -11,7 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{IdNumber, PhoneNumber, Role, Sex, mask_id_number};
+use crate::accounts::{IdNumber, Role, Sex, mask_id_number};
 use crate::error::ApiError;
 use crate::idempotency;
 use crate::materials::MaterialInfo;
@@ -141,21 +141,43 @@ pub async fn load_own(
     Ok(application)
 }
 
+/// The service points a staff member acts for.
+pub enum StaffScope {
+    /// An administrator: every service point.
+    All,
+    /// A clerk's own points (none for residents and units).
+    Points(Vec<Uuid>),
+}
+
+impl StaffScope {
+    pub fn covers(&self, service_point_id: Uuid) -> bool {
+        match self {
+            StaffScope::All => true,
+            StaffScope::Points(points) => points.contains(&service_point_id),
+        }
+    }
+}
+
+pub async fn staff_scope(state: &AppState, auth: &SessionAuth) -> Result<StaffScope, ApiError> {
+    Ok(match auth.0.role {
+        Role::Admin => StaffScope::All,
+        Role::Clerk => StaffScope::Points(
+            state
+                .storage
+                .staff_service_points(auth.0.account_id)
+                .await?,
+        ),
+        Role::Resident | Role::Unit => StaffScope::Points(Vec::new()),
+    })
+}
+
 /// Whether a clerk works at the service point; administrators work everywhere.
 pub async fn staff_serves(
     state: &AppState,
     auth: &SessionAuth,
     service_point_id: Uuid,
 ) -> Result<bool, ApiError> {
-    match auth.0.role {
-        Role::Admin => Ok(true),
-        Role::Clerk => Ok(state
-            .storage
-            .staff_service_points(auth.0.account_id)
-            .await?
-            .contains(&service_point_id)),
-        Role::Resident | Role::Unit => Ok(false),
-    }
+    Ok(staff_scope(state, auth).await?.covers(service_point_id))
 }
 
 impl From<&crate::directory::ServicePoint> for ServicePointBrief {
@@ -307,8 +329,7 @@ pub(crate) async fn check_fields(
         .or(base.map(|b| b.phone.clone()))
         .or(account.phone.clone())
         .ok_or_else(|| missing("phone"))?;
-    let phone = PhoneNumber::parse(&phone_text)
-        .ok_or_else(|| ApiError::unprocessable("invalid_phone", "phone", "请输入11位手机号码"))?;
+    let phone = crate::accounts::check_phone(&phone_text, "phone")?;
     let address = Address {
         district_code: input
             .district_code

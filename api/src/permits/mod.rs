@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::accounts::{IdNumber, PhoneNumber, Role, mask_id_number};
 use crate::applications::model::{BusinessType, Status};
-use crate::applications::staff_serves;
+use crate::applications::{staff_scope, staff_serves};
 use crate::audit;
 use crate::error::ApiError;
 use crate::notifications::model::NewNotification;
@@ -159,6 +159,15 @@ pub async fn credential(
 async fn load_own(state: &AppState, auth: &SessionAuth, id: Uuid) -> Result<Permit, ApiError> {
     let p = state.storage.permit(id).await?;
     if p.account_id != auth.0.account_id {
+        return Err(ApiError::not_found());
+    }
+    Ok(p)
+}
+
+/// A permit issued at one of the staff member's service points; any other is not found.
+async fn load_served(state: &AppState, auth: &SessionAuth, id: Uuid) -> Result<Permit, ApiError> {
+    let p = state.storage.permit(id).await?;
+    if !staff_serves(state, auth, p.service_point_id).await? {
         return Err(ApiError::not_found());
     }
     Ok(p)
@@ -670,10 +679,7 @@ impl PermitCounterApi {
         id: Path<Uuid>,
     ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let p = state.storage.permit(id.0).await?;
-        if !staff_serves(&state, &auth, p.service_point_id).await? {
-            return Err(ApiError::not_found());
-        }
+        let p = load_served(&state, &auth, id.0).await?;
         audit::record(&state, &auth, "print_slip", "permit", p.id, "").await?;
         slip_pdf(&state, &p).await
     }
@@ -690,12 +696,9 @@ impl PermitCounterApi {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let card = IdNumber::parse(&id_number.0)
             .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
-        let mut found = Vec::new();
-        for p in state.storage.permits_of_person(card.as_str()).await? {
-            if staff_serves(&state, &auth, p.service_point_id).await? {
-                found.push(p);
-            }
-        }
+        let scope = staff_scope(&state, &auth).await?;
+        let mut found = state.storage.permits_of_person(card.as_str()).await?;
+        found.retain(|p| scope.covers(p.service_point_id));
         for p in &found {
             audit::record(
                 &state,
@@ -721,10 +724,7 @@ impl PermitCounterApi {
         body: Json<RevokeInput>,
     ) -> Result<Json<PermitView>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let p = state.storage.permit(id.0).await?;
-        if !staff_serves(&state, &auth, p.service_point_id).await? {
-            return Err(ApiError::not_found());
-        }
+        let p = load_served(&state, &auth, id.0).await?;
         let n = notice_to(
             &p,
             None,

@@ -6,9 +6,7 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::accounts::{
-    IdNumber, Me, NewAccount, PhoneNumber, Role, check_password, check_username, password,
-};
+use crate::accounts::{IdNumber, Me, NewAccount, Role, check_password, check_username, password};
 use crate::audit;
 use crate::error::ApiError;
 use crate::permits::{PermitView, view};
@@ -66,9 +64,7 @@ impl UnitsApi {
                 "请填写单位全称（2至100个字符）",
             ));
         }
-        let phone = PhoneNumber::parse(&input.phone).ok_or_else(|| {
-            ApiError::unprocessable("invalid_phone", "phone", "请输入11位手机号码")
-        })?;
+        let phone = crate::accounts::check_phone(&input.phone, "phone")?;
         check_password(&input.password, &input.password, "password")?;
         let hash = password::hash_blocking(input.password)
             .await

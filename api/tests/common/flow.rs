@@ -100,14 +100,13 @@ pub async fn json_of(r: reqwest::Response, status: u16) -> Value {
     body
 }
 
-/// A submitted application of the signed-in resident, with one proof file.
-pub async fn submitted(app: &TestApp, place: &Place) -> String {
-    let mut body = step1(place);
-    body["condition"] = json!("employment");
-    let a = json_of(app.post("/api/v1/applications", &body).await, 201).await;
+/// Creates the application `body` describes, uploads one proof PDF named `proof` and submits
+/// it; returns its id.
+pub async fn submit(app: &TestApp, body: &Value, proof: &str) -> String {
+    let a = json_of(app.post("/api/v1/applications", body).await, 201).await;
     let id = a["id"].as_str().unwrap().to_string();
     let path = format!("/api/v1/applications/{id}/materials");
-    json_of(app.upload(&path, "合同.pdf", tiny_pdf()).await, 201).await;
+    json_of(app.upload(&path, proof, tiny_pdf()).await, 201).await;
     json_of(
         app.post(&format!("/api/v1/applications/{id}/submit"), &json!({}))
             .await,
@@ -115,6 +114,13 @@ pub async fn submitted(app: &TestApp, place: &Place) -> String {
     )
     .await;
     id
+}
+
+/// A submitted application of the signed-in resident, with one proof file.
+pub async fn submitted(app: &TestApp, place: &Place) -> String {
+    let mut body = step1(place);
+    body["condition"] = json!("employment");
+    submit(app, &body, "合同.pdf").await
 }
 
 pub async fn available_days(app: &TestApp, id: &str) -> Vec<NaiveDate> {
