@@ -76,6 +76,13 @@ export async function updateLists(): Promise<ListsUpdate> {
     root = served
   }
   const lists: Lists = { root, trust: new Uint8Array(tl), status: sl ? new Uint8Array(sl) : null, fetchedAt: new Date().toISOString() }
+  // The scanner asks before every check; lists that did not change were verified when they
+  // were kept, so only the time they were last confirmed moves on.
+  const before = await kept()
+  if (before && before.root === root && sameBytes(before.trust, lists.trust) && sameBytes(before.status, lists.status)) {
+    await set(KEY, { ...before, fetchedAt: lists.fetchedAt }).catch(() => null)
+    return { fetchedAt: lists.fetchedAt, refused: null }
+  }
   try {
     const Verifier = await loadVerifier()
     if (!Verifier) return { fetchedAt: await listsFetchedAt(), refused: null }
@@ -99,6 +106,10 @@ export async function updateLists(): Promise<ListsUpdate> {
 export async function refreshLists(): Promise<string | null> {
   return (await updateLists()).fetchedAt
 }
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (!a || !b) return a === b
+  return a.length === b.length && a.every((x, i) => x === b[i])
+}
 async function kept(): Promise<Lists | null> {
   try {
     return ((await get(KEY)) as Lists | undefined) ?? null
@@ -111,7 +122,7 @@ export async function listsFetchedAt(): Promise<string | null> {
 }
 
 // The Verifier for the kept lists, rebuilt when they change (here or in another tab).
-let verifier: { lists: string; v: WasmVerifier } | null = null
+let verifier: { root: string; lists: Lists; v: WasmVerifier } | null = null
 async function load(): Promise<WasmVerifier | null> {
   const lists = await kept()
   if (!lists) return null
@@ -119,12 +130,12 @@ async function load(): Promise<WasmVerifier | null> {
   // Lists kept under another root (an earlier build without the pin, or another pin) are not used.
   if (pin && lists.root !== pin) return null
   const root = pin || lists.root
-  const id = `${root} ${lists.fetchedAt}`
-  if (verifier?.lists === id) return verifier.v
+  // Kept for as long as the lists are the same, whenever they were last confirmed.
+  if (verifier && verifier.root === root && sameBytes(verifier.lists.trust, lists.trust) && sameBytes(verifier.lists.status, lists.status)) return verifier.v
   const Verifier = await loadVerifier()
   if (!Verifier) return null
   ;(verifier?.v as { free?: () => void } | undefined)?.free?.()
-  verifier = { lists: id, v: new Verifier(fromHex(root), lists.trust, lists.status ?? undefined) }
+  verifier = { root, lists, v: new Verifier(fromHex(root), lists.trust, lists.status ?? undefined) }
   return verifier.v
 }
 
