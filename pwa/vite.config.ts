@@ -61,7 +61,8 @@ const trustRoot = {
 export default defineConfig({
   plugins: [
     noIconCdn(),
-    vue(),
+    // <altcha-widget> is a web component, not a Vue component.
+    vue({ template: { compilerOptions: { isCustomElement: (tag) => tag === 'altcha-widget' } } }),
     trustRoot,
     // Vant components are imported on demand (component + its CSS) from templates.
     Components({ resolvers: [VantResolver()], dts: false }),

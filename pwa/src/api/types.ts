@@ -76,7 +76,6 @@ export interface NotificationView {
   id: string; kind: string; title: string; body: string; application_id?: string | null; created_at: string; read: boolean
 }
 export interface Inbox { unread: number; items: NotificationView[] }
-export interface CaptchaChallenge { algorithm: string; challenge: string; maxnumber: number; salt: string; signature: string }
 /** A permit as GET /api/v1/permits lists it. */
 export interface PermitView {
   id: string; number: string; holder_name: string; id_number: string; district: string; authority: string

@@ -4,11 +4,16 @@ const en: typeof zh = {
   a11y: { close: 'Close', backspace: 'Backspace' },
   nav: { home: 'Home', apply: 'Apply', query: 'Look up', guide: 'Guides', policy: 'Policies', mine: 'Me' },
   home: { welcome: 'Hello, {name}', guest: 'Hello, please log in', login: 'Log in', register: 'Register', apply: 'Apply for a residence permit', myApps: 'My applications', residence: 'Residence registration', eligibility: 'Check eligibility', points: 'Service points', notifications: 'Notifications', wallet: 'My permits', staff: 'Counter console', tip: 'People registered as living here for at least six months who have stable employment, a stable residence or continuous study may apply for a residence permit.' },
+  captchaWidget: {
+    label: 'Automatic check, nothing to do', verifying: 'Verifying automatically…', verified: 'Verified', error: 'Not verified; retrying shortly',
+    expired: 'Expired; verifying again', loading: 'Loading…', verificationRequired: 'Please wait for the check to finish', waitAlert: 'Verifying, please wait',
+    reload: 'Verify again', verify: 'Verify', enterCode: 'Enter code', enterCodeAria: 'Enter the code you hear; press Space to play it', getAudioChallenge: 'Get an audio code',
+  },
   auth: {
     loginTitle: 'Log in', registerTitle: 'Create an account', username: 'Account name', password: 'Password', passwordConfirm: 'Confirm password',
     realName: 'Real name', idNumber: 'Citizen ID number', sex: 'Sex', male: 'Male', female: 'Female', phone: 'Mobile number', smsCode: 'SMS code',
     getCode: 'Get SMS code', resend: 'Resend in {s}s', region: 'Region', captcha: 'Verification', captchaSolving: 'Verifying automatically…',
-    captchaDone: 'Verified', captchaHint: 'Done automatically, no picture to read', remember: 'Remember me (30 days)', loginBtn: 'Log in', registerBtn: 'Register',
+    captchaHint: 'Done automatically, no picture to read', remember: 'Remember me (30 days)', loginBtn: 'Log in', registerBtn: 'Register',
     toRegister: 'Create an account', toLogin: 'Have an account? Log in', smsNeeded: 'For your security, enter the SMS code sent to your phone', logout: 'Log out',
     registered: 'Account created; please log in', placeholderUsername: '4-32 letters, digits or _', placeholderPassword: 'At least 8, letters and digits',
     placeholderPhone: '11-digit mobile number', placeholderId: '18-character ID number', placeholderSms: '6 digits', pickRegion: 'Choose your region',

@@ -3,11 +3,16 @@ export default {
   a11y: { close: '关闭', backspace: '删除' },
   nav: { home: '首页', apply: '网上申报', query: '信息查询', guide: '办事指南', policy: '政策法规', mine: '我的' },
   home: { welcome: '您好，{name}', guest: '您好，请登录', login: '登录', register: '注册', apply: '居住证预约受理', myApps: '我的预约', residence: '居住登记', eligibility: '查询办证资格', points: '受理网点查询', notifications: '消息通知', wallet: '我的证照', staff: '受理工作台', tip: '流动人口在居住地登记居住满半年，并符合合法稳定就业、合法稳定住所、连续就读条件之一的，可以申领居住证。' },
+  captchaWidget: {
+    label: '自动人机验证，无需操作', verifying: '正在自动验证…', verified: '已通过人机验证', error: '验证未完成，稍后自动重试',
+    expired: '验证已过期，正在重新验证', loading: '加载中…', verificationRequired: '请等待人机验证完成', waitAlert: '正在验证，请稍候',
+    reload: '重新验证', verify: '验证', enterCode: '输入验证码', enterCodeAria: '输入您听到的验证码，按空格键播放语音', getAudioChallenge: '获取语音验证码',
+  },
   auth: {
     loginTitle: '用户登录', registerTitle: '新用户注册', username: '账号名', password: '账户密码', passwordConfirm: '确认密码',
     realName: '真实姓名', idNumber: '公民身份号码', sex: '性别', male: '男', female: '女', phone: '手机号码', smsCode: '手机验证码',
     getCode: '获取手机验证码', resend: '{s} 秒后重新获取', region: '所在区域', captcha: '验证码', captchaSolving: '正在自动验证…',
-    captchaDone: '已通过人机验证', captchaHint: '系统将自动完成验证，无需识别图片', remember: '记住我（30天内免登录）', loginBtn: '登录', registerBtn: '注册',
+    captchaHint: '系统将自动完成验证，无需识别图片', remember: '记住我（30天内免登录）', loginBtn: '登录', registerBtn: '注册',
     toRegister: '新用户注册', toLogin: '已有账号？去登录', smsNeeded: '为保障账号安全，请输入发送到您手机的短信验证码', logout: '注销',
     registered: '注册成功，请登录', placeholderUsername: '4-32位字母、数字或下划线', placeholderPassword: '至少8位，含字母和数字',
     placeholderPhone: '11位手机号码', placeholderId: '18位公民身份号码', placeholderSms: '6位数字', pickRegion: '请选择所在区域',
