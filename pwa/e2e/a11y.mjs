@@ -1,4 +1,4 @@
-// WCAG 2.1 AA audit with axe-core for the browser tests: `await audit(page, 'name')` after a
+// WCAG 2.2 AA audit with axe-core for the browser tests: `await audit(page, 'name')` after a
 // screen has rendered. The full axe result goes to $SCREENSHOTS/axe-<name>.json; violations of
 // impact serious or critical (colour contrast is serious) fail the step.
 import fs from 'node:fs'
@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url)
 const OUT = path.resolve(process.env.SCREENSHOTS ?? path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'test-output', 'pwa'))
 // Injected with evaluate (a CDP call), not a <script> tag, so a page CSP cannot block it.
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
 const FAILING = new Set(['serious', 'critical'])
 
 export async function audit(page, name) {
@@ -30,7 +30,7 @@ export async function audit(page, name) {
       const more = v.nodes.length > 8 ? [`      … and ${v.nodes.length - 8} more`] : []
       return [`  ${v.id} (${v.impact}): ${v.help}`, ...nodes, ...more].join('\n')
     })
-    throw new Error(`axe: ${bad.length} serious/critical WCAG 2.1 AA violation(s) on ${name} (${page.url()}); see axe-${name}.json\n${lines.join('\n')}`)
+    throw new Error(`axe: ${bad.length} serious/critical WCAG 2.2 AA violation(s) on ${name} (${page.url()}); see axe-${name}.json\n${lines.join('\n')}`)
   }
   const minor = result.violations.filter((v) => !FAILING.has(v.impact))
   if (minor.length) console.log(`    axe ${name}: minor/moderate: ${minor.map((v) => `${v.id}×${v.nodes.length}`).join(', ')}`)

@@ -1,7 +1,7 @@
 import type zh from './zh-CN'
 const en: typeof zh = {
   app: { title: 'Residence Permit Services', short: 'Residence Permit', offline: 'You are offline; showing saved content', loading: 'Loading…', retry: 'Retry', back: 'Back', empty: 'Nothing here yet', save: 'Save', submit: 'Submit', cancel: 'Cancel', confirm: 'OK', next: 'Next', prev: 'Previous', view: 'View', required: 'Required', optional: 'Optional', updated: 'A new version is ready', me: 'Me', done: 'Done', staffMode: 'Counter' },
-  a11y: { close: 'Close', backspace: 'Backspace' },
+  a11y: { close: 'Close', backspace: 'Backspace', preview: 'Photo preview' },
   nav: { home: 'Home', apply: 'Apply', query: 'Look up', guide: 'Guides', policy: 'Policies', mine: 'Me' },
   home: { welcome: 'Hello, {name}', guest: 'Hello, please log in', login: 'Log in', register: 'Register', apply: 'Apply for a residence permit', myApps: 'My applications', residence: 'Residence registration', eligibility: 'Check eligibility', points: 'Service points', notifications: 'Notifications', wallet: 'My permits', staff: 'Counter console', tip: 'People registered as living here for at least six months who have stable employment, a stable residence or continuous study may apply for a residence permit.' },
   captchaWidget: {

@@ -1,6 +1,6 @@
 export default {
   app: { title: '居住证服务平台', short: '居住证服务', offline: '当前处于离线状态，显示的是已保存的内容', loading: '加载中…', retry: '重试', back: '返回', empty: '暂无内容', save: '保存', submit: '提交', cancel: '取消', confirm: '确定', next: '下一步', prev: '上一步', view: '查看', required: '必填', optional: '选填', updated: '新版本已就绪', me: '我的', done: '完成', staffMode: '工作台' },
-  a11y: { close: '关闭', backspace: '删除' },
+  a11y: { close: '关闭', backspace: '删除', preview: '图片预览' },
   nav: { home: '首页', apply: '网上申报', query: '信息查询', guide: '办事指南', policy: '政策法规', mine: '我的' },
   home: { welcome: '您好，{name}', guest: '您好，请登录', login: '登录', register: '注册', apply: '居住证预约受理', myApps: '我的预约', residence: '居住登记', eligibility: '查询办证资格', points: '受理网点查询', notifications: '消息通知', wallet: '我的证照', staff: '受理工作台', tip: '流动人口在居住地登记居住满半年，并符合合法稳定就业、合法稳定住所、连续就读条件之一的，可以申领居住证。' },
   captchaWidget: {
