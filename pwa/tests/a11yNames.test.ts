@@ -6,7 +6,7 @@ import { mount, flushPromises } from '@vue/test-utils'
 import { createRouter, createMemoryHistory } from 'vue-router'
 import { defineComponent, h, ref, nextTick } from 'vue'
 import { Popup, Cascader, NumberKeyboard, ActionSheet } from 'vant'
-import { i18n } from '../src/i18n'
+import { i18n, useLocale } from '../src/i18n'
 import ApplicationWizard from '../src/views/ApplicationWizard.vue'
 import { nameVantControls } from '../src/lib/vantA11y'
 
@@ -31,10 +31,10 @@ function mockServer() {
   return fetchMock
 }
 
-afterEach(() => {
+afterEach(async () => {
   vi.unstubAllGlobals()
   document.body.innerHTML = ''
-  i18n.global.locale.value = 'zh-CN'
+  await useLocale('zh-CN')
 })
 
 describe('proof uploader', () => {
@@ -61,7 +61,7 @@ describe('proof uploader', () => {
     expect(fetchMock.mock.calls.some(([u, init]) => String(u).endsWith('/applications/app1/materials/m1') && init?.method === 'DELETE')).toBe(true)
     expect(w.findAll('.van-uploader__preview-delete').map((m) => m.attributes('aria-label'))).toEqual(['删除 社保缴费证明.png'])
 
-    i18n.global.locale.value = 'en'
+    await useLocale('en')
     for (let i = 0; i < 2; i++) await flushPromises()
     expect(w.find('.van-uploader__preview-delete').attributes('aria-label')).toBe('Delete 社保缴费证明.png')
     w.unmount()
@@ -95,7 +95,7 @@ describe('Vant icon-only controls', () => {
     expect(cascaderClose.tabIndex).toBe(0)
     expect(document.querySelector('.van-action-sheet__close')?.getAttribute('aria-label')).toBe('关闭')
     expect(document.querySelector('.van-key--delete')?.getAttribute('aria-label')).toBe('删除')
-    i18n.global.locale.value = 'en'
+    await useLocale('en')
     nameVantControls()
     expect(close.getAttribute('aria-label')).toBe('Close')
     expect(document.querySelector('.van-key--delete')?.getAttribute('aria-label')).toBe('Backspace')

@@ -2,7 +2,7 @@
 // since first use (no root pinned in the build), and keeps showing the lists it had.
 import { describe, it, expect, vi, afterEach } from 'vitest'
 import { mount, flushPromises } from '@vue/test-utils'
-import { i18n } from '../src/i18n'
+import { i18n, useLocale } from '../src/i18n'
 import Scanner from '../src/views/Scanner.vue'
 
 const store = vi.hoisted(() => new Map<string, unknown>())
@@ -42,7 +42,7 @@ afterEach(() => {
 describe('Scanner offline lists', () => {
   it('shows the refusal when the root key changed since first use', async () => {
     vi.stubEnv('VITE_TRUST_ROOT', '')
-    i18n.global.locale.value = 'zh-CN'
+    await useLocale('zh-CN')
     serve('a1'.repeat(32))
     let w = mountScanner()
     for (let i = 0; i < 5; i++) await flushPromises()
@@ -61,9 +61,9 @@ describe('Scanner offline lists', () => {
     // The lists fetched first stay in use.
     expect(w.find('[data-testid=lists-at]').text()).toContain('本机核验名单更新于')
 
-    i18n.global.locale.value = 'en'
+    await useLocale('en')
     await flushPromises()
     expect(w.find('[data-testid=lists-refused]').text()).toBe('The root key changed since first use; lists not updated')
-    i18n.global.locale.value = 'zh-CN'
+    await useLocale('zh-CN')
   })
 })

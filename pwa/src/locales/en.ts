@@ -1,5 +1,6 @@
-import type zh from './zh-CN'
-const en: typeof zh = {
+// English. Compiled at build time like zh-CN.ts, so it stays a plain `export default` object;
+// tests/localeShape.test.ts checks it has exactly the Chinese file's keys.
+export default {
   app: { title: 'Residence Permit Services', short: 'Residence Permit', offline: 'You are offline; showing saved content', loading: 'Loading…', retry: 'Retry', back: 'Back', empty: 'Nothing here yet', save: 'Save', submit: 'Submit', cancel: 'Cancel', confirm: 'OK', next: 'Next', prev: 'Previous', view: 'View', required: 'Required', optional: 'Optional', updated: 'A new version is ready', me: 'Me', done: 'Done', staffMode: 'Counter' },
   a11y: { close: 'Close', backspace: 'Backspace', preview: 'Photo preview' },
   nav: { home: 'Home', apply: 'Apply', query: 'Look up', guide: 'Guides', policy: 'Policies', mine: 'Me' },
@@ -71,4 +72,3 @@ const en: typeof zh = {
   status: { draft: 'Draft', submitted: 'Submitted, not booked', booked: 'Booked, awaiting pre-review', passed: 'Pre-review passed', returned: 'Returned', checked_in: 'Accepted', issued: 'Issued', cancelled: 'Withdrawn', no_show: 'No-show' },
   err: { network: 'Network error; check your connection and retry', generic: 'Something went wrong; please try again', unauthenticated: 'Please log in', rate: 'Too many attempts; retry in {s}s' },
 }
-export default en
