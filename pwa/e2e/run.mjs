@@ -140,7 +140,7 @@ async function main() {
       await page.locator('.article-body').waitFor()
       await shot(page, '04-policy')
     })
-    await step('register (inline ID validation, SMS code, region, captcha in a worker)', async () => {
+    await step('register (inline ID validation, SMS code, region, the altcha captcha solved on its own)', async () => {
       await page.goto(base + '/register')
       await page.getByLabel('账号名').fill(user)
       await page.getByLabel('账户密码').fill(password)

@@ -11,7 +11,7 @@ export default {
   auth: {
     loginTitle: '用户登录', registerTitle: '新用户注册', username: '账号名', password: '账户密码', passwordConfirm: '确认密码',
     realName: '真实姓名', idNumber: '公民身份号码', sex: '性别', male: '男', female: '女', phone: '手机号码', smsCode: '手机验证码',
-    getCode: '获取手机验证码', resend: '{s} 秒后重新获取', region: '所在区域', captcha: '验证码', captchaSolving: '正在自动验证…',
+    getCode: '获取手机验证码', resend: '{s} 秒后重新获取', region: '所在区域', captcha: '人机验证', captchaSolving: '正在自动验证…',
     captchaHint: '系统将自动完成验证，无需识别图片', remember: '记住我（30天内免登录）', loginBtn: '登录', registerBtn: '注册',
     toRegister: '新用户注册', toLogin: '已有账号？去登录', smsNeeded: '为保障账号安全，请输入发送到您手机的短信验证码', logout: '注销',
     registered: '注册成功，请登录', placeholderUsername: '4-32位字母、数字或下划线', placeholderPassword: '至少8位，含字母和数字',
