@@ -32,24 +32,30 @@ const vantIconFont = (): Plugin => ({
 
 // permitd embeds dist/ and serves `<file>.br` or `<file>.gz` when the browser accepts them,
 // so text assets are compressed once here, at the highest levels, instead of on every request.
-const precompress = (): Plugin => ({
-  name: 'permit:precompress',
-  apply: 'build',
-  enforce: 'post',
-  closeBundle() {
-    const walk = (dir: string): string[] =>
-      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
-    for (const file of walk(path.resolve('dist'))) {
-      if (!/\.(js|mjs|css|html|svg|json|webmanifest|wasm)$/.test(file)) continue
-      const data = fs.readFileSync(file)
-      if (data.length < 1024) continue
-      const br = zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } })
-      const gz = zlib.gzipSync(data, { level: 9 })
-      if (br.length < data.length * 0.9) fs.writeFileSync(file + '.br', br)
-      if (gz.length < data.length * 0.9) fs.writeFileSync(file + '.gz', gz)
-    }
-  },
-})
+const precompress = (): Plugin => {
+  let outDir = path.resolve('dist')
+  return {
+    name: 'permit:precompress',
+    apply: 'build',
+    enforce: 'post',
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir)
+    },
+    closeBundle() {
+      const walk = (dir: string): string[] =>
+        fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]))
+      for (const file of walk(outDir)) {
+        if (!/\.(js|mjs|css|html|svg|json|webmanifest|wasm)$/.test(file)) continue
+        const data = fs.readFileSync(file)
+        if (data.length < 1024) continue
+        const br = zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } })
+        const gz = zlib.gzipSync(data, { level: 9 })
+        if (br.length < data.length * 0.9) fs.writeFileSync(file + '.br', br)
+        if (gz.length < data.length * 0.9) fs.writeFileSync(file + '.gz', gz)
+      }
+    },
+  }
+}
 
 // The API server (permitd). The proxy keeps the Host header so permitd's same-origin check
 // (Origin must equal http://<Host>) accepts state-changing requests.

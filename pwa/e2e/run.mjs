@@ -3,7 +3,7 @@
 // dir and stops it afterwards; otherwise it uses PERMITD_URL (default http://127.0.0.1:8090).
 // The built app (pwa/dist) is served same-origin by e2e/serve.mjs. Screenshots go to
 // $SCREENSHOTS (default ../test-output/pwa).
-import { spawn } from 'node:child_process'
+import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -460,6 +460,7 @@ async function main() {
       const v2 = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: second } })).json()
       if (!v2.valid || v2.warnings.length) throw new Error(`refreshed verification: ${JSON.stringify(v2)}`)
     })
+    let revokedCred = ''
     await step('scanner: camera (fake video), photo and typed text; valid and tampered online, the same offline with the wasm verifier, then revoked', async () => {
       const boundText = await page.getByTestId('permit-qr').first().getAttribute('data-qr')
       await page.goto(base + '/scan')
@@ -519,9 +520,49 @@ async function main() {
       if (revoked.valid !== 'false' || revoked.verdict !== 'revoked') throw new Error(`revoked scan: ${JSON.stringify(revoked)}`)
       const camRevoked = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: cred, out: OUT, name: '34b-scan-camera-revoked', now: serverClock() })
       if (camRevoked.valid !== 'false' || camRevoked.verdict !== 'revoked') throw new Error(`camera scan of a revoked permit: ${JSON.stringify(camRevoked)}`)
+      revokedCred = cred
       await page.goto(base + '/wallet')
       await page.locator('[data-testid=permit][data-state=revoked]').waitFor()
       await shot(page, '35-wallet-revoked')
+    })
+    await step('scanner in builds that pin the trust root: the pinned root verifies on the device, another root refuses the lists', async () => {
+      if (!dataDir) return console.log('    skipped: the root is read from the data dir of a permitd started here (PERMITD)')
+      const shown = execFileSync(path.resolve(process.env.PERMITD), ['keys', 'show'], { env: { ...process.env, PERMIT_DATA_DIR: dataDir }, encoding: 'utf8' })
+      const root = /root public key: ([0-9a-f]{64})/.exec(shown)?.[1]
+      if (!root) throw new Error(`permitd keys show printed no root: ${shown}`)
+      const another = [...root].map((c) => (c === '0' ? '1' : '0')).join('')
+      for (const [pin, pinned] of [[root, true], [another, false]]) {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), 'pwa-pinned-'))
+        execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, env: { ...process.env, VITE_TRUST_ROOT: pin }, stdio: 'inherit' })
+        const port = await freePort()
+        const server = await startServer({ port, upstream, dist: out })
+        const c = await browser.newContext({ ...device, locale: 'zh-CN' })
+        try {
+          const p = await c.newPage()
+          await p.clock.install({ time: serverClock() })
+          await p.goto(`http://localhost:${port}/scan`)
+          if (pinned) await p.getByTestId('lists-at').filter({ hasText: '更新于' }).waitFor()
+          else {
+            const refused = p.getByTestId('lists-refused')
+            await refused.waitFor()
+            if ((await refused.getAttribute('data-reason')) !== 'root_mismatch') throw new Error(`refusal: ${await refused.innerText()}`)
+            if (await p.getByTestId('lists-at').count()) throw new Error('lists shown as kept after the refusal')
+            await shot(p, '34c-scan-pinned-other-root')
+          }
+          await p.getByTestId('scan-text').locator('textarea').fill(revokedCred)
+          await p.getByTestId('scan-verify').click()
+          const v = p.getByTestId('verdict')
+          await v.waitFor()
+          const source = await v.getByTestId('verdict-source').innerText()
+          // Both builds show the revocation; only the one whose pin matches checked it on the device.
+          if ((await v.getAttribute('data-verdict')) !== 'revoked') throw new Error(`pinned=${pinned}: ${await v.innerText()}`)
+          if (source.includes('本机核验') !== pinned) throw new Error(`pinned=${pinned}, verdict from: ${source}`)
+        } finally {
+          await c.close()
+          server.close()
+          fs.rmSync(out, { recursive: true, force: true })
+        }
+      }
     })
     await step('passkey: register with a virtual authenticator, log out, log in with it', async () => {
       const cdp = await ctx.newCDPSession(page)

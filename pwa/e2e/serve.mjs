@@ -7,11 +7,13 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const DIST = path.resolve(fileURLToPath(new URL('../dist/', import.meta.url)))
+const BUILT = path.resolve(fileURLToPath(new URL('../dist/', import.meta.url)))
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml', '.webmanifest': 'application/manifest+json', '.json': 'application/json', '.woff2': 'font/woff2', '.ico': 'image/x-icon' }
 const PROXIED = /^\/(api\/|healthz|readyz|openapi\.json|docs|metrics)/
 
-export function startServer({ port = 0, upstream }) {
+// `dist`: another build to serve (the pinned-root test builds one of its own).
+export function startServer({ port = 0, upstream, dist = BUILT }) {
+  const DIST = path.resolve(dist)
   const up = new URL(upstream)
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x')

@@ -63,7 +63,9 @@ async function registerResident() {
   while (n <= c.maxnumber && createHash('sha256').update(c.salt + n).digest('hex') !== c.challenge) n++
   const captcha = Buffer.from(JSON.stringify({ algorithm: c.algorithm, challenge: c.challenge, number: n, salt: c.salt, signature: c.signature })).toString('base64')
   const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-  const body17 = `33010619880512${String(100 + Math.floor(Math.random() * 40) * 2 + 1).slice(-3)}`
+  // A random birth date and (odd: male) sequence number, so repeated runs against one permitd do not collide.
+  const pick = (n) => Math.floor(Math.random() * n)
+  const body17 = `330106${1970 + pick(30)}${String(1 + pick(12)).padStart(2, '0')}${10 + pick(19)}${String(pick(500) * 2 + 1).padStart(3, '0')}`
   const idNumber = body17 + '10X98765432'[[...body17].reduce((s, d, i) => s + Number(d) * W[i], 0) % 11]
   const phone = `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`
   const username = `lh${Date.now().toString(36)}`
