@@ -144,6 +144,35 @@ fn locked(left: Duration) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ephemeral::MemoryStore;
+
+    #[tokio::test]
+    async fn a_rate_limit_allows_max_events_per_subject_then_refuses_with_the_wait() {
+        let store = MemoryStore::new();
+        let limit = RateLimit {
+            name: "test",
+            max: 3,
+            window: Duration::from_secs(60),
+        };
+        for _ in 0..3 {
+            limit
+                .hit(&store, "13800000001")
+                .await
+                .expect("within the allowance");
+        }
+        let refused = limit.hit(&store, "13800000001").await.unwrap_err();
+        assert_eq!(refused.status(), poem::http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.body().code, "rate_limited");
+        let wait = refused.body().retry_after.expect("the wait is given");
+        assert!((1..=60).contains(&wait), "wait {wait}");
+        // Refused events still count: a client that keeps trying does not get through.
+        assert!(limit.hit(&store, "13800000001").await.is_err());
+        // Another subject has its own allowance.
+        limit
+            .hit(&store, "13800000002")
+            .await
+            .expect("another subject");
+    }
 
     #[test]
     fn backoff_doubles_after_the_free_failures_and_caps() {

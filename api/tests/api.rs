@@ -226,6 +226,21 @@ async fn a_captcha_solution_and_an_sms_code_work_once() {
 }
 
 #[tokio::test]
+async fn captcha_challenges_are_limited_per_address_at_120_an_hour() {
+    let app = TestApp::spawn().await;
+    for i in 1..=120 {
+        let r = app.get("/api/v1/captcha").await;
+        assert_eq!(r.status(), 200, "challenge {i} is within the allowance");
+    }
+    let r = app.get("/api/v1/captcha").await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    let wait = body["retry_after"].as_u64().expect("retry_after");
+    assert!((1..=3600).contains(&wait), "wait {wait}");
+}
+
+#[tokio::test]
 async fn an_expired_sms_code_is_refused() {
     let app = TestApp::spawn_with(|c| c.sms_code_lifetime_secs = 1).await;
     let p = Person::new(40);
