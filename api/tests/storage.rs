@@ -304,3 +304,68 @@ async fn an_unknown_database_scheme_is_a_clear_error() {
     assert!(err.to_string().contains("mysql"), "{err}");
     assert!(err.to_string().contains("postgres://"), "{err}");
 }
+
+/// The audit log is append-only in the database itself (triggers), so not even code with the
+/// connection's full rights, or someone at a SQL prompt, can rewrite or remove what staff did.
+#[tokio::test]
+async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
+    use permit_api::permits::model::AuditEntry;
+    use sqlx::Connection;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut databases = vec![(
+        "sqlite",
+        permit_api::storage::open(None, dir.path())
+            .await
+            .expect("open SQLite"),
+        format!("sqlite://{}", dir.path().join("permit.sqlite").display()),
+    )];
+    if let Some(admin) = common::postgres_admin_url() {
+        let url = common::fresh_postgres(&admin).await;
+        let pg = permit_api::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
+            .await
+            .expect("open PostgreSQL");
+        databases.push(("postgres", pg, url));
+    }
+    for (backend, storage, url) in databases {
+        let mut clerk = resident("audit_clerk", "11010519491231002X");
+        clerk.role = Role::Clerk;
+        let clerk = storage.create_account(&clerk).await.expect(backend);
+        let entry = AuditEntry {
+            at: Utc::now(),
+            staff_id: clerk.id,
+            action: "revoke_permit".into(),
+            object_type: "permit".into(),
+            object_id: "RP-1".into(),
+            detail: "以欺骗等不正当手段取得".into(),
+        };
+        storage.audit(&entry).await.expect(backend);
+
+        // Both statements on a raw connection, outside the storage layer.
+        macro_rules! refusals {
+            ($connection:ty) => {{
+                let mut c = <$connection>::connect(&url).await.expect(backend);
+                let mut out = Vec::new();
+                for sql in [
+                    "UPDATE audit_log SET detail = 'rewritten'",
+                    "DELETE FROM audit_log",
+                ] {
+                    let refused = sqlx::query(sql).execute(&mut c).await;
+                    out.push(refused.expect_err(sql).to_string());
+                }
+                out
+            }};
+        }
+        let refusals = if backend == "sqlite" {
+            refusals!(sqlx::SqliteConnection)
+        } else {
+            refusals!(sqlx::PgConnection)
+        };
+        for r in &refusals {
+            assert!(r.contains("append-only"), "{backend}: {r}");
+        }
+        let kept = storage.audit_log(10).await.expect(backend);
+        assert_eq!(kept.len(), 1, "{backend}");
+        assert_eq!(kept[0].detail, "以欺骗等不正当手段取得", "{backend}");
+    }
+}
