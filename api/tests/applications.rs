@@ -761,3 +761,98 @@ async fn the_eligibility_policy_comes_from_configuration() {
         .expect("refused");
     assert!(err.to_string().contains("eligibility policy"), "{err}");
 }
+
+/// An SMS the gateway refuses stays queued and is tried again later, each wait twice the last
+/// (2, 4, 8, 16 minutes after the 1st to 4th failures); after the 5th it is given up. The
+/// in-app notice is there all along.
+#[tokio::test]
+async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up() {
+    use permit_api::notifications::dispatch_sms;
+    use permit_api::sms::{SmsError, SmsSender};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct GatewayDown(AtomicUsize);
+    #[async_trait::async_trait]
+    impl SmsSender for GatewayDown {
+        async fn send(&self, _phone: &str, _text: &str) -> Result<(), SmsError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err(SmsError("HTTP 503 from the gateway".into()))
+        }
+    }
+
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let person = Person::new(8);
+    app.register_and_login(&person).await;
+    let id = submitted(&app, &place).await;
+    let day = available_days(&app, &id).await[0];
+    let appointment = format!("/api/v1/applications/{id}/appointment");
+    json_of(app.put(&appointment, &json!({"date": day})).await, 200).await;
+    let sent_texts = |app: &TestApp| app.state.sms.sent_to(&person.phone).len();
+    let before = sent_texts(&app);
+
+    // The booking's SMS meets a gateway that is down, then one that is back.
+    let down_gateway = Arc::new(GatewayDown(AtomicUsize::new(0)));
+    let mut down = app.state.clone();
+    down.sms = down_gateway.clone();
+    let t0 = Utc::now() + Duration::seconds(1);
+    assert_eq!(dispatch_sms(&down, t0).await.unwrap(), 0);
+    assert_eq!(down_gateway.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        dispatch_sms(&app.state, t0 + Duration::seconds(119))
+            .await
+            .unwrap(),
+        0,
+        "not due before 2 minutes"
+    );
+    assert_eq!(
+        dispatch_sms(&app.state, t0 + Duration::minutes(2))
+            .await
+            .unwrap(),
+        1,
+        "sent once the gateway is back"
+    );
+    assert_eq!(sent_texts(&app), before + 1);
+    assert_eq!(
+        dispatch_sms(&app.state, t0 + Duration::days(1))
+            .await
+            .unwrap(),
+        0,
+        "sent once only"
+    );
+
+    // The cancellation's SMS meets a gateway that stays down: five attempts, then no more.
+    json_of(app.delete(&appointment).await, 200).await;
+    let t1 = t0 + Duration::days(1) + Duration::seconds(1);
+    let mut at = t1;
+    for (attempt, wait_after) in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 0)] {
+        assert_eq!(dispatch_sms(&down, at).await.unwrap(), 0);
+        assert_eq!(
+            down_gateway.0.load(Ordering::SeqCst),
+            1 + attempt,
+            "attempt {attempt}"
+        );
+        if wait_after > 0 {
+            let early = at + Duration::minutes(wait_after) - Duration::seconds(1);
+            assert_eq!(dispatch_sms(&down, early).await.unwrap(), 0);
+            assert_eq!(
+                down_gateway.0.load(Ordering::SeqCst),
+                1 + attempt,
+                "no attempt before the wait is over"
+            );
+            at += Duration::minutes(wait_after);
+        }
+    }
+    assert_eq!(
+        dispatch_sms(&app.state, at + Duration::days(30))
+            .await
+            .unwrap(),
+        0,
+        "given up"
+    );
+    assert_eq!(down_gateway.0.load(Ordering::SeqCst), 6);
+    assert_eq!(sent_texts(&app), before + 1);
+    let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
+    assert_eq!(inbox["items"][0]["kind"], "booking_cancelled");
+}
