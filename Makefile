@@ -5,9 +5,14 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_TEST_URL ?= redis://127.0.0.1:6379
+# An S3-compatible server for the object-store test: moto's, from PyPI, in its own venv.
+S3_TEST_PORT ?= 9000
+S3_TEST_URL ?= http://127.0.0.1:$(S3_TEST_PORT)
+MOTO_VENV ?= $(HOME)/.cache/permit/moto-venv
+MOTO_VERSION := 5.2.5
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
-.PHONY: run build test deps services test-rust test-postgres test-smoke test-pwa pwa-wasm lint bench clean-test-dbs load
+.PHONY: run build test deps services s3-server test-rust test-postgres test-smoke test-pwa pwa-wasm lint bench clean-test-dbs load
 
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
@@ -42,6 +47,23 @@ services: deps
 	redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "Redis is not reachable at 127.0.0.1:6379"; ok=0; }; \
 	if [ $$ok = 0 ] && [ "$$CI" = "true" ]; then echo "CI requires PostgreSQL and Redis"; exit 1; fi
 
+# The S3 test (api/tests/s3.rs) talks to moto's S3 server over HTTP; start it if it is not
+# running. Under CI it is mandatory.
+s3-server:
+	@if ! curl -sf -o /dev/null $(S3_TEST_URL)/; then \
+	  if [ ! -x $(MOTO_VENV)/bin/moto_server ]; then \
+	    echo "installing moto $(MOTO_VERSION) into $(MOTO_VENV)"; \
+	    python3 -m venv $(MOTO_VENV) && $(MOTO_VENV)/bin/pip install -q 'moto[server]==$(MOTO_VERSION)'; \
+	  fi; \
+	  echo "starting the S3 test server on $(S3_TEST_URL)"; \
+	  nohup $(MOTO_VENV)/bin/moto_server -H 127.0.0.1 -p $(S3_TEST_PORT) >/tmp/permit-moto.log 2>&1 & \
+	  for i in $$(seq 1 30); do curl -sf -o /dev/null $(S3_TEST_URL)/ && break; sleep 1; done; \
+	fi
+	@if ! curl -sf -o /dev/null $(S3_TEST_URL)/; then \
+	  echo "no S3 server at $(S3_TEST_URL) (see /tmp/permit-moto.log)"; \
+	  if [ "$$CI" = "true" ]; then exit 1; fi; \
+	fi
+
 # Test databases are created per test as permit_test_*; drop the ones earlier runs left.
 clean-test-dbs:
 	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
@@ -49,13 +71,13 @@ clean-test-dbs:
 	  while read -r db; do psql -q "$(PG_ADMIN_URL)" -c "DROP DATABASE IF EXISTS \"$$db\"" >/dev/null 2>&1; done; \
 	fi; true
 
-TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL)
+TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL) PERMIT_TEST_S3_URL=$(S3_TEST_URL)
 
-test: services clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
+test: services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
 	@echo "all test suites passed"
 
 # Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,
-# and the API scenarios on SQLite with the in-process store.
+# the API scenarios on SQLite with the in-process store, and proof files in an S3 bucket.
 test-rust:
 	$(TEST_ENV) $(CARGO) test --workspace --exclude permit-verifier
 
