@@ -234,10 +234,17 @@ async fn captcha_challenges_are_limited_per_address_at_120_an_hour() {
     }
     let r = app.get("/api/v1/captcha").await;
     assert_eq!(r.status(), 429);
+    let header: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "rate_limited");
     let wait = body["retry_after"].as_u64().expect("retry_after");
     assert!((1..=3600).contains(&wait), "wait {wait}");
+    // HTTP clients and proxies read the same wait from the header.
+    assert_eq!(header, wait);
 }
 
 #[tokio::test]
