@@ -3,6 +3,7 @@ import { mount, flushPromises } from '@vue/test-utils'
 import { createI18n } from 'vue-i18n'
 import zh from '../src/locales/zh-CN'
 import CaptchaField from '../src/components/CaptchaField.vue'
+import { captchaRetryDelayMs } from '../src/lib/captchaRetry'
 
 // Challenges shaped like permitd's (altcha-lib-rs): SHA-256(salt + number) with an expiry in the salt.
 const SECRET_NUMBERS = [417, 88]
@@ -80,4 +81,28 @@ describe('CaptchaField (the altcha widget)', () => {
     expect(decode(lastEmitted(w))).toMatchObject({ number: 88 })
     w.unmount()
   }, 15_000)
+})
+
+describe('CaptchaField after a 429', () => {
+  it("waits for the server's Retry-After before asking again", async () => {
+    const fetch = vi.fn(async () => new Response('{"code":"rate_limited","retry_after":1800}', { status: 429, headers: { 'retry-after': '1800' } }))
+    vi.stubGlobal('fetch', fetch)
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    const w = mount(CaptchaField, { props: { modelValue: '' }, global: { plugins: [i18n()] }, attachTo: document.body })
+    await until(() => w.find('[data-testid=captcha-state]').attributes('data-state') === 'error')
+    expect(timers.mock.calls.some(([, ms]) => ms === 1_800_000)).toBe(true)
+    expect(fetch).toHaveBeenCalledTimes(1)
+    w.unmount()
+    timers.mockRestore()
+  })
+})
+
+describe('captchaRetryDelayMs', () => {
+  it('waits 5 s, then twice as long after each further failure, up to a minute', () => {
+    expect([1, 2, 3, 4, 5, 9].map((n) => captchaRetryDelayMs(n))).toEqual([5000, 10000, 20000, 40000, 60000, 60000])
+  })
+  it("never retries before the server's Retry-After", () => {
+    expect(captchaRetryDelayMs(1, 1800)).toBe(1_800_000)
+    expect(captchaRetryDelayMs(4, 2)).toBe(40000)
+  })
 })
