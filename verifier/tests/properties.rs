@@ -152,15 +152,21 @@ proptest! {
         prop_assert!(!verdict.is_valid(), "bit {bit}: {verdict:?}");
     }
 
+    // Deflate is not canonical: a few changed bits (unused Huffman code lengths, say) can leave
+    // the decompressed credential byte for byte the same, and that QR rightly verifies. What
+    // must never happen is a change that verifies as a different credential.
     #[test]
-    fn changed_qr_characters_are_never_valid(at in 4usize..486, c in proptest::sample::select(BASE45)) {
+    fn changed_qr_characters_never_verify_as_another_credential(at in 4usize..486, c in proptest::sample::select(BASE45)) {
         let qr = fixture().qr.clone();
         let at = at.min(qr.len() - 1);
         prop_assume!(qr.as_bytes()[at] != c);
-        let mut bytes = qr.into_bytes();
+        let mut bytes = qr.clone().into_bytes();
         bytes[at] = c;
-        let verdict = check(&String::from_utf8(bytes).unwrap());
-        prop_assert!(!verdict.is_valid(), "{verdict:?}");
+        let changed = String::from_utf8(bytes).unwrap();
+        let verdict = check(&changed);
+        if verdict.is_valid() {
+            prop_assert_eq!(cose_of(&changed), cose_of(&qr), "a changed QR verified as another credential");
+        }
     }
 
     #[test]
