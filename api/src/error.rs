@@ -31,7 +31,13 @@ pub struct ErrorBody {
 pub enum ApiError {
     /// The request cannot be served as sent.
     #[oai(status_range = "4XX")]
-    Client(StatusCode, Json<ErrorBody>),
+    Client(
+        StatusCode,
+        Json<ErrorBody>,
+        /// Seconds to wait, on a 429 (the body's `retry_after`, for HTTP clients and proxies).
+        #[oai(header = "Retry-After")]
+        Option<u64>,
+    ),
     /// Something on our side failed; the message says nothing internal.
     #[oai(status_range = "5XX")]
     Server(StatusCode, Json<ErrorBody>),
@@ -48,7 +54,7 @@ impl ApiError {
         if status.is_server_error() {
             ApiError::Server(status, body)
         } else {
-            ApiError::Client(status, body)
+            ApiError::Client(status, body, None)
         }
     }
 
@@ -71,9 +77,7 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message).with_field(field)
     }
     pub fn too_many(code: &str, retry_after: u64, message: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, message);
-        e.body_mut().retry_after = Some(retry_after.max(1));
-        e
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code, message).with_retry_after(retry_after)
     }
     pub fn internal() -> Self {
         Self::new(
@@ -122,8 +126,13 @@ impl ApiError {
         Self::new(status, code, message)
     }
 
+    /// The wait goes in the body (the PWA shows it) and in the `Retry-After` header.
     pub fn with_retry_after(mut self, secs: u64) -> Self {
-        self.body_mut().retry_after = Some(secs.max(1));
+        let secs = secs.max(1);
+        self.body_mut().retry_after = Some(secs);
+        if let ApiError::Client(_, _, header) = &mut self {
+            *header = Some(secs);
+        }
         self
     }
 
@@ -134,19 +143,19 @@ impl ApiError {
 
     fn body_mut(&mut self) -> &mut ErrorBody {
         match self {
-            ApiError::Client(_, Json(b)) | ApiError::Server(_, Json(b)) => b,
+            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b)) => b,
         }
     }
 
     pub fn body(&self) -> &ErrorBody {
         match self {
-            ApiError::Client(_, Json(b)) | ApiError::Server(_, Json(b)) => b,
+            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b)) => b,
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Client(s, _) | ApiError::Server(s, _) => *s,
+            ApiError::Client(s, ..) | ApiError::Server(s, _) => *s,
         }
     }
 }

@@ -119,7 +119,8 @@ async fn replay<T: DeserializeOwned>(
             (Some(value), _) => serde_json::from_value(value).map_err(|_| ApiError::internal()),
             (None, Some(body)) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
-                Err(ApiError::Client(status, Json(body)))
+                let retry_after = body.retry_after;
+                Err(ApiError::Client(status, Json(body), retry_after))
             }
             (None, None) => Err(ApiError::internal()),
         },

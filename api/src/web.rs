@@ -182,22 +182,6 @@ fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
 
 /// Errors raised before a handler ran (unknown path, unparsable JSON, too large) come out of
 /// poem as plain text; give them the same JSON shape as every other error.
-/// A 429 gives its wait in the body (`retry_after`, which the PWA shows); HTTP clients and
-/// proxies read the `Retry-After` header, so it carries the same number.
-async fn with_retry_after_header(resp: Response) -> Response {
-    let (parts, body) = resp.into_parts();
-    let bytes = body.into_bytes().await.unwrap_or_default();
-    let secs = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("retry_after").and_then(serde_json::Value::as_u64));
-    let mut out = Response::from_parts(parts, poem::Body::from(bytes));
-    if let Some(secs) = secs {
-        out.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    out
-}
-
 async fn uniform_error(resp: Response, path: &str) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -209,11 +193,6 @@ async fn uniform_error(resp: Response, path: &str) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if is_json {
-        if status == StatusCode::TOO_MANY_REQUESTS
-            && !resp.headers().contains_key(header::RETRY_AFTER)
-        {
-            return with_retry_after_header(resp).await;
-        }
         return resp;
     }
     let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
