@@ -28,7 +28,7 @@ vi.mock('../src/lib/verifierWasm', () => {
   return { wasmAvailable: true, loadVerifier: async () => Verifier }
 })
 
-import { updateLists, refreshLists, verifyOffline, listsFetchedAt, offlineAvailable, TOFU_ROOT_KEY } from '../src/lib/offlineVerify'
+import { updateLists, verifyOffline, listsFetchedAt, offlineAvailable, TOFU_ROOT_KEY } from '../src/lib/offlineVerify'
 
 const ROOT_A = 'a1'.repeat(32)
 const ROOT_B = 'b2'.repeat(32)
@@ -87,7 +87,7 @@ describe('offline lists with a root pinned at build time (VITE_TRUST_ROOT)', () 
     expect(h.store.size).toBe(0)
     expect(h.roots).toEqual([])
     expect(await verifyOffline('RP1:X')).toBeNull()
-    expect(await refreshLists()).toBeNull()
+    expect((await updateLists()).fetchedAt).toBeNull()
   })
 
   it('keeps the lists it had when a later fetch names another root', async () => {

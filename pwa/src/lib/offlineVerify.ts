@@ -79,7 +79,7 @@ export async function updateLists(): Promise<ListsUpdate> {
   // The scanner asks before every check; lists that did not change were verified when they
   // were kept, so only the time they were last confirmed moves on.
   const before = await kept()
-  if (before && before.root === root && sameBytes(before.trust, lists.trust) && sameBytes(before.status, lists.status)) {
+  if (before && sameLists(before, lists)) {
     await set(KEY, { ...before, fetchedAt: lists.fetchedAt }).catch(() => null)
     return { fetchedAt: lists.fetchedAt, refused: null }
   }
@@ -102,13 +102,13 @@ export async function updateLists(): Promise<ListsUpdate> {
   return { fetchedAt: lists.fetchedAt, refused: null }
 }
 
-/** Fetches and keeps the signed lists (when online); returns when the lists in use were fetched. */
-export async function refreshLists(): Promise<string | null> {
-  return (await updateLists()).fetchedAt
-}
 function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (!a || !b) return a === b
   return a.length === b.length && a.every((x, i) => x === b[i])
+}
+/** The same root and the same list bytes, whenever each was fetched. */
+function sameLists(a: Lists, b: Lists): boolean {
+  return a.root === b.root && sameBytes(a.trust, b.trust) && sameBytes(a.status, b.status)
 }
 async function kept(): Promise<Lists | null> {
   try {
@@ -122,20 +122,19 @@ export async function listsFetchedAt(): Promise<string | null> {
 }
 
 // The Verifier for the kept lists, rebuilt when they change (here or in another tab).
-let verifier: { root: string; lists: Lists; v: WasmVerifier } | null = null
+let verifier: { lists: Lists; v: WasmVerifier } | null = null
 async function load(): Promise<WasmVerifier | null> {
   const lists = await kept()
   if (!lists) return null
   const pin = pinnedRoot()
   // Lists kept under another root (an earlier build without the pin, or another pin) are not used.
   if (pin && lists.root !== pin) return null
-  const root = pin || lists.root
   // Kept for as long as the lists are the same, whenever they were last confirmed.
-  if (verifier && verifier.root === root && sameBytes(verifier.lists.trust, lists.trust) && sameBytes(verifier.lists.status, lists.status)) return verifier.v
+  if (verifier && sameLists(verifier.lists, lists)) return verifier.v
   const Verifier = await loadVerifier()
   if (!Verifier) return null
   ;(verifier?.v as { free?: () => void } | undefined)?.free?.()
-  verifier = { root, lists, v: new Verifier(fromHex(root), lists.trust, lists.status ?? undefined) }
+  verifier = { lists, v: new Verifier(fromHex(lists.root), lists.trust, lists.status ?? undefined) }
   return verifier.v
 }
 
