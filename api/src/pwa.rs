@@ -43,13 +43,14 @@ fn accepts(req: &Request, coding: &str) -> bool {
 
 fn file(req: &Request, path: &str) -> Option<Response> {
     let f = Dist::get(path)?;
-    let encoded = ["br", "gzip"].into_iter().find_map(|coding| {
-        let suffix = if coding == "br" { "br" } else { "gz" };
-        accepts(req, coding)
-            .then(|| Dist::get(&format!("{path}.{suffix}")))
-            .flatten()
-            .map(|e| (coding, e))
-    });
+    let encoded = [("br", "br"), ("gzip", "gz")]
+        .into_iter()
+        .find_map(|(coding, suffix)| {
+            accepts(req, coding)
+                .then(|| Dist::get(&format!("{path}.{suffix}")))
+                .flatten()
+                .map(|e| (coding, e))
+        });
     let cache = if revalidate(path) {
         "no-cache"
     } else if path.starts_with("assets/") {
