@@ -1,7 +1,7 @@
 //! Booking surge: N residents, each with an account and a submitted application, race for the
 //! places of ONE morning at 清波派出所受理点 against a running permitd.
 //!
-//! It seeds straight through `permit_api::storage` (fast, no captcha or SMS), logs every
+//! It seeds straight through `permit_api::platform::storage` (fast, no captcha or SMS), logs every
 //! client in over HTTP (each with its own cookie jar and connection), holds them at a barrier
 //! and fires all booking requests at once. Then it checks the database: the slot's `booked`
 //! column and the booked appointments of that day must both equal the places.
@@ -25,15 +25,15 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate, Utc};
 use clap::Parser;
 use futures_util::StreamExt;
-use permit_api::accounts::{NewAccount, Role, Sex, check_character, password};
-use permit_api::applications::model::{
+use permit_api::booking::appointments::{opening_of, working_calendar};
+use permit_api::booking::calendar::Session;
+use permit_api::casework::applications::model::{
     ApplicationFields, BusinessType, MAX_MATERIALS, MAX_PEOPLE_PER_ACCOUNT, Material,
 };
-use permit_api::appointments::{opening_of, working_calendar};
-use permit_api::calendar::Session;
-use permit_api::materials::content::MaterialKind;
+use permit_api::casework::materials::content::MaterialKind;
+use permit_api::identity::accounts::{NewAccount, Role, Sex, check_character, password};
+use permit_api::platform::storage::{self, Storage};
 use permit_api::residence::local_date;
-use permit_api::storage::{self, Storage};
 use serde_json::{Value, json};
 use uuid::Uuid;
 

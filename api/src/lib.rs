@@ -1,41 +1,17 @@
 //! permitd: the residence-permit platform server (居住证服务平台).
 //!
-//! One module per resource; handlers are thin and call plain domain functions. See the README
-//! for the architecture in a page.
+//! One folder per bounded context, named as the product is: who people are (identity), where
+//! they go (directory), where they live (residence), what they apply for (casework), when they
+//! come (booking), what the police station does (counter), what they carry (credentials), what
+//! they are told (notifications), and the platform that runs it all. See the README for the
+//! architecture in a page.
 
-pub mod accounts;
-pub mod app;
-pub mod applications;
-pub mod appointments;
-pub mod audit;
-pub mod calendar;
-pub mod captcha;
-pub mod clock;
-pub mod config;
+pub mod booking;
+pub mod casework;
 pub mod counter;
-pub mod demo;
+pub mod credentials;
 pub mod directory;
-pub mod documents;
-pub mod eligibility;
-pub mod ephemeral;
-pub mod error;
-pub mod idempotency;
-pub mod jobs;
-pub mod keys;
-pub mod materials;
-pub mod metrics;
+pub mod identity;
 pub mod notifications;
-pub mod passkeys;
-pub mod permits;
-pub mod pwa;
-pub mod rate_limits;
+pub mod platform;
 pub mod residence;
-pub mod schedule;
-pub mod sessions;
-pub mod sms;
-pub mod staff;
-pub mod state;
-pub mod storage;
-pub mod trust;
-pub mod units;
-pub mod web;

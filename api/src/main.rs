@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use permit_api::accounts::Role;
-use permit_api::config::{CONFIG_HELP, Config, LogFormat, Secret};
-use permit_api::keys::KeyRing;
-use permit_api::{app, staff, storage};
+use permit_api::credentials::keys::KeyRing;
+use permit_api::identity::accounts::Role;
+use permit_api::identity::staff;
+use permit_api::platform::config::{CONFIG_HELP, Config, LogFormat, Secret};
+use permit_api::platform::{app, storage};
 use uuid::Uuid;
 
 #[derive(Parser)]

@@ -326,7 +326,7 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
         404
     );
     // The outbox sends the SMS.
-    let round = permit_api::jobs::run_once(&app.state, Utc::now())
+    let round = permit_api::platform::jobs::run_once(&app.state, Utc::now())
         .await
         .unwrap();
     assert!(round.sms_sent >= 1);
@@ -465,12 +465,18 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
             .and_hms_opt(2, 0, 0)
             .unwrap(),
     );
-    let round = permit_api::jobs::run_once(&app.state, eve).await.unwrap();
+    let round = permit_api::platform::jobs::run_once(&app.state, eve)
+        .await
+        .unwrap();
     assert_eq!(round.reminders, 1);
-    let round = permit_api::jobs::run_once(&app.state, eve).await.unwrap();
+    let round = permit_api::platform::jobs::run_once(&app.state, eve)
+        .await
+        .unwrap();
     assert_eq!(round.reminders, 0, "one reminder only");
     let after = eve + Duration::days(3);
-    let round = permit_api::jobs::run_once(&app.state, after).await.unwrap();
+    let round = permit_api::platform::jobs::run_once(&app.state, after)
+        .await
+        .unwrap();
     assert_eq!(round.no_shows, 1);
     let detail = json_of(app.get(&base).await, 200).await;
     assert_eq!(detail["status"], "no_show");
@@ -737,7 +743,8 @@ async fn the_calendar_is_data_administrators_extend() {
 #[tokio::test]
 async fn the_eligibility_policy_comes_from_configuration() {
     let dir = tempfile::tempdir().unwrap();
-    let mut policy: Value = serde_json::from_str(permit_api::eligibility::ZHEJIANG_JSON).unwrap();
+    let mut policy: Value =
+        serde_json::from_str(permit_api::residence::eligibility::ZHEJIANG_JSON).unwrap();
     policy["jurisdiction"] = json!("shenzhen");
     policy["residence_months"] = json!(12);
     let path = dir.path().join("policy.json");
@@ -750,12 +757,12 @@ async fn the_eligibility_policy_comes_from_configuration() {
 
     // A broken policy stops permitd at start with a clear error.
     std::fs::write(&path, "{\"jurisdiction\": \"x\"}").unwrap();
-    let config = permit_api::config::Config {
+    let config = permit_api::platform::config::Config {
         data_dir: dir.path().join("data"),
         eligibility_policy: Some(path.clone()),
         ..Default::default()
     };
-    let err = permit_api::app::build_state(config)
+    let err = permit_api::platform::app::build_state(config)
         .await
         .err()
         .expect("refused");
@@ -768,7 +775,7 @@ async fn the_eligibility_policy_comes_from_configuration() {
 #[tokio::test]
 async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up() {
     use permit_api::notifications::dispatch_sms;
-    use permit_api::sms::{SmsError, SmsSender};
+    use permit_api::notifications::sms::{SmsError, SmsSender};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

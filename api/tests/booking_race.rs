@@ -7,13 +7,14 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use permit_api::accounts::{NewAccount, Role, Sex};
-use permit_api::applications::model::{ApplicationFields, BusinessType, Material};
-use permit_api::calendar::Session;
+use permit_api::booking::calendar::Session;
+use permit_api::booking::store::Booking;
+use permit_api::casework::applications::model::{ApplicationFields, BusinessType, Material};
+use permit_api::casework::materials::content::MaterialKind;
 use permit_api::directory::ServicePointInput;
-use permit_api::materials::content::MaterialKind;
+use permit_api::identity::accounts::{NewAccount, Role, Sex};
 use permit_api::notifications::model::NewNotification;
-use permit_api::storage::{Booking, Storage, StorageError};
+use permit_api::platform::storage::{Storage, StorageError};
 use uuid::Uuid;
 
 fn id_number(n: u32) -> String {
@@ -339,7 +340,7 @@ async fn two_job_runners_mark_each_no_show_once() {
                         today,
                         3,
                         Utc::now(),
-                        &|d: &permit_api::storage::DueAppointment| NewNotification {
+                        &|d: &permit_api::booking::store::DueAppointment| NewNotification {
                             account_id: d.application.account_id,
                             kind: "no_show",
                             title: "逾期未到".into(),

@@ -8,7 +8,7 @@ use serde_json::Value;
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/openapi.json");
 
 fn served() -> Value {
-    let text = permit_api::app::api_service().spec();
+    let text = permit_api::platform::app::api_service().spec();
     serde_json::from_str(&text).expect("the served document is JSON")
 }
 

@@ -52,7 +52,7 @@ async fn qr_text(app: &TestApp, permit: &str, presentation: &str) -> String {
     r.text().await.unwrap()
 }
 
-use permit_api::clock::Clock;
+use permit_api::platform::clock::Clock;
 
 /// The text of a PDF, read back with pdftotext (poppler-utils).
 fn pdf_text(pdf: &[u8]) -> String {
@@ -156,10 +156,10 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     );
 
     // A clerk of another service point sees none of it.
-    permit_api::staff::add(
+    permit_api::identity::staff::add(
         &*app.state.storage,
         "clerk_hubin",
-        permit_api::accounts::Role::Clerk,
+        permit_api::identity::accounts::Role::Clerk,
         Some("湖滨民警"),
         "Hubin2026pw!",
         &[place.hubin.parse().unwrap()],
@@ -844,9 +844,13 @@ async fn passkey_step_up_device_binding_and_the_endorsement_reminder() {
     let until: NaiveDate = permit["valid_until"].as_str().unwrap().parse().unwrap();
     let opens = until - Duration::days(25);
     let at = morning_of(opens);
-    let round = permit_api::jobs::run_once(&app.state, at).await.unwrap();
+    let round = permit_api::platform::jobs::run_once(&app.state, at)
+        .await
+        .unwrap();
     assert_eq!(round.endorsement_reminders, 1);
-    let round = permit_api::jobs::run_once(&app.state, at).await.unwrap();
+    let round = permit_api::platform::jobs::run_once(&app.state, at)
+        .await
+        .unwrap();
     assert_eq!(round.endorsement_reminders, 0);
     let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
     assert!(

@@ -3,10 +3,10 @@
 mod common;
 
 use chrono::Utc;
-use permit_api::accounts::{NewAccount, Role, Sex};
 use permit_api::directory::{ArticleInput, ArticleKind, ServicePointInput, seed};
-use permit_api::passkeys::StoredPasskey;
-use permit_api::storage::StorageError;
+use permit_api::identity::accounts::{NewAccount, Role, Sex};
+use permit_api::identity::passkeys::StoredPasskey;
+use permit_api::platform::storage::StorageError;
 use uuid::Uuid;
 
 fn resident(username: &str, id_number: &str) -> NewAccount {
@@ -297,7 +297,7 @@ async fn the_demo_directory_loads_once() {
 #[tokio::test]
 async fn an_unknown_database_scheme_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = permit_api::storage::open(Some("mysql://localhost/x"), dir.path())
+    let err = permit_api::platform::storage::open(Some("mysql://localhost/x"), dir.path())
         .await
         .err()
         .expect("refused");
@@ -309,22 +309,23 @@ async fn an_unknown_database_scheme_is_a_clear_error() {
 /// connection's full rights, or someone at a SQL prompt, can rewrite or remove what staff did.
 #[tokio::test]
 async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
-    use permit_api::permits::model::AuditEntry;
+    use permit_api::credentials::permits::model::AuditEntry;
     use sqlx::Connection;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let mut databases = vec![(
         "sqlite",
-        permit_api::storage::open(None, dir.path())
+        permit_api::platform::storage::open(None, dir.path())
             .await
             .expect("open SQLite"),
         format!("sqlite://{}", dir.path().join("permit.sqlite").display()),
     )];
     if let Some(admin) = common::postgres_admin_url() {
         let url = common::fresh_postgres(&admin).await;
-        let pg = permit_api::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
-            .await
-            .expect("open PostgreSQL");
+        let pg =
+            permit_api::platform::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
+                .await
+                .expect("open PostgreSQL");
         databases.push(("postgres", pg, url));
     }
     for (backend, storage, url) in databases {

@@ -2,6 +2,8 @@
 //! the review decision that notifies the applicant. A clerk sees only the service points they
 //! are assigned to; anything else is a 404.
 
+pub mod units;
+
 use chrono::{DateTime, Duration, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -9,18 +11,18 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
-use crate::accounts::Role;
-use crate::applications::model::{Application, Decision, Status};
-use crate::applications::{
+use crate::casework::applications::model::{Application, Decision, Status};
+use crate::casework::applications::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, appointment_info,
     brief, check_fields, detail, new_number, open_elsewhere, staff_serves, summary,
 };
-use crate::error::ApiError;
+use crate::identity::accounts::Role;
+use crate::identity::sessions::SessionAuth;
 use crate::notifications::notice;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
 use crate::residence::local_date;
-use crate::sessions::SessionAuth;
-use crate::state::AppState;
-use crate::web::ApiTags;
 
 /// Pre-review is due within 48 hours of submission (seed 000 §3.2.3).
 pub const REVIEW_HOURS: i64 = 48;
@@ -152,7 +154,7 @@ impl CounterApi {
         id: Path<Uuid>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
         let a = load_scoped(&state, &auth, id.0).await?;
-        crate::audit::record(
+        crate::platform::audit::record(
             &state,
             &auth,
             "read_application",
@@ -205,7 +207,7 @@ impl CounterApi {
                 &n,
             )
             .await?;
-        crate::audit::record(
+        crate::platform::audit::record(
             &state,
             &auth,
             "review",
@@ -267,13 +269,14 @@ impl CounterApi {
                 auth.0.account_id,
                 &new_number(now),
                 &fields,
-                crate::units::MAX_PEOPLE_PER_UNIT,
+                crate::counter::units::MAX_PEOPLE_PER_UNIT,
                 now,
             )
             .await
             .map_err(open_elsewhere)?;
         let admitted = state.storage.admit_walk_in(draft.id, now).await?;
-        crate::audit::record(&state, &auth, "walk_in", "application", admitted.id, "").await?;
+        crate::platform::audit::record(&state, &auth, "walk_in", "application", admitted.id, "")
+            .await?;
         Ok(Json(detail(&state, admitted).await?))
     }
 
@@ -321,7 +324,7 @@ impl CounterApi {
         }
         let checked = state.storage.check_in(ap.id, state.clock.now()).await?;
         let a = state.storage.application(checked.application_id).await?;
-        crate::audit::record(&state, &auth, "check_in", "appointment", ap.id, "").await?;
+        crate::platform::audit::record(&state, &auth, "check_in", "appointment", ap.id, "").await?;
         Ok(Json(appointment_info(
             &a,
             &checked,
@@ -333,8 +336,8 @@ impl CounterApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::accounts::Sex;
-    use crate::applications::model::{ApplicationFields, BusinessType};
+    use crate::casework::applications::model::{ApplicationFields, BusinessType};
+    use crate::identity::accounts::Sex;
 
     fn application(status: Status, submitted_hours_ago: i64, now: DateTime<Utc>) -> Application {
         Application {

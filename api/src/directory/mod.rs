@@ -8,12 +8,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::accounts::Role;
-use crate::error::ApiError;
-use crate::sessions::SessionAuth;
-use crate::state::AppState;
-use crate::storage::StorageError;
-use crate::web::ApiTags;
+use crate::identity::accounts::Role;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::storage::StorageError;
+use crate::platform::web::ApiTags;
 
 pub mod seed;
 
@@ -430,3 +430,4 @@ impl DirectoryApi {
         Ok(Deleted::Done)
     }
 }
+pub mod store;

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::{ArticleInput, Region, ServicePointInput};
-use crate::storage::{Storage, StorageError, StorageResult};
+use crate::platform::storage::{Storage, StorageError, StorageResult};
 
 const REGIONS: &str = include_str!("../../seed/regions.json");
 const SERVICE_POINTS: &str = include_str!("../../seed/service_points.json");

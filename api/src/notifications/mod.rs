@@ -9,22 +9,23 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::error::ApiError;
-use crate::sessions::SessionAuth;
-use crate::state::AppState;
-use crate::storage::StorageError;
-use crate::web::ApiTags;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::storage::StorageError;
+use crate::platform::web::ApiTags;
 
 pub mod model;
+pub mod sms;
 
 /// The texts of every notice (Chinese, the product's language; SMS bodies stay short).
 pub mod notice {
     use chrono::NaiveDate;
 
     use super::model::NewNotification;
-    use crate::applications::ServicePointBrief;
-    use crate::applications::model::{Application, Appointment, Decision};
-    use crate::calendar::Session;
+    use crate::booking::calendar::Session;
+    use crate::casework::applications::ServicePointBrief;
+    use crate::casework::applications::model::{Application, Appointment, Decision};
 
     fn day(d: NaiveDate) -> String {
         d.format("%Y年%m月%d日").to_string()
@@ -120,7 +121,7 @@ pub mod notice {
         )
     }
 
-    pub fn endorsement_due(p: &crate::permits::model::Permit) -> NewNotification {
+    pub fn endorsement_due(p: &crate::credentials::permits::model::Permit) -> NewNotification {
         NewNotification {
             account_id: p.account_id,
             kind: "endorsement_due",
@@ -251,3 +252,4 @@ pub async fn dispatch_sms(state: &AppState, now: DateTime<Utc>) -> Result<usize,
     }
     Ok(sent)
 }
+pub mod store;

@@ -9,14 +9,15 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::accounts::{IdNumber, Role, check_real_name, mask_id_number};
-use crate::eligibility::{self, Facts};
-use crate::error::ApiError;
-use crate::sessions::SessionAuth;
-use crate::state::AppState;
-use crate::storage::StorageError;
-use crate::web::ApiTags;
+use crate::identity::accounts::{IdNumber, Role, check_real_name, mask_id_number};
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::storage::StorageError;
+use crate::platform::web::ApiTags;
+use crate::residence::eligibility::Facts;
 
+pub mod eligibility;
 pub mod model;
 
 use model::{NewRegistration, ResidenceRegistration};
@@ -436,3 +437,4 @@ impl ResidenceApi {
         Ok(Json(answer))
     }
 }
+pub mod store;

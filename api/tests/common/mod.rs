@@ -7,10 +7,10 @@ pub mod flow;
 
 use std::sync::Arc;
 
-use permit_api::app;
-use permit_api::config::{Config, Secret};
-use permit_api::ephemeral::{self, Ephemeral};
-use permit_api::storage::{self, Storage};
+use permit_api::platform::app;
+use permit_api::platform::config::{Config, Secret};
+use permit_api::platform::ephemeral::{self, Ephemeral};
+use permit_api::platform::storage::{self, Storage};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use serde_json::{Value, json};
 
@@ -91,9 +91,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: &'static str,
     /// The running server's state, for driving background jobs at a chosen time.
-    pub state: permit_api::state::AppState,
+    pub state: permit_api::platform::state::AppState,
     /// The server's clock: tests move it instead of sleeping.
-    pub clock: Arc<permit_api::clock::ShiftedClock>,
+    pub clock: Arc<permit_api::platform::clock::ShiftedClock>,
     _data_dir: Arc<tempfile::TempDir>,
 }
 
@@ -133,7 +133,7 @@ impl TestApp {
         };
         adjust(&mut config);
         let mut state = app::build_state(config).await.expect("permitd starts");
-        let clock = Arc::new(permit_api::clock::ShiftedClock::default());
+        let clock = Arc::new(permit_api::platform::clock::ShiftedClock::default());
         state.clock = clock.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -351,7 +351,7 @@ impl TestApp {
 pub fn id_with_check(first17: &str) -> String {
     format!(
         "{first17}{}",
-        permit_api::accounts::check_character(first17).unwrap()
+        permit_api::identity::accounts::check_character(first17).unwrap()
     )
 }
 

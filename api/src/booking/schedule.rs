@@ -1,0 +1,214 @@
+//! What administrators set for booking: the State Council working-day calendar (later years
+//! added here), each service point's opening days, sessions and default capacity, and the
+//! capacity of one session of one day.
+
+use chrono::{Datelike, NaiveDate};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use uuid::Uuid;
+
+use crate::booking::appointments::{SessionName, working_calendar};
+use crate::booking::calendar::{CalendarDay, DayKind, Opening, Session};
+use crate::directory::ServicePoint;
+use crate::identity::accounts::Role;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DayKindName {
+    /// 放假
+    Holiday,
+    /// 调休上班
+    Workday,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CalendarDayView {
+    pub date: NaiveDate,
+    pub kind: DayKindName,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CalendarYear {
+    /// Years whose calendar is loaded; other years follow Monday to Friday.
+    pub known_years: Vec<i32>,
+    pub days: Vec<CalendarDayView>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CalendarYearInput {
+    pub days: Vec<CalendarDayView>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct OpeningInput {
+    /// ISO weekdays the point opens, 1 = Monday … 7 = Sunday.
+    pub open_weekdays: Vec<i32>,
+    pub sessions: Vec<SessionName>,
+    pub capacity_morning: i32,
+    pub capacity_afternoon: i32,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SlotCapacityInput {
+    /// Places in this session of this day; absent or null returns to the point's default.
+    pub capacity: Option<i32>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum Saved {
+    #[oai(status = 204)]
+    Done,
+}
+
+fn check_capacity(value: i32, field: &str) -> Result<(), ApiError> {
+    if !(0..=10_000).contains(&value) {
+        return Err(ApiError::unprocessable(
+            "invalid_capacity",
+            field,
+            "名额应为0至10000之间的整数",
+        ));
+    }
+    Ok(())
+}
+
+pub struct ScheduleApi;
+
+#[OpenApi(tag = "ApiTags::Staff")]
+impl ScheduleApi {
+    /// The holidays and make-up working days of a year (all loaded years when absent).
+    #[oai(path = "/calendar", method = "get")]
+    async fn calendar(
+        &self,
+        state: Data<&AppState>,
+        year: Query<Option<i32>>,
+    ) -> Result<Json<CalendarYear>, ApiError> {
+        let calendar = working_calendar(&*state.storage).await?;
+        let days = calendar
+            .days()
+            .filter(|d| year.0.is_none_or(|y| d.date.year() == y))
+            .map(|d| CalendarDayView {
+                date: d.date,
+                kind: match d.kind {
+                    DayKind::Holiday => DayKindName::Holiday,
+                    DayKind::Workday => DayKindName::Workday,
+                },
+                name: d.name.clone(),
+            })
+            .collect();
+        Ok(Json(CalendarYear {
+            known_years: calendar.known_years(),
+            days,
+        }))
+    }
+
+    /// Load or replace one year's calendar (administrators).
+    #[oai(path = "/calendar/:year", method = "put")]
+    async fn put_year(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        year: Path<i32>,
+        body: Json<CalendarYearInput>,
+    ) -> Result<Saved, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        if !(2000..=2100).contains(&year.0) {
+            return Err(ApiError::unprocessable(
+                "invalid_year",
+                "year",
+                "年份应在2000至2100之间",
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut days = Vec::with_capacity(body.0.days.len());
+        for d in body.0.days {
+            if d.date.year() != year.0 || !seen.insert(d.date) {
+                return Err(ApiError::unprocessable(
+                    "invalid_calendar_day",
+                    "days",
+                    format!("{} 不属于 {} 年或重复", d.date, year.0),
+                ));
+            }
+            if d.name.chars().count() > 50 {
+                return Err(ApiError::unprocessable(
+                    "invalid_calendar_day",
+                    "days",
+                    "名称不超过50个字符",
+                ));
+            }
+            days.push(CalendarDay {
+                date: d.date,
+                kind: match d.kind {
+                    DayKindName::Holiday => DayKind::Holiday,
+                    DayKindName::Workday => DayKind::Workday,
+                },
+                name: d.name,
+            });
+        }
+        state.storage.replace_calendar_year(year.0, &days).await?;
+        Ok(Saved::Done)
+    }
+
+    /// A service point's opening days, sessions and default capacity (administrators).
+    #[oai(path = "/service-points/:id/opening", method = "put")]
+    async fn put_opening(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        body: Json<OpeningInput>,
+    ) -> Result<Json<ServicePoint>, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        let input = body.0;
+        check_capacity(input.capacity_morning, "capacity_morning")?;
+        check_capacity(input.capacity_afternoon, "capacity_afternoon")?;
+        let weekdays: Vec<u8> = input
+            .open_weekdays
+            .iter()
+            .map(|d| u8::try_from(*d).unwrap_or(0))
+            .collect();
+        let sessions: Vec<Session> = input.sessions.iter().map(|s| (*s).into()).collect();
+        let opening = Opening::new(&weekdays, &sessions).map_err(|e| {
+            ApiError::unprocessable("invalid_opening", "open_weekdays", e.to_string())
+        })?;
+        let point = state
+            .storage
+            .set_opening(
+                id.0,
+                &opening,
+                input.capacity_morning,
+                input.capacity_afternoon,
+            )
+            .await?;
+        Ok(Json(point))
+    }
+
+    /// The capacity of one session of one day (administrators); 0 closes it.
+    #[oai(path = "/service-points/:id/capacity/:date/:session", method = "put")]
+    async fn put_capacity(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        date: Path<NaiveDate>,
+        session: Path<SessionName>,
+        body: Json<SlotCapacityInput>,
+    ) -> Result<Saved, ApiError> {
+        auth.0.require(&[Role::Admin])?;
+        if let Some(c) = body.0.capacity {
+            check_capacity(c, "capacity")?;
+        }
+        state.storage.service_point(id.0).await?;
+        state
+            .storage
+            .set_slot_capacity(id.0, date.0, session.0.into(), body.0.capacity)
+            .await?;
+        Ok(Saved::Done)
+    }
+}

@@ -1,0 +1,639 @@
+//! Applications (预约受理, DESIGN §4.3): step 1 basic information, step 2 one condition and its
+//! proof, 确认申报, then the appointment (see `appointments`). The list and detail follow seed
+//! 000 §3.3. Another account's application is a 404, never a 403.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::casework::materials::MaterialInfo;
+use crate::identity::accounts::{IdNumber, Role, Sex, mask_id_number};
+use crate::identity::rate_limits::APPLICATIONS_PER_ACCOUNT;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::idempotency;
+use crate::platform::state::AppState;
+use crate::platform::storage::StorageError;
+use crate::platform::web::ApiTags;
+use crate::residence::{Address, local_date, person_or_holder, require_applicant};
+
+pub mod model;
+
+use model::{
+    Application, ApplicationFields, Appointment, BusinessType, MAX_PEOPLE_PER_ACCOUNT, Status,
+};
+
+/// Step 1 and step 2 as sent. On create, absent applicant fields mean the account holder; on
+/// PATCH, absent fields keep their value.
+#[derive(Debug, Clone, Default, Object)]
+pub struct ApplicationInput {
+    /// `first` (default), `endorsement`, `renewal`, `replacement`, `reapplication`.
+    pub business_type: Option<BusinessType>,
+    pub applicant_name: Option<String>,
+    pub applicant_id_number: Option<String>,
+    /// The applicant's phone for SMS; the account's phone when absent.
+    pub phone: Option<String>,
+    pub district_code: Option<String>,
+    pub street_code: Option<String>,
+    pub address_detail: Option<String>,
+    pub community_code: Option<String>,
+    /// The 受理网点 (police station) where the applicant will go.
+    pub service_point_id: Option<Uuid>,
+    /// 服务单位, when the applicant works locally.
+    pub employer: Option<String>,
+    /// Step 2: the one 申领条件 (`employment`, `residence`, `study`, `talent`).
+    pub condition: Option<String>,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct ServicePointBrief {
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+}
+
+/// 预约情况 (seed 000 §3.2.3).
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct AppointmentInfo {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub service_point: ServicePointBrief,
+    pub date: chrono::NaiveDate,
+    /// `morning` or `afternoon`.
+    pub session: String,
+    pub session_label: String,
+    pub business_type: BusinessType,
+    pub business_type_label: String,
+    pub applicant_id_number: String,
+    pub applicant_name: String,
+    pub phone: String,
+    pub status: model::AppointmentStatus,
+    /// 预约处理情况, the application's status in words.
+    pub handling: String,
+}
+
+/// A row of 我的预约 (seed 000 §3.3).
+#[derive(Debug, Clone, Object)]
+pub struct ApplicationSummary {
+    pub id: Uuid,
+    pub number: String,
+    /// Masked.
+    pub applicant_id_number: String,
+    pub applicant_name: String,
+    pub applicant_sex: Sex,
+    pub business_type: BusinessType,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub status_label: String,
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct ApplicationDetail {
+    pub id: Uuid,
+    pub number: String,
+    pub business_type: BusinessType,
+    pub business_type_label: String,
+    pub applicant_name: String,
+    /// In full: the owner's own detail screen shows what will be checked at the counter.
+    pub applicant_id_number: String,
+    pub applicant_sex: String,
+    pub phone: String,
+    pub district_code: String,
+    pub street_code: String,
+    pub address_detail: String,
+    pub community_code: String,
+    pub service_point: ServicePointBrief,
+    pub employer: Option<String>,
+    pub condition: Option<String>,
+    pub status: Status,
+    pub status_label: String,
+    /// The clerk's note when pre-review returned the application.
+    pub review_note: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub materials: Vec<MaterialInfo>,
+    pub appointment: Option<AppointmentInfo>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum Created {
+    #[oai(status = 201)]
+    Created(Json<ApplicationDetail>),
+}
+
+/// The caller's own application; anything else, another account's included, is not found.
+pub async fn load_own(
+    state: &AppState,
+    auth: &SessionAuth,
+    id: Uuid,
+) -> Result<Application, ApiError> {
+    let application = state.storage.application(id).await?;
+    if application.account_id != auth.0.account_id {
+        return Err(ApiError::not_found());
+    }
+    Ok(application)
+}
+
+/// The service points a staff member acts for.
+pub enum StaffScope {
+    /// An administrator: every service point.
+    All,
+    /// A clerk's own points (none for residents and units).
+    Points(Vec<Uuid>),
+}
+
+impl StaffScope {
+    pub fn covers(&self, service_point_id: Uuid) -> bool {
+        match self {
+            StaffScope::All => true,
+            StaffScope::Points(points) => points.contains(&service_point_id),
+        }
+    }
+}
+
+pub async fn staff_scope(state: &AppState, auth: &SessionAuth) -> Result<StaffScope, ApiError> {
+    Ok(match auth.0.role {
+        Role::Admin => StaffScope::All,
+        Role::Clerk => StaffScope::Points(
+            state
+                .storage
+                .staff_service_points(auth.0.account_id)
+                .await?,
+        ),
+        Role::Resident | Role::Unit => StaffScope::Points(Vec::new()),
+    })
+}
+
+/// Whether a clerk works at the service point; administrators work everywhere.
+pub async fn staff_serves(
+    state: &AppState,
+    auth: &SessionAuth,
+    service_point_id: Uuid,
+) -> Result<bool, ApiError> {
+    Ok(staff_scope(state, auth).await?.covers(service_point_id))
+}
+
+impl From<&crate::directory::ServicePoint> for ServicePointBrief {
+    fn from(p: &crate::directory::ServicePoint) -> Self {
+        ServicePointBrief {
+            id: p.id,
+            name: p.name.clone(),
+            address: p.address.clone(),
+            phone: p.phone.clone(),
+        }
+    }
+}
+
+pub async fn brief(state: &AppState, id: Uuid) -> Result<ServicePointBrief, ApiError> {
+    Ok(ServicePointBrief::from(
+        &state.storage.service_point(id).await?,
+    ))
+}
+
+pub fn appointment_info(
+    application: &Application,
+    appointment: &Appointment,
+    point: ServicePointBrief,
+) -> AppointmentInfo {
+    let f = &application.fields;
+    AppointmentInfo {
+        id: appointment.id,
+        application_id: application.id,
+        service_point: point,
+        date: appointment.day,
+        session: appointment.session.as_str().to_string(),
+        session_label: appointment.session.label_zh().to_string(),
+        business_type: f.business_type,
+        business_type_label: format!("居住证{}", f.business_type.label_zh()),
+        applicant_id_number: f.applicant_id_number.clone(),
+        applicant_name: f.applicant_name.clone(),
+        phone: f.phone.clone(),
+        status: appointment.status,
+        handling: application.status.label_zh().to_string(),
+    }
+}
+
+pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetail, ApiError> {
+    let point = brief(state, a.fields.service_point_id).await?;
+    let materials = state.storage.materials_of(a.id).await?;
+    let appointment = state
+        .storage
+        .current_appointment(a.id)
+        .await?
+        .map(|ap| appointment_info(&a, &ap, point.clone()));
+    let f = a.fields;
+    Ok(ApplicationDetail {
+        id: a.id,
+        number: a.number,
+        business_type: f.business_type,
+        business_type_label: f.business_type.label_zh().to_string(),
+        applicant_name: f.applicant_name,
+        applicant_id_number: f.applicant_id_number,
+        applicant_sex: f.applicant_sex.as_str().to_string(),
+        phone: f.phone,
+        district_code: f.district_code,
+        street_code: f.street_code,
+        address_detail: f.address_detail,
+        community_code: f.community_code,
+        service_point: point,
+        employer: f.employer,
+        condition: f.condition,
+        status: a.status,
+        status_label: a.status.label_zh().to_string(),
+        review_note: a.review_note,
+        submitted_at: a.submitted_at,
+        reviewed_at: a.reviewed_at,
+        created_at: a.created_at,
+        materials: materials.into_iter().map(MaterialInfo::from).collect(),
+        appointment,
+    })
+}
+
+pub fn summary(a: &Application) -> ApplicationSummary {
+    ApplicationSummary {
+        id: a.id,
+        number: a.number.clone(),
+        applicant_id_number: mask_id_number(&a.fields.applicant_id_number),
+        applicant_name: a.fields.applicant_name.clone(),
+        applicant_sex: a.fields.applicant_sex,
+        business_type: a.fields.business_type,
+        submitted_at: a.submitted_at,
+        status: a.status,
+        status_label: a.status.label_zh().to_string(),
+    }
+}
+
+/// Application numbers: the date and six random digits, e.g. `JZ20261124042917`.
+pub(crate) fn new_number(now: DateTime<Utc>) -> String {
+    let n: u32 = rand::thread_rng().gen_range(0..1_000_000);
+    format!("JZ{}{n:06}", local_date(now).format("%Y%m%d"))
+}
+
+/// Checks step 1 and 2 fields, filling what is absent from `base` (the stored application on
+/// PATCH) or from the account holder (on create).
+pub(crate) async fn check_fields(
+    state: &AppState,
+    auth: &SessionAuth,
+    input: ApplicationInput,
+    base: Option<&ApplicationFields>,
+) -> Result<ApplicationFields, ApiError> {
+    let missing =
+        |field: &str| ApiError::unprocessable("field_required", field, format!("请填写 {field}"));
+    let business_type = input
+        .business_type
+        .or(base.map(|b| b.business_type))
+        .unwrap_or(BusinessType::First);
+    let account = auth.0.account(state).await?;
+    // Units act for their people; a person acting alone must be verified at a counter.
+    if business_type.needs_real_name()
+        && account.role == Role::Resident
+        && account.real_name_verified_at.is_none()
+    {
+        return Err(ApiError::new(
+            poem::http::StatusCode::FORBIDDEN,
+            "real_name_required",
+            "签注、换领、补领和再次申领需先在受理点完成实名认证",
+        ));
+    }
+    let (name, id_number) = match (base, &input.applicant_name, &input.applicant_id_number) {
+        (Some(b), None, None) => (
+            b.applicant_name.clone(),
+            IdNumber::parse(&b.applicant_id_number).map_err(|e| {
+                ApiError::unprocessable(e.code(), "applicant_id_number", e.message())
+            })?,
+        ),
+        (Some(b), name, id) => {
+            let p = person_or_holder(
+                state,
+                auth,
+                Some(name.as_deref().unwrap_or(&b.applicant_name)),
+                Some(id.as_deref().unwrap_or(&b.applicant_id_number)),
+            )
+            .await?;
+            (p.name, p.id_number)
+        }
+        (None, name, id) => {
+            let p = person_or_holder(state, auth, name.as_deref(), id.as_deref()).await?;
+            (p.name, p.id_number)
+        }
+    };
+    let phone_text = input
+        .phone
+        .or(base.map(|b| b.phone.clone()))
+        .or(account.phone.clone())
+        .ok_or_else(|| missing("phone"))?;
+    let phone = crate::identity::accounts::check_phone(&phone_text, "phone")?;
+    let address = Address {
+        district_code: input
+            .district_code
+            .or(base.map(|b| b.district_code.clone()))
+            .ok_or_else(|| missing("district_code"))?,
+        street_code: input
+            .street_code
+            .or(base.map(|b| b.street_code.clone()))
+            .ok_or_else(|| missing("street_code"))?,
+        address_detail: input
+            .address_detail
+            .or(base.map(|b| b.address_detail.clone()))
+            .ok_or_else(|| missing("address_detail"))?
+            .trim()
+            .to_string(),
+        community_code: input
+            .community_code
+            .or(base.map(|b| b.community_code.clone()))
+            .ok_or_else(|| missing("community_code"))?,
+    };
+    address.check(state).await?;
+    let service_point_id = input
+        .service_point_id
+        .or(base.map(|b| b.service_point_id))
+        .ok_or_else(|| missing("service_point_id"))?;
+    let point = match state.storage.service_point(service_point_id).await {
+        Ok(p) => p,
+        Err(StorageError::NotFound) => {
+            return Err(ApiError::unprocessable(
+                "invalid_service_point",
+                "service_point_id",
+                "请选择有效的受理点",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if point.district_code != address.district_code {
+        return Err(ApiError::unprocessable(
+            "service_point_outside_district",
+            "service_point_id",
+            "请选择居住地所在区县的受理点",
+        ));
+    }
+    let employer = match input.employer {
+        Some(e) => Some(e.trim().to_string()).filter(|e| !e.is_empty()),
+        None => base.and_then(|b| b.employer.clone()),
+    };
+    if employer.as_ref().is_some_and(|e| e.chars().count() > 100) {
+        return Err(ApiError::unprocessable(
+            "invalid_employer",
+            "employer",
+            "服务单位名称不超过100个字符",
+        ));
+    }
+    let condition = input.condition.or(base.and_then(|b| b.condition.clone()));
+    if let Some(c) = &condition
+        && state.policy.condition(c).is_none()
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_condition",
+            "condition",
+            "请选择有效的申领条件",
+        ));
+    }
+    Ok(ApplicationFields {
+        business_type,
+        applicant_name: name,
+        applicant_sex: id_number.sex(),
+        applicant_id_number: id_number.as_str().to_string(),
+        phone: phone.as_str().to_string(),
+        district_code: address.district_code,
+        street_code: address.street_code,
+        address_detail: address.address_detail,
+        community_code: address.community_code,
+        service_point_id,
+        employer,
+        condition,
+    })
+}
+
+/// How many people an account may file for.
+fn people_limit(auth: &SessionAuth) -> i64 {
+    if auth.0.role == Role::Unit {
+        crate::counter::units::MAX_PEOPLE_PER_UNIT
+    } else {
+        MAX_PEOPLE_PER_ACCOUNT
+    }
+}
+
+/// The person already has an open application (on any account).
+pub(crate) fn open_elsewhere(e: StorageError) -> ApiError {
+    match e {
+        StorageError::Conflict("id_number") => ApiError::conflict(
+            "application_exists",
+            "applicant_id_number",
+            "该公民身份号码已有办理中的申请",
+        ),
+        other => other.into(),
+    }
+}
+
+pub struct ApplicationsApi;
+
+#[OpenApi(tag = "ApiTags::Applications")]
+impl ApplicationsApi {
+    /// Step 1 (and optionally step 2): a draft application.
+    #[oai(path = "/applications", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<ApplicationInput>,
+    ) -> Result<Created, ApiError> {
+        require_applicant(&auth)?;
+        APPLICATIONS_PER_ACCOUNT
+            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+            .await?;
+        let fields = check_fields(&state, &auth, body.0, None).await?;
+        let now = state.clock.now();
+        let mut tries = 0;
+        let created = loop {
+            match state
+                .storage
+                .create_application(
+                    auth.0.account_id,
+                    &new_number(now),
+                    &fields,
+                    people_limit(&auth),
+                    now,
+                )
+                .await
+            {
+                Err(StorageError::Conflict("number")) if tries < 5 => tries += 1,
+                other => break other.map_err(open_elsewhere)?,
+            }
+        };
+        Ok(Created::Created(Json(detail(&state, created).await?)))
+    }
+
+    /// My applications (我的预约), newest first.
+    #[oai(path = "/applications", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
+        require_applicant(&auth)?;
+        let list = state.storage.applications_of(auth.0.account_id).await?;
+        Ok(Json(list.iter().map(summary).collect()))
+    }
+
+    /// Basic information, proof and appointment.
+    #[oai(path = "/applications/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        let a = load_own(&state, &auth, id.0).await?;
+        Ok(Json(detail(&state, a).await?))
+    }
+
+    /// Edit steps 1 and 2 while a draft, or after pre-review returned it.
+    #[oai(path = "/applications/:id", method = "patch")]
+    async fn edit(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        body: Json<ApplicationInput>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        let current = load_own(&state, &auth, id.0).await?;
+        if !current.status.is_editable() {
+            return Err(ApiError::rejected("not_editable"));
+        }
+        let fields = check_fields(&state, &auth, body.0, Some(&current.fields)).await?;
+        let updated = state
+            .storage
+            .update_application(
+                auth.0.account_id,
+                id.0,
+                &fields,
+                people_limit(&auth),
+                state.clock.now(),
+            )
+            .await
+            .map_err(open_elsewhere)?;
+        Ok(Json(detail(&state, updated).await?))
+    }
+
+    /// 确认申报. An `Idempotency-Key` makes a repeat harmless.
+    #[oai(path = "/applications/:id/submit", method = "post")]
+    async fn submit(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        let request = format!("submit:{}", id.0);
+        let state = &*state;
+        let out = idempotency::once(
+            state,
+            auth.0.account_id,
+            key.0.as_deref(),
+            &request,
+            || async {
+                let current = load_own(state, &auth, id.0).await?;
+                if !current.status.is_editable() {
+                    return Err(ApiError::rejected("not_submittable"));
+                }
+                if current.fields.condition.is_none() {
+                    return Err(ApiError::unprocessable(
+                        "condition_required",
+                        "condition",
+                        "请选择申领条件",
+                    ));
+                }
+                if state.storage.materials_of(id.0).await?.is_empty() {
+                    return Err(ApiError::unprocessable(
+                        "materials_required",
+                        "materials",
+                        "请上传证明材料",
+                    ));
+                }
+                let submitted = state
+                    .storage
+                    .submit_application(auth.0.account_id, id.0, state.clock.now())
+                    .await?;
+                detail(state, submitted).await
+            },
+        )
+        .await?;
+        Ok(Json(out))
+    }
+
+    /// 受理回执 (PDF) of a submitted application.
+    #[oai(path = "/applications/:id/receipt.pdf", method = "get")]
+    async fn receipt(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<poem_openapi::payload::Response<poem_openapi::payload::Binary<Vec<u8>>>, ApiError>
+    {
+        let a = load_own(&state, &auth, id.0).await?;
+        let Some(submitted_at) = a.submitted_at.filter(|_| a.status != Status::Draft) else {
+            return Err(ApiError::rejected("not_submitted"));
+        };
+        let point = brief(&state, a.fields.service_point_id).await?;
+        let appointment = state.storage.current_appointment(a.id).await?.map(|ap| {
+            format!(
+                "{} {}",
+                ap.day.format("%Y年%m月%d日"),
+                ap.session.label_zh()
+            )
+        });
+        let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
+        let fields = crate::credentials::documents::ReceiptFields {
+            number: a.number.clone(),
+            applicant_name: a.fields.applicant_name.clone(),
+            applicant_id_number: a.fields.applicant_id_number.clone(),
+            business_type: a.fields.business_type.label_zh().to_string(),
+            service_point: point.name,
+            service_point_address: point.address,
+            submitted_at: submitted_at
+                .with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            appointment,
+            status: a.status.label_zh().to_string(),
+        };
+        let fonts = state.fonts.clone();
+        let pdf = tokio::task::spawn_blocking(move || {
+            crate::credentials::documents::receipt(&fonts, &fields)
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(crate::credentials::documents::DocumentError::into_api)?;
+        Ok(
+            poem_openapi::payload::Response::new(poem_openapi::payload::Binary(pdf))
+                .header("Content-Type", "application/pdf")
+                .header("Content-Disposition", "inline; filename=\"receipt.pdf\"")
+                .header("Cache-Control", "private, no-store"),
+        )
+    }
+
+    /// Withdraw the application; its place, if any, is given back.
+    #[oai(path = "/applications/:id/cancel", method = "post")]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<ApplicationDetail>, ApiError> {
+        let current = load_own(&state, &auth, id.0).await?;
+        if !current.status.is_cancellable() {
+            return Err(ApiError::rejected("not_cancellable"));
+        }
+        let cancelled = state
+            .storage
+            .cancel_application(auth.0.account_id, id.0, state.clock.now())
+            .await?;
+        Ok(Json(detail(&state, cancelled).await?))
+    }
+}

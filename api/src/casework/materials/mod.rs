@@ -1,0 +1,296 @@
+//! Proof files (证明材料): uploaded as multipart, judged by their bytes (not their name or
+//! declared type), stripped of JPEG/PNG metadata such as EXIF GPS, and kept in object storage
+//! (a local directory by default, S3-compatible by configuration) under unguessable keys. Only
+//! the owner and the clerks of the application's service point can read one.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use object_store::ObjectStore;
+use object_store::path::Path as ObjectPath;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::{Binary, Json, Response};
+use poem_openapi::types::multipart::Upload;
+use poem_openapi::{ApiResponse, Multipart, Object, OpenApi};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::casework::applications::model::{MAX_MATERIALS, Material};
+use crate::casework::applications::{load_own, staff_serves};
+use crate::identity::rate_limits::UPLOADS_PER_ACCOUNT;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::config::Config;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::storage::StorageError;
+use crate::platform::web::ApiTags;
+
+pub mod content;
+
+use content::{ContentError, MAX_FILE_BYTES};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilesOpenError {
+    #[error("cannot create the files directory: {0}")]
+    Dir(#[from] std::io::Error),
+    #[error("object storage: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("files_url `{0}`: expected s3://bucket[/prefix]")]
+    Url(String),
+}
+
+/// The object store the configuration names.
+pub fn open_files(config: &Config) -> Result<Arc<dyn ObjectStore>, FilesOpenError> {
+    match config.files_url.as_deref().filter(|u| !u.is_empty()) {
+        None => {
+            let dir = config.data_dir.join("files");
+            std::fs::create_dir_all(&dir)?;
+            Ok(Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix(dir)?,
+            ))
+        }
+        Some(url) => {
+            let rest = url
+                .strip_prefix("s3://")
+                .ok_or_else(|| FilesOpenError::Url(url.into()))?;
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(FilesOpenError::Url(url.into()));
+            }
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()?;
+            if prefix.trim_matches('/').is_empty() {
+                Ok(Arc::new(s3))
+            } else {
+                Ok(Arc::new(object_store::prefix::PrefixStore::new(
+                    s3,
+                    prefix.trim_matches('/'),
+                )))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct MaterialInfo {
+    pub id: Uuid,
+    /// `jpeg`, `png` or `pdf`, from the file's content.
+    pub kind: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub file_name: String,
+    /// SHA-256 of the stored (cleaned) bytes.
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Material> for MaterialInfo {
+    fn from(m: Material) -> Self {
+        MaterialInfo {
+            id: m.id,
+            kind: m.kind.as_str().to_string(),
+            content_type: m.kind.mime().to_string(),
+            size_bytes: m.size_bytes,
+            file_name: m.file_name,
+            sha256: m.sha256,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Multipart)]
+pub struct MaterialUpload {
+    /// A photo (JPEG, PNG) or a PDF, at most 10 MB.
+    pub file: Upload,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum Uploaded {
+    #[oai(status = 201)]
+    Created(Json<MaterialInfo>),
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum Removed {
+    #[oai(status = 204)]
+    Done,
+}
+
+fn content_error(e: ContentError) -> ApiError {
+    let status = match e {
+        ContentError::TooLarge { .. } => poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+        _ => poem::http::StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.code(), e.message_zh()).with_field("file")
+}
+
+/// A name safe to show and to put in a header: no path, no control characters, 100 at most.
+fn clean_file_name(name: Option<&str>, extension: &str) -> String {
+    let base = name
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | ';'))
+        .take(100)
+        .collect();
+    if cleaned.trim().is_empty() {
+        format!("material.{extension}")
+    } else {
+        cleaned
+    }
+}
+
+fn object_path(application_id: Uuid) -> ObjectPath {
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    ObjectPath::from(format!(
+        "materials/{}/{}",
+        application_id.simple(),
+        hex::encode(secret)
+    ))
+}
+
+fn store_error(e: object_store::Error) -> ApiError {
+    tracing::error!(error = %e, "object storage");
+    ApiError::unavailable()
+}
+
+pub struct MaterialsApi;
+
+#[OpenApi(tag = "ApiTags::Applications")]
+impl MaterialsApi {
+    /// Upload one proof file (multipart field `file`) to an application not yet submitted.
+    #[oai(path = "/applications/:id/materials", method = "post")]
+    async fn upload(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        body: MaterialUpload,
+    ) -> Result<Uploaded, ApiError> {
+        let application = load_own(&state, &auth, id.0).await?;
+        if !application.status.is_editable() {
+            return Err(ApiError::rejected("not_editable"));
+        }
+        UPLOADS_PER_ACCOUNT
+            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+            .await?;
+        let upload = body.file;
+        if upload.size() > MAX_FILE_BYTES {
+            return Err(content_error(ContentError::TooLarge {
+                max: MAX_FILE_BYTES,
+            }));
+        }
+        let name = upload.file_name().map(str::to_string);
+        let raw = upload
+            .into_vec()
+            .await
+            .map_err(|_| ApiError::bad_request("invalid_upload", "上传的文件无法读取"))?;
+        let (kind, clean) = content::sanitize(&raw).map_err(content_error)?;
+        let path = object_path(application.id);
+        let material = Material {
+            id: Uuid::new_v4(),
+            application_id: application.id,
+            object_key: path.to_string(),
+            kind,
+            size_bytes: clean.len() as i64,
+            file_name: clean_file_name(name.as_deref(), kind.extension()),
+            sha256: hex::encode(Sha256::digest(&clean)),
+            created_at: state.clock.now(),
+        };
+        state
+            .files
+            .put(&path, clean.into())
+            .await
+            .map_err(store_error)?;
+        match state.storage.add_material(&material, MAX_MATERIALS).await {
+            Ok(stored) => Ok(Uploaded::Created(Json(stored.into()))),
+            Err(e) => {
+                // Nothing half-written: the bytes go when the row does not come.
+                if let Err(del) = state.files.delete(&path).await {
+                    tracing::warn!(error = %del, "could not remove an orphaned upload");
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The proof file itself, for its owner and the clerks of its service point.
+    #[oai(path = "/applications/:id/materials/:mid", method = "get")]
+    async fn download(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        mid: Path<Uuid>,
+    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+        let application = match state.storage.application(id.0).await {
+            Ok(a) => a,
+            Err(StorageError::NotFound) => return Err(ApiError::not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        let allowed = application.account_id == auth.0.account_id
+            || staff_serves(&state, &auth, application.fields.service_point_id).await?;
+        if !allowed {
+            return Err(ApiError::not_found());
+        }
+        let material = state.storage.material(application.id, mid.0).await?;
+        let bytes = state
+            .files
+            .get(&ObjectPath::from(material.object_key.as_str()))
+            .await
+            .map_err(store_error)?
+            .bytes()
+            .await
+            .map_err(store_error)?;
+        if auth.0.role.is_staff() {
+            crate::platform::audit::record(
+                &state,
+                &auth,
+                "read_material",
+                "material",
+                material.id,
+                format!("application {}", application.id),
+            )
+            .await?;
+        }
+        Ok(Response::new(Binary(bytes.to_vec()))
+            .header("Content-Type", material.kind.mime())
+            .header(
+                "Content-Disposition",
+                format!(
+                    "inline; filename=\"material.{}\"",
+                    material.kind.extension()
+                ),
+            )
+            .header("Cache-Control", "private, no-store"))
+    }
+
+    /// Delete a proof file before submitting.
+    #[oai(path = "/applications/:id/materials/:mid", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        mid: Path<Uuid>,
+    ) -> Result<Removed, ApiError> {
+        let application = load_own(&state, &auth, id.0).await?;
+        let material = state.storage.delete_material(application.id, mid.0).await?;
+        if let Err(e) = state
+            .files
+            .delete(&ObjectPath::from(material.object_key.as_str()))
+            .await
+        {
+            tracing::warn!(error = %e, "could not remove a deleted proof file's bytes");
+        }
+        Ok(Removed::Done)
+    }
+}

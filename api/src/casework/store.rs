@@ -1,0 +1,571 @@
+//! Storage of applications (预约受理) and their proof files.
+//!
+//! The rules that must hold under concurrency are conditions of the SQL itself, so they hold
+//! however many permitd instances share the database: "at most 5 people per account" and "at
+//! most 10 files" are conditions of the INSERT, run after locking the account or application
+//! row (PostgreSQL) or inside an IMMEDIATE transaction (SQLite, one writer at a time).
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::applications::model::{
+    Application, ApplicationFields, BusinessType, Decision, Material, Status, Transition,
+};
+use super::materials::content::MaterialKind;
+use crate::booking::store::release_place;
+use crate::identity::accounts::Sex;
+use crate::identity::store::lock_account;
+use crate::notifications::model::NewNotification;
+use crate::notifications::store::insert_notification;
+use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
+
+pub(crate) const APPLICATION_COLUMNS: &str = "id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, review_note, submitted_at, reviewed_at, created_at, updated_at";
+
+pub(crate) const MATERIAL_COLUMNS: &str =
+    "id, application_id, object_key, kind, size_bytes, file_name, sha256, created_at";
+
+/// Statuses that count toward the five people of an account.
+const HELD: &str = "status <> 'cancelled'";
+
+pub(crate) static INSERT_APPLICATION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO applications (id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, \
+         district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16 \
+         WHERE EXISTS (SELECT 1 FROM applications WHERE account_id = $3 AND applicant_id_number = $6 AND {HELD}) \
+            OR (SELECT COUNT(DISTINCT applicant_id_number) FROM applications WHERE account_id = $3 AND {HELD}) < $17 \
+         RETURNING {APPLICATION_COLUMNS}"
+    )
+});
+
+pub(crate) static UPDATE_APPLICATION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE applications SET business_type = $3, applicant_name = $4, applicant_id_number = $5, applicant_sex = $6, phone = $7, \
+         district_code = $8, street_code = $9, address_detail = $10, community_code = $11, service_point_id = $12, employer = $13, \
+         condition = $14, updated_at = $15 \
+         WHERE id = $1 AND account_id = $2 AND {editable} \
+           AND (EXISTS (SELECT 1 FROM applications o WHERE o.account_id = $2 AND o.applicant_id_number = $5 AND o.{HELD}) \
+            OR (SELECT COUNT(DISTINCT o.applicant_id_number) FROM applications o WHERE o.account_id = $2 AND o.{HELD} AND o.id <> $1) < $16) \
+         RETURNING {APPLICATION_COLUMNS}",
+        editable = Transition::Edit.sql_from(),
+    )
+});
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApplicationRow {
+    id: Uuid,
+    number: String,
+    account_id: Uuid,
+    business_type: String,
+    applicant_name: String,
+    applicant_id_number: String,
+    applicant_sex: String,
+    phone: String,
+    district_code: String,
+    street_code: String,
+    address_detail: String,
+    community_code: String,
+    service_point_id: Uuid,
+    employer: Option<String>,
+    condition: Option<String>,
+    status: String,
+    review_note: Option<String>,
+    submitted_at: Option<DateTime<Utc>>,
+    reviewed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ApplicationRow> for Application {
+    type Error = StorageError;
+    fn try_from(r: ApplicationRow) -> StorageResult<Self> {
+        Ok(Application {
+            id: r.id,
+            number: r.number,
+            account_id: r.account_id,
+            fields: ApplicationFields {
+                business_type: BusinessType::parse(&r.business_type)
+                    .ok_or(StorageError::Corrupt("application business type"))?,
+                applicant_name: r.applicant_name,
+                applicant_id_number: r.applicant_id_number,
+                applicant_sex: Sex::parse(&r.applicant_sex)
+                    .ok_or(StorageError::Corrupt("applicant sex"))?,
+                phone: r.phone,
+                district_code: r.district_code,
+                street_code: r.street_code,
+                address_detail: r.address_detail,
+                community_code: r.community_code,
+                service_point_id: r.service_point_id,
+                employer: r.employer,
+                condition: r.condition,
+            },
+            status: Status::parse(&r.status).ok_or(StorageError::Corrupt("application status"))?,
+            review_note: r.review_note,
+            submitted_at: r.submitted_at,
+            reviewed_at: r.reviewed_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MaterialRow {
+    id: Uuid,
+    application_id: Uuid,
+    object_key: String,
+    kind: String,
+    size_bytes: i64,
+    file_name: String,
+    sha256: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<MaterialRow> for Material {
+    type Error = StorageError;
+    fn try_from(r: MaterialRow) -> StorageResult<Self> {
+        Ok(Material {
+            id: r.id,
+            application_id: r.application_id,
+            object_key: r.object_key,
+            kind: MaterialKind::parse(&r.kind).ok_or(StorageError::Corrupt("material kind"))?,
+            size_bytes: r.size_bytes,
+            file_name: r.file_name,
+            sha256: r.sha256,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// Applications through their lifecycle.
+#[async_trait]
+pub trait ApplicationStore: Send + Sync {
+    // Applications.
+    /// Fails with `Rejected("too_many_applicants")` when the account already holds
+    /// applications for `max_people` other people.
+    async fn create_application(
+        &self,
+        account_id: Uuid,
+        number: &str,
+        fields: &ApplicationFields,
+        max_people: i64,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application>;
+    /// Edits steps 1 and 2 while the application is a draft or returned.
+    async fn update_application(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        fields: &ApplicationFields,
+        max_people: i64,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application>;
+    async fn application(&self, id: Uuid) -> StorageResult<Application>;
+    async fn applications_of(&self, account_id: Uuid) -> StorageResult<Vec<Application>>;
+    /// A service point's applications past the draft stage, oldest submission first.
+    async fn applications_at(
+        &self,
+        service_point_id: Uuid,
+        status: Option<Status>,
+    ) -> StorageResult<Vec<Application>>;
+    /// 确认申报: needs a condition and at least one file.
+    async fn submit_application(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application>;
+    /// 现场受理: a draft filed by a clerk at the counter is accepted at once (no appointment).
+    async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application>;
+    /// Withdraws the application and gives back its place, if any.
+    async fn cancel_application(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application>;
+    /// Pre-review: pass keeps the appointment; return gives the place back.
+    async fn review_application(
+        &self,
+        id: Uuid,
+        decision: Decision,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+        notice: &NewNotification,
+    ) -> StorageResult<Application>;
+}
+
+#[async_trait]
+impl ApplicationStore for Database {
+    async fn create_application(
+        &self,
+        account_id: Uuid,
+        number: &str,
+        f: &ApplicationFields,
+        max_people: i64,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application> {
+        let mut tx = self.begin().await?;
+        lock_account(&mut tx, account_id).await?;
+        let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
+            sqlx::query_as(sqlx::AssertSqlSafe(INSERT_APPLICATION.as_str()))
+                .bind(Uuid::new_v4())
+                .bind(number)
+                .bind(account_id),
+            f,
+        )
+        .bind(now)
+        .bind(max_people)
+        .fetch_optional(e)
+        .await)
+        .map_err(classify)?;
+        let row = row.ok_or(StorageError::Rejected("too_many_applicants"))?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn update_application(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        f: &ApplicationFields,
+        max_people: i64,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application> {
+        let mut tx = self.begin().await?;
+        lock_account(&mut tx, account_id).await?;
+        let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
+            sqlx::query_as(sqlx::AssertSqlSafe(UPDATE_APPLICATION.as_str()))
+                .bind(id)
+                .bind(account_id),
+            f,
+        )
+        .bind(now)
+        .bind(max_people)
+        .fetch_optional(e)
+        .await)
+        .map_err(classify)?;
+        match row {
+            Some(row) => {
+                tx.commit().await?;
+                row.try_into()
+            }
+            None => {
+                drop(tx);
+                let current = self.application(id).await?;
+                if current.account_id != account_id {
+                    Err(StorageError::NotFound)
+                } else if !current.status.is_editable() {
+                    Err(StorageError::Rejected("not_editable"))
+                } else {
+                    Err(StorageError::Rejected("too_many_applicants"))
+                }
+            }
+        }
+    }
+
+    async fn application(&self, id: Uuid) -> StorageResult<Application> {
+        let sql = format!(
+            "SELECT {} FROM applications WHERE id = $1",
+            APPLICATION_COLUMNS
+        );
+        let row: ApplicationRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        row.try_into()
+    }
+
+    async fn applications_of(&self, account_id: Uuid) -> StorageResult<Vec<Application>> {
+        let sql = format!(
+            "SELECT {} FROM applications WHERE account_id = $1 ORDER BY created_at DESC",
+            APPLICATION_COLUMNS
+        );
+        let rows: Vec<ApplicationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .fetch_all(e)
+            .await)
+        .map_err(classify)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn applications_at(
+        &self,
+        service_point_id: Uuid,
+        status: Option<Status>,
+    ) -> StorageResult<Vec<Application>> {
+        let sql = format!(
+            "SELECT {} FROM applications WHERE service_point_id = $1 AND status <> 'draft' \
+             AND ($2 = '' OR status = $2) ORDER BY submitted_at, created_at",
+            APPLICATION_COLUMNS
+        );
+        let rows: Vec<ApplicationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(service_point_id)
+            .bind(status.map(Status::as_str).unwrap_or_default())
+            .fetch_all(e)
+            .await)
+        .map_err(classify)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn submit_application(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application> {
+        let sql = format!(
+            "UPDATE applications SET status = {next}, submitted_at = $3, updated_at = $3 \
+             WHERE id = $1 AND account_id = $2 AND {from} AND condition IS NOT NULL \
+               AND EXISTS (SELECT 1 FROM materials WHERE application_id = $1) RETURNING {APPLICATION_COLUMNS}",
+            next = Transition::Submit.sql_next(),
+            from = Transition::Submit.sql_from(),
+        );
+        let row: Option<ApplicationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(account_id)
+            .bind(now)
+            .fetch_optional(e)
+            .await)
+        .map_err(classify)?;
+        row.ok_or(StorageError::Rejected("not_submittable"))?
+            .try_into()
+    }
+
+    async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application> {
+        let sql = format!(
+            "UPDATE applications SET status = {next}, submitted_at = $2, reviewed_at = $2, updated_at = $2 \
+             WHERE id = $1 AND {from} RETURNING {APPLICATION_COLUMNS}",
+            next = Transition::AdmitWalkIn.sql_next(),
+            from = Transition::AdmitWalkIn.sql_from(),
+        );
+        let row: Option<ApplicationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(now)
+            .fetch_optional(e)
+            .await)
+        .map_err(classify)?;
+        row.ok_or(StorageError::Rejected("not_submittable"))?
+            .try_into()
+    }
+
+    async fn cancel_application(
+        &self,
+        account_id: Uuid,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Application> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "UPDATE applications SET status = {next}, updated_at = $3 WHERE id = $1 AND account_id = $2 \
+             AND {from} RETURNING {APPLICATION_COLUMNS}",
+            next = Transition::Cancel.sql_next(),
+            from = Transition::Cancel.sql_from(),
+        );
+        let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(account_id)
+            .bind(now)
+            .fetch_optional(e)
+            .await)
+        .map_err(classify)?;
+        let row = row.ok_or(StorageError::Rejected("not_cancellable"))?;
+        release_place(&mut tx, id, "cancelled", now).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn review_application(
+        &self,
+        id: Uuid,
+        decision: Decision,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+        notice: &NewNotification,
+    ) -> StorageResult<Application> {
+        let mut tx = self.begin().await?;
+        let transition = match decision {
+            Decision::Pass => Transition::Pass,
+            Decision::Return => Transition::Return,
+        };
+        let sql = format!(
+            "UPDATE applications SET status = {next}, review_note = $2, reviewed_at = $3, updated_at = $3 \
+             WHERE id = $1 AND {from} RETURNING {APPLICATION_COLUMNS}",
+            next = transition.sql_next(),
+            from = transition.sql_from(),
+        );
+        let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(note)
+            .bind(now)
+            .fetch_optional(e)
+            .await)
+        .map_err(classify)?;
+        let row = row.ok_or(StorageError::Rejected("not_reviewable"))?;
+        if decision == Decision::Return {
+            release_place(&mut tx, id, "released", now).await?;
+        }
+        insert_notification(&mut tx, notice, now).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+}
+
+/// Proof files of an application.
+#[async_trait]
+pub trait MaterialStore: Send + Sync {
+    // Proof files.
+    async fn add_material(&self, m: &Material, max: i64) -> StorageResult<Material>;
+    async fn materials_of(&self, application_id: Uuid) -> StorageResult<Vec<Material>>;
+    async fn material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material>;
+    /// Deletes a file of an application that can still be edited.
+    async fn delete_material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material>;
+}
+
+#[async_trait]
+impl MaterialStore for Database {
+    async fn add_material(&self, m: &Material, max: i64) -> StorageResult<Material> {
+        let mut tx = self.begin().await?;
+        let sql = format!(
+            "SELECT id FROM applications WHERE id = $1{}",
+            tx.dialect().for_update
+        );
+        run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(m.application_id)
+            .fetch_optional(e)
+            .await
+            .map(|_| ()))
+        .map_err(classify)?;
+        let sql = format!(
+            "INSERT INTO materials ({cols}) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+             WHERE (SELECT COUNT(*) FROM materials WHERE application_id = $2) < $9 \
+               AND EXISTS (SELECT 1 FROM applications WHERE id = $2 AND {editable}) \
+             RETURNING {cols}",
+            cols = MATERIAL_COLUMNS,
+            editable = Transition::Edit.sql_from()
+        );
+        let row: Option<MaterialRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(m.id)
+            .bind(m.application_id)
+            .bind(&m.object_key)
+            .bind(m.kind.as_str())
+            .bind(m.size_bytes)
+            .bind(&m.file_name)
+            .bind(&m.sha256)
+            .bind(m.created_at)
+            .bind(max)
+            .fetch_optional(e)
+            .await)
+        .map_err(classify)?;
+        let row = row.ok_or(StorageError::Rejected("materials_not_accepted"))?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    async fn materials_of(&self, application_id: Uuid) -> StorageResult<Vec<Material>> {
+        let sql = format!(
+            "SELECT {} FROM materials WHERE application_id = $1 ORDER BY created_at",
+            MATERIAL_COLUMNS
+        );
+        let rows: Vec<MaterialRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(application_id)
+            .fetch_all(e)
+            .await)
+        .map_err(classify)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material> {
+        let sql = format!(
+            "SELECT {} FROM materials WHERE id = $1 AND application_id = $2",
+            MATERIAL_COLUMNS
+        );
+        let row: MaterialRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(application_id)
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        row.try_into()
+    }
+
+    async fn delete_material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material> {
+        let sql = format!(
+            "DELETE FROM materials WHERE id = $1 AND application_id = $2 \
+             AND EXISTS (SELECT 1 FROM applications WHERE id = $2 AND {editable}) RETURNING {MATERIAL_COLUMNS}",
+            editable = Transition::Edit.sql_from(),
+        );
+        let row: Option<MaterialRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(application_id)
+            .fetch_optional(e)
+            .await)
+        .map_err(classify)?;
+        match row {
+            Some(row) => row.try_into(),
+            None => {
+                // Tell a missing file from a locked application.
+                self.material(application_id, id).await?;
+                Err(StorageError::Rejected("not_editable"))
+            }
+        }
+    }
+}
+
+/// Binds the twelve fields of steps 1 and 2, in column order, after the statement's
+/// leading values ($4..$15 of the insert, $3..$14 of the update).
+fn bind_fields<'q, DB, O>(
+    q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
+    f: &'q ApplicationFields,
+) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    q.bind(f.business_type.as_str())
+        .bind(&f.applicant_name)
+        .bind(&f.applicant_id_number)
+        .bind(f.applicant_sex.as_str())
+        .bind(&f.phone)
+        .bind(&f.district_code)
+        .bind(&f.street_code)
+        .bind(&f.address_detail)
+        .bind(&f.community_code)
+        .bind(f.service_point_id)
+        .bind(&f.employer)
+        .bind(&f.condition)
+}
+
+/// Moves an application as `transition` allows, inside a transaction another use case owns
+/// (booking, check-in, a missed day, issue). `owner`, when given, must hold the application.
+/// Returns whether the row moved: `false` when it is not there or the lifecycle forbids it.
+pub(crate) async fn move_application(
+    tx: &mut Tx,
+    transition: Transition,
+    id: Uuid,
+    owner: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StorageResult<bool> {
+    let sql = format!(
+        "UPDATE applications SET status = {next}, updated_at = $2 \
+         WHERE id = $1 AND account_id = COALESCE($3, account_id) AND {from}",
+        next = transition.sql_next(),
+        from = transition.sql_from(),
+    );
+    let done = run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(now)
+        .bind(owner)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    Ok(done == 1)
+}

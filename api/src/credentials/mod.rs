@@ -1,0 +1,8 @@
+//! What residents carry: signed electronic permits, the signing keys, the signed trust and
+//! status lists, online verification and the printed documents.
+
+pub mod documents;
+pub mod keys;
+pub mod permits;
+pub mod store;
+pub mod trust;

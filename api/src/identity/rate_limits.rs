@@ -1,0 +1,186 @@
+//! Rate limits and login backoff, counted in the ephemeral store so every instance shares them.
+
+use std::time::Duration;
+
+use crate::platform::ephemeral::Ephemeral;
+use crate::platform::error::ApiError;
+
+/// At most `max` events per `window` for one subject (a phone, an IP address, an account).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub name: &'static str,
+    pub max: u64,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// Counts one event; refuses it once the window's allowance is used up.
+    pub async fn hit(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+        let key = format!("rl:{}:{}", self.name, subject);
+        let n = store.increment(&key, self.window).await?;
+        if n > self.max {
+            let wait = store.ttl(&key).await?.unwrap_or(self.window);
+            return Err(ApiError::too_many(
+                "rate_limited",
+                wait.as_secs(),
+                "请求过于频繁，请稍后再试",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Applications started per account in an hour (5 people, with room for mistakes).
+pub const APPLICATIONS_PER_ACCOUNT: RateLimit = RateLimit {
+    name: "application",
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// Proof uploads per account in an hour (5 people × 10 files, with retakes).
+pub const UPLOADS_PER_ACCOUNT: RateLimit = RateLimit {
+    name: "upload",
+    max: 120,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// Bookings, moves and cancellations per account in an hour.
+pub const BOOKINGS_PER_ACCOUNT: RateLimit = RateLimit {
+    name: "booking",
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
+
+/// Failed sign-ins: the first `free` failures in a window cost nothing; each one after that
+/// locks the subject out for twice as long as the last, up to `max_lock`.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub name: &'static str,
+    pub free: u64,
+    pub base: Duration,
+    pub max_lock: Duration,
+    pub window: Duration,
+}
+
+pub const LOGIN_PER_ACCOUNT: Backoff = Backoff {
+    name: "login-account",
+    free: 5,
+    base: Duration::from_secs(30),
+    max_lock: Duration::from_secs(15 * 60),
+    window: Duration::from_secs(60 * 60),
+};
+
+pub const LOGIN_PER_IP: Backoff = Backoff {
+    name: "login-ip",
+    free: 20,
+    base: Duration::from_secs(30),
+    max_lock: Duration::from_secs(15 * 60),
+    window: Duration::from_secs(60 * 60),
+};
+
+impl Backoff {
+    fn lock_key(&self, subject: &str) -> String {
+        format!("lock:{}:{}", self.name, subject)
+    }
+    fn failures_key(&self, subject: &str) -> String {
+        format!("fail:{}:{}", self.name, subject)
+    }
+
+    /// The lock duration after `failures` failures, if any.
+    pub fn lock_for(&self, failures: u64) -> Option<Duration> {
+        if failures <= self.free {
+            return None;
+        }
+        let doublings = (failures - self.free - 1).min(20) as u32;
+        Some(
+            self.base
+                .saturating_mul(2u32.saturating_pow(doublings))
+                .min(self.max_lock),
+        )
+    }
+
+    /// Refuses while the subject is locked out.
+    pub async fn check(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+        if let Some(left) = store.ttl(&self.lock_key(subject)).await? {
+            return Err(locked(left));
+        }
+        Ok(())
+    }
+
+    pub async fn record_failure(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+    ) -> Result<(), ApiError> {
+        let n = store
+            .increment(&self.failures_key(subject), self.window)
+            .await?;
+        if let Some(lock) = self.lock_for(n) {
+            store.put(&self.lock_key(subject), "1", lock).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn record_success(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+    ) -> Result<(), ApiError> {
+        store.delete(&self.failures_key(subject)).await?;
+        store.delete(&self.lock_key(subject)).await?;
+        Ok(())
+    }
+}
+
+fn locked(left: Duration) -> ApiError {
+    let secs = left.as_secs().max(1);
+    ApiError::too_many(
+        "too_many_attempts",
+        secs,
+        format!("登录失败次数过多，请 {secs} 秒后再试"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::ephemeral::MemoryStore;
+
+    #[tokio::test]
+    async fn a_rate_limit_allows_max_events_per_subject_then_refuses_with_the_wait() {
+        let store = MemoryStore::new();
+        let limit = RateLimit {
+            name: "test",
+            max: 3,
+            window: Duration::from_secs(60),
+        };
+        for _ in 0..3 {
+            limit
+                .hit(&store, "13800000001")
+                .await
+                .expect("within the allowance");
+        }
+        let refused = limit.hit(&store, "13800000001").await.unwrap_err();
+        assert_eq!(refused.status(), poem::http::StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(refused.body().code, "rate_limited");
+        let wait = refused.body().retry_after.expect("the wait is given");
+        assert!((1..=60).contains(&wait), "wait {wait}");
+        // Refused events still count: a client that keeps trying does not get through.
+        assert!(limit.hit(&store, "13800000001").await.is_err());
+        // Another subject has its own allowance.
+        limit
+            .hit(&store, "13800000002")
+            .await
+            .expect("another subject");
+    }
+
+    #[test]
+    fn backoff_doubles_after_the_free_failures_and_caps() {
+        let b = LOGIN_PER_ACCOUNT;
+        assert_eq!(b.lock_for(5), None);
+        assert_eq!(b.lock_for(6), Some(Duration::from_secs(30)));
+        assert_eq!(b.lock_for(7), Some(Duration::from_secs(60)));
+        assert_eq!(b.lock_for(8), Some(Duration::from_secs(120)));
+        assert_eq!(b.lock_for(100), Some(Duration::from_secs(900)));
+    }
+}

@@ -1,0 +1,375 @@
+//! Storage of accounts (residents and staff) and their passkeys.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::accounts::{Account, NewAccount, Role, Sex};
+use super::passkeys::StoredPasskey;
+use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, found, run};
+
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, real_name_verified_at, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccountRow {
+    id: Uuid,
+    username: String,
+    password_hash: String,
+    role: String,
+    real_name: String,
+    id_number: Option<String>,
+    sex: Option<String>,
+    phone: Option<String>,
+    region_code: Option<String>,
+    login_sms_required: bool,
+    real_name_verified_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StorageError;
+    fn try_from(r: AccountRow) -> StorageResult<Self> {
+        Ok(Account {
+            id: r.id,
+            username: r.username,
+            password_hash: r.password_hash,
+            role: Role::parse(&r.role).ok_or(StorageError::Corrupt("account role"))?,
+            real_name: r.real_name,
+            id_number: r.id_number,
+            sex: r
+                .sex
+                .map(|s| Sex::parse(&s).ok_or(StorageError::Corrupt("account sex")))
+                .transpose()?,
+            phone: r.phone,
+            region_code: r.region_code,
+            login_sms_required: r.login_sms_required,
+            real_name_verified_at: r.real_name_verified_at,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PasskeyRow {
+    id: Uuid,
+    account_id: Uuid,
+    name: String,
+    credential_id: String,
+    credential: String,
+    created_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<PasskeyRow> for StoredPasskey {
+    fn from(r: PasskeyRow) -> Self {
+        StoredPasskey {
+            id: r.id,
+            account_id: r.account_id,
+            name: r.name,
+            credential_id: r.credential_id,
+            credential_json: r.credential,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        }
+    }
+}
+
+/// Accounts: sign-up, sign-in look-ups, and the changes a person or an operator makes.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    // Accounts.
+    async fn create_account(&self, account: &NewAccount) -> StorageResult<Account>;
+    async fn account_by_id(&self, id: Uuid) -> StorageResult<Account>;
+    async fn account_by_username(&self, username: &str) -> StorageResult<Account>;
+    async fn username_taken(&self, username: &str) -> StorageResult<bool>;
+    async fn resident_id_number_taken(&self, id_number: &str) -> StorageResult<bool>;
+    async fn resident_by_id_number(&self, id_number: &str) -> StorageResult<Account>;
+    async fn set_password_hash(&self, id: Uuid, hash: &str) -> StorageResult<()>;
+    /// Changes the phone and requires an SMS code at the next login.
+    async fn set_phone(&self, id: Uuid, phone: &str) -> StorageResult<()>;
+    async fn set_login_sms_required(&self, id: Uuid, required: bool) -> StorageResult<()>;
+    async fn set_staff_service_points(&self, id: Uuid, points: &[Uuid]) -> StorageResult<()>;
+    async fn staff_service_points(&self, id: Uuid) -> StorageResult<Vec<Uuid>>;
+    async fn set_real_name_verified(
+        &self,
+        account_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}
+
+#[async_trait]
+impl AccountStore for Database {
+    async fn create_account(&self, a: &NewAccount) -> StorageResult<Account> {
+        // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
+            "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {}",
+            ACCOUNT_COLUMNS
+        );
+        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(Uuid::new_v4())
+            .bind(&a.username)
+            .bind(&a.password_hash)
+            .bind(a.role.as_str())
+            .bind(&a.real_name)
+            .bind(&a.id_number)
+            .bind(a.sex.map(|s| s.as_str()))
+            .bind(&a.phone)
+            .bind(&a.region_code)
+            .bind(a.login_sms_required)
+            .bind(Utc::now())
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        row.try_into()
+    }
+
+    async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
+        // Only constant column lists are spliced in; values are always bound.
+        let sql = format!("SELECT {} FROM accounts WHERE id = $1", ACCOUNT_COLUMNS);
+        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        row.try_into()
+    }
+
+    async fn account_by_username(&self, username: &str) -> StorageResult<Account> {
+        // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE username = $1",
+            ACCOUNT_COLUMNS
+        );
+        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(username)
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        row.try_into()
+    }
+
+    async fn username_taken(&self, username: &str) -> StorageResult<bool> {
+        let n: i64 = run!(self, |e| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE username = $1"
+        )
+        .bind(username)
+        .fetch_one(e)
+        .await)
+        .map_err(classify)?;
+        Ok(n > 0)
+    }
+
+    async fn resident_id_number_taken(&self, id_number: &str) -> StorageResult<bool> {
+        let n: i64 = run!(self, |e| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE id_number = $1 AND role = 'resident'",
+        )
+        .bind(id_number)
+        .fetch_one(e)
+        .await)
+        .map_err(classify)?;
+        Ok(n > 0)
+    }
+
+    async fn resident_by_id_number(&self, id_number: &str) -> StorageResult<Account> {
+        // Only constant column lists are spliced in; values are always bound.
+        let sql = format!(
+            "SELECT {} FROM accounts WHERE id_number = $1 AND role = 'resident'",
+            ACCOUNT_COLUMNS
+        );
+        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id_number)
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        row.try_into()
+    }
+
+    async fn set_password_hash(&self, id: Uuid, hash: &str) -> StorageResult<()> {
+        let done = run!(self, |e| sqlx::query(
+            "UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3"
+        )
+        .bind(hash)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(done)
+    }
+
+    async fn set_phone(&self, id: Uuid, phone: &str) -> StorageResult<()> {
+        let done = run!(self, |e| sqlx::query(
+            "UPDATE accounts SET phone = $1, login_sms_required = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(phone)
+        .bind(true)
+        .bind(Utc::now())
+        .bind(id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(done)
+    }
+
+    async fn set_login_sms_required(&self, id: Uuid, required: bool) -> StorageResult<()> {
+        let done = run!(self, |e| sqlx::query(
+            "UPDATE accounts SET login_sms_required = $1 WHERE id = $2"
+        )
+        .bind(required)
+        .bind(id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(done)
+    }
+
+    async fn set_staff_service_points(&self, id: Uuid, points: &[Uuid]) -> StorageResult<()> {
+        let mut tx = self.begin().await?;
+        run!(tx, |e| sqlx::query(
+            "DELETE FROM staff_service_points WHERE account_id = $1"
+        )
+        .bind(id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        for point in points {
+            run!(tx, |e| sqlx::query(
+                "INSERT INTO staff_service_points (account_id, service_point_id) VALUES ($1, $2)"
+            )
+            .bind(id)
+            .bind(point)
+            .execute(e)
+            .await
+            .map(|r| r.rows_affected()))
+            .map_err(classify)?;
+        }
+        tx.commit().await
+    }
+
+    async fn staff_service_points(&self, id: Uuid) -> StorageResult<Vec<Uuid>> {
+        run!(self, |e| sqlx::query_scalar(
+            "SELECT service_point_id FROM staff_service_points WHERE account_id = $1 ORDER BY service_point_id",
+        )
+        .bind(id)
+        .fetch_all(e)
+        .await)
+        .map_err(classify)
+    }
+
+    async fn set_real_name_verified(
+        &self,
+        account_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let done = run!(self, |e| sqlx::query(
+            "UPDATE accounts SET real_name_verified_at = COALESCE(real_name_verified_at, $2), updated_at = $2 WHERE id = $1",
+        )
+        .bind(account_id)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(done)
+    }
+}
+
+/// Passkeys (WebAuthn credentials) of an account.
+#[async_trait]
+pub trait PasskeyStore: Send + Sync {
+    // Passkeys.
+    async fn add_passkey(&self, passkey: &StoredPasskey) -> StorageResult<()>;
+    async fn passkeys_of(&self, account_id: Uuid) -> StorageResult<Vec<StoredPasskey>>;
+    /// Replaces the stored credential (its signature counter moves on every use).
+    async fn update_passkey(
+        &self,
+        id: Uuid,
+        credential_json: &str,
+        used_at: DateTime<Utc>,
+    ) -> StorageResult<()>;
+    /// Deletes one of the account's passkeys; another account's passkey is `NotFound`.
+    async fn delete_passkey(&self, account_id: Uuid, id: Uuid) -> StorageResult<()>;
+}
+
+#[async_trait]
+impl PasskeyStore for Database {
+    async fn add_passkey(&self, p: &StoredPasskey) -> StorageResult<()> {
+        run!(self, |e| sqlx::query(
+            "INSERT INTO passkeys (id, account_id, name, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(p.id)
+        .bind(p.account_id)
+        .bind(&p.name)
+        .bind(&p.credential_id)
+        .bind(&p.credential_json)
+        .bind(p.created_at)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)
+        .map(|_| ())
+    }
+
+    async fn passkeys_of(&self, account_id: Uuid) -> StorageResult<Vec<StoredPasskey>> {
+        let rows: Vec<PasskeyRow> = run!(self, |e| sqlx::query_as(
+            "SELECT id, account_id, name, credential_id, credential, created_at, last_used_at FROM passkeys WHERE account_id = $1 ORDER BY created_at",
+        )
+        .bind(account_id)
+        .fetch_all(e)
+        .await)
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn update_passkey(
+        &self,
+        id: Uuid,
+        credential_json: &str,
+        used_at: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let done = run!(self, |e| sqlx::query(
+            "UPDATE passkeys SET credential = $1, last_used_at = $2 WHERE id = $3"
+        )
+        .bind(credential_json)
+        .bind(used_at)
+        .bind(id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(done)
+    }
+
+    async fn delete_passkey(&self, account_id: Uuid, id: Uuid) -> StorageResult<()> {
+        let done = run!(self, |e| sqlx::query(
+            "DELETE FROM passkeys WHERE id = $1 AND account_id = $2"
+        )
+        .bind(id)
+        .bind(account_id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(done)
+    }
+}
+
+/// Serialises changes to one account's applications (the five-people rule).
+pub(crate) async fn lock_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {
+    let sql = format!(
+        "SELECT id FROM accounts WHERE id = $1{}",
+        tx.dialect().for_update
+    );
+    run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account_id)
+        .fetch_optional(e)
+        .await
+        .map(|_| ()))
+    .map_err(classify)
+    .map(|_| ())
+}

@@ -1,0 +1,215 @@
+//! The HTTP error of every operation: `{"code", "message"}` with a stable code.
+//!
+//! Each lower layer has its own error enum (`StorageError`, `EphemeralError`, the domain errors
+//! of each resource); each maps into `ApiError` exhaustively, so a new variant cannot silently
+//! become a 500.
+
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::platform::ephemeral::EphemeralError;
+use crate::platform::storage::StorageError;
+
+#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `invalid_id_number`.
+    pub code: String,
+    /// A sentence for people, in Chinese.
+    pub message: String,
+    /// The request field the error is about, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds to wait before trying again (rate limits).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request cannot be served as sent.
+    #[oai(status_range = "4XX")]
+    Client(
+        StatusCode,
+        Json<ErrorBody>,
+        /// Seconds to wait, on a 429 (the body's `retry_after`, for HTTP clients and proxies).
+        #[oai(header = "Retry-After")]
+        Option<u64>,
+    ),
+    /// Something on our side failed; the message says nothing internal.
+    #[oai(status_range = "5XX")]
+    Server(StatusCode, Json<ErrorBody>),
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        let body = Json(ErrorBody {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        });
+        if status.is_server_error() {
+            ApiError::Server(status, body)
+        } else {
+            ApiError::Client(status, body, None)
+        }
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn unprocessable(code: &str, field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录")
+    }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "没有权限执行此操作")
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "未找到")
+    }
+    pub fn conflict(code: &str, field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message).with_field(field)
+    }
+    pub fn too_many(code: &str, retry_after: u64, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code, message).with_retry_after(retry_after)
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "服务暂时不可用，请稍后再试",
+        )
+    }
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "服务暂时不可用，请稍后再试",
+        )
+    }
+
+    /// A rule refused the request; `code` is the storage layer's stable name for the rule.
+    pub fn rejected(code: &str) -> Self {
+        let (status, message) = match code {
+            "too_many_applicants" => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "每个账号最多为5人提交预约申请",
+            ),
+            "materials_not_accepted" => (
+                StatusCode::CONFLICT,
+                "每份申请最多上传10个证明材料，且只能在提交前上传",
+            ),
+            "not_editable" => (StatusCode::CONFLICT, "申请已提交，不能修改"),
+            "not_submittable" => (
+                StatusCode::CONFLICT,
+                "请先选择申领条件并上传证明材料，已提交的申请不能重复提交",
+            ),
+            "not_cancellable" => (StatusCode::CONFLICT, "该申请已受理或已结束，不能取消"),
+            "not_bookable" => (StatusCode::CONFLICT, "该申请当前不能预约"),
+            "not_reviewable" => (StatusCode::CONFLICT, "该申请当前不在初审阶段"),
+            "no_appointment" => (StatusCode::CONFLICT, "该申请没有有效的预约"),
+            "not_checkable" => (StatusCode::CONFLICT, "该预约当前不能受理"),
+            "not_today" => (StatusCode::CONFLICT, "只能受理当天的预约"),
+            "not_issuable" => (StatusCode::CONFLICT, "该申请尚未受理，不能签发"),
+            "endorsement_conflict" => (StatusCode::CONFLICT, "签注状态已变化，请刷新后重试"),
+            "already_revoked" => (StatusCode::CONFLICT, "该居住证已注销"),
+            "not_submitted" => (StatusCode::CONFLICT, "申请尚未提交"),
+            "slot_full" => (StatusCode::CONFLICT, "该时段预约已满，请选择其他日期"),
+            _ => (StatusCode::CONFLICT, "请求与当前状态冲突"),
+        };
+        Self::new(status, code, message)
+    }
+
+    /// The wait goes in the body (the PWA shows it) and in the `Retry-After` header.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        let secs = secs.max(1);
+        self.body_mut().retry_after = Some(secs);
+        if let ApiError::Client(_, _, header) = &mut self {
+            *header = Some(secs);
+        }
+        self
+    }
+
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.body_mut().field = Some(field.into());
+        self
+    }
+
+    fn body_mut(&mut self) -> &mut ErrorBody {
+        match self {
+            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b)) => b,
+        }
+    }
+
+    pub fn body(&self) -> &ErrorBody {
+        match self {
+            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b)) => b,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Client(s, ..) | ApiError::Server(s, _) => *s,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => ApiError::not_found(),
+            StorageError::Conflict(what) => {
+                ApiError::conflict(&format!("{what}_taken"), what, "该信息已被使用")
+            }
+            StorageError::Database(err) => {
+                tracing::error!(error = %err, "database error");
+                ApiError::unavailable()
+            }
+            StorageError::Corrupt(what) => {
+                tracing::error!(what, "corrupt stored data");
+                ApiError::internal()
+            }
+            StorageError::Rejected(what) => ApiError::rejected(what),
+        }
+    }
+}
+
+impl From<EphemeralError> for ApiError {
+    fn from(e: EphemeralError) -> Self {
+        tracing::error!(error = %e, "ephemeral store error");
+        ApiError::unavailable()
+    }
+}
+
+/// Turns an error that never reached a handler (unknown path, unparsable JSON, missing
+/// parameter, body too large) into the same `{"code","message"}` shape.
+pub fn error_body_for(status: StatusCode, detail: &str) -> ErrorBody {
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "未找到"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "不支持此请求方法"),
+        StatusCode::UNAUTHORIZED => ("unauthenticated", "请先登录"),
+        StatusCode::FORBIDDEN => ("forbidden", "没有权限执行此操作"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "提交的内容过大"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "不支持的内容类型"),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "请求过于频繁，请稍后再试"),
+        s if s.is_server_error() => ("internal_error", "服务暂时不可用，请稍后再试"),
+        _ => ("invalid_request", "请求格式不正确"),
+    };
+    let message = if status.is_client_error() && !detail.is_empty() && code == "invalid_request" {
+        format!("{message}: {detail}")
+    } else {
+        message.to_string()
+    };
+    ErrorBody {
+        code: code.into(),
+        message,
+        field: None,
+        retry_after: None,
+    }
+}

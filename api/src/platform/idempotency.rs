@@ -1,0 +1,135 @@
+//! `Idempotency-Key`: a client that repeats a booking or submit request with the same key gets
+//! the first answer again instead of a second effect. Keys live in the ephemeral store (shared
+//! by every instance when it is Redis) for a day.
+
+use std::future::Future;
+use std::time::Duration;
+
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::platform::error::{ApiError, ErrorBody};
+use crate::platform::state::AppState;
+
+const KEEP: Duration = Duration::from_secs(24 * 3600);
+/// How long a request may hold its key before a repeat may run again.
+const PENDING: Duration = Duration::from_secs(60);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum Record {
+    Pending {
+        fingerprint: String,
+    },
+    Done {
+        fingerprint: String,
+        status: u16,
+        ok: Option<serde_json::Value>,
+        err: Option<ErrorBody>,
+    },
+}
+
+/// Runs `work` once per (account, key): a repeat with the same key and the same request gets
+/// the stored answer; the same key with a different request is refused.
+pub async fn once<T, F, Fut>(
+    state: &AppState,
+    account_id: Uuid,
+    key: Option<&str>,
+    request: &str,
+    work: F,
+) -> Result<T, ApiError>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let Some(key) = key else {
+        return work().await;
+    };
+    if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key 应为1至128个可见ASCII字符",
+        ));
+    }
+    let slot = format!(
+        "idempotency:{account_id}:{}",
+        hex::encode(Sha256::digest(key.as_bytes()))
+    );
+    let fingerprint = hex::encode(Sha256::digest(request.as_bytes()));
+    let pending = serde_json::to_string(&Record::Pending {
+        fingerprint: fingerprint.clone(),
+    })
+    .map_err(|_| ApiError::internal())?;
+    if !state
+        .ephemeral
+        .put_if_absent(&slot, &pending, PENDING)
+        .await?
+    {
+        return replay(state, &slot, &fingerprint).await;
+    }
+    let result = work().await;
+    let done = match &result {
+        Ok(value) => Some(Record::Done {
+            fingerprint,
+            status: 200,
+            ok: serde_json::to_value(value).ok(),
+            err: None,
+        }),
+        Err(e) if e.status().is_client_error() => Some(Record::Done {
+            fingerprint,
+            status: e.status().as_u16(),
+            ok: None,
+            err: Some(e.body().clone()),
+        }),
+        // A failure on our side may pass: let the client try again with the same key.
+        Err(_) => None,
+    };
+    match done.and_then(|d| serde_json::to_string(&d).ok()) {
+        Some(text) => state.ephemeral.put(&slot, &text, KEEP).await?,
+        None => state.ephemeral.delete(&slot).await?,
+    }
+    result
+}
+
+async fn replay<T: DeserializeOwned>(
+    state: &AppState,
+    slot: &str,
+    fingerprint: &str,
+) -> Result<T, ApiError> {
+    let stored = state.ephemeral.get(slot).await?;
+    let record = stored.and_then(|s| serde_json::from_str::<Record>(&s).ok());
+    match record {
+        Some(Record::Done { fingerprint: f, .. }) | Some(Record::Pending { fingerprint: f })
+            if f != fingerprint =>
+        {
+            Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                "Idempotency-Key",
+                "此 Idempotency-Key 已用于另一个请求",
+            ))
+        }
+        Some(Record::Done {
+            status, ok, err, ..
+        }) => match (ok, err) {
+            (Some(value), _) => serde_json::from_value(value).map_err(|_| ApiError::internal()),
+            (None, Some(body)) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
+                let retry_after = body.retry_after;
+                Err(ApiError::Client(status, Json(body), retry_after))
+            }
+            (None, None) => Err(ApiError::internal()),
+        },
+        // Still running, or it expired between our two reads.
+        _ => Err(ApiError::conflict(
+            "request_in_progress",
+            "Idempotency-Key",
+            "相同的请求正在处理，请稍后再试",
+        )
+        .with_retry_after(1)),
+    }
+}

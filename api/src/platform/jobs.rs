@@ -1,0 +1,104 @@
+//! Background work every instance may run: no-shows after the day passes, reminders the day
+//! before, and the SMS outbox. On PostgreSQL each step takes its rows with
+//! `FOR UPDATE SKIP LOCKED`, so several instances share the work without doing it twice.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::booking::store::DueAppointment;
+use crate::credentials::permits::model::Permit;
+use crate::notifications::{dispatch_sms, notice};
+use crate::platform::state::AppState;
+use crate::platform::storage::StorageError;
+use crate::residence::local_date;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Round {
+    pub no_shows: usize,
+    pub reminders: usize,
+    pub endorsement_reminders: usize,
+    pub sms_sent: usize,
+}
+
+const BATCH: i64 = 200;
+
+/// One round of every job, as of `now`.
+pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, StorageError> {
+    let today = local_date(now);
+    let mut round = Round::default();
+    loop {
+        let n = state
+            .storage
+            .mark_no_shows(today, BATCH, now, &|d: &DueAppointment| {
+                notice::no_show(&d.application, &d.appointment)
+            })
+            .await?;
+        round.no_shows += n;
+        if n < BATCH as usize {
+            break;
+        }
+    }
+    if let Some(tomorrow) = today.succ_opt() {
+        let names: std::collections::HashMap<uuid::Uuid, String> = state
+            .storage
+            .service_points(None)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        loop {
+            let n = state
+                .storage
+                .queue_reminders(tomorrow, BATCH, now, &|d: &DueAppointment| {
+                    let point = names
+                        .get(&d.appointment.service_point_id)
+                        .map(String::as_str)
+                        .unwrap_or("受理点");
+                    notice::reminder(&d.application, &d.appointment, point)
+                })
+                .await?;
+            round.reminders += n;
+            if n < BATCH as usize {
+                break;
+            }
+        }
+    }
+    // The endorsement window opens a month before the due date.
+    if let Some(opens_by) = today.checked_add_months(crate::credentials::permits::rules::WINDOW) {
+        round.endorsement_reminders = state
+            .storage
+            .queue_endorsement_reminders(opens_by, BATCH, now, &|p: &Permit| {
+                notice::endorsement_due(p)
+            })
+            .await?;
+    }
+    loop {
+        let n = dispatch_sms(state, now).await?;
+        round.sms_sent += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(round)
+}
+
+/// Runs the jobs every `jobs_interval_secs` until the process ends.
+pub fn spawn(state: AppState) {
+    let secs = state.config.jobs_interval_secs;
+    if secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_once(&state, Utc::now()).await {
+                Ok(r) if r != Round::default() => tracing::info!(?r, "background jobs"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "background jobs failed; retrying next round"),
+            }
+        }
+    });
+}

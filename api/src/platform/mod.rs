@@ -1,0 +1,17 @@
+//! What every context stands on: configuration, the HTTP edge and its errors, the database and
+//! the ephemeral store, metrics, background jobs, the clock and the development helpers.
+
+pub mod app;
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod ephemeral;
+pub mod error;
+pub mod idempotency;
+pub mod jobs;
+pub mod metrics;
+pub mod pwa;
+pub mod state;
+pub mod storage;
+pub mod web;

@@ -1,0 +1,287 @@
+//! Durable storage: one database, two backends (SQLite, the embedded default, and PostgreSQL),
+//! each with its own migrations under `migrations/`. The backend is chosen from the database
+//! URL; anything else is a clear configuration error.
+//!
+//! Each context keeps its queries in its own `store.rs`, as small traits implemented for
+//! [`Database`]. The SQL text is written once: both engines accept `$n` placeholders,
+//! `RETURNING`, partial unique indexes and `ON CONFLICT`. A statement runs on either backend
+//! through [`run!`], which only picks the executor; what differs between the engines (how a write
+//! transaction starts, row locks, `SKIP LOCKED`) is the [`Dialect`] of the connection, visible
+//! where it is used.
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+mod postgres;
+mod sqlite;
+
+/// One statement's executor: a pool or an open transaction, of one backend.
+pub enum Exec<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// Runs `$body` with `$e` bound to the executor of `$on` (a [`Database`] or a [`Tx`]). The body
+/// is the same text for both backends; each arm is type-checked against its own driver.
+macro_rules! run {
+    ($on:expr, |$e:ident| $body:expr) => {
+        match $on.exec() {
+            $crate::platform::storage::Exec::Sqlite($e) => $body,
+            $crate::platform::storage::Exec::Postgres($e) => $body,
+        }
+    };
+}
+pub(crate) use run;
+
+/// What differs between the engines' SQL.
+pub struct Dialect {
+    /// Locks the selected rows until the transaction ends; SQLite needs none, since its
+    /// `BEGIN IMMEDIATE` transactions already run one writer at a time.
+    pub for_update: &'static str,
+    /// Lets several job runners share work: rows another runner holds are skipped.
+    pub skip_locked: &'static str,
+}
+
+const SQLITE: Dialect = Dialect {
+    for_update: "",
+    skip_locked: "",
+};
+const POSTGRES: Dialect = Dialect {
+    for_update: " FOR UPDATE",
+    skip_locked: " FOR UPDATE SKIP LOCKED",
+};
+
+/// The database permitd keeps its durable state in.
+pub struct Database {
+    pool: Exec<SqlitePool, PgPool>,
+}
+
+/// A write transaction; dropping it without [`Tx::commit`] rolls back.
+pub struct Tx(Exec<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>);
+
+impl Database {
+    pub fn exec(&self) -> Exec<&SqlitePool, &PgPool> {
+        match &self.pool {
+            Exec::Sqlite(p) => Exec::Sqlite(p),
+            Exec::Postgres(p) => Exec::Postgres(p),
+        }
+    }
+
+    /// Opens a write transaction (`BEGIN IMMEDIATE` on SQLite, so it holds the write lock from
+    /// the start instead of failing at its first write).
+    pub async fn begin(&self) -> StorageResult<Tx> {
+        Ok(Tx(match &self.pool {
+            Exec::Sqlite(p) => {
+                Exec::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.map_err(classify)?)
+            }
+            Exec::Postgres(p) => Exec::Postgres(p.begin().await.map_err(classify)?),
+        }))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Exec::Sqlite(_) => "sqlite",
+            Exec::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl Tx {
+    pub fn exec(&mut self) -> Exec<&mut SqliteConnection, &mut PgConnection> {
+        match &mut self.0 {
+            Exec::Sqlite(t) => Exec::Sqlite(&mut **t),
+            Exec::Postgres(t) => Exec::Postgres(&mut **t),
+        }
+    }
+
+    pub fn dialect(&self) -> &'static Dialect {
+        match self.0 {
+            Exec::Sqlite(_) => &SQLITE,
+            Exec::Postgres(_) => &POSTGRES,
+        }
+    }
+
+    pub async fn commit(self) -> StorageResult<()> {
+        match self.0 {
+            Exec::Sqlite(t) => t.commit().await,
+            Exec::Postgres(t) => t.commit().await,
+        }
+        .map_err(classify)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is already used; the string names the field (`username`, `id_number`, ...).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("stored data cannot be read: {0}")]
+    Corrupt(&'static str),
+    /// A rule the database enforces refused the change (`slot_full`, `too_many_applicants`,
+    /// `not_editable`, ...); nothing was written.
+    #[error("rejected: {0}")]
+    Rejected(&'static str),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "unsupported DATABASE_URL scheme `{0}`: use postgres://... or sqlite://... (or leave it empty for SQLite in the data directory)"
+    )]
+    UnsupportedScheme(String),
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory: {0}")]
+    DataDir(#[from] std::io::Error),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Everything permitd stores, as one object the application state holds. Each context's store
+/// trait is implemented for [`Database`]; tests reach the same methods through this.
+pub trait Storage:
+    crate::identity::store::AccountStore
+    + crate::identity::store::PasskeyStore
+    + crate::directory::store::DirectoryStore
+    + crate::residence::store::RegistrationStore
+    + crate::casework::store::ApplicationStore
+    + crate::casework::store::MaterialStore
+    + crate::booking::store::CalendarStore
+    + crate::booking::store::CapacityStore
+    + crate::booking::store::AppointmentStore
+    + crate::notifications::store::NotificationStore
+    + crate::credentials::store::PermitStore
+    + crate::platform::audit::AuditStore
+    + PlatformStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl Storage for Database {}
+
+/// What the platform itself keeps: readiness and shared settings.
+#[async_trait]
+pub trait PlatformStore: Send + Sync {
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StorageResult<()>;
+    fn backend(&self) -> &'static str;
+    /// Stores `value` under `key` unless a value is already there; returns the value kept.
+    /// Small values shared by every instance (generated secrets, seed markers).
+    async fn setting_get_or_init(&self, key: &str, value: &str) -> StorageResult<String>;
+}
+
+#[async_trait]
+impl PlatformStore for Database {
+    async fn ping(&self) -> StorageResult<()> {
+        run!(self, |e| sqlx::query("SELECT 1")
+            .execute(e)
+            .await
+            .map(|r| r.rows_affected()))
+        .map(|_| ())
+        .map_err(classify)
+    }
+
+    fn backend(&self) -> &'static str {
+        Database::backend(self)
+    }
+
+    async fn setting_get_or_init(&self, key: &str, value: &str) -> StorageResult<String> {
+        run!(self, |e| sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        )
+        .bind(key)
+        .bind(value)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        run!(self, |e| sqlx::query_scalar(
+            "SELECT value FROM settings WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_one(e)
+        .await)
+        .map_err(classify)
+    }
+}
+
+/// Opens the storage the URL names, creating the SQLite file and applying migrations.
+pub async fn open(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<std::sync::Arc<dyn Storage>, OpenError> {
+    let pool = match url {
+        None | Some("") => {
+            std::fs::create_dir_all(data_dir)?;
+            Exec::Sqlite(sqlite::open_file(&data_dir.join("permit.sqlite")).await?)
+        }
+        Some(url) if url.starts_with("sqlite:") => Exec::Sqlite(sqlite::open_url(url).await?),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Exec::Postgres(postgres::open(url).await?)
+        }
+        Some(url) => {
+            return Err(OpenError::UnsupportedScheme(
+                url.split(':').next().unwrap_or_default().to_string(),
+            ));
+        }
+    };
+    Ok(std::sync::Arc::new(Database { pool }))
+}
+
+/// An UPDATE or DELETE that touched nothing was aimed at a row that does not exist.
+pub fn found(rows: u64) -> StorageResult<()> {
+    if rows == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Maps a unique-constraint violation to the field it protects.
+pub fn classify(err: sqlx::Error) -> StorageError {
+    if let sqlx::Error::Database(db) = &err
+        && db.is_unique_violation()
+    {
+        let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        // PostgreSQL names the index; SQLite names the table and column.
+        const FIELDS: &[(&[&str], &str)] = &[
+            (&["username"], "username"),
+            (
+                &["permits_application", "permits.application_id"],
+                "application",
+            ),
+            (
+                &["permits_status_index", "permits.status_index"],
+                "status_index",
+            ),
+            (&["permits_number", "permits.number"], "permit_number"),
+            (&["applications_number", "applications.number"], "number"),
+            (
+                &["appointments_one_booked", "appointments.application_id"],
+                "appointment",
+            ),
+            (&["id_number"], "id_number"),
+            (&["slug"], "slug"),
+            (&["credential_id"], "credential"),
+        ];
+        let field = FIELDS
+            .iter()
+            .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
+            .map_or("value", |(_, field)| *field);
+        return StorageError::Conflict(field);
+    }
+    if matches!(err, sqlx::Error::RowNotFound) {
+        return StorageError::NotFound;
+    }
+    StorageError::Database(err)
+}

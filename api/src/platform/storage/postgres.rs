@@ -1,0 +1,20 @@
+//! PostgreSQL, for deployments with several permitd instances.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use super::OpenError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+pub async fn open(url: &str) -> Result<PgPool, OpenError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(url)
+        .await
+        .map_err(OpenError::Connect)?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}

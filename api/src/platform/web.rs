@@ -1,0 +1,242 @@
+//! The HTTP edge: OpenAPI tags, the client-IP extractor, and the middleware every request
+//! passes (request id, security headers, CSRF guard, uniform error bodies, metrics).
+
+use std::time::Instant;
+
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response};
+use poem_openapi::Tags;
+use tracing::Instrument;
+
+use crate::platform::error::error_body_for;
+use crate::platform::state::AppState;
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Registration, SMS codes, captcha, sign-in.
+    Accounts,
+    /// Passkeys (WebAuthn).
+    Passkeys,
+    /// Regions, service points, policies and guides.
+    Directory,
+    /// Residence registration and the eligibility check.
+    Residence,
+    /// Applications, proof files, the booking calendar and appointments.
+    Applications,
+    /// The in-app inbox.
+    Notifications,
+    /// Counter work: pre-review, capacity, the working-day calendar.
+    Staff,
+    /// Electronic permits, the signed lists and verification.
+    Permits,
+}
+
+/// The caller's IP address (the socket peer; a proxy in front sets none we trust).
+pub struct ClientIp(pub String);
+
+impl<'a> FromRequest<'a> for ClientIp {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let ip = req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        Ok(ClientIp(ip))
+    }
+}
+
+/// Wraps the whole app: request id, CSRF guard, JSON error bodies, security headers, metrics.
+pub async fn edge<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let state = req.data::<AppState>().cloned();
+    let span = tracing::info_span!("request", id = %request_id, %method, path = %path);
+    async move {
+        // Proof uploads are the one place a body may be larger than a form.
+        let upload = method == poem::http::Method::POST && path.ends_with("/materials");
+        let max_body = state
+            .as_ref()
+            .map(|s| {
+                if upload {
+                    s.config.max_upload_bytes
+                } else {
+                    s.config.max_body_bytes
+                }
+            })
+            .unwrap_or(1 << 20);
+        let mut resp = if let Some(reason) = csrf_rejection(&req, state.as_ref()) {
+            tracing::warn!(reason, "cross-site request refused");
+            json_error(StatusCode::FORBIDDEN, "csrf_rejected", "跨站请求已被拒绝")
+        } else if !body_within(&mut req, max_body).await {
+            json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "提交的内容过大",
+            )
+        } else {
+            match next.call(req).await {
+                Ok(resp) => resp.into_response(),
+                Err(err) => err.into_response(),
+            }
+        };
+        resp = uniform_error(resp, &path).await;
+        secure_headers(&mut resp, &path, state.as_ref());
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        let status = resp.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), "request failed");
+        } else {
+            tracing::info!(
+                status = status.as_u16(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
+        }
+        if let Some(state) = state {
+            state.metrics.observe(&method, status, started.elapsed());
+        }
+        Ok(resp)
+    }
+    .instrument(span)
+    .await
+}
+
+/// State-changing requests must come from our own origin. Browsers send `Origin` on every
+/// cross-site POST, PUT, PATCH and DELETE, and `Sec-Fetch-Site` on all modern ones; together
+/// with the SameSite=Strict cookie this stops cross-site request forgery.
+fn csrf_rejection(req: &Request, state: Option<&AppState>) -> Option<&'static str> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if matches!(site, Some("cross-site" | "same-site")) {
+        return Some("sec-fetch-site");
+    }
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok());
+        let configured = state.map(|s| s.config.webauthn_origin.trim_end_matches('/'));
+        let same_host = host
+            .is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"));
+        if !(same_host || configured == Some(origin)) {
+            return Some("origin");
+        }
+    }
+    None
+}
+
+/// Refuses bodies over the limit: by their declared length, or, for chunked bodies, by
+/// reading at most the limit.
+async fn body_within(req: &mut Request, max: usize) -> bool {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) => len <= max as u64,
+        None if req.headers().contains_key(header::TRANSFER_ENCODING) => {
+            match req.take_body().into_bytes_limit(max).await {
+                Ok(bytes) => {
+                    req.set_body(bytes);
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+        None => true,
+    }
+}
+
+fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = crate::platform::error::ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        field: None,
+        retry_after: None,
+    };
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(serde_json::to_string(&body).unwrap_or_default())
+}
+
+/// Errors raised before a handler ran (unknown path, unparsable JSON, too large) come out of
+/// poem as plain text; give them the same JSON shape as every other error.
+async fn uniform_error(resp: Response, path: &str) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let retry_after = resp.headers().get(header::RETRY_AFTER).cloned();
+    let detail = resp.into_body().into_string().await.unwrap_or_default();
+    if status.is_server_error() {
+        tracing::error!(path, detail, "unhandled error");
+    }
+    let body = error_body_for(status, detail.chars().take(200).collect::<String>().trim());
+    let mut out = json_error(status, &body.code, &body.message);
+    if let Some(v) = retry_after {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    out
+}
+
+fn secure_headers(resp: &mut Response, path: &str, state: Option<&AppState>) {
+    let h = resp.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(self), microphone=(), geolocation=()"),
+    );
+    // Swagger UI runs inline scripts and styles; everything else gets the strict policy, which
+    // lets the PWA's scanner compile the verifier's WebAssembly and nothing else.
+    let csp = if path.starts_with("/docs") {
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+    } else {
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data: blob:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    };
+    h.insert("content-security-policy", HeaderValue::from_static(csp));
+    if path.starts_with("/api/") {
+        // Signed lists set their own caching from their time to live.
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    if state.is_some_and(|s| s.config.secure_cookies) {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+}

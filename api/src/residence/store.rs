@@ -1,0 +1,105 @@
+//! Storage of residence registrations (居住登记).
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::model::{NewRegistration, ResidenceRegistration};
+use crate::platform::storage::{Database, StorageResult, classify, run};
+
+pub(crate) const REGISTRATION_COLUMNS: &str = "id, account_id, person_name, id_number, district_code, street_code, address_detail, community_code, moved_in_on, housing_type, registered_on, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct RegistrationRow {
+    id: Uuid,
+    account_id: Uuid,
+    person_name: String,
+    id_number: String,
+    district_code: String,
+    street_code: String,
+    address_detail: String,
+    community_code: String,
+    moved_in_on: NaiveDate,
+    housing_type: String,
+    registered_on: NaiveDate,
+    created_at: DateTime<Utc>,
+}
+
+impl From<RegistrationRow> for ResidenceRegistration {
+    fn from(r: RegistrationRow) -> Self {
+        ResidenceRegistration {
+            id: r.id,
+            fields: NewRegistration {
+                account_id: r.account_id,
+                person_name: r.person_name,
+                id_number: r.id_number,
+                district_code: r.district_code,
+                street_code: r.street_code,
+                address_detail: r.address_detail,
+                community_code: r.community_code,
+                moved_in_on: r.moved_in_on,
+                housing_type: r.housing_type,
+                registered_on: r.registered_on,
+            },
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A person's residence registrations.
+#[async_trait]
+pub trait RegistrationStore: Send + Sync {
+    // Residence registrations.
+    async fn create_registration(
+        &self,
+        r: &NewRegistration,
+    ) -> StorageResult<ResidenceRegistration>;
+    async fn registrations_of(&self, account_id: Uuid)
+    -> StorageResult<Vec<ResidenceRegistration>>;
+}
+
+#[async_trait]
+impl RegistrationStore for Database {
+    async fn create_registration(
+        &self,
+        r: &NewRegistration,
+    ) -> StorageResult<ResidenceRegistration> {
+        let sql = format!(
+            "INSERT INTO residence_registrations ({cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {cols}",
+            cols = REGISTRATION_COLUMNS
+        );
+        let row: RegistrationRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(Uuid::new_v4())
+            .bind(r.account_id)
+            .bind(&r.person_name)
+            .bind(&r.id_number)
+            .bind(&r.district_code)
+            .bind(&r.street_code)
+            .bind(&r.address_detail)
+            .bind(&r.community_code)
+            .bind(r.moved_in_on)
+            .bind(&r.housing_type)
+            .bind(r.registered_on)
+            .bind(Utc::now())
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        Ok(row.into())
+    }
+
+    async fn registrations_of(
+        &self,
+        account_id: Uuid,
+    ) -> StorageResult<Vec<ResidenceRegistration>> {
+        let sql = format!(
+            "SELECT {} FROM residence_registrations WHERE account_id = $1 ORDER BY registered_on, created_at",
+            REGISTRATION_COLUMNS
+        );
+        let rows: Vec<RegistrationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .fetch_all(e)
+            .await)
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}

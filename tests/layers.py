@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""The shape of permitd's inside, checked over the source (`make lint`, `make test`).
+
+Each context under api/src is a folder with the same rooms: http.rs (poem-openapi handlers),
+service.rs (use cases), model.rs (plain types and rules), store.rs or store/ (storage).
+Dependencies point one way, http -> service -> model, store:
+- model, store and service modules never name poem, poem_openapi, ApiError, AppState or an
+  http module;
+- model modules do no I/O: no sqlx, no tokio, no object store;
+- a context reaches another only through its service or model, never its store or http.
+
+`--self-test` runs the check on a small tree with one violation of each kind and fails unless
+every one is reported.
+"""
+
+import pathlib
+import re
+import sys
+import tempfile
+
+BELOW_HTTP = [
+    (re.compile(r"\bpoem(_openapi)?::"), "poem"),
+    (re.compile(r"\bApiError\b"), "ApiError"),
+    (re.compile(r"\bAppState\b"), "AppState"),
+    (re.compile(r"(::|\bsuper::|\bself::)http\b"), "an http module"),
+]
+MODEL_IO = [
+    (re.compile(r"\bsqlx::"), "sqlx"),
+    (re.compile(r"\btokio::"), "tokio"),
+    (re.compile(r"\bobject_store::"), "object_store"),
+]
+# `crate::<context>::...::store` or `::http` named from another context.
+CROSS = re.compile(r"\bcrate::(\w+)::(?:\w+::)*?(store|http)\b")
+
+
+def room(path: pathlib.Path) -> str | None:
+    parts = path.parts
+    if path.name in ("model.rs", "service.rs", "store.rs", "http.rs"):
+        return path.stem
+    if "store" in parts[:-1]:
+        return "store"
+    if "model" in parts[:-1]:
+        return "model"
+    return None
+
+
+def code_lines(text: str):
+    """Lines outside `#[cfg(test)]` modules and comments."""
+    test_from = text.find("#[cfg(test)]")
+    if test_from >= 0:
+        text = text[:test_from]
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("//"):
+            continue
+        yield number, line.split("//")[0]
+
+
+def check(src: pathlib.Path) -> list[str]:
+    problems = []
+    for path in sorted(src.rglob("*.rs")):
+        rel = path.relative_to(src)
+        kind = room(rel)
+        context = rel.parts[0] if len(rel.parts) > 1 else None
+        text = path.read_text(encoding="utf-8")
+        for number, line in code_lines(text):
+            where = f"{src.name}/{rel}:{number}"
+            if kind in ("model", "service", "store"):
+                for pattern, what in BELOW_HTTP:
+                    if pattern.search(line):
+                        problems.append(f"{where}: a {kind} module names {what}")
+            if kind == "model":
+                for pattern, what in MODEL_IO:
+                    if pattern.search(line):
+                        problems.append(f"{where}: a model module does I/O through {what}")
+            for m in CROSS.finditer(line):
+                other, inner = m.group(1), m.group(2)
+                if context and other != context and other != "platform":
+                    problems.append(
+                        f"{where}: the {context} context reaches the {inner} of {other}; "
+                        f"use its service or model"
+                    )
+    return problems
+
+
+def self_test() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = pathlib.Path(tmp) / "src"
+        files = {
+            "booking/model.rs": "use poem_openapi::Object;\nuse sqlx::Row;\n",
+            "booking/service.rs": "use crate::platform::error::ApiError;\n",
+            "booking/store.rs": "fn f(s: &AppState) {}\n",
+            "casework/store/sqlite.rs": "use super::super::http::Thing;\n",
+            "casework/service.rs": "use crate::booking::store::SlotStore;\n",
+            "casework/http.rs": "use poem::web::Data; use crate::platform::error::ApiError;\n",
+            "casework/model.rs": "// poem:: in a comment is fine\n#[cfg(test)]\nmod t { use sqlx::Row; }\n",
+        }
+        for name, text in files.items():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            (src / name).write_text(text)
+        found = check(src)
+        expected = [
+            "booking/model.rs:1: a model module names poem",
+            "booking/model.rs:2: a model module does I/O through sqlx",
+            "booking/service.rs:1: a service module names ApiError",
+            "booking/store.rs:1: a store module names AppState",
+            "casework/store/sqlite.rs:1: a store module names an http module",
+            "casework/service.rs:1: the casework context reaches the store of booking",
+        ]
+        missing = [e for e in expected if not any(e in f for f in found)]
+        extra = [f for f in found if not any(e in f for e in expected)]
+        if missing or extra:
+            print("layers self-test failed", "missing:", missing, "unexpected:", extra)
+            return 1
+        print(f"layers self-test: {len(expected)} passed, 0 failed")
+        return 0
+
+
+def main() -> int:
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
+    src = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "api/src")
+    problems = check(src)
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} layering problems")
+        return 1
+    print("layers: every model, store and service module stays below http")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
