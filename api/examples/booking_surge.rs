@@ -25,8 +25,9 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate, Utc};
 use clap::Parser;
 use futures_util::StreamExt;
-use permit_api::booking::appointments::{opening_of, working_calendar};
 use permit_api::booking::calendar::Session;
+use permit_api::booking::model::opening_of;
+use permit_api::booking::service::working_calendar;
 use permit_api::casework::applications::model::{
     ApplicationFields, BusinessType, MAX_MATERIALS, MAX_PEOPLE_PER_ACCOUNT, Material,
 };
@@ -201,11 +202,15 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                     employer: None,
                     condition: Some("employment".into()),
                 };
-                let number = format!("JZ{}{:06}", local_date(now).format("%Y%m%d"), i);
-                let application = storage_ref
-                    .create_application(account.id, &number, &fields, MAX_PEOPLE_PER_ACCOUNT, now)
-                    .await
-                    .map_err(|e| format!("create application {number}: {e}"))?;
+                let application = permit_api::casework::service::create(
+                    &**storage_ref,
+                    account.id,
+                    &fields,
+                    MAX_PEOPLE_PER_ACCOUNT,
+                    now,
+                )
+                .await
+                .map_err(|e| format!("create application {i}: {e}"))?;
                 storage_ref
                     .add_material(
                         &Material {
@@ -221,11 +226,11 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                         MAX_MATERIALS,
                     )
                     .await
-                    .map_err(|e| format!("add material {number}: {e}"))?;
+                    .map_err(|e| format!("add material {}: {e}", application.number))?;
                 storage_ref
                     .submit_application(account.id, application.id, now)
                     .await
-                    .map_err(|e| format!("submit {number}: {e}"))?;
+                    .map_err(|e| format!("submit {}: {e}", application.number))?;
                 Ok::<_, BoxError>((username, application.id))
             }
         })

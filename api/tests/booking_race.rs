@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use permit_api::booking::calendar::Session;
-use permit_api::booking::store::Booking;
+use permit_api::booking::model::Booking;
+use permit_api::booking::service::{self as booking_service, BookingError};
 use permit_api::casework::applications::model::{ApplicationFields, BusinessType, Material};
 use permit_api::casework::materials::content::MaterialKind;
+use permit_api::casework::service::{self as casework, CaseworkError};
 use permit_api::directory::ServicePointInput;
 use permit_api::identity::accounts::{NewAccount, Role, Sex};
 use permit_api::notifications::model::NewNotification;
@@ -91,14 +93,7 @@ fn material(application_id: Uuid) -> Material {
 /// A submitted application of `account` for person `person`.
 async fn submitted(storage: &dyn Storage, account: Uuid, point: Uuid, person: u32) -> Uuid {
     let now = Utc::now();
-    let a = storage
-        .create_application(
-            account,
-            &format!("JZ{person:08}"),
-            &fields(point, person),
-            5,
-            now,
-        )
+    let a = casework::create(storage, account, &fields(point, person), 5, now)
         .await
         .expect("application");
     storage
@@ -153,8 +148,7 @@ async fn many_tasks_racing_for_the_last_places_never_overbook() {
             apps.push((acc, submitted(&*storage, acc, point, i).await));
         }
         for (acc, app) in &apps[..ALREADY] {
-            storage
-                .book(&booking(*acc, *app, point, day))
+            booking_service::place(&*storage, &booking(*acc, *app, point, day))
                 .await
                 .expect(backend);
         }
@@ -168,7 +162,7 @@ async fn many_tasks_racing_for_the_last_places_never_overbook() {
                 let b = booking(*acc, *app, point, day);
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    storage.book(&b).await
+                    booking_service::place(&*storage, &b).await
                 })
             })
             .collect();
@@ -176,7 +170,7 @@ async fn many_tasks_racing_for_the_last_places_never_overbook() {
         for t in tasks {
             match t.await.expect("task") {
                 Ok(_) => won += 1,
-                Err(StorageError::Rejected("slot_full")) => full += 1,
+                Err(BookingError::SlotFull) => full += 1,
                 Err(e) => panic!("{backend}: unexpected {e}"),
             }
         }
@@ -213,7 +207,7 @@ async fn one_application_moved_concurrently_holds_one_place() {
             .map(|day| {
                 let storage = storage.clone();
                 let b = booking(acc, app, point, *day);
-                tokio::spawn(async move { storage.book(&b).await })
+                tokio::spawn(async move { booking_service::place(&*storage, &b).await })
             })
             .collect();
         for t in tasks {
@@ -242,15 +236,7 @@ async fn an_account_racing_for_a_sixth_person_and_an_eleventh_file_is_refused() 
             .map(|person| {
                 let storage = storage.clone();
                 tokio::spawn(async move {
-                    storage
-                        .create_application(
-                            acc,
-                            &format!("JZ{person:08}"),
-                            &fields(point, person),
-                            5,
-                            now,
-                        )
-                        .await
+                    casework::create(&*storage, acc, &fields(point, person), 5, now).await
                 })
             })
             .collect();
@@ -258,7 +244,7 @@ async fn an_account_racing_for_a_sixth_person_and_an_eleventh_file_is_refused() 
         for t in tasks {
             match t.await.expect("task") {
                 Ok(a) => created.push(a.id),
-                Err(StorageError::Rejected("too_many_applicants")) => {}
+                Err(CaseworkError::TooManyApplicants) => {}
                 Err(e) => panic!("{backend}: unexpected {e}"),
             }
         }
@@ -292,25 +278,26 @@ async fn check_in_moves_appointment_and_application_once() {
         let point = point(&*storage).await;
         let acc = account(&*storage, 1).await;
         let app = submitted(&*storage, acc, point, 1).await;
-        let ap = storage
-            .book(&booking(acc, app, point, day))
+        let ap = booking_service::place(&*storage, &booking(acc, app, point, day))
             .await
             .expect(backend);
         assert_eq!(storage.appointments_on(point, day).await.unwrap().len(), 1);
-        let checked = storage.check_in(ap.id, Utc::now()).await.expect(backend);
+        let checked = booking_service::check_in(&*storage, ap.id, Utc::now())
+            .await
+            .expect(backend);
         assert_eq!(checked.status.as_str(), "checked_in", "{backend}");
         assert_eq!(
             storage.application(app).await.unwrap().status.as_str(),
             "checked_in"
         );
         assert!(matches!(
-            storage.check_in(ap.id, Utc::now()).await,
-            Err(StorageError::Rejected("not_checkable"))
+            booking_service::check_in(&*storage, ap.id, Utc::now()).await,
+            Err(BookingError::NotCheckable)
         ));
         // A checked-in application can no longer be cancelled by the applicant.
         assert!(matches!(
-            storage.cancel_application(acc, app, Utc::now()).await,
-            Err(StorageError::Rejected("not_cancellable"))
+            casework::cancel(&*storage, acc, app, Utc::now()).await,
+            Err(CaseworkError::NotCancellable)
         ));
     }
 }
@@ -325,8 +312,7 @@ async fn two_job_runners_mark_each_no_show_once() {
         for i in 0..12u32 {
             let acc = account(&*storage, i).await;
             let app = submitted(&*storage, acc, point, i).await;
-            storage
-                .book(&booking(acc, app, point, past))
+            booking_service::place(&*storage, &booking(acc, app, point, past))
                 .await
                 .expect(backend);
             booked.push((acc, app));
@@ -335,22 +321,22 @@ async fn two_job_runners_mark_each_no_show_once() {
         let runner = |storage: std::sync::Arc<dyn Storage>| async move {
             let mut total = 0;
             loop {
-                let n = storage
-                    .mark_no_shows(
-                        today,
-                        3,
-                        Utc::now(),
-                        &|d: &permit_api::booking::store::DueAppointment| NewNotification {
-                            account_id: d.application.account_id,
-                            kind: "no_show",
-                            title: "逾期未到".into(),
-                            body: "逾期未到".into(),
-                            application_id: Some(d.application.id),
-                            sms_phone: None,
-                        },
-                    )
-                    .await
-                    .expect("job round");
+                let n = booking_service::mark_no_shows(
+                    &*storage,
+                    today,
+                    3,
+                    Utc::now(),
+                    &|d: &permit_api::booking::model::DueAppointment| NewNotification {
+                        account_id: d.application.account_id,
+                        kind: "no_show",
+                        title: "逾期未到".into(),
+                        body: "逾期未到".into(),
+                        application_id: Some(d.application.id),
+                        sms_phone: None,
+                    },
+                )
+                .await
+                .expect("job round");
                 total += n;
                 if n == 0 {
                     return total;

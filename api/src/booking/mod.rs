@@ -1,7 +1,9 @@
 //! When residents come: the working-day calendar, service points' opening days and capacity,
 //! and appointments.
 
-pub mod appointments;
 pub mod calendar;
+pub mod http;
+pub mod model;
 pub mod schedule;
+pub mod service;
 pub mod store;

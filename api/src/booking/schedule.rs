@@ -9,8 +9,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::booking::appointments::{SessionName, working_calendar};
 use crate::booking::calendar::{CalendarDay, DayKind, Opening, Session};
+use crate::booking::http::SessionName;
+use crate::booking::service::working_calendar;
 use crate::directory::ServicePoint;
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;

@@ -9,47 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::calendar::{CalendarDay, DayKind, Session};
-use crate::casework::applications::model::{
-    Application, Appointment, AppointmentStatus, Transition,
-};
-use crate::casework::store::move_application;
-use crate::casework::store::{APPLICATION_COLUMNS, ApplicationRow};
-use crate::notifications::model::NewNotification;
-use crate::notifications::store::insert_notification;
-use crate::platform::storage::Tx;
-use crate::platform::storage::{Database, StorageError, StorageResult, classify, run};
-
-/// One booking request: take a place in `session` of `day` at `service_point_id` for the
-/// application, giving back its current place if it has one.
-#[derive(Debug, Clone)]
-pub struct Booking {
-    pub account_id: Uuid,
-    pub application_id: Uuid,
-    pub service_point_id: Uuid,
-    pub day: NaiveDate,
-    pub session: Session,
-    pub now: DateTime<Utc>,
-    pub notice: NewNotification,
-}
-
-/// Places of one session of one day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlotUsage {
-    pub day: NaiveDate,
-    pub session: Session,
-    pub capacity: i32,
-    pub booked: i32,
-}
-
-/// A booked appointment with what a notice about it needs.
-#[derive(Debug, Clone)]
-pub struct DueAppointment {
-    pub appointment: Appointment,
-    pub application: Application,
-}
-
-/// Composes the notice for one row a background job processes.
-pub type NoticeFor<'a> = dyn Fn(&DueAppointment) -> NewNotification + Send + Sync + 'a;
+use super::model::{Booking, SlotUsage};
+use crate::casework::applications::model::{Appointment, AppointmentStatus};
+use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
 
 pub(crate) const APPOINTMENT_COLUMNS: &str =
     "id, application_id, service_point_id, day, session, status, created_at";
@@ -118,14 +80,6 @@ impl TryFrom<SlotRow> for SlotUsage {
             booked: r.booked,
         })
     }
-}
-
-/// The slot (service point, day, session) an appointment held.
-#[derive(sqlx::FromRow)]
-pub(crate) struct HeldSlot {
-    pub service_point_id: Uuid,
-    pub day: NaiveDate,
-    pub session: String,
 }
 
 /// The working-day calendar (State Council holidays and make-up working days).
@@ -264,19 +218,10 @@ impl CapacityStore for Database {
     }
 }
 
-/// Appointments: booking, cancelling, checking in, and the jobs that follow the day.
+/// Appointments as they are read. What changes them is a use case of `booking::service`, which
+/// owns the transaction and calls the fragments below.
 #[async_trait]
 pub trait AppointmentStore: Send + Sync {
-    // Appointments.
-    /// `Rejected("slot_full")` leaves everything as it was, the old place included.
-    async fn book(&self, b: &Booking) -> StorageResult<Appointment>;
-    async fn cancel_appointment(
-        &self,
-        account_id: Uuid,
-        application_id: Uuid,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Appointment>;
     async fn appointment(&self, id: Uuid) -> StorageResult<Appointment>;
     /// A service point's appointments of one day that hold a place or were attended.
     async fn appointments_on(
@@ -284,138 +229,13 @@ pub trait AppointmentStore: Send + Sync {
         service_point_id: Uuid,
         day: NaiveDate,
     ) -> StorageResult<Vec<Appointment>>;
-    /// 已受理: the booked appointment and its application are checked in.
-    async fn check_in(
-        &self,
-        appointment_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Appointment>;
     /// The application's appointment that still holds a place or was attended.
     async fn current_appointment(&self, application_id: Uuid)
     -> StorageResult<Option<Appointment>>;
-    // Background jobs.
-    /// Booked appointments of days before `today` become no-shows.
-    async fn mark_no_shows(
-        &self,
-        today: NaiveDate,
-        limit: i64,
-        now: DateTime<Utc>,
-        notice: &NoticeFor<'_>,
-    ) -> StorageResult<usize>;
-    /// One reminder for each booked appointment on `day`.
-    async fn queue_reminders(
-        &self,
-        day: NaiveDate,
-        limit: i64,
-        now: DateTime<Utc>,
-        notice: &NoticeFor<'_>,
-    ) -> StorageResult<usize>;
 }
 
 #[async_trait]
 impl AppointmentStore for Database {
-    async fn book(&self, b: &Booking) -> StorageResult<Appointment> {
-        let mut tx = self.begin().await?;
-        // Locks the application first, so two bookings for it run one after the other.
-        // Moves (and so locks) the application first, so two bookings for it run one after the
-        // other; a full session rolls the move back.
-        if !move_application(
-            &mut tx,
-            Transition::Book,
-            b.application_id,
-            Some(b.account_id),
-            b.now,
-        )
-        .await?
-        {
-            return Err(StorageError::Rejected("not_bookable"));
-        }
-        release_place(&mut tx, b.application_id, "cancelled", b.now).await?;
-        run!(tx, |e| sqlx::query(
-            "INSERT INTO slots (service_point_id, day, session, capacity, booked) VALUES ($1, $2, $3, NULL, 0) \
-             ON CONFLICT (service_point_id, day, session) DO NOTHING",
-        )
-        .bind(b.service_point_id)
-        .bind(b.day)
-        .bind(b.session.as_str())
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-        let taken = run!(tx, |e| sqlx::query(
-            "UPDATE slots SET booked = booked + 1 WHERE service_point_id = $1 AND day = $2 AND session = $3 \
-             AND booked < COALESCE(capacity, (SELECT CASE WHEN $3 = 'morning' THEN capacity_morning ELSE capacity_afternoon END \
-                                              FROM service_points WHERE id = $1))",
-        )
-        .bind(b.service_point_id)
-        .bind(b.day)
-        .bind(b.session.as_str())
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-        if taken == 0 {
-            // Dropping the transaction rolls back: the old place stays taken.
-            return Err(StorageError::Rejected("slot_full"));
-        }
-        let sql = format!(
-            "INSERT INTO appointments (id, application_id, service_point_id, day, session, status, reminded, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7) RETURNING {}",
-            APPOINTMENT_COLUMNS
-        );
-        let row: AppointmentRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(Uuid::new_v4())
-            .bind(b.application_id)
-            .bind(b.service_point_id)
-            .bind(b.day)
-            .bind(b.session.as_str())
-            .bind(false)
-            .bind(b.now)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
-        insert_notification(&mut tx, &b.notice, b.now).await?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
-    async fn cancel_appointment(
-        &self,
-        account_id: Uuid,
-        application_id: Uuid,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Appointment> {
-        let mut tx = self.begin().await?;
-        let moved = move_application(
-            &mut tx,
-            Transition::CancelAppointment,
-            application_id,
-            Some(account_id),
-            now,
-        )
-        .await?;
-        if !moved {
-            return Err(StorageError::Rejected("no_appointment"));
-        }
-        let sql = format!(
-            "SELECT {} FROM appointments WHERE application_id = $1 AND status = 'booked'",
-            APPOINTMENT_COLUMNS
-        );
-        let row: Option<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(application_id)
-            .fetch_optional(e)
-            .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("no_appointment"))?;
-        release_place(&mut tx, application_id, "cancelled", now).await?;
-        insert_notification(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        let mut appointment: Appointment = row.try_into()?;
-        appointment.status = AppointmentStatus::Cancelled;
-        Ok(appointment)
-    }
-
     async fn appointment(&self, id: Uuid) -> StorageResult<Appointment> {
         let sql = format!(
             "SELECT {} FROM appointments WHERE id = $1",
@@ -448,30 +268,6 @@ impl AppointmentStore for Database {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn check_in(
-        &self,
-        appointment_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Appointment> {
-        let mut tx = self.begin().await?;
-        let sql = format!(
-            "UPDATE appointments SET status = 'checked_in', updated_at = $2 WHERE id = $1 AND status = 'booked' RETURNING {}",
-            APPOINTMENT_COLUMNS
-        );
-        let row: Option<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(appointment_id)
-            .bind(now)
-            .fetch_optional(e)
-            .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("not_checkable"))?;
-        if !move_application(&mut tx, Transition::CheckIn, row.application_id, None, now).await? {
-            return Err(StorageError::Rejected("not_checkable"));
-        }
-        tx.commit().await?;
-        row.try_into()
-    }
-
     async fn current_appointment(
         &self,
         application_id: Uuid,
@@ -488,147 +284,161 @@ impl AppointmentStore for Database {
         .map_err(classify)?;
         row.map(TryInto::try_into).transpose()
     }
-
-    async fn mark_no_shows(
-        &self,
-        today: NaiveDate,
-        limit: i64,
-        now: DateTime<Utc>,
-        notice: &NoticeFor<'_>,
-    ) -> StorageResult<usize> {
-        let mut tx = self.begin().await?;
-        let pick = format!(
-            "{}{}",
-            "SELECT id FROM appointments WHERE status = 'booked' AND day < $1 ORDER BY day LIMIT $2",
-            tx.dialect().skip_locked
-        );
-        let due = due_appointments(&mut tx, &pick, today, limit).await?;
-        for d in &due {
-            run!(tx, |e| sqlx::query("UPDATE appointments SET status = 'no_show', updated_at = $2 WHERE id = $1 AND status = 'booked'")
-                .bind(d.appointment.id)
-                .bind(now)
-                .execute(e)
-                .await
-                .map(|r| r.rows_affected()))
-                .map_err(classify)?;
-            move_application(
-                &mut tx,
-                Transition::MissAppointment,
-                d.application.id,
-                None,
-                now,
-            )
-            .await?;
-            insert_notification(&mut tx, &notice(d), now).await?;
-        }
-        tx.commit().await?;
-        Ok(due.len())
-    }
-
-    async fn queue_reminders(
-        &self,
-        day: NaiveDate,
-        limit: i64,
-        now: DateTime<Utc>,
-        notice: &NoticeFor<'_>,
-    ) -> StorageResult<usize> {
-        let mut tx = self.begin().await?;
-        let pick = format!(
-            "{}{}",
-            "SELECT id FROM appointments WHERE status = 'booked' AND day = $1 AND NOT reminded ORDER BY created_at LIMIT $2",
-            tx.dialect().skip_locked
-        );
-        let due = due_appointments(&mut tx, &pick, day, limit).await?;
-        for d in &due {
-            run!(tx, |e| sqlx::query(
-                "UPDATE appointments SET reminded = $2 WHERE id = $1"
-            )
-            .bind(d.appointment.id)
-            .bind(true)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
-            .map_err(classify)?;
-            insert_notification(&mut tx, &notice(d), now).await?;
-        }
-        tx.commit().await?;
-        Ok(due.len())
-    }
 }
 
-/// Gives back the place the application holds, if any, marking its appointment
-/// `status` (`cancelled` or `released`).
+/// Takes one place in the session, if one is left: the only way a place is taken, so no
+/// session is overbooked however many instances race. `false` when the session is full.
+pub(crate) async fn take_place(
+    tx: &mut Tx,
+    service_point_id: Uuid,
+    day: NaiveDate,
+    session: Session,
+) -> StorageResult<bool> {
+    run!(tx, |e| sqlx::query(
+        "INSERT INTO slots (service_point_id, day, session, capacity, booked) VALUES ($1, $2, $3, NULL, 0) \
+         ON CONFLICT (service_point_id, day, session) DO NOTHING",
+    )
+    .bind(service_point_id)
+    .bind(day)
+    .bind(session.as_str())
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    let taken = run!(tx, |e| sqlx::query(
+        "UPDATE slots SET booked = booked + 1 WHERE service_point_id = $1 AND day = $2 AND session = $3 \
+         AND booked < COALESCE(capacity, (SELECT CASE WHEN $3 = 'morning' THEN capacity_morning ELSE capacity_afternoon END \
+                                          FROM service_points WHERE id = $1))",
+    )
+    .bind(service_point_id)
+    .bind(day)
+    .bind(session.as_str())
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    Ok(taken == 1)
+}
+
+/// Records the booked appointment whose place [`take_place`] took.
+pub(crate) async fn insert_appointment(tx: &mut Tx, b: &Booking) -> StorageResult<Appointment> {
+    let sql = format!(
+        "INSERT INTO appointments (id, application_id, service_point_id, day, session, status, reminded, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7, $7) RETURNING {APPOINTMENT_COLUMNS}"
+    );
+    let row: AppointmentRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::new_v4())
+        .bind(b.application_id)
+        .bind(b.service_point_id)
+        .bind(b.day)
+        .bind(b.session.as_str())
+        .bind(false)
+        .bind(b.now)
+        .fetch_one(e)
+        .await)
+    .map_err(classify)?;
+    row.try_into()
+}
+
+/// Gives back the place the application holds, if any, marking its appointment `status`
+/// (cancelled or released). Returns the appointment that held it.
 pub(crate) async fn release_place(
     tx: &mut Tx,
     application_id: Uuid,
-    status: &str,
+    status: AppointmentStatus,
     now: DateTime<Utc>,
-) -> StorageResult<()> {
-    let held: Option<HeldSlot> = run!(tx, |e| sqlx::query_as(
+) -> StorageResult<Option<Appointment>> {
+    let sql = format!(
         "UPDATE appointments SET status = $2, updated_at = $3 WHERE application_id = $1 AND status = 'booked' \
-         RETURNING service_point_id, day, session",
-    )
-    .bind(application_id)
-    .bind(status)
-    .bind(now)
-    .fetch_optional(e)
-    .await)
+         RETURNING {APPOINTMENT_COLUMNS}"
+    );
+    let held: Option<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(application_id)
+        .bind(status.as_str())
+        .bind(now)
+        .fetch_optional(e)
+        .await)
     .map_err(classify)?;
-    if let Some(h) = held {
-        run!(tx, |e| sqlx::query(
-            "UPDATE slots SET booked = booked - 1 WHERE service_point_id = $1 AND day = $2 AND session = $3 AND booked > 0",
-        )
-        .bind(h.service_point_id)
-        .bind(h.day)
-        .bind(h.session)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-    }
-    Ok(())
+    let Some(held) = held else {
+        return Ok(None);
+    };
+    let held: Appointment = held.try_into()?;
+    run!(tx, |e| sqlx::query(
+        "UPDATE slots SET booked = booked - 1 WHERE service_point_id = $1 AND day = $2 AND session = $3 AND booked > 0",
+    )
+    .bind(held.service_point_id)
+    .bind(held.day)
+    .bind(held.session.as_str())
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    Ok(Some(held))
 }
 
-/// The appointments `pick` selects (ids, locked), with their applications.
+/// Moves a booked appointment to `to` (checked in, no-show); `None` when it is not booked.
+pub(crate) async fn close_appointment(
+    tx: &mut Tx,
+    appointment_id: Uuid,
+    to: AppointmentStatus,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Appointment>> {
+    let sql = format!(
+        "UPDATE appointments SET status = $3, updated_at = $2 WHERE id = $1 AND status = 'booked' \
+         RETURNING {APPOINTMENT_COLUMNS}"
+    );
+    let row: Option<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(appointment_id)
+        .bind(now)
+        .bind(to.as_str())
+        .fetch_optional(e)
+        .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
+}
+
+pub(crate) async fn mark_reminded(tx: &mut Tx, appointment_id: Uuid) -> StorageResult<()> {
+    run!(tx, |e| sqlx::query(
+        "UPDATE appointments SET reminded = $2 WHERE id = $1"
+    )
+    .bind(appointment_id)
+    .bind(true)
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)
+    .map(|_| ())
+}
+
+/// Which booked appointments a job takes: the day before `day` (no-shows) or on it (reminders).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Due {
+    Before,
+    UnremindedOn,
+}
+
+/// The booked appointments a job takes, locked (`SKIP LOCKED` on PostgreSQL, so several
+/// instances share the work).
 pub(crate) async fn due_appointments(
     tx: &mut Tx,
-    pick: &str,
+    due: Due,
     day: NaiveDate,
     limit: i64,
-) -> StorageResult<Vec<DueAppointment>> {
-    let ids: Vec<Uuid> = run!(tx, |e| sqlx::query_scalar(sqlx::AssertSqlSafe(
-        pick.to_string()
-    ))
-    .bind(day)
-    .bind(limit)
-    .fetch_all(e)
-    .await)
+) -> StorageResult<Vec<Appointment>> {
+    let pick = match due {
+        Due::Before => "status = 'booked' AND day < $1 ORDER BY day",
+        Due::UnremindedOn => "status = 'booked' AND day = $1 AND NOT reminded ORDER BY created_at",
+    };
+    let sql = format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id IN \
+         (SELECT id FROM appointments WHERE {pick} LIMIT $2{}) ORDER BY day, created_at",
+        tx.dialect().skip_locked
+    );
+    let rows: Vec<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(day)
+        .bind(limit)
+        .fetch_all(e)
+        .await)
     .map_err(classify)?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let sql = format!(
-            "SELECT {} FROM appointments WHERE id = $1",
-            APPOINTMENT_COLUMNS
-        );
-        let appointment: AppointmentRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
-        let appointment: Appointment = appointment.try_into()?;
-        let sql = format!(
-            "SELECT {} FROM applications WHERE id = $1",
-            APPLICATION_COLUMNS
-        );
-        let application: ApplicationRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(appointment.application_id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
-        out.push(DueAppointment {
-            appointment,
-            application: application.try_into()?,
-        });
-    }
-    Ok(out)
+    rows.into_iter().map(TryInto::try_into).collect()
 }

@@ -2,4 +2,5 @@
 
 pub mod applications;
 pub mod materials;
+pub mod service;
 pub mod store;

@@ -12,14 +12,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::applications::model::{
-    Application, ApplicationFields, BusinessType, Decision, Material, Status, Transition,
+    Application, ApplicationFields, BusinessType, Material, Status, Transition,
 };
 use super::materials::content::MaterialKind;
-use crate::booking::store::release_place;
 use crate::identity::accounts::Sex;
-use crate::identity::store::lock_account;
-use crate::notifications::model::NewNotification;
-use crate::notifications::store::insert_notification;
 use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
 
 pub(crate) const APPLICATION_COLUMNS: &str = "id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, review_note, submitted_at, reviewed_at, created_at, updated_at";
@@ -144,25 +140,6 @@ impl TryFrom<MaterialRow> for Material {
 #[async_trait]
 pub trait ApplicationStore: Send + Sync {
     // Applications.
-    /// Fails with `Rejected("too_many_applicants")` when the account already holds
-    /// applications for `max_people` other people.
-    async fn create_application(
-        &self,
-        account_id: Uuid,
-        number: &str,
-        fields: &ApplicationFields,
-        max_people: i64,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Application>;
-    /// Edits steps 1 and 2 while the application is a draft or returned.
-    async fn update_application(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-        fields: &ApplicationFields,
-        max_people: i64,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Application>;
     async fn application(&self, id: Uuid) -> StorageResult<Application>;
     async fn applications_of(&self, account_id: Uuid) -> StorageResult<Vec<Application>>;
     /// A service point's applications past the draft stage, oldest submission first.
@@ -180,93 +157,10 @@ pub trait ApplicationStore: Send + Sync {
     ) -> StorageResult<Application>;
     /// 现场受理: a draft filed by a clerk at the counter is accepted at once (no appointment).
     async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application>;
-    /// Withdraws the application and gives back its place, if any.
-    async fn cancel_application(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Application>;
-    /// Pre-review: pass keeps the appointment; return gives the place back.
-    async fn review_application(
-        &self,
-        id: Uuid,
-        decision: Decision,
-        note: Option<&str>,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Application>;
 }
 
 #[async_trait]
 impl ApplicationStore for Database {
-    async fn create_application(
-        &self,
-        account_id: Uuid,
-        number: &str,
-        f: &ApplicationFields,
-        max_people: i64,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Application> {
-        let mut tx = self.begin().await?;
-        lock_account(&mut tx, account_id).await?;
-        let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
-            sqlx::query_as(sqlx::AssertSqlSafe(INSERT_APPLICATION.as_str()))
-                .bind(Uuid::new_v4())
-                .bind(number)
-                .bind(account_id),
-            f,
-        )
-        .bind(now)
-        .bind(max_people)
-        .fetch_optional(e)
-        .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("too_many_applicants"))?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
-    async fn update_application(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-        f: &ApplicationFields,
-        max_people: i64,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Application> {
-        let mut tx = self.begin().await?;
-        lock_account(&mut tx, account_id).await?;
-        let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
-            sqlx::query_as(sqlx::AssertSqlSafe(UPDATE_APPLICATION.as_str()))
-                .bind(id)
-                .bind(account_id),
-            f,
-        )
-        .bind(now)
-        .bind(max_people)
-        .fetch_optional(e)
-        .await)
-        .map_err(classify)?;
-        match row {
-            Some(row) => {
-                tx.commit().await?;
-                row.try_into()
-            }
-            None => {
-                drop(tx);
-                let current = self.application(id).await?;
-                if current.account_id != account_id {
-                    Err(StorageError::NotFound)
-                } else if !current.status.is_editable() {
-                    Err(StorageError::Rejected("not_editable"))
-                } else {
-                    Err(StorageError::Rejected("too_many_applicants"))
-                }
-            }
-        }
-    }
-
     async fn application(&self, id: Uuid) -> StorageResult<Application> {
         let sql = format!(
             "SELECT {} FROM applications WHERE id = $1",
@@ -351,67 +245,6 @@ impl ApplicationStore for Database {
         .map_err(classify)?;
         row.ok_or(StorageError::Rejected("not_submittable"))?
             .try_into()
-    }
-
-    async fn cancel_application(
-        &self,
-        account_id: Uuid,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> StorageResult<Application> {
-        let mut tx = self.begin().await?;
-        let sql = format!(
-            "UPDATE applications SET status = {next}, updated_at = $3 WHERE id = $1 AND account_id = $2 \
-             AND {from} RETURNING {APPLICATION_COLUMNS}",
-            next = Transition::Cancel.sql_next(),
-            from = Transition::Cancel.sql_from(),
-        );
-        let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(account_id)
-            .bind(now)
-            .fetch_optional(e)
-            .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("not_cancellable"))?;
-        release_place(&mut tx, id, "cancelled", now).await?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
-    async fn review_application(
-        &self,
-        id: Uuid,
-        decision: Decision,
-        note: Option<&str>,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Application> {
-        let mut tx = self.begin().await?;
-        let transition = match decision {
-            Decision::Pass => Transition::Pass,
-            Decision::Return => Transition::Return,
-        };
-        let sql = format!(
-            "UPDATE applications SET status = {next}, review_note = $2, reviewed_at = $3, updated_at = $3 \
-             WHERE id = $1 AND {from} RETURNING {APPLICATION_COLUMNS}",
-            next = transition.sql_next(),
-            from = transition.sql_from(),
-        );
-        let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(note)
-            .bind(now)
-            .fetch_optional(e)
-            .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("not_reviewable"))?;
-        if decision == Decision::Return {
-            release_place(&mut tx, id, "released", now).await?;
-        }
-        insert_notification(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        row.try_into()
     }
 }
 
@@ -543,29 +376,93 @@ where
         .bind(&f.condition)
 }
 
-/// Moves an application as `transition` allows, inside a transaction another use case owns
-/// (booking, check-in, a missed day, issue). `owner`, when given, must hold the application.
-/// Returns whether the row moved: `false` when it is not there or the lifecycle forbids it.
-pub(crate) async fn move_application(
+/// Inserts a draft unless the account already holds applications for `max_people` other
+/// people (`None`). The caller holds the account (`identity::service::hold_account`).
+pub(crate) async fn insert_application(
+    tx: &mut Tx,
+    account_id: Uuid,
+    number: &str,
+    f: &ApplicationFields,
+    max_people: i64,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Application>> {
+    let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
+        sqlx::query_as(sqlx::AssertSqlSafe(INSERT_APPLICATION.as_str()))
+            .bind(Uuid::new_v4())
+            .bind(number)
+            .bind(account_id),
+        f,
+    )
+    .bind(now)
+    .bind(max_people)
+    .fetch_optional(e)
+    .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Rewrites steps 1 and 2 of an editable application of the account, within the five-people
+/// rule; `None` when nothing matched (the caller tells which rule refused).
+pub(crate) async fn update_fields(
+    tx: &mut Tx,
+    account_id: Uuid,
+    id: Uuid,
+    f: &ApplicationFields,
+    max_people: i64,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Application>> {
+    let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
+        sqlx::query_as(sqlx::AssertSqlSafe(UPDATE_APPLICATION.as_str()))
+            .bind(id)
+            .bind(account_id),
+        f,
+    )
+    .bind(now)
+    .bind(max_people)
+    .fetch_optional(e)
+    .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Moves the application as `transition` allows; `review`, when given, is the pre-review note
+/// (and stamps the review time). `None` when the application is not there, not `owner`'s, or
+/// the lifecycle forbids the move.
+pub(crate) async fn transition(
     tx: &mut Tx,
     transition: Transition,
     id: Uuid,
     owner: Option<Uuid>,
+    review: Option<Option<&str>>,
     now: DateTime<Utc>,
-) -> StorageResult<bool> {
+) -> StorageResult<Option<Application>> {
     let sql = format!(
-        "UPDATE applications SET status = {next}, updated_at = $2 \
-         WHERE id = $1 AND account_id = COALESCE($3, account_id) AND {from}",
+        "UPDATE applications SET status = {next}, updated_at = $2, \
+         review_note = CASE WHEN $5 THEN $4 ELSE review_note END, \
+         reviewed_at = CASE WHEN $5 THEN $2 ELSE reviewed_at END \
+         WHERE id = $1 AND account_id = COALESCE($3, account_id) AND {from} RETURNING {APPLICATION_COLUMNS}",
         next = transition.sql_next(),
         from = transition.sql_from(),
     );
-    let done = run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(now)
         .bind(owner)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
+        .bind(review.flatten())
+        .bind(review.is_some())
+        .fetch_optional(e)
+        .await)
     .map_err(classify)?;
-    Ok(done == 1)
+    row.map(TryInto::try_into).transpose()
+}
+
+/// The application as the transaction sees it.
+pub(crate) async fn application_in(tx: &mut Tx, id: Uuid) -> StorageResult<Application> {
+    let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1");
+    let row: ApplicationRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_one(e)
+        .await)
+    .map_err(classify)?;
+    row.try_into()
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::casework::applications::model::{Application, Decision, Status};
 use crate::casework::applications::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, appointment_info,
-    brief, check_fields, detail, new_number, open_elsewhere, staff_serves, summary,
+    brief, check_fields, detail, staff_serves, summary,
 };
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;
@@ -197,16 +197,15 @@ impl CounterApi {
             ));
         }
         let n = notice::reviewed(&a, body.0.decision, note.as_deref());
-        let reviewed = state
-            .storage
-            .review_application(
-                a.id,
-                body.0.decision,
-                note.as_deref(),
-                state.clock.now(),
-                &n,
-            )
-            .await?;
+        let reviewed = crate::casework::service::review(
+            &*state.storage,
+            a.id,
+            body.0.decision,
+            note.as_deref(),
+            state.clock.now(),
+            &n,
+        )
+        .await?;
         crate::platform::audit::record(
             &state,
             &auth,
@@ -263,17 +262,14 @@ impl CounterApi {
         }
         let fields = check_fields(&state, &auth, input, None).await?;
         let now = state.clock.now();
-        let draft = state
-            .storage
-            .create_application(
-                auth.0.account_id,
-                &new_number(now),
-                &fields,
-                crate::counter::units::MAX_PEOPLE_PER_UNIT,
-                now,
-            )
-            .await
-            .map_err(open_elsewhere)?;
+        let draft = crate::casework::service::create(
+            &*state.storage,
+            auth.0.account_id,
+            &fields,
+            crate::counter::units::MAX_PEOPLE_PER_UNIT,
+            now,
+        )
+        .await?;
         let admitted = state.storage.admit_walk_in(draft.id, now).await?;
         crate::platform::audit::record(&state, &auth, "walk_in", "application", admitted.id, "")
             .await?;
@@ -322,7 +318,8 @@ impl CounterApi {
         if ap.day != local_date(state.clock.now()) {
             return Err(ApiError::rejected("not_today"));
         }
-        let checked = state.storage.check_in(ap.id, state.clock.now()).await?;
+        let checked =
+            crate::booking::service::check_in(&*state.storage, ap.id, state.clock.now()).await?;
         let a = state.storage.application(checked.application_id).await?;
         crate::platform::audit::record(&state, &auth, "check_in", "appointment", ap.id, "").await?;
         Ok(Json(appointment_info(

@@ -4,5 +4,6 @@
 pub mod documents;
 pub mod keys;
 pub mod permits;
+pub mod service;
 pub mod store;
 pub mod trust;

@@ -8,15 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::permits::model::{NewPermit, Permit, PermitStatus};
-use crate::casework::applications::model::Transition;
-use crate::casework::store::move_application;
 use crate::identity::accounts::Sex;
-use crate::notifications::model::NewNotification;
-use crate::notifications::store::insert_notification;
-use crate::platform::storage::{Database, StorageError, StorageResult, classify, found, run};
-
-/// Composes the notice for one permit a background job processes.
-pub type PermitNotice<'a> = dyn Fn(&Permit) -> NewNotification + Send + Sync + 'a;
+use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, found, run};
 
 pub(crate) const PERMIT_COLUMNS: &str = "id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, service_point_id, first_issued, last_endorsed, valid_until, status, revoked_reason, status_index, device_key, claimed_at, created_at";
 
@@ -75,15 +68,6 @@ impl TryFrom<PermitRow> for Permit {
 /// Permits through issue, claim, endorsement and revocation; and which key signed until when.
 #[async_trait]
 pub trait PermitStore: Send + Sync {
-    /// Issues the permit of a checked-in application: the next status-list index, the
-    /// application becomes `issued`, superseded permits are revoked, the holder is notified.
-    /// A second issue is `Conflict("application")`.
-    async fn issue_permit(
-        &self,
-        p: &NewPermit,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Permit>;
     async fn permit(&self, id: Uuid) -> StorageResult<Permit>;
     async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>>;
     /// Every permit ever issued to the person with this ID number, newest first.
@@ -99,35 +83,8 @@ pub trait PermitStore: Send + Sync {
     /// The holder passed a step-up: the permit joins their wallet.
     async fn claim_permit(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<()>;
     async fn bind_device_key(&self, id: Uuid, key_hex: &str) -> StorageResult<()>;
-    /// Moves the validity on if it still ends on `expected_until` (two concurrent
-    /// endorsements cannot both apply).
-    async fn endorse_permit(
-        &self,
-        id: Uuid,
-        expected_until: NaiveDate,
-        endorsed_on: NaiveDate,
-        valid_until: NaiveDate,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Permit>;
-    async fn revoke_permit(
-        &self,
-        id: Uuid,
-        reason: &str,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Permit>;
     /// Revoked status-list indices, and the highest index ever given.
     async fn revoked_indices(&self) -> StorageResult<(Vec<i64>, Option<i64>)>;
-    /// Active permits whose endorsement window opens by `opens_by` and that were not yet
-    /// reminded for their current validity; each is marked and gets a notice.
-    async fn queue_endorsement_reminders(
-        &self,
-        opens_by: NaiveDate,
-        limit: i64,
-        now: DateTime<Utc>,
-        notice: &PermitNotice<'_>,
-    ) -> StorageResult<usize>;
     /// Keeps the latest expiry a key signed.
     async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()>;
     async fn key_usage(&self) -> StorageResult<Vec<(String, DateTime<Utc>)>>;
@@ -135,78 +92,6 @@ pub trait PermitStore: Send + Sync {
 
 #[async_trait]
 impl PermitStore for Database {
-    async fn issue_permit(
-        &self,
-        p: &NewPermit,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Permit> {
-        let mut tx = self.begin().await?;
-        let moved =
-            move_application(&mut tx, Transition::Issue, p.application_id, None, now).await?;
-        if !moved {
-            let issued: Option<i64> = run!(tx, |e| sqlx::query_scalar(
-                "SELECT COUNT(*) FROM permits WHERE application_id = $1",
-            )
-            .bind(p.application_id)
-            .fetch_optional(e)
-            .await)
-            .map_err(classify)?;
-            return Err(if issued.unwrap_or(0) > 0 {
-                StorageError::Conflict("application")
-            } else {
-                StorageError::Rejected("not_issuable")
-            });
-        }
-        let index: i64 = run!(tx, |e| sqlx::query_scalar(
-            "SELECT COALESCE(MAX(status_index), -1) + 1 FROM permits"
-        )
-        .fetch_one(e)
-        .await)
-        .map_err(classify)?;
-        let sql = format!(
-            "INSERT INTO permits (id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, \
-             service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $15, $15) RETURNING {}",
-            PERMIT_COLUMNS
-        );
-        let row: PermitRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(Uuid::new_v4())
-            .bind(&p.number)
-            .bind(p.application_id)
-            .bind(p.account_id)
-            .bind(&p.holder_name)
-            .bind(&p.id_number)
-            .bind(p.sex.as_str())
-            .bind(p.birth_date)
-            .bind(&p.district)
-            .bind(&p.authority)
-            .bind(p.service_point_id)
-            .bind(p.first_issued)
-            .bind(p.valid_until)
-            .bind(index)
-            .bind(now)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
-        if p.supersedes {
-            run!(tx, |e| sqlx::query(
-                "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
-                 WHERE id_number = $1 AND status = 'active' AND id <> $2",
-            )
-            .bind(&p.id_number)
-            .bind(row.id)
-            .bind(now)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
-            .map_err(classify)?;
-        }
-        insert_notification(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
     async fn permit(&self, id: Uuid) -> StorageResult<Permit> {
         let sql = format!("SELECT {} FROM permits WHERE id = $1", PERMIT_COLUMNS);
         let row: PermitRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -289,62 +174,6 @@ impl PermitStore for Database {
         found(done)
     }
 
-    async fn endorse_permit(
-        &self,
-        id: Uuid,
-        expected_until: NaiveDate,
-        endorsed_on: NaiveDate,
-        valid_until: NaiveDate,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Permit> {
-        let mut tx = self.begin().await?;
-        let sql = format!(
-            "UPDATE permits SET last_endorsed = $3, valid_until = $4, updated_at = $5 \
-             WHERE id = $1 AND valid_until = $2 AND status = 'active' RETURNING {}",
-            PERMIT_COLUMNS
-        );
-        let row: Option<PermitRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(expected_until)
-            .bind(endorsed_on)
-            .bind(valid_until)
-            .bind(now)
-            .fetch_optional(e)
-            .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("endorsement_conflict"))?;
-        insert_notification(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
-    async fn revoke_permit(
-        &self,
-        id: Uuid,
-        reason: &str,
-        now: DateTime<Utc>,
-        notice: &NewNotification,
-    ) -> StorageResult<Permit> {
-        let mut tx = self.begin().await?;
-        let sql = format!(
-            "UPDATE permits SET status = 'revoked', revoked_reason = $2, revoked_at = $3, updated_at = $3 \
-             WHERE id = $1 AND status = 'active' RETURNING {}",
-            PERMIT_COLUMNS
-        );
-        let row: Option<PermitRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(reason)
-            .bind(now)
-            .fetch_optional(e)
-            .await)
-        .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("already_revoked"))?;
-        insert_notification(&mut tx, notice, now).await?;
-        tx.commit().await?;
-        row.try_into()
-    }
-
     async fn revoked_indices(&self) -> StorageResult<(Vec<i64>, Option<i64>)> {
         let revoked: Vec<i64> = run!(self, |e| sqlx::query_scalar(
             "SELECT status_index FROM permits WHERE status = 'revoked' ORDER BY status_index",
@@ -359,43 +188,6 @@ impl PermitStore for Database {
         .await)
         .map_err(classify)?;
         Ok((revoked, max))
-    }
-
-    async fn queue_endorsement_reminders(
-        &self,
-        opens_by: NaiveDate,
-        limit: i64,
-        now: DateTime<Utc>,
-        notice: &PermitNotice<'_>,
-    ) -> StorageResult<usize> {
-        let mut tx = self.begin().await?;
-        let sql = format!(
-            "SELECT id FROM permits WHERE status = 'active' AND valid_until <= $1 \
-             AND (reminded_for IS NULL OR reminded_for <> valid_until) ORDER BY valid_until LIMIT $2{}",
-            tx.dialect().skip_locked
-        );
-        let ids: Vec<Uuid> = run!(tx, |e| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .bind(opens_by)
-            .bind(limit)
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
-        for id in &ids {
-            let sql = format!(
-                "UPDATE permits SET reminded_for = valid_until WHERE id = $1 RETURNING {}",
-                PERMIT_COLUMNS
-            );
-            let row: PermitRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_one(e)
-                .await)
-            .map_err(classify)?;
-            let permit: Permit = row.try_into()?;
-            let n = notice(&permit);
-            insert_notification(&mut tx, &n, now).await?;
-        }
-        tx.commit().await?;
-        Ok(ids.len())
     }
 
     async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()> {
@@ -421,4 +213,153 @@ impl PermitStore for Database {
         .await)
         .map_err(classify)
     }
+}
+
+/// Whether a permit was already issued for the application.
+pub(crate) async fn issued_for(tx: &mut Tx, application_id: Uuid) -> StorageResult<bool> {
+    let issued: i64 = run!(tx, |e| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM permits WHERE application_id = $1",
+    )
+    .bind(application_id)
+    .fetch_one(e)
+    .await)
+    .map_err(classify)?;
+    Ok(issued > 0)
+}
+
+/// Records the permit with the next status-list index; when it supersedes, the person's other
+/// active permits are revoked as replaced.
+pub(crate) async fn insert_permit(
+    tx: &mut Tx,
+    p: &NewPermit,
+    now: DateTime<Utc>,
+) -> StorageResult<Permit> {
+    let index: i64 = run!(tx, |e| sqlx::query_scalar(
+        "SELECT COALESCE(MAX(status_index), -1) + 1 FROM permits"
+    )
+    .fetch_one(e)
+    .await)
+    .map_err(classify)?;
+    let sql = format!(
+        "INSERT INTO permits (id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, \
+         service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $15, $15) RETURNING {}",
+        PERMIT_COLUMNS
+    );
+    let row: PermitRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::new_v4())
+        .bind(&p.number)
+        .bind(p.application_id)
+        .bind(p.account_id)
+        .bind(&p.holder_name)
+        .bind(&p.id_number)
+        .bind(p.sex.as_str())
+        .bind(p.birth_date)
+        .bind(&p.district)
+        .bind(&p.authority)
+        .bind(p.service_point_id)
+        .bind(p.first_issued)
+        .bind(p.valid_until)
+        .bind(index)
+        .bind(now)
+        .fetch_one(e)
+        .await)
+    .map_err(classify)?;
+    if p.supersedes {
+        run!(tx, |e| sqlx::query(
+            "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
+             WHERE id_number = $1 AND status = 'active' AND id <> $2",
+        )
+        .bind(&p.id_number)
+        .bind(row.id)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+    }
+    row.try_into()
+}
+
+/// Moves the validity on if it still ends on `expected_until` (two concurrent endorsements
+/// cannot both apply); `None` otherwise.
+pub(crate) async fn endorse_permit(
+    tx: &mut Tx,
+    id: Uuid,
+    expected_until: NaiveDate,
+    endorsed_on: NaiveDate,
+    valid_until: NaiveDate,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Permit>> {
+    let sql = format!(
+        "UPDATE permits SET last_endorsed = $3, valid_until = $4, updated_at = $5 \
+         WHERE id = $1 AND valid_until = $2 AND status = 'active' RETURNING {}",
+        PERMIT_COLUMNS
+    );
+    let row: Option<PermitRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(expected_until)
+        .bind(endorsed_on)
+        .bind(valid_until)
+        .bind(now)
+        .fetch_optional(e)
+        .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Revokes an active permit; `None` when it is not active.
+pub(crate) async fn revoke_permit(
+    tx: &mut Tx,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Permit>> {
+    let sql = format!(
+        "UPDATE permits SET status = 'revoked', revoked_reason = $2, revoked_at = $3, updated_at = $3 \
+         WHERE id = $1 AND status = 'active' RETURNING {}",
+        PERMIT_COLUMNS
+    );
+    let row: Option<PermitRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(reason)
+        .bind(now)
+        .fetch_optional(e)
+        .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Active permits whose endorsement window opens by `opens_by` and that were not yet reminded
+/// for their current validity, marked as reminded (`SKIP LOCKED` on PostgreSQL, so several
+/// instances share the work).
+pub(crate) async fn take_endorsement_reminders(
+    tx: &mut Tx,
+    opens_by: NaiveDate,
+    limit: i64,
+) -> StorageResult<Vec<Permit>> {
+    let sql = format!(
+        "SELECT id FROM permits WHERE status = 'active' AND valid_until <= $1 \
+         AND (reminded_for IS NULL OR reminded_for <> valid_until) ORDER BY valid_until LIMIT $2{}",
+        tx.dialect().skip_locked
+    );
+    let ids: Vec<Uuid> = run!(tx, |e| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(opens_by)
+        .bind(limit)
+        .fetch_all(e)
+        .await)
+    .map_err(classify)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let sql = format!(
+            "UPDATE permits SET reminded_for = valid_until WHERE id = $1 RETURNING {PERMIT_COLUMNS}"
+        );
+        let row: PermitRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+        out.push(row.try_into()?);
+    }
+    Ok(out)
 }

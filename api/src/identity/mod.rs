@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod captcha;
 pub mod passkeys;
 pub mod rate_limits;
+pub mod service;
 pub mod sessions;
 pub mod sms;
 pub mod staff;

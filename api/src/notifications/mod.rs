@@ -16,6 +16,7 @@ use crate::platform::storage::StorageError;
 use crate::platform::web::ApiTags;
 
 pub mod model;
+pub mod service;
 pub mod sms;
 
 /// The texts of every notice (Chinese, the product's language; SMS bodies stay short).
@@ -24,7 +25,7 @@ pub mod notice {
 
     use super::model::NewNotification;
     use crate::booking::calendar::Session;
-    use crate::casework::applications::ServicePointBrief;
+
     use crate::casework::applications::model::{Application, Appointment, Decision};
 
     fn day(d: NaiveDate) -> String {
@@ -46,7 +47,7 @@ pub mod notice {
         a: &Application,
         date: NaiveDate,
         session: Session,
-        point: &ServicePointBrief,
+        point: &crate::directory::ServicePoint,
     ) -> NewNotification {
         to(
             a,

@@ -143,9 +143,8 @@ impl NotificationStore for Database {
         account_id: Uuid,
         limit: i64,
     ) -> StorageResult<Vec<Notification>> {
-        let rows: Vec<NotificationRow> =
-            run!(self, |e| {
-                sqlx::query_as(
+        let rows: Vec<NotificationRow> = run!(self, |e| {
+            sqlx::query_as(
             "SELECT id, kind, title, body, application_id, created_at, read_at FROM notifications \
              WHERE account_id = $1 ORDER BY created_at DESC LIMIT $2",
         )
@@ -153,8 +152,8 @@ impl NotificationStore for Database {
         .bind(limit)
         .fetch_all(e)
         .await
-            })
-            .map_err(classify)?;
+        })
+        .map_err(classify)?;
         Ok(rows.into_iter().map(Into::into).collect())
     }
 

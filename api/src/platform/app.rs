@@ -11,7 +11,7 @@ use poem_openapi::OpenApiService;
 use rand::RngCore;
 use webauthn_rs::WebauthnBuilder;
 
-use crate::booking::appointments::AppointmentsApi;
+use crate::booking::http::AppointmentsApi;
 use crate::booking::schedule::ScheduleApi;
 use crate::casework::applications::ApplicationsApi;
 use crate::casework::materials::MaterialsApi;
@@ -68,7 +68,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     )
     .await?;
     seed::load_regions_once(&*storage).await?;
-    crate::booking::appointments::seed_calendar_once(&*storage).await?;
+    crate::booking::service::seed_calendar_once(&*storage).await?;
     let files = crate::casework::materials::open_files(&config)?;
     let keys = crate::credentials::keys::KeyRing::load_or_create(
         &config.keys_dir(),

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::booking::store::DueAppointment;
+use crate::booking::model::DueAppointment;
+use crate::booking::service as booking;
 use crate::credentials::permits::model::Permit;
 use crate::notifications::{dispatch_sms, notice};
 use crate::platform::state::AppState;
@@ -28,9 +29,8 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
     let today = local_date(now);
     let mut round = Round::default();
     loop {
-        let n = state
-            .storage
-            .mark_no_shows(today, BATCH, now, &|d: &DueAppointment| {
+        let n =
+            booking::mark_no_shows(&*state.storage, today, BATCH, now, &|d: &DueAppointment| {
                 notice::no_show(&d.application, &d.appointment)
             })
             .await?;
@@ -48,16 +48,20 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
             .map(|p| (p.id, p.name))
             .collect();
         loop {
-            let n = state
-                .storage
-                .queue_reminders(tomorrow, BATCH, now, &|d: &DueAppointment| {
+            let n = booking::queue_reminders(
+                &*state.storage,
+                tomorrow,
+                BATCH,
+                now,
+                &|d: &DueAppointment| {
                     let point = names
                         .get(&d.appointment.service_point_id)
                         .map(String::as_str)
                         .unwrap_or("受理点");
                     notice::reminder(&d.application, &d.appointment, point)
-                })
-                .await?;
+                },
+            )
+            .await?;
             round.reminders += n;
             if n < BATCH as usize {
                 break;
@@ -66,12 +70,14 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
     }
     // The endorsement window opens a month before the due date.
     if let Some(opens_by) = today.checked_add_months(crate::credentials::permits::rules::WINDOW) {
-        round.endorsement_reminders = state
-            .storage
-            .queue_endorsement_reminders(opens_by, BATCH, now, &|p: &Permit| {
-                notice::endorsement_due(p)
-            })
-            .await?;
+        round.endorsement_reminders = crate::credentials::service::queue_endorsement_reminders(
+            &*state.storage,
+            opens_by,
+            BATCH,
+            now,
+            &|p: &Permit| notice::endorsement_due(p),
+        )
+        .await?;
     }
     loop {
         let n = dispatch_sms(state, now).await?;

@@ -7,11 +7,11 @@ use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::casework::materials::MaterialInfo;
+use crate::casework::service::{self, CaseworkError};
 use crate::identity::accounts::{IdNumber, Role, Sex, mask_id_number};
 use crate::identity::rate_limits::APPLICATIONS_PER_ACCOUNT;
 use crate::identity::sessions::SessionAuth;
@@ -20,7 +20,7 @@ use crate::platform::idempotency;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
 use crate::platform::web::ApiTags;
-use crate::residence::{Address, local_date, person_or_holder, require_applicant};
+use crate::residence::{Address, person_or_holder, require_applicant};
 
 pub mod model;
 
@@ -134,11 +134,7 @@ pub async fn load_own(
     auth: &SessionAuth,
     id: Uuid,
 ) -> Result<Application, ApiError> {
-    let application = state.storage.application(id).await?;
-    if application.account_id != auth.0.account_id {
-        return Err(ApiError::not_found());
-    }
-    Ok(application)
+    Ok(service::own_application(&*state.storage, auth.0.account_id, id).await?)
 }
 
 /// The service points a staff member acts for.
@@ -268,12 +264,6 @@ pub fn summary(a: &Application) -> ApplicationSummary {
         status: a.status,
         status_label: a.status.label_zh().to_string(),
     }
-}
-
-/// Application numbers: the date and six random digits, e.g. `JZ20261124042917`.
-pub(crate) fn new_number(now: DateTime<Utc>) -> String {
-    let n: u32 = rand::thread_rng().gen_range(0..1_000_000);
-    format!("JZ{}{n:06}", local_date(now).format("%Y%m%d"))
 }
 
 /// Checks step 1 and 2 fields, filling what is absent from `base` (the stored application on
@@ -419,15 +409,22 @@ fn people_limit(auth: &SessionAuth) -> i64 {
     }
 }
 
-/// The person already has an open application (on any account).
-pub(crate) fn open_elsewhere(e: StorageError) -> ApiError {
-    match e {
-        StorageError::Conflict("id_number") => ApiError::conflict(
-            "application_exists",
-            "applicant_id_number",
-            "该公民身份号码已有办理中的申请",
-        ),
-        other => other.into(),
+/// Every casework refusal has its stable code and words.
+impl From<CaseworkError> for ApiError {
+    fn from(e: CaseworkError) -> Self {
+        match e {
+            CaseworkError::NotFound => ApiError::not_found(),
+            CaseworkError::ApplicationExists => ApiError::conflict(
+                "application_exists",
+                "applicant_id_number",
+                "该公民身份号码已有办理中的申请",
+            ),
+            CaseworkError::TooManyApplicants => ApiError::rejected("too_many_applicants"),
+            CaseworkError::NotEditable => ApiError::rejected("not_editable"),
+            CaseworkError::NotCancellable => ApiError::rejected("not_cancellable"),
+            CaseworkError::NotReviewable => ApiError::rejected("not_reviewable"),
+            CaseworkError::Storage(e) => e.into(),
+        }
     }
 }
 
@@ -448,24 +445,14 @@ impl ApplicationsApi {
             .hit(&*state.ephemeral, &auth.0.account_id.to_string())
             .await?;
         let fields = check_fields(&state, &auth, body.0, None).await?;
-        let now = state.clock.now();
-        let mut tries = 0;
-        let created = loop {
-            match state
-                .storage
-                .create_application(
-                    auth.0.account_id,
-                    &new_number(now),
-                    &fields,
-                    people_limit(&auth),
-                    now,
-                )
-                .await
-            {
-                Err(StorageError::Conflict("number")) if tries < 5 => tries += 1,
-                other => break other.map_err(open_elsewhere)?,
-            }
-        };
+        let created = service::create(
+            &*state.storage,
+            auth.0.account_id,
+            &fields,
+            people_limit(&auth),
+            state.clock.now(),
+        )
+        .await?;
         Ok(Created::Created(Json(detail(&state, created).await?)))
     }
 
@@ -507,17 +494,15 @@ impl ApplicationsApi {
             return Err(ApiError::rejected("not_editable"));
         }
         let fields = check_fields(&state, &auth, body.0, Some(&current.fields)).await?;
-        let updated = state
-            .storage
-            .update_application(
-                auth.0.account_id,
-                id.0,
-                &fields,
-                people_limit(&auth),
-                state.clock.now(),
-            )
-            .await
-            .map_err(open_elsewhere)?;
+        let updated = service::update(
+            &*state.storage,
+            auth.0.account_id,
+            id.0,
+            &fields,
+            people_limit(&auth),
+            state.clock.now(),
+        )
+        .await?;
         Ok(Json(detail(&state, updated).await?))
     }
 
@@ -630,10 +615,8 @@ impl ApplicationsApi {
         if !current.status.is_cancellable() {
             return Err(ApiError::rejected("not_cancellable"));
         }
-        let cancelled = state
-            .storage
-            .cancel_application(auth.0.account_id, id.0, state.clock.now())
-            .await?;
+        let cancelled =
+            service::cancel(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
         Ok(Json(detail(&state, cancelled).await?))
     }
 }

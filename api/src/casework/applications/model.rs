@@ -9,6 +9,17 @@ use uuid::Uuid;
 use crate::booking::calendar::Session;
 use crate::identity::accounts::Sex;
 
+/// Application numbers: the date (China Standard Time) and six random digits, e.g.
+/// `JZ20261124042917`.
+pub fn new_number(now: DateTime<Utc>) -> String {
+    use rand::Rng;
+    let n: u32 = rand::thread_rng().gen_range(0..1_000_000);
+    format!(
+        "JZ{}{n:06}",
+        crate::residence::local_date(now).format("%Y%m%d")
+    )
+}
+
 /// At most this many people per account (seed 001: 每个账号可以提交5名流动人口的预约申请).
 pub const MAX_PEOPLE_PER_ACCOUNT: i64 = 5;
 /// At most this many proof files per application.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::casework::applications::model::{BusinessType, Status};
 use crate::casework::applications::{staff_scope, staff_serves};
+use crate::credentials::service::{self, CredentialError};
 use crate::identity::accounts::{IdNumber, PhoneNumber, Role, mask_id_number};
 use crate::identity::passkeys::{CeremonyStarted, FinishCeremony};
 use crate::identity::sessions::SessionAuth;
@@ -313,15 +314,10 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
             application_id: Some(a.id),
             sms_phone: phone.clone(),
         };
-        match state
-            .storage
-            .issue_permit(&new, state.clock.now(), &notice)
-            .await
-        {
-            Err(StorageError::Conflict("status_index" | "permit_number")) if tries < 5 => {
-                tries += 1
-            }
-            Err(StorageError::Conflict("application")) => return Err(already_issued()),
+        match service::issue(&*state.storage, &new, state.clock.now(), &notice).await {
+            Err(CredentialError::Storage(StorageError::Conflict(
+                "status_index" | "permit_number",
+            ))) if tries < 5 => tries += 1,
             other => break other?,
         }
     };
@@ -330,6 +326,20 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
 
 fn already_issued() -> ApiError {
     ApiError::conflict("already_issued", "application", "该申请已签发居住证")
+}
+
+/// Every credential refusal has its stable code and words.
+impl From<CredentialError> for ApiError {
+    fn from(e: CredentialError) -> Self {
+        match e {
+            CredentialError::NotFound => ApiError::not_found(),
+            CredentialError::AlreadyIssued => already_issued(),
+            CredentialError::NotIssuable => ApiError::rejected("not_issuable"),
+            CredentialError::EndorsementConflict => ApiError::rejected("endorsement_conflict"),
+            CredentialError::AlreadyRevoked => ApiError::rejected("already_revoked"),
+            CredentialError::Storage(e) => e.into(),
+        }
+    }
 }
 
 fn render_qr(
@@ -607,10 +617,16 @@ impl PermitsApi {
                 p.holder_name, p.number, until
             ),
         );
-        let endorsed = state
-            .storage
-            .endorse_permit(p.id, p.valid_until, today, until, state.clock.now(), &n)
-            .await?;
+        let endorsed = service::endorse(
+            &*state.storage,
+            p.id,
+            p.valid_until,
+            today,
+            until,
+            state.clock.now(),
+            &n,
+        )
+        .await?;
         Ok(Json(view(&endorsed, today)))
     }
 }
@@ -742,10 +758,14 @@ impl PermitCounterApi {
                 p.number
             ),
         );
-        let revoked = state
-            .storage
-            .revoke_permit(p.id, body.0.reason.as_str(), state.clock.now(), &n)
-            .await?;
+        let revoked = service::revoke(
+            &*state.storage,
+            p.id,
+            body.0.reason.as_str(),
+            state.clock.now(),
+            &n,
+        )
+        .await?;
         audit::record(
             &state,
             &auth,

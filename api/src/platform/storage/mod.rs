@@ -175,6 +175,8 @@ pub trait PlatformStore: Send + Sync {
     /// A cheap round trip, for `/readyz`.
     async fn ping(&self) -> StorageResult<()>;
     fn backend(&self) -> &'static str;
+    /// Opens a write transaction; a use case that changes several aggregates owns one.
+    async fn begin(&self) -> StorageResult<Tx>;
     /// Stores `value` under `key` unless a value is already there; returns the value kept.
     /// Small values shared by every instance (generated secrets, seed markers).
     async fn setting_get_or_init(&self, key: &str, value: &str) -> StorageResult<String>;
@@ -193,6 +195,10 @@ impl PlatformStore for Database {
 
     fn backend(&self) -> &'static str {
         Database::backend(self)
+    }
+
+    async fn begin(&self) -> StorageResult<Tx> {
+        Database::begin(self).await
     }
 
     async fn setting_get_or_init(&self, key: &str, value: &str) -> StorageResult<String> {

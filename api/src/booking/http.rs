@@ -1,0 +1,249 @@
+//! The booking endpoints: the calendar of an application, booking or moving its day, and
+//! cancelling it. Handlers extract, call `booking::service`, and map its errors; the rules are
+//! in `booking::model`.
+
+use chrono::NaiveDate;
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::calendar::Session;
+use super::model::{BookingChoice, DayState, DayView};
+use super::service::{self, BookingError};
+use crate::casework;
+use crate::casework::applications::{AppointmentInfo, ServicePointBrief, appointment_info};
+use crate::identity::rate_limits::BOOKINGS_PER_ACCOUNT;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::idempotency;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum SessionName {
+    /// 上午
+    Morning,
+    /// 下午
+    Afternoon,
+}
+
+impl From<SessionName> for Session {
+    fn from(s: SessionName) -> Self {
+        match s {
+            SessionName::Morning => Session::Morning,
+            SessionName::Afternoon => Session::Afternoon,
+        }
+    }
+}
+
+/// The colours of the booking calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "DayState", rename_all = "snake_case")]
+pub enum DayStateView {
+    /// 节假日或休息日 (red): the service point is closed.
+    Holiday,
+    /// 满 (full): no place left.
+    Full,
+    /// 无法预约 (grey): pre-review days, past days, a session the point does not hold.
+    Unavailable,
+    /// 可以预约 (blue).
+    Available,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CalendarEntry {
+    pub date: NaiveDate,
+    pub state: DayStateView,
+    /// The holiday's name when the State Council calendar lists one.
+    pub holiday_name: Option<String>,
+    /// Places left in the session, for days in the window.
+    pub remaining: Option<i32>,
+    /// The application's own appointment is on this day and session.
+    pub mine: bool,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct BookingCalendar {
+    pub application_id: Uuid,
+    pub service_point: ServicePointBrief,
+    pub session: SessionName,
+    /// The 2 working days pre-review takes.
+    pub review_days: Vec<NaiveDate>,
+    /// The bookable days, in order.
+    pub bookable_days: Vec<NaiveDate>,
+    pub days: Vec<CalendarEntry>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct BookingRequest {
+    pub date: NaiveDate,
+    /// Morning by default (seed 000: 两个工作日后的任一工作日上午办理).
+    pub session: Option<SessionName>,
+    /// When given, it must be the application's service point.
+    pub service_point_id: Option<Uuid>,
+}
+
+impl From<DayState> for DayStateView {
+    fn from(s: DayState) -> Self {
+        match s {
+            DayState::Holiday => DayStateView::Holiday,
+            DayState::Full => DayStateView::Full,
+            DayState::Unavailable => DayStateView::Unavailable,
+            DayState::Available => DayStateView::Available,
+        }
+    }
+}
+
+impl From<DayView> for CalendarEntry {
+    fn from(d: DayView) -> Self {
+        CalendarEntry {
+            date: d.date,
+            state: d.state.into(),
+            holiday_name: d.holiday_name,
+            remaining: d.remaining,
+            mine: d.mine,
+        }
+    }
+}
+
+/// Every booking refusal has its stable code and words.
+impl From<BookingError> for ApiError {
+    fn from(e: BookingError) -> Self {
+        match e {
+            BookingError::NotFound => ApiError::not_found(),
+            BookingError::NotBookable => ApiError::rejected("not_bookable"),
+            BookingError::WrongServicePoint => ApiError::unprocessable(
+                "wrong_service_point",
+                "service_point_id",
+                "只能预约申请所选的受理点",
+            ),
+            BookingError::DayClosed => {
+                ApiError::unprocessable("day_closed", "date", "节假日或休息日不能预约")
+            }
+            BookingError::DayOutsideWindow => ApiError::unprocessable(
+                "day_outside_window",
+                "date",
+                "只能预约初审两个工作日之后的7个工作日",
+            ),
+            BookingError::SessionClosed => {
+                ApiError::unprocessable("session_closed", "session", "该受理点此时段不办理业务")
+            }
+            BookingError::SlotFull => ApiError::rejected("slot_full"),
+            BookingError::NoAppointment => ApiError::rejected("no_appointment"),
+            BookingError::NotCheckable => ApiError::rejected("not_checkable"),
+            BookingError::Storage(e) => e.into(),
+        }
+    }
+}
+
+pub struct AppointmentsApi;
+
+#[OpenApi(tag = "ApiTags::Applications")]
+impl AppointmentsApi {
+    /// The booking calendar of a submitted application: each day's state and places left.
+    #[oai(path = "/applications/:id/calendar", method = "get")]
+    async fn calendar(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        session: Query<Option<SessionName>>,
+    ) -> Result<Json<BookingCalendar>, ApiError> {
+        let session_name = session.0.unwrap_or(SessionName::Morning);
+        let c = service::calendar(
+            &*state.storage,
+            auth.0.account_id,
+            id.0,
+            session_name.into(),
+            state.clock.now(),
+        )
+        .await?;
+        Ok(Json(BookingCalendar {
+            application_id: c.application.id,
+            service_point: ServicePointBrief::from(&c.point),
+            session: session_name,
+            review_days: c.review_days,
+            bookable_days: c.bookable_days,
+            days: c.days.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// Book a day, or move the booking; an `Idempotency-Key` makes a repeat harmless. A move
+    /// to a full day leaves the old booking as it was.
+    #[oai(path = "/applications/:id/appointment", method = "put")]
+    async fn book(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
+        body: Json<BookingRequest>,
+    ) -> Result<Json<AppointmentInfo>, ApiError> {
+        let state = &*state;
+        let request = format!(
+            "book:{}:{}:{:?}:{:?}",
+            id.0, body.0.date, body.0.session, body.0.service_point_id
+        );
+        let out = idempotency::once(state, auth.0.account_id, key.0.as_deref(), &request, || {
+            book(state, &auth, id.0, body.0.clone())
+        })
+        .await?;
+        Ok(Json(out))
+    }
+
+    /// Cancel the booking; the application can be booked again within its window.
+    #[oai(path = "/applications/:id/appointment", method = "delete")]
+    async fn cancel(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Json<AppointmentInfo>, ApiError> {
+        BOOKINGS_PER_ACCOUNT
+            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+            .await?;
+        let b =
+            service::cancel(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
+        Ok(Json(appointment_info(
+            &b.application,
+            &b.appointment,
+            ServicePointBrief::from(&b.point),
+        )))
+    }
+}
+
+async fn book(
+    state: &AppState,
+    auth: &SessionAuth,
+    id: Uuid,
+    req: BookingRequest,
+) -> Result<AppointmentInfo, ApiError> {
+    // Only the caller's own application is counted against their booking allowance.
+    casework::service::own_application(&*state.storage, auth.0.account_id, id).await?;
+    BOOKINGS_PER_ACCOUNT
+        .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+        .await?;
+    let choice = BookingChoice {
+        date: req.date,
+        session: req.session.unwrap_or(SessionName::Morning).into(),
+        service_point_id: req.service_point_id,
+    };
+    let b = service::book(
+        &*state.storage,
+        auth.0.account_id,
+        id,
+        &choice,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(appointment_info(
+        &b.application,
+        &b.appointment,
+        ServicePointBrief::from(&b.point),
+    ))
+}

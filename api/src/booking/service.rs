@@ -1,0 +1,416 @@
+//! Booking's use cases: the calendar a resident picks from, booking and moving a place,
+//! cancelling it, checking in at the counter, and the jobs that follow the day. Each owns its
+//! transaction and answers with a [`BookingError`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::calendar::{
+    BookingWindow, CalendarDay, Opening, STATE_COUNCIL_CSV, Session, WorkingCalendar, parse_csv,
+};
+use super::model::{
+    Booking, BookingChoice, CorruptOpening, DayRefusal, DayView, DueAppointment, NoticeFor,
+    SlotUsage, check_day, day_states, default_capacity, opening_of,
+};
+use super::store::{self, Due};
+use crate::casework;
+use crate::casework::applications::model::{
+    Application, Appointment, AppointmentStatus, Transition,
+};
+use crate::directory::ServicePoint;
+use crate::notifications;
+use crate::notifications::notice;
+use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
+use crate::residence::local_date;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    /// The application is not there, or another account's.
+    #[error("application not found")]
+    NotFound,
+    /// Not submitted yet, or past the stage where a day can be chosen.
+    #[error("the application cannot be booked now")]
+    NotBookable,
+    #[error("only the application's own service point can be booked")]
+    WrongServicePoint,
+    #[error("the service point is closed that day")]
+    DayClosed,
+    #[error("the day is outside the booking window")]
+    DayOutsideWindow,
+    #[error("the service point does not hold that session")]
+    SessionClosed,
+    /// No place left; the old booking, if any, is kept.
+    #[error("the session is full")]
+    SlotFull,
+    #[error("the application has no appointment")]
+    NoAppointment,
+    #[error("the appointment cannot be checked in")]
+    NotCheckable,
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for BookingError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => BookingError::NotFound,
+            other => BookingError::Storage(other),
+        }
+    }
+}
+
+impl From<casework::service::CaseworkError> for BookingError {
+    fn from(e: casework::service::CaseworkError) -> Self {
+        match e {
+            casework::service::CaseworkError::Storage(e) => BookingError::Storage(e),
+            _ => BookingError::NotFound,
+        }
+    }
+}
+
+impl From<CorruptOpening> for BookingError {
+    fn from(_: CorruptOpening) -> Self {
+        BookingError::Storage(StorageError::Corrupt("service point opening"))
+    }
+}
+
+type Result<T> = std::result::Result<T, BookingError>;
+
+/// An application with its appointment and where it is.
+pub struct Booked {
+    pub application: Application,
+    pub appointment: Appointment,
+    pub point: ServicePoint,
+}
+
+/// What the booking calendar shows for one session.
+pub struct Calendar {
+    pub application: Application,
+    pub point: ServicePoint,
+    pub session: Session,
+    /// The 2 working days pre-review takes.
+    pub review_days: Vec<NaiveDate>,
+    /// The bookable days, in order.
+    pub bookable_days: Vec<NaiveDate>,
+    pub days: Vec<DayView>,
+}
+
+/// The working-day calendar as stored (administrators edit it).
+pub async fn working_calendar(storage: &dyn Storage) -> StorageResult<WorkingCalendar> {
+    let (years, days) = storage.calendar().await?;
+    Ok(WorkingCalendar::new(years, days))
+}
+
+/// Loads the State Council calendar the first time permitd starts on a database.
+pub async fn seed_calendar_once(storage: &dyn Storage) -> StorageResult<()> {
+    let (years, _) = storage.calendar().await?;
+    if !years.is_empty() {
+        return Ok(());
+    }
+    let days = parse_csv(STATE_COUNCIL_CSV).map_err(|_| StorageError::Corrupt("calendar seed"))?;
+    let mut by_year: BTreeMap<i32, Vec<CalendarDay>> = BTreeMap::new();
+    for d in days {
+        by_year.entry(d.date.year()).or_default().push(d);
+    }
+    for (year, days) in by_year {
+        storage.replace_calendar_year(year, &days).await?;
+    }
+    Ok(())
+}
+
+/// The window an application's submission opens at its service point.
+pub async fn window_for(
+    storage: &dyn Storage,
+    application: &Application,
+) -> Result<(ServicePoint, Opening, WorkingCalendar, BookingWindow)> {
+    if !application.status.is_bookable() {
+        return Err(BookingError::NotBookable);
+    }
+    let submitted = application.submitted_at.ok_or(BookingError::NotBookable)?;
+    let point = storage
+        .service_point(application.fields.service_point_id)
+        .await?;
+    let opening = opening_of(&point)?;
+    let calendar = working_calendar(storage).await?;
+    let window = calendar.booking_window(&opening, local_date(submitted));
+    Ok((point, opening, calendar, window))
+}
+
+/// The booking calendar of the caller's submitted application.
+pub async fn calendar(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    application_id: Uuid,
+    session: Session,
+    now: DateTime<Utc>,
+) -> Result<Calendar> {
+    let application =
+        casework::service::own_application(storage, account_id, application_id).await?;
+    let (point, opening, calendar, window) = window_for(storage, &application).await?;
+    let (Some(first), Some(last)) = (window.review_days.first().copied(), window.last()) else {
+        return Err(BookingError::NotBookable);
+    };
+    let usage: HashMap<NaiveDate, SlotUsage> = storage
+        .slots(point.id, first, last)
+        .await?
+        .into_iter()
+        .filter(|u| u.session == session)
+        .map(|u| (u.day, u))
+        .collect();
+    let mine = storage
+        .current_appointment(application.id)
+        .await?
+        .filter(|a| a.session == session)
+        .map(|a| a.day);
+    let days = day_states(
+        &calendar,
+        &opening,
+        &window,
+        session,
+        &usage,
+        default_capacity(&point, session),
+        local_date(now),
+        first,
+        mine,
+    );
+    Ok(Calendar {
+        application,
+        point,
+        session,
+        review_days: window.review_days.clone(),
+        bookable_days: window.bookable.clone(),
+        days,
+    })
+}
+
+/// Books a day for the caller's application, or moves its booking there. Booking the place
+/// it already holds changes nothing.
+pub async fn book(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    application_id: Uuid,
+    choice: &BookingChoice,
+    now: DateTime<Utc>,
+) -> Result<Booked> {
+    let mut application =
+        casework::service::own_application(storage, account_id, application_id).await?;
+    if choice
+        .service_point_id
+        .is_some_and(|p| p != application.fields.service_point_id)
+    {
+        return Err(BookingError::WrongServicePoint);
+    }
+    let (point, opening, calendar, window) = window_for(storage, &application).await?;
+    check_day(&calendar, &opening, &window, choice, local_date(now)).map_err(|r| match r {
+        DayRefusal::Closed => BookingError::DayClosed,
+        DayRefusal::OutsideWindow => BookingError::DayOutsideWindow,
+        DayRefusal::SessionClosed => BookingError::SessionClosed,
+    })?;
+    let current = storage.current_appointment(application.id).await?;
+    if let Some(c) = current.filter(|c| {
+        c.day == choice.date && c.session == choice.session && c.status == AppointmentStatus::Booked
+    }) {
+        return Ok(Booked {
+            application,
+            appointment: c,
+            point,
+        });
+    }
+    let appointment = place(
+        storage,
+        &Booking {
+            account_id,
+            application_id: application.id,
+            service_point_id: point.id,
+            day: choice.date,
+            session: choice.session,
+            now,
+            notice: notice::booked(&application, choice.date, choice.session, &point),
+        },
+    )
+    .await?;
+    if let Some(next) = Transition::Book.next(application.status) {
+        application.status = next;
+    }
+    Ok(Booked {
+        application,
+        appointment,
+        point,
+    })
+}
+
+/// Takes the place in one transaction: the application moves (and so is locked, so two
+/// bookings of it run one after the other), its old place is given back, the new one taken,
+/// the applicant told. A full session rolls everything back: the old place stays taken.
+pub async fn place(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
+    let mut tx = storage.begin().await?;
+    let moved = casework::service::move_within(
+        &mut tx,
+        Transition::Book,
+        b.application_id,
+        Some(b.account_id),
+        b.now,
+    )
+    .await?;
+    if !moved {
+        return Err(BookingError::NotBookable);
+    }
+    store::release_place(
+        &mut tx,
+        b.application_id,
+        AppointmentStatus::Cancelled,
+        b.now,
+    )
+    .await?;
+    if !store::take_place(&mut tx, b.service_point_id, b.day, b.session).await? {
+        return Err(BookingError::SlotFull);
+    }
+    let appointment = store::insert_appointment(&mut tx, b).await?;
+    notifications::service::queue(&mut tx, &b.notice, b.now).await?;
+    tx.commit().await?;
+    Ok(appointment)
+}
+
+/// The applicant gives the place back; the application can be booked again in its window.
+pub async fn cancel(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    application_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Booked> {
+    let application =
+        casework::service::own_application(storage, account_id, application_id).await?;
+    let point = storage
+        .service_point(application.fields.service_point_id)
+        .await?;
+    let mut tx = storage.begin().await?;
+    let moved = casework::service::move_within(
+        &mut tx,
+        Transition::CancelAppointment,
+        application.id,
+        Some(account_id),
+        now,
+    )
+    .await?;
+    if !moved {
+        return Err(BookingError::NoAppointment);
+    }
+    let cancelled = release_place(&mut tx, application.id, AppointmentStatus::Cancelled, now)
+        .await?
+        .ok_or(BookingError::NoAppointment)?;
+    let n = notice::cancelled(&application, &cancelled, &point.name);
+    notifications::service::queue(&mut tx, &n, now).await?;
+    tx.commit().await?;
+    let application = storage.application(application.id).await?;
+    Ok(Booked {
+        application,
+        appointment: cancelled,
+        point,
+    })
+}
+
+/// 已受理: the booked appointment and its application are checked in, together.
+pub async fn check_in(
+    storage: &dyn Storage,
+    appointment_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    let mut tx = storage.begin().await?;
+    let checked =
+        store::close_appointment(&mut tx, appointment_id, AppointmentStatus::CheckedIn, now)
+            .await?
+            .ok_or(BookingError::NotCheckable)?;
+    let moved = casework::service::move_within(
+        &mut tx,
+        Transition::CheckIn,
+        checked.application_id,
+        None,
+        now,
+    )
+    .await?;
+    if !moved {
+        return Err(BookingError::NotCheckable);
+    }
+    tx.commit().await?;
+    Ok(checked)
+}
+
+/// Gives back the place an application holds, inside a transaction another use case owns
+/// (the application withdrawn or returned at pre-review). The appointment that held it, if any.
+pub async fn release_place(
+    tx: &mut Tx,
+    application_id: Uuid,
+    status: AppointmentStatus,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Appointment>> {
+    let mut released = store::release_place(tx, application_id, status, now).await?;
+    if let Some(r) = released.as_mut() {
+        r.status = status;
+    }
+    Ok(released)
+}
+
+/// Booked appointments of days before `today` become no-shows, and their applicants are told.
+pub async fn mark_no_shows(
+    storage: &dyn Storage,
+    today: NaiveDate,
+    limit: i64,
+    now: DateTime<Utc>,
+    notice: &NoticeFor<'_>,
+) -> StorageResult<usize> {
+    let mut tx = storage.begin().await?;
+    let due = due(&mut tx, Due::Before, today, limit).await?;
+    for d in &due {
+        store::close_appointment(&mut tx, d.appointment.id, AppointmentStatus::NoShow, now).await?;
+        casework::service::move_within(
+            &mut tx,
+            Transition::MissAppointment,
+            d.application.id,
+            None,
+            now,
+        )
+        .await?;
+        notifications::service::queue(&mut tx, &notice(d), now).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+/// One reminder for each booked appointment on `day`.
+pub async fn queue_reminders(
+    storage: &dyn Storage,
+    day: NaiveDate,
+    limit: i64,
+    now: DateTime<Utc>,
+    notice: &NoticeFor<'_>,
+) -> StorageResult<usize> {
+    let mut tx = storage.begin().await?;
+    let due = due(&mut tx, Due::UnremindedOn, day, limit).await?;
+    for d in &due {
+        store::mark_reminded(&mut tx, d.appointment.id).await?;
+        notifications::service::queue(&mut tx, &notice(d), now).await?;
+    }
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+async fn due(
+    tx: &mut Tx,
+    which: Due,
+    day: NaiveDate,
+    limit: i64,
+) -> StorageResult<Vec<DueAppointment>> {
+    let appointments = store::due_appointments(tx, which, day, limit).await?;
+    let mut out = Vec::with_capacity(appointments.len());
+    for appointment in appointments {
+        let application =
+            casework::service::application_within(tx, appointment.application_id).await?;
+        out.push(DueAppointment {
+            appointment,
+            application,
+        });
+    }
+    Ok(out)
+}

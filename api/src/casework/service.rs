@@ -1,0 +1,183 @@
+//! Casework's use cases: an application from draft to decision. Each owns its transaction and
+//! answers with a [`CaseworkError`]; the lifecycle they follow is [`Transition`].
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::applications::model::{
+    Application, ApplicationFields, Decision, Transition, new_number,
+};
+use super::store;
+use crate::booking;
+use crate::casework::applications::model::AppointmentStatus;
+use crate::identity;
+use crate::notifications;
+use crate::notifications::model::NewNotification;
+use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseworkError {
+    /// Not there, or another account's.
+    #[error("application not found")]
+    NotFound,
+    /// The person already has an application in progress (on any account).
+    #[error("the person has an open application")]
+    ApplicationExists,
+    /// The account already applies for five other people.
+    #[error("too many applicants")]
+    TooManyApplicants,
+    #[error("the application can no longer be changed")]
+    NotEditable,
+    #[error("the application can no longer be cancelled")]
+    NotCancellable,
+    #[error("the application is not awaiting pre-review")]
+    NotReviewable,
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for CaseworkError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => CaseworkError::NotFound,
+            StorageError::Conflict("id_number") => CaseworkError::ApplicationExists,
+            other => CaseworkError::Storage(other),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, CaseworkError>;
+
+/// The caller's own application; another account's is not found.
+pub async fn own_application(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<Application> {
+    let application = storage.application(id).await?;
+    if application.account_id != account_id {
+        return Err(CaseworkError::NotFound);
+    }
+    Ok(application)
+}
+
+/// Step 1 (and 2): a draft, numbered afresh if the random number is taken.
+pub async fn create(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    fields: &ApplicationFields,
+    max_people: i64,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    let mut tries = 0;
+    loop {
+        let mut tx = storage.begin().await?;
+        identity::service::hold_account(&mut tx, account_id).await?;
+        match store::insert_application(
+            &mut tx,
+            account_id,
+            &new_number(now),
+            fields,
+            max_people,
+            now,
+        )
+        .await
+        {
+            Ok(Some(created)) => {
+                tx.commit().await?;
+                return Ok(created);
+            }
+            Ok(None) => return Err(CaseworkError::TooManyApplicants),
+            Err(StorageError::Conflict("number")) if tries < 5 => tries += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Steps 1 and 2 again, while the application is a draft or returned.
+pub async fn update(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    id: Uuid,
+    fields: &ApplicationFields,
+    max_people: i64,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    let mut tx = storage.begin().await?;
+    identity::service::hold_account(&mut tx, account_id).await?;
+    if let Some(updated) =
+        store::update_fields(&mut tx, account_id, id, fields, max_people, now).await?
+    {
+        tx.commit().await?;
+        return Ok(updated);
+    }
+    drop(tx);
+    // Tell which rule refused.
+    let current = own_application(storage, account_id, id).await?;
+    Err(if current.status.is_editable() {
+        CaseworkError::TooManyApplicants
+    } else {
+        CaseworkError::NotEditable
+    })
+}
+
+/// The applicant withdraws; a place they hold is given back.
+pub async fn cancel(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    let mut tx = storage.begin().await?;
+    let cancelled = store::transition(&mut tx, Transition::Cancel, id, Some(account_id), None, now)
+        .await?
+        .ok_or(CaseworkError::NotCancellable)?;
+    booking::service::release_place(&mut tx, id, AppointmentStatus::Cancelled, now).await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// 初审: pass keeps the appointment; return gives the place back. The applicant is told.
+pub async fn review(
+    storage: &dyn Storage,
+    id: Uuid,
+    decision: Decision,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+    notice: &NewNotification,
+) -> Result<Application> {
+    let transition = match decision {
+        Decision::Pass => Transition::Pass,
+        Decision::Return => Transition::Return,
+    };
+    let mut tx = storage.begin().await?;
+    let reviewed = store::transition(&mut tx, transition, id, None, Some(note), now)
+        .await?
+        .ok_or(CaseworkError::NotReviewable)?;
+    if decision == Decision::Return {
+        booking::service::release_place(&mut tx, id, AppointmentStatus::Released, now).await?;
+    }
+    notifications::service::queue(&mut tx, notice, now).await?;
+    tx.commit().await?;
+    Ok(reviewed)
+}
+
+/// Moves the application inside a transaction another context owns (booking, check-in, a
+/// missed day, issue); `owner`, when given, must hold it. `false` when the lifecycle or the
+/// owner refused.
+pub async fn move_within(
+    tx: &mut Tx,
+    transition: Transition,
+    id: Uuid,
+    owner: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StorageResult<bool> {
+    Ok(store::transition(tx, transition, id, owner, None, now)
+        .await?
+        .is_some())
+}
+
+/// The application as a transaction another context owns sees it.
+pub async fn application_within(tx: &mut Tx, id: Uuid) -> StorageResult<Application> {
+    store::application_in(tx, id).await
+}
