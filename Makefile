@@ -12,7 +12,7 @@ MOTO_VENV ?= $(HOME)/.cache/permit/moto-venv
 MOTO_VERSION := 5.2.5
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
-.PHONY: run build test deps services s3-server test-rust test-postgres test-smoke test-pwa pwa-wasm lint bench clean-test-dbs load
+.PHONY: run build test deps services s3-server layers test-rust test-postgres test-smoke test-pwa pwa-wasm lint bench clean-test-dbs load
 
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
@@ -73,7 +73,7 @@ clean-test-dbs:
 
 TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL) PERMIT_TEST_S3_URL=$(S3_TEST_URL)
 
-test: services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
+test: layers services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
 	@echo "all test suites passed"
 
 # Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,
@@ -108,7 +108,13 @@ test-pwa: pwa-unit
 	$(CARGO) build -p permit-api --bin permitd
 	$(MAKE) pwa-e2e PERMITD=$(or $(CARGO_TARGET_DIR),target)/debug/permitd
 
-lint:
+# The shape of api/src: model, store and service modules stay below http, and a context
+# reaches another only through its service or model (tests/layers.py).
+layers:
+	python3 tests/layers.py --self-test
+	python3 tests/layers.py
+
+lint: layers
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

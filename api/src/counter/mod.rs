@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::casework::applications::model::{Application, Decision, Status};
 use crate::casework::applications::{
-    ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, appointment_info,
-    brief, check_fields, detail, staff_serves, summary,
+    ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
+    StatusView, appointment_info, brief, check_fields, detail, staff_serves, summary,
 };
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;
@@ -50,7 +50,7 @@ pub struct AuditView {
 #[derive(Debug, Clone, Object)]
 pub struct ReviewInput {
     /// `pass` or `return`.
-    pub decision: Decision,
+    pub decision: DecisionView,
     /// Required when returning: what the applicant must fix.
     pub note: Option<String>,
 }
@@ -132,12 +132,16 @@ impl CounterApi {
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
-        status: Query<Option<Status>>,
+        status: Query<Option<StatusView>>,
     ) -> Result<Json<Vec<QueueItem>>, ApiError> {
         let now = state.clock.now();
         let mut items = Vec::new();
         for point in scope(&state, &auth).await? {
-            for a in state.storage.applications_at(point, status.0).await? {
+            for a in state
+                .storage
+                .applications_at(point, status.0.map(Into::into))
+                .await?
+            {
                 items.push(queue_item(&a, now));
             }
         }
@@ -177,12 +181,13 @@ impl CounterApi {
         body: Json<ReviewInput>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
         let a = load_scoped(&state, &auth, id.0).await?;
+        let decision = Decision::from(body.0.decision);
         let note = body
             .0
             .note
             .map(|n| n.trim().to_string())
             .filter(|n| !n.is_empty());
-        if body.0.decision == Decision::Return && note.is_none() {
+        if decision == Decision::Return && note.is_none() {
             return Err(ApiError::unprocessable(
                 "note_required",
                 "note",
@@ -196,11 +201,11 @@ impl CounterApi {
                 "说明不超过500个字符",
             ));
         }
-        let n = notice::reviewed(&a, body.0.decision, note.as_deref());
+        let n = notice::reviewed(&a, decision, note.as_deref());
         let reviewed = crate::casework::service::review(
             &*state.storage,
             a.id,
-            body.0.decision,
+            decision,
             note.as_deref(),
             state.clock.now(),
             &n,

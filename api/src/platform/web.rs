@@ -240,3 +240,36 @@ fn secure_headers(resp: &mut Response, path: &str, state: Option<&AppState>) {
         );
     }
 }
+
+/// The API's copy of a domain enum: the same values under the same schema name, converting
+/// both ways, so a model stays free of poem while the OpenAPI document stays as it was.
+macro_rules! api_enum {
+    ($(#[$doc:meta])* $view:ident as $name:literal mirrors $model:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum, serde::Serialize, serde::Deserialize,
+        )]
+        #[oai(rename = $name, rename_all = "snake_case")]
+        #[serde(rename_all = "snake_case")]
+        pub enum $view {
+            $($variant),+
+        }
+
+        impl From<$model> for $view {
+            fn from(m: $model) -> Self {
+                match m {
+                    $($model::$variant => $view::$variant),+
+                }
+            }
+        }
+
+        impl From<$view> for $model {
+            fn from(v: $view) -> Self {
+                match v {
+                    $($view::$variant => $model::$variant),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use api_enum;

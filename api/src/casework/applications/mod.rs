@@ -19,21 +19,52 @@ use crate::platform::error::ApiError;
 use crate::platform::idempotency;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
-use crate::platform::web::ApiTags;
+use crate::platform::web::{ApiTags, api_enum};
 use crate::residence::{Address, person_or_holder, require_applicant};
 
 pub mod model;
 
 use model::{
-    Application, ApplicationFields, Appointment, BusinessType, MAX_PEOPLE_PER_ACCOUNT, Status,
+    Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, Decision,
+    MAX_PEOPLE_PER_ACCOUNT, Status,
 };
+
+api_enum!(BusinessTypeView as "BusinessType" mirrors BusinessType {
+    First,
+    Endorsement,
+    Renewal,
+    Replacement,
+    Reapplication,
+});
+api_enum!(StatusView as "Status" mirrors Status {
+    Draft,
+    Submitted,
+    Booked,
+    Passed,
+    Returned,
+    CheckedIn,
+    Issued,
+    Cancelled,
+    NoShow,
+});
+api_enum!(AppointmentStatusView as "AppointmentStatus" mirrors AppointmentStatus {
+    Booked,
+    Cancelled,
+    Released,
+    CheckedIn,
+    NoShow,
+});
+api_enum!(
+    /// The pre-review decision (初审).
+    DecisionView as "Decision" mirrors Decision { Pass, Return }
+);
 
 /// Step 1 and step 2 as sent. On create, absent applicant fields mean the account holder; on
 /// PATCH, absent fields keep their value.
 #[derive(Debug, Clone, Default, Object)]
 pub struct ApplicationInput {
     /// `first` (default), `endorsement`, `renewal`, `replacement`, `reapplication`.
-    pub business_type: Option<BusinessType>,
+    pub business_type: Option<BusinessTypeView>,
     pub applicant_name: Option<String>,
     pub applicant_id_number: Option<String>,
     /// The applicant's phone for SMS; the account's phone when absent.
@@ -68,12 +99,12 @@ pub struct AppointmentInfo {
     /// `morning` or `afternoon`.
     pub session: String,
     pub session_label: String,
-    pub business_type: BusinessType,
+    pub business_type: BusinessTypeView,
     pub business_type_label: String,
     pub applicant_id_number: String,
     pub applicant_name: String,
     pub phone: String,
-    pub status: model::AppointmentStatus,
+    pub status: AppointmentStatusView,
     /// 预约处理情况, the application's status in words.
     pub handling: String,
 }
@@ -87,9 +118,9 @@ pub struct ApplicationSummary {
     pub applicant_id_number: String,
     pub applicant_name: String,
     pub applicant_sex: Sex,
-    pub business_type: BusinessType,
+    pub business_type: BusinessTypeView,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub status: Status,
+    pub status: StatusView,
     pub status_label: String,
 }
 
@@ -97,7 +128,7 @@ pub struct ApplicationSummary {
 pub struct ApplicationDetail {
     pub id: Uuid,
     pub number: String,
-    pub business_type: BusinessType,
+    pub business_type: BusinessTypeView,
     pub business_type_label: String,
     pub applicant_name: String,
     /// In full: the owner's own detail screen shows what will be checked at the counter.
@@ -111,7 +142,7 @@ pub struct ApplicationDetail {
     pub service_point: ServicePointBrief,
     pub employer: Option<String>,
     pub condition: Option<String>,
-    pub status: Status,
+    pub status: StatusView,
     pub status_label: String,
     /// The clerk's note when pre-review returned the application.
     pub review_note: Option<String>,
@@ -206,12 +237,12 @@ pub fn appointment_info(
         date: appointment.day,
         session: appointment.session.as_str().to_string(),
         session_label: appointment.session.label_zh().to_string(),
-        business_type: f.business_type,
+        business_type: f.business_type.into(),
         business_type_label: format!("居住证{}", f.business_type.label_zh()),
         applicant_id_number: f.applicant_id_number.clone(),
         applicant_name: f.applicant_name.clone(),
         phone: f.phone.clone(),
-        status: appointment.status,
+        status: appointment.status.into(),
         handling: application.status.label_zh().to_string(),
     }
 }
@@ -228,7 +259,7 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
     Ok(ApplicationDetail {
         id: a.id,
         number: a.number,
-        business_type: f.business_type,
+        business_type: f.business_type.into(),
         business_type_label: f.business_type.label_zh().to_string(),
         applicant_name: f.applicant_name,
         applicant_id_number: f.applicant_id_number,
@@ -241,7 +272,7 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
         service_point: point,
         employer: f.employer,
         condition: f.condition,
-        status: a.status,
+        status: a.status.into(),
         status_label: a.status.label_zh().to_string(),
         review_note: a.review_note,
         submitted_at: a.submitted_at,
@@ -259,9 +290,9 @@ pub fn summary(a: &Application) -> ApplicationSummary {
         applicant_id_number: mask_id_number(&a.fields.applicant_id_number),
         applicant_name: a.fields.applicant_name.clone(),
         applicant_sex: a.fields.applicant_sex,
-        business_type: a.fields.business_type,
+        business_type: a.fields.business_type.into(),
         submitted_at: a.submitted_at,
-        status: a.status,
+        status: a.status.into(),
         status_label: a.status.label_zh().to_string(),
     }
 }
@@ -278,6 +309,7 @@ pub(crate) async fn check_fields(
         |field: &str| ApiError::unprocessable("field_required", field, format!("请填写 {field}"));
     let business_type = input
         .business_type
+        .map(BusinessType::from)
         .or(base.map(|b| b.business_type))
         .unwrap_or(BusinessType::First);
     let account = auth.0.account(state).await?;

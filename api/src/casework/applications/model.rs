@@ -2,7 +2,6 @@
 //! DESIGN §4.3, and the fields of step 1 and step 2.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -25,8 +24,7 @@ pub const MAX_PEOPLE_PER_ACCOUNT: i64 = 5;
 /// At most this many proof files per application.
 pub const MAX_MATERIALS: i64 = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BusinessType {
     /// 首次申领
@@ -78,8 +76,7 @@ impl BusinessType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// 草稿: steps 1 and 2 in progress.
@@ -297,8 +294,7 @@ pub struct Application {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentStatus {
     Booked,
@@ -358,8 +354,7 @@ pub struct Material {
 }
 
 /// The pre-review decision (初审).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     Pass,
