@@ -226,11 +226,13 @@ async fn run(args: Args) -> Result<bool, BoxError> {
                         MAX_MATERIALS,
                     )
                     .await
-                    .map_err(|e| format!("add material {}: {e}", application.number))?;
+                    .map_err(|e| format!("add material {}: {e}", application.number))?
+                    .ok_or_else(|| format!("add material {}: refused", application.number))?;
                 storage_ref
                     .submit_application(account.id, application.id, now)
                     .await
-                    .map_err(|e| format!("submit {}: {e}", application.number))?;
+                    .map_err(|e| format!("submit {}: {e}", application.number))?
+                    .ok_or_else(|| format!("submit {}: not submittable", application.number))?;
                 Ok::<_, BoxError>((username, application.id))
             }
         })

@@ -114,8 +114,13 @@ impl CalendarStore for Database {
     }
 
     async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()> {
-        let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(StorageError::Rejected("year"))?;
-        let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or(StorageError::Rejected("year"))?;
+        // The handler admits 2000 to 2100 only; a year chrono cannot hold is not a calendar.
+        let (Some(first), Some(last)) = (
+            NaiveDate::from_ymd_opt(year, 1, 1),
+            NaiveDate::from_ymd_opt(year, 12, 31),
+        ) else {
+            return Err(StorageError::Corrupt("calendar year out of range"));
+        };
         let mut tx = self.begin().await?;
         run!(tx, |e| sqlx::query(
             "DELETE FROM calendar_days WHERE day >= $1 AND day <= $2"

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::applications::model::{
-    Application, ApplicationFields, Decision, Transition, new_number,
+    Application, ApplicationFields, Decision, MAX_MATERIALS, Material, Transition, new_number,
 };
 use super::store;
 use crate::booking;
@@ -32,6 +32,12 @@ pub enum CaseworkError {
     NotCancellable,
     #[error("the application is not awaiting pre-review")]
     NotReviewable,
+    /// No condition chosen or no proof file yet, or already submitted.
+    #[error("the application cannot be submitted")]
+    NotSubmittable,
+    /// Ten files already, or the application can no longer be edited.
+    #[error("no more proof files are accepted")]
+    MaterialsNotAccepted,
     #[error(transparent)]
     Storage(StorageError),
 }
@@ -119,6 +125,52 @@ pub async fn update(
     } else {
         CaseworkError::NotEditable
     })
+}
+
+/// 确认申报.
+pub async fn submit(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    storage
+        .submit_application(account_id, id, now)
+        .await?
+        .ok_or(CaseworkError::NotSubmittable)
+}
+
+/// 现场受理: a draft filed by a clerk at the counter is accepted at once, without appointment.
+pub async fn admit_walk_in(
+    storage: &dyn Storage,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    storage
+        .admit_walk_in(id, now)
+        .await?
+        .ok_or(CaseworkError::NotSubmittable)
+}
+
+/// Records a proof file whose bytes are stored, within the application's allowance.
+pub async fn add_material(storage: &dyn Storage, material: &Material) -> Result<Material> {
+    storage
+        .add_material(material, MAX_MATERIALS)
+        .await?
+        .ok_or(CaseworkError::MaterialsNotAccepted)
+}
+
+/// Removes a proof file while the application can still be edited; the caller then deletes
+/// the bytes.
+pub async fn remove_material(
+    storage: &dyn Storage,
+    application_id: Uuid,
+    id: Uuid,
+) -> Result<Material> {
+    storage
+        .delete_material(application_id, id)
+        .await?
+        .ok_or(CaseworkError::NotEditable)
 }
 
 /// The applicant withdraws; a place they hold is given back.

@@ -149,14 +149,19 @@ pub trait ApplicationStore: Send + Sync {
         status: Option<Status>,
     ) -> StorageResult<Vec<Application>>;
     /// 确认申报: needs a condition and at least one file.
+    /// 确认申报: needs a condition and at least one file; `None` when it is not submittable.
     async fn submit_application(
         &self,
         account_id: Uuid,
         id: Uuid,
         now: DateTime<Utc>,
-    ) -> StorageResult<Application>;
+    ) -> StorageResult<Option<Application>>;
     /// 现场受理: a draft filed by a clerk at the counter is accepted at once (no appointment).
-    async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application>;
+    async fn admit_walk_in(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Application>>;
 }
 
 #[async_trait]
@@ -211,7 +216,7 @@ impl ApplicationStore for Database {
         account_id: Uuid,
         id: Uuid,
         now: DateTime<Utc>,
-    ) -> StorageResult<Application> {
+    ) -> StorageResult<Option<Application>> {
         let sql = format!(
             "UPDATE applications SET status = {next}, submitted_at = $3, updated_at = $3 \
              WHERE id = $1 AND account_id = $2 AND {from} AND condition IS NOT NULL \
@@ -226,11 +231,14 @@ impl ApplicationStore for Database {
             .fetch_optional(e)
             .await)
         .map_err(classify)?;
-        row.ok_or(StorageError::Rejected("not_submittable"))?
-            .try_into()
+        row.map(TryInto::try_into).transpose()
     }
 
-    async fn admit_walk_in(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<Application> {
+    async fn admit_walk_in(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> StorageResult<Option<Application>> {
         let sql = format!(
             "UPDATE applications SET status = {next}, submitted_at = $2, reviewed_at = $2, updated_at = $2 \
              WHERE id = $1 AND {from} RETURNING {APPLICATION_COLUMNS}",
@@ -243,8 +251,7 @@ impl ApplicationStore for Database {
             .fetch_optional(e)
             .await)
         .map_err(classify)?;
-        row.ok_or(StorageError::Rejected("not_submittable"))?
-            .try_into()
+        row.map(TryInto::try_into).transpose()
     }
 }
 
@@ -252,16 +259,22 @@ impl ApplicationStore for Database {
 #[async_trait]
 pub trait MaterialStore: Send + Sync {
     // Proof files.
-    async fn add_material(&self, m: &Material, max: i64) -> StorageResult<Material>;
+    /// `None` when the application already has `max` files or can no longer be edited.
+    async fn add_material(&self, m: &Material, max: i64) -> StorageResult<Option<Material>>;
     async fn materials_of(&self, application_id: Uuid) -> StorageResult<Vec<Material>>;
     async fn material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material>;
     /// Deletes a file of an application that can still be edited.
-    async fn delete_material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material>;
+    /// `None` when the application can no longer be edited; a missing file is `NotFound`.
+    async fn delete_material(
+        &self,
+        application_id: Uuid,
+        id: Uuid,
+    ) -> StorageResult<Option<Material>>;
 }
 
 #[async_trait]
 impl MaterialStore for Database {
-    async fn add_material(&self, m: &Material, max: i64) -> StorageResult<Material> {
+    async fn add_material(&self, m: &Material, max: i64) -> StorageResult<Option<Material>> {
         let mut tx = self.begin().await?;
         let sql = format!(
             "SELECT id FROM applications WHERE id = $1{}",
@@ -294,9 +307,8 @@ impl MaterialStore for Database {
             .fetch_optional(e)
             .await)
         .map_err(classify)?;
-        let row = row.ok_or(StorageError::Rejected("materials_not_accepted"))?;
         tx.commit().await?;
-        row.try_into()
+        row.map(TryInto::try_into).transpose()
     }
 
     async fn materials_of(&self, application_id: Uuid) -> StorageResult<Vec<Material>> {
@@ -326,7 +338,11 @@ impl MaterialStore for Database {
         row.try_into()
     }
 
-    async fn delete_material(&self, application_id: Uuid, id: Uuid) -> StorageResult<Material> {
+    async fn delete_material(
+        &self,
+        application_id: Uuid,
+        id: Uuid,
+    ) -> StorageResult<Option<Material>> {
         let sql = format!(
             "DELETE FROM materials WHERE id = $1 AND application_id = $2 \
              AND EXISTS (SELECT 1 FROM applications WHERE id = $2 AND {editable}) RETURNING {MATERIAL_COLUMNS}",
@@ -339,11 +355,11 @@ impl MaterialStore for Database {
             .await)
         .map_err(classify)?;
         match row {
-            Some(row) => row.try_into(),
+            Some(row) => row.try_into().map(Some),
             None => {
                 // Tell a missing file from a locked application.
                 self.material(application_id, id).await?;
-                Err(StorageError::Rejected("not_editable"))
+                Ok(None)
             }
         }
     }

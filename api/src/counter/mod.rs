@@ -1,4 +1,4 @@
-//! Counter work for clerks (DESIGN §4.3): the pre-review queue of their service points, and
+//! Counter work for clerks (docs/product.md §4.3): the pre-review queue of their service points, and
 //! the review decision that notifies the applicant. A clerk sees only the service points they
 //! are assigned to; anything else is a 404.
 
@@ -275,7 +275,8 @@ impl CounterApi {
             now,
         )
         .await?;
-        let admitted = state.storage.admit_walk_in(draft.id, now).await?;
+        let admitted =
+            crate::casework::service::admit_walk_in(&*state.storage, draft.id, now).await?;
         crate::platform::audit::record(&state, &auth, "walk_in", "application", admitted.id, "")
             .await?;
         Ok(Json(detail(&state, admitted).await?))

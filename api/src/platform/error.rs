@@ -175,7 +175,6 @@ impl From<StorageError> for ApiError {
                 tracing::error!(what, "corrupt stored data");
                 ApiError::internal()
             }
-            StorageError::Rejected(what) => ApiError::rejected(what),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Applications (预约受理, DESIGN §4.3): step 1 basic information, step 2 one condition and its
+//! Applications (预约受理, docs/product.md §4.3): step 1 basic information, step 2 one condition and its
 //! proof, 确认申报, then the appointment (see `appointments`). The list and detail follow seed
 //! 000 §3.3. Another account's application is a 404, never a 403.
 
@@ -22,7 +22,10 @@ use crate::platform::storage::StorageError;
 use crate::platform::web::{ApiTags, api_enum};
 use crate::residence::{Address, person_or_holder, require_applicant};
 
+mod http;
 pub mod model;
+
+pub use http::ApplicationsApi;
 
 use model::{
     Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, Decision,
@@ -455,200 +458,9 @@ impl From<CaseworkError> for ApiError {
             CaseworkError::NotEditable => ApiError::rejected("not_editable"),
             CaseworkError::NotCancellable => ApiError::rejected("not_cancellable"),
             CaseworkError::NotReviewable => ApiError::rejected("not_reviewable"),
+            CaseworkError::NotSubmittable => ApiError::rejected("not_submittable"),
+            CaseworkError::MaterialsNotAccepted => ApiError::rejected("materials_not_accepted"),
             CaseworkError::Storage(e) => e.into(),
         }
-    }
-}
-
-pub struct ApplicationsApi;
-
-#[OpenApi(tag = "ApiTags::Applications")]
-impl ApplicationsApi {
-    /// Step 1 (and optionally step 2): a draft application.
-    #[oai(path = "/applications", method = "post")]
-    async fn create(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-        body: Json<ApplicationInput>,
-    ) -> Result<Created, ApiError> {
-        require_applicant(&auth)?;
-        APPLICATIONS_PER_ACCOUNT
-            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
-            .await?;
-        let fields = check_fields(&state, &auth, body.0, None).await?;
-        let created = service::create(
-            &*state.storage,
-            auth.0.account_id,
-            &fields,
-            people_limit(&auth),
-            state.clock.now(),
-        )
-        .await?;
-        Ok(Created::Created(Json(detail(&state, created).await?)))
-    }
-
-    /// My applications (我的预约), newest first.
-    #[oai(path = "/applications", method = "get")]
-    async fn list(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-    ) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
-        require_applicant(&auth)?;
-        let list = state.storage.applications_of(auth.0.account_id).await?;
-        Ok(Json(list.iter().map(summary).collect()))
-    }
-
-    /// Basic information, proof and appointment.
-    #[oai(path = "/applications/:id", method = "get")]
-    async fn get(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-        id: Path<Uuid>,
-    ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let a = load_own(&state, &auth, id.0).await?;
-        Ok(Json(detail(&state, a).await?))
-    }
-
-    /// Edit steps 1 and 2 while a draft, or after pre-review returned it.
-    #[oai(path = "/applications/:id", method = "patch")]
-    async fn edit(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-        id: Path<Uuid>,
-        body: Json<ApplicationInput>,
-    ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let current = load_own(&state, &auth, id.0).await?;
-        if !current.status.is_editable() {
-            return Err(ApiError::rejected("not_editable"));
-        }
-        let fields = check_fields(&state, &auth, body.0, Some(&current.fields)).await?;
-        let updated = service::update(
-            &*state.storage,
-            auth.0.account_id,
-            id.0,
-            &fields,
-            people_limit(&auth),
-            state.clock.now(),
-        )
-        .await?;
-        Ok(Json(detail(&state, updated).await?))
-    }
-
-    /// 确认申报. An `Idempotency-Key` makes a repeat harmless.
-    #[oai(path = "/applications/:id/submit", method = "post")]
-    async fn submit(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-        id: Path<Uuid>,
-        #[oai(name = "Idempotency-Key")] key: Header<Option<String>>,
-    ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let request = format!("submit:{}", id.0);
-        let state = &*state;
-        let out = idempotency::once(
-            state,
-            auth.0.account_id,
-            key.0.as_deref(),
-            &request,
-            || async {
-                let current = load_own(state, &auth, id.0).await?;
-                if !current.status.is_editable() {
-                    return Err(ApiError::rejected("not_submittable"));
-                }
-                if current.fields.condition.is_none() {
-                    return Err(ApiError::unprocessable(
-                        "condition_required",
-                        "condition",
-                        "请选择申领条件",
-                    ));
-                }
-                if state.storage.materials_of(id.0).await?.is_empty() {
-                    return Err(ApiError::unprocessable(
-                        "materials_required",
-                        "materials",
-                        "请上传证明材料",
-                    ));
-                }
-                let submitted = state
-                    .storage
-                    .submit_application(auth.0.account_id, id.0, state.clock.now())
-                    .await?;
-                detail(state, submitted).await
-            },
-        )
-        .await?;
-        Ok(Json(out))
-    }
-
-    /// 受理回执 (PDF) of a submitted application.
-    #[oai(path = "/applications/:id/receipt.pdf", method = "get")]
-    async fn receipt(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-        id: Path<Uuid>,
-    ) -> Result<poem_openapi::payload::Response<poem_openapi::payload::Binary<Vec<u8>>>, ApiError>
-    {
-        let a = load_own(&state, &auth, id.0).await?;
-        let Some(submitted_at) = a.submitted_at.filter(|_| a.status != Status::Draft) else {
-            return Err(ApiError::rejected("not_submitted"));
-        };
-        let point = brief(&state, a.fields.service_point_id).await?;
-        let appointment = state.storage.current_appointment(a.id).await?.map(|ap| {
-            format!(
-                "{} {}",
-                ap.day.format("%Y年%m月%d日"),
-                ap.session.label_zh()
-            )
-        });
-        let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
-        let fields = crate::credentials::documents::ReceiptFields {
-            number: a.number.clone(),
-            applicant_name: a.fields.applicant_name.clone(),
-            applicant_id_number: a.fields.applicant_id_number.clone(),
-            business_type: a.fields.business_type.label_zh().to_string(),
-            service_point: point.name,
-            service_point_address: point.address,
-            submitted_at: submitted_at
-                .with_timezone(&offset)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            appointment,
-            status: a.status.label_zh().to_string(),
-        };
-        let fonts = state.fonts.clone();
-        let pdf = tokio::task::spawn_blocking(move || {
-            crate::credentials::documents::receipt(&fonts, &fields)
-        })
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(crate::credentials::documents::DocumentError::into_api)?;
-        Ok(
-            poem_openapi::payload::Response::new(poem_openapi::payload::Binary(pdf))
-                .header("Content-Type", "application/pdf")
-                .header("Content-Disposition", "inline; filename=\"receipt.pdf\"")
-                .header("Cache-Control", "private, no-store"),
-        )
-    }
-
-    /// Withdraw the application; its place, if any, is given back.
-    #[oai(path = "/applications/:id/cancel", method = "post")]
-    async fn cancel(
-        &self,
-        state: Data<&AppState>,
-        auth: SessionAuth,
-        id: Path<Uuid>,
-    ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let current = load_own(&state, &auth, id.0).await?;
-        if !current.status.is_cancellable() {
-            return Err(ApiError::rejected("not_cancellable"));
-        }
-        let cancelled =
-            service::cancel(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
-        Ok(Json(detail(&state, cancelled).await?))
     }
 }

@@ -1,5 +1,5 @@
 //! The application (预约受理) as the domain sees it: business types, the status lifecycle of
-//! DESIGN §4.3, and the fields of step 1 and step 2.
+//! docs/product.md §4.3, and the fields of step 1 and step 2.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,7 @@ impl Status {
     }
 }
 
-/// What moves an application (DESIGN §4.3). The lifecycle is declared once, in
+/// What moves an application (docs/product.md §4.3). The lifecycle is declared once, in
 /// [`Transition::next`]: the services check it, and the SQL that moves a row names exactly the
 /// statuses it allows ([`Transition::sql_from`], [`Transition::sql_next`]), so a row the rule
 /// forbids is never touched, however many instances race.
@@ -366,7 +366,7 @@ mod tests {
     use super::Status::*;
     use super::*;
 
-    /// Every allowed transition, written out by hand from DESIGN §4.3; anything not listed is
+    /// Every allowed transition, written out by hand from docs/product.md §4.3; anything not listed is
     /// forbidden.
     const ALLOWED: &[(Transition, Status, Status)] = &[
         (Transition::Edit, Draft, Draft),

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::casework::applications::model::{MAX_MATERIALS, Material};
+use crate::casework::applications::model::Material;
 use crate::casework::applications::{load_own, staff_serves};
 use crate::identity::rate_limits::UPLOADS_PER_ACCOUNT;
 use crate::identity::sessions::SessionAuth;
@@ -210,7 +210,7 @@ impl MaterialsApi {
             .put(&path, clean.into())
             .await
             .map_err(store_error)?;
-        match state.storage.add_material(&material, MAX_MATERIALS).await {
+        match crate::casework::service::add_material(&*state.storage, &material).await {
             Ok(stored) => Ok(Uploaded::Created(Json(stored.into()))),
             Err(e) => {
                 // Nothing half-written: the bytes go when the row does not come.
@@ -283,7 +283,9 @@ impl MaterialsApi {
         mid: Path<Uuid>,
     ) -> Result<Removed, ApiError> {
         let application = load_own(&state, &auth, id.0).await?;
-        let material = state.storage.delete_material(application.id, mid.0).await?;
+        let material =
+            crate::casework::service::remove_material(&*state.storage, application.id, mid.0)
+                .await?;
         if let Err(e) = state
             .files
             .delete(&ObjectPath::from(material.object_key.as_str()))

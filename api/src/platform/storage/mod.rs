@@ -123,10 +123,6 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("stored data cannot be read: {0}")]
     Corrupt(&'static str),
-    /// A rule the database enforces refused the change (`slot_full`, `too_many_applicants`,
-    /// `not_editable`, ...); nothing was written.
-    #[error("rejected: {0}")]
-    Rejected(&'static str),
 }
 
 #[derive(Debug, thiserror::Error)]
