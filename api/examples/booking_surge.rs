@@ -32,7 +32,9 @@ use permit_api::casework::applications::model::{
     ApplicationFields, BusinessType, MAX_MATERIALS, MAX_PEOPLE_PER_ACCOUNT, Material,
 };
 use permit_api::casework::materials::content::MaterialKind;
-use permit_api::identity::accounts::{NewAccount, Role, Sex, check_character, password};
+use permit_api::identity::accounts::{
+    IdNumber, NewAccount, PhoneNumber, Role, Sex, check_character, password,
+};
 use permit_api::platform::storage::{self, Storage};
 use permit_api::residence::local_date;
 use serde_json::{Value, json};
@@ -172,7 +174,9 @@ async fn run(args: Args) -> Result<bool, BoxError> {
             let point_id = point.id;
             async move {
                 let (id, sex) = id_number(i);
+                let id = IdNumber::parse(&id).map_err(|e| format!("ID number {id}: {e}"))?;
                 let phone = format!("139{i:08}");
+                let phone = PhoneNumber::parse(&phone).ok_or_else(|| format!("phone {phone}"))?;
                 let username = format!("surge{i:06}");
                 let account = storage_ref
                     .create_account(&NewAccount {

@@ -14,7 +14,7 @@ use permit_api::casework::applications::model::{ApplicationFields, BusinessType,
 use permit_api::casework::materials::content::MaterialKind;
 use permit_api::casework::service::{self as casework, CaseworkError};
 use permit_api::directory::ServicePointInput;
-use permit_api::identity::accounts::{NewAccount, Role, Sex};
+use permit_api::identity::accounts::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use permit_api::notifications::model::NewNotification;
 use permit_api::platform::storage::Storage;
 use uuid::Uuid;
@@ -30,9 +30,9 @@ async fn account(storage: &dyn Storage, n: u32) -> Uuid {
             password_hash: "$argon2id$v=19$dummy".into(),
             role: Role::Resident,
             real_name: "李四".into(),
-            id_number: Some(id_number(n)),
+            id_number: Some(IdNumber::parse(&id_number(n)).expect("a valid ID number")),
             sex: Some(Sex::Male),
-            phone: Some(format!("139{:08}", n)),
+            phone: Some(PhoneNumber::parse(&format!("139{:08}", n)).expect("a valid phone")),
             region_code: None,
             login_sms_required: false,
         })
@@ -64,9 +64,10 @@ fn fields(point: Uuid, person: u32) -> ApplicationFields {
     ApplicationFields {
         business_type: BusinessType::First,
         applicant_name: "王五".into(),
-        applicant_id_number: id_number(10_000 + person),
+        applicant_id_number: IdNumber::parse(&id_number(10_000 + person))
+            .expect("a valid ID number"),
         applicant_sex: Sex::Male,
-        phone: "13900000000".into(),
+        phone: PhoneNumber::parse("13900000000").expect("a valid phone"),
         district_code: "330102".into(),
         street_code: "330102001".into(),
         address_detail: "四宜路1号".into(),

@@ -4,7 +4,7 @@ mod common;
 
 use chrono::Utc;
 use permit_api::directory::{ArticleInput, ArticleKind, ServicePointInput, seed};
-use permit_api::identity::accounts::{NewAccount, Role, Sex};
+use permit_api::identity::accounts::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use permit_api::identity::passkeys::StoredPasskey;
 use permit_api::platform::storage::StorageError;
 use uuid::Uuid;
@@ -15,9 +15,9 @@ fn resident(username: &str, id_number: &str) -> NewAccount {
         password_hash: "$argon2id$v=19$dummy".into(),
         role: Role::Resident,
         real_name: "李四".into(),
-        id_number: Some(id_number.into()),
+        id_number: Some(IdNumber::parse(id_number).expect("a valid ID number")),
         sex: Some(Sex::Male),
-        phone: Some("13800001111".into()),
+        phone: Some(PhoneNumber::parse("13800001111").expect("a valid phone")),
         region_code: Some("330102001".into()),
         login_sms_required: true,
     }
@@ -63,7 +63,7 @@ async fn accounts_round_trip_and_unique_fields_conflict() {
         );
 
         let dup_name = storage
-            .create_account(&resident("li_si", "110105194912310037"))
+            .create_account(&resident("li_si", "110105194912310038"))
             .await;
         assert!(
             matches!(dup_name, Err(StorageError::Conflict("username"))),
@@ -117,7 +117,7 @@ async fn passkeys_belong_to_their_account() {
             .await
             .unwrap();
         let b = storage
-            .create_account(&resident("other", "110105194912310037"))
+            .create_account(&resident("other", "110105194912310038"))
             .await
             .unwrap();
         let key = StoredPasskey {
@@ -218,7 +218,7 @@ async fn directory_regions_points_articles_and_staff_scopes() {
             .create_account(&NewAccount {
                 role: Role::Clerk,
                 id_number: None,
-                ..resident("clerk", "x")
+                ..resident("clerk", "11010519491231002X")
             })
             .await
             .unwrap();
@@ -309,7 +309,7 @@ async fn an_unknown_database_scheme_is_a_clear_error() {
 /// connection's full rights, or someone at a SQL prompt, can rewrite or remove what staff did.
 #[tokio::test]
 async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
-    use permit_api::credentials::permits::model::AuditEntry;
+    use permit_api::platform::audit::AuditEntry;
     use sqlx::Connection;
 
     let dir = tempfile::tempdir().expect("tempdir");

@@ -15,7 +15,7 @@ use super::applications::model::{
     Application, ApplicationFields, BusinessType, Material, Status, Transition,
 };
 use super::materials::content::MaterialKind;
-use crate::identity::accounts::Sex;
+use crate::identity::accounts::{IdNumber, PhoneNumber, Sex};
 use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
 
 pub(crate) const APPLICATION_COLUMNS: &str = "id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, review_note, submitted_at, reviewed_at, created_at, updated_at";
@@ -86,10 +86,12 @@ impl TryFrom<ApplicationRow> for Application {
                 business_type: BusinessType::parse(&r.business_type)
                     .ok_or(StorageError::Corrupt("application business type"))?,
                 applicant_name: r.applicant_name,
-                applicant_id_number: r.applicant_id_number,
+                applicant_id_number: IdNumber::parse(&r.applicant_id_number)
+                    .map_err(|_| StorageError::Corrupt("applicant ID number"))?,
                 applicant_sex: Sex::parse(&r.applicant_sex)
                     .ok_or(StorageError::Corrupt("applicant sex"))?,
-                phone: r.phone,
+                phone: PhoneNumber::parse(&r.phone)
+                    .ok_or(StorageError::Corrupt("applicant phone"))?,
                 district_code: r.district_code,
                 street_code: r.street_code,
                 address_detail: r.address_detail,
@@ -380,9 +382,9 @@ where
 {
     q.bind(f.business_type.as_str())
         .bind(&f.applicant_name)
-        .bind(&f.applicant_id_number)
+        .bind(f.applicant_id_number.as_str())
         .bind(f.applicant_sex.as_str())
-        .bind(&f.phone)
+        .bind(f.phone.as_str())
         .bind(&f.district_code)
         .bind(&f.street_code)
         .bind(&f.address_detail)

@@ -341,6 +341,7 @@ mod tests {
     use super::*;
     use crate::casework::applications::model::{ApplicationFields, BusinessType};
     use crate::identity::accounts::Sex;
+    use crate::identity::accounts::{IdNumber, PhoneNumber};
 
     fn application(status: Status, submitted_hours_ago: i64, now: DateTime<Utc>) -> Application {
         Application {
@@ -350,9 +351,9 @@ mod tests {
             fields: ApplicationFields {
                 business_type: BusinessType::First,
                 applicant_name: "王五".into(),
-                applicant_id_number: "330102199001010011".into(),
+                applicant_id_number: IdNumber::parse("330102199001010012").unwrap(),
                 applicant_sex: Sex::Male,
-                phone: "13900000000".into(),
+                phone: PhoneNumber::parse("13900000000").unwrap(),
                 district_code: "330102".into(),
                 street_code: "330102001".into(),
                 address_detail: "四宜路1号".into(),

@@ -80,7 +80,7 @@ impl UnitsApi {
                 real_name: name,
                 id_number: None,
                 sex: None,
-                phone: Some(phone.as_str().to_string()),
+                phone: Some(phone),
                 region_code: None,
                 login_sms_required: true,
             })

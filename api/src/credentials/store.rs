@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::permits::model::{NewPermit, Permit, PermitStatus};
-use crate::identity::accounts::Sex;
+use super::permits::model::{NewPermit, Permit, PermitStatus, StatusIndex};
+use crate::identity::accounts::{IdNumber, Sex};
 use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, found, run};
 
 pub(crate) const PERMIT_COLUMNS: &str = "id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, service_point_id, first_issued, last_endorsed, valid_until, status, revoked_reason, status_index, device_key, claimed_at, created_at";
@@ -46,7 +46,8 @@ impl TryFrom<PermitRow> for Permit {
             application_id: r.application_id,
             account_id: r.account_id,
             holder_name: r.holder_name,
-            id_number: r.id_number,
+            id_number: IdNumber::parse(&r.id_number)
+                .map_err(|_| StorageError::Corrupt("permit ID number"))?,
             sex: Sex::parse(&r.sex).ok_or(StorageError::Corrupt("permit sex"))?,
             birth_date: r.birth_date,
             district: r.district,
@@ -57,7 +58,8 @@ impl TryFrom<PermitRow> for Permit {
             valid_until: r.valid_until,
             status: PermitStatus::parse(&r.status).ok_or(StorageError::Corrupt("permit status"))?,
             revoked_reason: r.revoked_reason,
-            status_index: r.status_index,
+            status_index: StatusIndex::from_stored(r.status_index)
+                .ok_or(StorageError::Corrupt("permit status index"))?,
             device_key: r.device_key,
             claimed_at: r.claimed_at,
             created_at: r.created_at,
@@ -252,7 +254,7 @@ pub(crate) async fn insert_permit(
         .bind(p.application_id)
         .bind(p.account_id)
         .bind(&p.holder_name)
-        .bind(&p.id_number)
+        .bind(p.id_number.as_str())
         .bind(p.sex.as_str())
         .bind(p.birth_date)
         .bind(&p.district)
@@ -270,7 +272,7 @@ pub(crate) async fn insert_permit(
             "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
              WHERE id_number = $1 AND status = 'active' AND id <> $2",
         )
-        .bind(&p.id_number)
+        .bind(p.id_number.as_str())
         .bind(row.id)
         .bind(now)
         .execute(e)

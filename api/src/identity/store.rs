@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::accounts::{Account, NewAccount, Role, Sex};
+use super::accounts::{Account, IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use super::passkeys::StoredPasskey;
 use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, found, run};
 
@@ -35,12 +35,20 @@ impl TryFrom<AccountRow> for Account {
             password_hash: r.password_hash,
             role: Role::parse(&r.role).ok_or(StorageError::Corrupt("account role"))?,
             real_name: r.real_name,
-            id_number: r.id_number,
+            id_number: r
+                .id_number
+                .map(|n| {
+                    IdNumber::parse(&n).map_err(|_| StorageError::Corrupt("account ID number"))
+                })
+                .transpose()?,
             sex: r
                 .sex
                 .map(|s| Sex::parse(&s).ok_or(StorageError::Corrupt("account sex")))
                 .transpose()?,
-            phone: r.phone,
+            phone: r
+                .phone
+                .map(|p| PhoneNumber::parse(&p).ok_or(StorageError::Corrupt("account phone")))
+                .transpose()?,
             region_code: r.region_code,
             login_sms_required: r.login_sms_required,
             real_name_verified_at: r.real_name_verified_at,
@@ -112,9 +120,9 @@ impl AccountStore for Database {
             .bind(&a.password_hash)
             .bind(a.role.as_str())
             .bind(&a.real_name)
-            .bind(&a.id_number)
+            .bind(a.id_number.as_deref())
             .bind(a.sex.map(|s| s.as_str()))
-            .bind(&a.phone)
+            .bind(a.phone.as_deref())
             .bind(&a.region_code)
             .bind(a.login_sms_required)
             .bind(Utc::now())

@@ -39,7 +39,7 @@ pub mod notice {
             title: title.to_string(),
             body,
             application_id: Some(a.id),
-            sms_phone: Some(a.fields.phone.clone()),
+            sms_phone: Some(a.fields.phone.as_str().to_string()),
         }
     }
 

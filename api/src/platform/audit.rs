@@ -5,11 +5,21 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::credentials::permits::model::AuditEntry;
 use crate::identity::sessions::SessionAuth;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::storage::{Database, StorageResult, classify, run};
+
+/// One staff action or read, as written to the log.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub staff_id: Uuid,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub detail: String,
+}
 
 pub async fn record(
     state: &AppState,

@@ -298,7 +298,7 @@ pub async fn assess(
         .registrations_of(account_id)
         .await?
         .into_iter()
-        .filter(|r| r.fields.id_number == id_number.as_str())
+        .filter(|r| r.fields.id_number.as_str() == id_number.as_str())
         .map(|r| r.fields.registered_on)
         .min();
     let facts = Facts {
@@ -386,7 +386,7 @@ impl ResidenceApi {
             .create_registration(&NewRegistration {
                 account_id: auth.0.account_id,
                 person_name: person.name,
-                id_number: person.id_number.as_str().to_string(),
+                id_number: person.id_number.clone(),
                 district_code: input.address.district_code,
                 street_code: input.address.street_code,
                 address_detail: input.address.address_detail.trim().to_string(),

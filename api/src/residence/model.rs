@@ -3,11 +3,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::identity::accounts::IdNumber;
+
 #[derive(Debug, Clone)]
 pub struct NewRegistration {
     pub account_id: Uuid,
     pub person_name: String,
-    pub id_number: String,
+    pub id_number: IdNumber,
     pub district_code: String,
     pub street_code: String,
     pub address_detail: String,

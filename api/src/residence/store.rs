@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::model::{NewRegistration, ResidenceRegistration};
-use crate::platform::storage::{Database, StorageResult, classify, run};
+use crate::identity::accounts::IdNumber;
+use crate::platform::storage::{Database, StorageError, StorageResult, classify, run};
 
 pub(crate) const REGISTRATION_COLUMNS: &str = "id, account_id, person_name, id_number, district_code, street_code, address_detail, community_code, moved_in_on, housing_type, registered_on, created_at";
 
@@ -25,14 +26,16 @@ pub(crate) struct RegistrationRow {
     created_at: DateTime<Utc>,
 }
 
-impl From<RegistrationRow> for ResidenceRegistration {
-    fn from(r: RegistrationRow) -> Self {
-        ResidenceRegistration {
+impl TryFrom<RegistrationRow> for ResidenceRegistration {
+    type Error = StorageError;
+    fn try_from(r: RegistrationRow) -> StorageResult<Self> {
+        Ok(ResidenceRegistration {
             id: r.id,
             fields: NewRegistration {
                 account_id: r.account_id,
                 person_name: r.person_name,
-                id_number: r.id_number,
+                id_number: IdNumber::parse(&r.id_number)
+                    .map_err(|_| StorageError::Corrupt("registration ID number"))?,
                 district_code: r.district_code,
                 street_code: r.street_code,
                 address_detail: r.address_detail,
@@ -42,7 +45,7 @@ impl From<RegistrationRow> for ResidenceRegistration {
                 registered_on: r.registered_on,
             },
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -72,7 +75,7 @@ impl RegistrationStore for Database {
             .bind(Uuid::new_v4())
             .bind(r.account_id)
             .bind(&r.person_name)
-            .bind(&r.id_number)
+            .bind(r.id_number.as_str())
             .bind(&r.district_code)
             .bind(&r.street_code)
             .bind(&r.address_detail)
@@ -84,7 +87,7 @@ impl RegistrationStore for Database {
             .fetch_one(e)
             .await)
         .map_err(classify)?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn registrations_of(
@@ -100,6 +103,6 @@ impl RegistrationStore for Database {
             .fetch_all(e)
             .await)
         .map_err(classify)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(TryInto::try_into).collect()
     }
 }

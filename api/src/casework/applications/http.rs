@@ -150,7 +150,7 @@ impl ApplicationsApi {
         let fields = crate::credentials::documents::ReceiptFields {
             number: a.number.clone(),
             applicant_name: a.fields.applicant_name.clone(),
-            applicant_id_number: a.fields.applicant_id_number.clone(),
+            applicant_id_number: a.fields.applicant_id_number.as_str().to_string(),
             business_type: a.fields.business_type.label_zh().to_string(),
             service_point: point.name,
             service_point_address: point.address,

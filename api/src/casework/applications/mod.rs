@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::casework::materials::MaterialInfo;
 use crate::casework::service::{self, CaseworkError};
-use crate::identity::accounts::{IdNumber, Role, Sex, mask_id_number};
+use crate::identity::accounts::{Role, Sex};
 use crate::identity::rate_limits::APPLICATIONS_PER_ACCOUNT;
 use crate::identity::sessions::SessionAuth;
 use crate::platform::error::ApiError;
@@ -242,9 +242,9 @@ pub fn appointment_info(
         session_label: appointment.session.label_zh().to_string(),
         business_type: f.business_type.into(),
         business_type_label: format!("居住证{}", f.business_type.label_zh()),
-        applicant_id_number: f.applicant_id_number.clone(),
+        applicant_id_number: f.applicant_id_number.as_str().to_string(),
         applicant_name: f.applicant_name.clone(),
-        phone: f.phone.clone(),
+        phone: f.phone.as_str().to_string(),
         status: appointment.status.into(),
         handling: application.status.label_zh().to_string(),
     }
@@ -265,9 +265,9 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
         business_type: f.business_type.into(),
         business_type_label: f.business_type.label_zh().to_string(),
         applicant_name: f.applicant_name,
-        applicant_id_number: f.applicant_id_number,
+        applicant_id_number: f.applicant_id_number.as_str().to_string(),
         applicant_sex: f.applicant_sex.as_str().to_string(),
-        phone: f.phone,
+        phone: f.phone.as_str().to_string(),
         district_code: f.district_code,
         street_code: f.street_code,
         address_detail: f.address_detail,
@@ -290,7 +290,7 @@ pub fn summary(a: &Application) -> ApplicationSummary {
     ApplicationSummary {
         id: a.id,
         number: a.number.clone(),
-        applicant_id_number: mask_id_number(&a.fields.applicant_id_number),
+        applicant_id_number: a.fields.applicant_id_number.masked(),
         applicant_name: a.fields.applicant_name.clone(),
         applicant_sex: a.fields.applicant_sex,
         business_type: a.fields.business_type.into(),
@@ -328,18 +328,13 @@ pub(crate) async fn check_fields(
         ));
     }
     let (name, id_number) = match (base, &input.applicant_name, &input.applicant_id_number) {
-        (Some(b), None, None) => (
-            b.applicant_name.clone(),
-            IdNumber::parse(&b.applicant_id_number).map_err(|e| {
-                ApiError::unprocessable(e.code(), "applicant_id_number", e.message())
-            })?,
-        ),
+        (Some(b), None, None) => (b.applicant_name.clone(), b.applicant_id_number.clone()),
         (Some(b), name, id) => {
             let p = person_or_holder(
                 state,
                 auth,
                 Some(name.as_deref().unwrap_or(&b.applicant_name)),
-                Some(id.as_deref().unwrap_or(&b.applicant_id_number)),
+                Some(id.as_deref().unwrap_or(b.applicant_id_number.as_str())),
             )
             .await?;
             (p.name, p.id_number)
@@ -351,8 +346,8 @@ pub(crate) async fn check_fields(
     };
     let phone_text = input
         .phone
-        .or(base.map(|b| b.phone.clone()))
-        .or(account.phone.clone())
+        .or(base.map(|b| b.phone.as_str().to_string()))
+        .or(account.phone.as_deref().map(str::to_string))
         .ok_or_else(|| missing("phone"))?;
     let phone = crate::identity::accounts::check_phone(&phone_text, "phone")?;
     let address = Address {
@@ -423,8 +418,8 @@ pub(crate) async fn check_fields(
         business_type,
         applicant_name: name,
         applicant_sex: id_number.sex(),
-        applicant_id_number: id_number.as_str().to_string(),
-        phone: phone.as_str().to_string(),
+        applicant_id_number: id_number,
+        phone,
         district_code: address.district_code,
         street_code: address.street_code,
         address_detail: address.address_detail,

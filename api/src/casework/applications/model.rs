@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::booking::calendar::Session;
-use crate::identity::accounts::Sex;
+use crate::identity::accounts::{IdNumber, PhoneNumber, Sex};
 
 /// Application numbers: the date (China Standard Time) and six random digits, e.g.
 /// `JZ20261124042917`.
@@ -267,9 +267,10 @@ impl Transition {
 pub struct ApplicationFields {
     pub business_type: BusinessType,
     pub applicant_name: String,
-    pub applicant_id_number: String,
+    pub applicant_id_number: IdNumber,
     pub applicant_sex: Sex,
-    pub phone: String,
+    /// Where SMS notices go.
+    pub phone: PhoneNumber,
     pub district_code: String,
     pub street_code: String,
     pub address_detail: String,

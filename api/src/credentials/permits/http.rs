@@ -228,7 +228,7 @@ impl PermitsApi {
         })?;
         let n = notice_to(
             &p,
-            Some(account.phone.clone().unwrap_or_default()).filter(|s| !s.is_empty()),
+            account.phone.as_deref().map(str::to_string),
             "permit_endorsed",
             "签注成功",
             format!(

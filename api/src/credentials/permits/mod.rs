@@ -140,12 +140,12 @@ pub async fn credential(
             crate::identity::accounts::Sex::Female => permit_verifier::Sex::Female,
         },
         birth_date: p.birth_date,
-        id_number: p.id_number.clone(),
+        id_number: p.id_number.as_str().to_string(),
         district: p.district.clone(),
         authority: p.authority.clone(),
         first_issued: p.first_issued,
         last_endorsed: p.last_endorsed,
-        status_index: p.status_index as u64,
+        status_index: p.status_index.get(),
         device_key,
     };
     let now = state.clock.now();
@@ -279,15 +279,14 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
     if a.status == Status::Issued {
         return Err(already_issued());
     }
-    let id = IdNumber::parse(&a.fields.applicant_id_number)
-        .map_err(|_| StorageError::Corrupt("applicant id number"))?;
+    let id = a.fields.applicant_id_number.clone();
     let district = state.storage.region(&a.fields.district_code).await?;
     let city = match &district.parent_code {
         Some(code) => state.storage.region(code).await?.name,
         None => String::new(),
     };
     let today = local_date(state.clock.now());
-    let phone = Some(a.fields.phone.clone());
+    let phone = Some(a.fields.phone.as_str().to_string());
     let mut tries = 0;
     let permit = loop {
         let number = format!(
@@ -301,7 +300,7 @@ pub async fn issue(state: &AppState, application_id: Uuid) -> Result<Permit, Api
             application_id: a.id,
             account_id: a.account_id,
             holder_name: a.fields.applicant_name.clone(),
-            id_number: id.as_str().to_string(),
+            id_number: id.clone(),
             sex: id.sex(),
             birth_date: id.birth_date(),
             district: format!("{}{city}{}", state.policy.name_zh, district.name),
@@ -358,7 +357,7 @@ async fn slip_pdf(state: &AppState, p: &Permit) -> Result<Response<Binary<Vec<u8
     let text = credential(state, p, Presentation::Full).await?;
     let fields = crate::credentials::documents::SlipFields {
         holder_name: p.holder_name.clone(),
-        id_number: p.id_number.clone(),
+        id_number: p.id_number.as_str().to_string(),
         permit_number: p.number.clone(),
         valid_from: p.last_endorsed.unwrap_or(p.first_issued),
         valid_until: p.valid_until,

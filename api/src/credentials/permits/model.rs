@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::identity::accounts::Sex;
+use crate::identity::accounts::{IdNumber, Sex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PermitStatus {
@@ -27,13 +27,28 @@ impl PermitStatus {
     }
 }
 
+/// A permit's bit in the signed status list: given once, in order, never reused; revoking the
+/// permit sets it, and every credential of the permit then verifies as revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StatusIndex(u64);
+
+impl StatusIndex {
+    /// The index as stored (a non-negative integer); `None` for anything else.
+    pub fn from_stored(n: i64) -> Option<Self> {
+        u64::try_from(n).ok().map(StatusIndex)
+    }
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewPermit {
     pub number: String,
     pub application_id: Uuid,
     pub account_id: Uuid,
     pub holder_name: String,
-    pub id_number: String,
+    pub id_number: IdNumber,
     pub sex: Sex,
     pub birth_date: NaiveDate,
     pub district: String,
@@ -53,7 +68,7 @@ pub struct Permit {
     pub application_id: Option<Uuid>,
     pub account_id: Uuid,
     pub holder_name: String,
-    pub id_number: String,
+    pub id_number: IdNumber,
     pub sex: Sex,
     pub birth_date: NaiveDate,
     pub district: String,
@@ -64,18 +79,8 @@ pub struct Permit {
     pub valid_until: NaiveDate,
     pub status: PermitStatus,
     pub revoked_reason: Option<String>,
-    pub status_index: i64,
+    pub status_index: StatusIndex,
     pub device_key: Option<String>,
     pub claimed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub at: DateTime<Utc>,
-    pub staff_id: Uuid,
-    pub action: String,
-    pub object_type: String,
-    pub object_id: String,
-    pub detail: String,
 }

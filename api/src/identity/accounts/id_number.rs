@@ -112,6 +112,14 @@ pub fn mask(id: &str) -> String {
     )
 }
 
+/// Read as text wherever text is wanted; made only by `parse`, so it is always valid.
+impl std::ops::Deref for IdNumber {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for IdNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "IdNumber({})", self.masked())

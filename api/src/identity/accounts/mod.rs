@@ -83,9 +83,10 @@ pub struct Account {
     pub password_hash: String,
     pub role: Role,
     pub real_name: String,
-    pub id_number: Option<String>,
+    /// Residents and units' people have one; staff accounts do not.
+    pub id_number: Option<IdNumber>,
     pub sex: Option<Sex>,
-    pub phone: Option<String>,
+    pub phone: Option<PhoneNumber>,
     pub region_code: Option<String>,
     /// An SMS code is needed at the next login (first login, or after a phone change).
     pub login_sms_required: bool,
@@ -108,9 +109,10 @@ pub struct NewAccount {
     pub password_hash: String,
     pub role: Role,
     pub real_name: String,
-    pub id_number: Option<String>,
+    /// Residents and units' people have one; staff accounts do not.
+    pub id_number: Option<IdNumber>,
     pub sex: Option<Sex>,
-    pub phone: Option<String>,
+    pub phone: Option<PhoneNumber>,
     pub region_code: Option<String>,
     pub login_sms_required: bool,
 }
@@ -320,9 +322,9 @@ impl AccountsApi {
                 password_hash,
                 role: Role::Resident,
                 real_name,
-                id_number: Some(id.as_str().to_string()),
+                id_number: Some(id),
                 sex: Some(r.sex),
-                phone: Some(phone.as_str().to_string()),
+                phone: Some(phone),
                 region_code: Some(region.code),
                 login_sms_required: true,
             })

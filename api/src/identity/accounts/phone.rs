@@ -44,6 +44,14 @@ pub fn mask(phone: &str) -> String {
     }
 }
 
+/// Read as text wherever text is wanted; made only by `parse`, so it is always valid.
+impl std::ops::Deref for PhoneNumber {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PhoneNumber({})", self.masked())
