@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::calendar::{CalendarDay, DayKind, Session};
 use super::model::{Booking, SlotUsage};
 use crate::casework::applications::model::{Appointment, AppointmentStatus};
-use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
+use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, one_by, run};
 
 pub(crate) const APPOINTMENT_COLUMNS: &str =
     "id, application_id, service_point_id, day, session, status, created_at";
@@ -246,11 +246,7 @@ impl AppointmentStore for Database {
             "SELECT {} FROM appointments WHERE id = $1",
             APPOINTMENT_COLUMNS
         );
-        let row: AppointmentRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: AppointmentRow = one_by(self, sql, id).await?;
         row.try_into()
     }
 

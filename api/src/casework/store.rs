@@ -16,7 +16,9 @@ use super::applications::model::{
 };
 use super::materials::content::MaterialKind;
 use crate::identity::accounts::{IdNumber, PhoneNumber, Sex};
-use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
+use crate::platform::storage::{
+    Database, StorageError, StorageResult, Tx, all_by, classify, one_by, run,
+};
 
 pub(crate) const APPLICATION_COLUMNS: &str = "id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, review_note, submitted_at, reviewed_at, created_at, updated_at";
 
@@ -173,11 +175,7 @@ impl ApplicationStore for Database {
             "SELECT {} FROM applications WHERE id = $1",
             APPLICATION_COLUMNS
         );
-        let row: ApplicationRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: ApplicationRow = one_by(self, sql, id).await?;
         row.try_into()
     }
 
@@ -186,11 +184,7 @@ impl ApplicationStore for Database {
             "SELECT {} FROM applications WHERE account_id = $1 ORDER BY created_at DESC",
             APPLICATION_COLUMNS
         );
-        let rows: Vec<ApplicationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
+        let rows: Vec<ApplicationRow> = all_by(self, sql, account_id).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -318,11 +312,7 @@ impl MaterialStore for Database {
             "SELECT {} FROM materials WHERE application_id = $1 ORDER BY created_at",
             MATERIAL_COLUMNS
         );
-        let rows: Vec<MaterialRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(application_id)
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
+        let rows: Vec<MaterialRow> = all_by(self, sql, application_id).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 

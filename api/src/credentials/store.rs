@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::permits::model::{NewPermit, Permit, PermitStatus, StatusIndex};
 use crate::identity::accounts::{IdNumber, Sex};
-use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, found, run};
+use crate::platform::storage::{
+    Database, StorageError, StorageResult, Tx, all_by, classify, found, one_by, run,
+};
 
 pub(crate) const PERMIT_COLUMNS: &str = "id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, service_point_id, first_issued, last_endorsed, valid_until, status, revoked_reason, status_index, device_key, claimed_at, created_at";
 
@@ -96,11 +98,7 @@ pub trait PermitStore: Send + Sync {
 impl PermitStore for Database {
     async fn permit(&self, id: Uuid) -> StorageResult<Permit> {
         let sql = format!("SELECT {} FROM permits WHERE id = $1", PERMIT_COLUMNS);
-        let row: PermitRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: PermitRow = one_by(self, sql, id).await?;
         row.try_into()
     }
 
@@ -109,11 +107,7 @@ impl PermitStore for Database {
             "SELECT {} FROM permits WHERE account_id = $1 ORDER BY created_at DESC",
             PERMIT_COLUMNS
         );
-        let rows: Vec<PermitRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
+        let rows: Vec<PermitRow> = all_by(self, sql, account_id).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -122,11 +116,7 @@ impl PermitStore for Database {
             "SELECT {} FROM permits WHERE id_number = $1 ORDER BY created_at DESC",
             PERMIT_COLUMNS
         );
-        let rows: Vec<PermitRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id_number)
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
+        let rows: Vec<PermitRow> = all_by(self, sql, id_number.to_string()).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 

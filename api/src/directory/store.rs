@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use super::{Article, ArticleInput, ArticleKind, Region, ServicePoint, ServicePointInput};
 use crate::booking::calendar::Opening;
-use crate::platform::storage::{Database, StorageError, StorageResult, classify, found, run};
+use crate::platform::storage::{
+    Database, StorageError, StorageResult, all_by, classify, found, one_by, run,
+};
 
 pub(crate) const SERVICE_POINT_COLUMNS: &str = "id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, open_weekdays, sessions, capacity_morning, capacity_afternoon";
 
@@ -262,11 +264,7 @@ impl DirectoryStore for Database {
             "SELECT {} FROM service_points WHERE id = $1",
             SERVICE_POINT_COLUMNS
         );
-        let row: ServicePointRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: ServicePointRow = one_by(self, sql, id).await?;
         row.try_into()
     }
 
@@ -338,22 +336,14 @@ impl DirectoryStore for Database {
     async fn article(&self, id: Uuid) -> StorageResult<Article> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!("SELECT {} FROM articles WHERE id = $1", ARTICLE_COLUMNS);
-        let row: ArticleRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: ArticleRow = one_by(self, sql, id).await?;
         row.try_into()
     }
 
     async fn article_by_slug(&self, slug: &str) -> StorageResult<Article> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!("SELECT {} FROM articles WHERE slug = $1", ARTICLE_COLUMNS);
-        let row: ArticleRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(slug)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: ArticleRow = one_by(self, sql, slug.to_string()).await?;
         row.try_into()
     }
 
@@ -363,11 +353,7 @@ impl DirectoryStore for Database {
             "SELECT {} FROM articles WHERE $1 = '' OR kind = $1 ORDER BY kind, published_on DESC, title",
             ARTICLE_COLUMNS
         );
-        let rows: Vec<ArticleRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(kind.unwrap_or_default())
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
+        let rows: Vec<ArticleRow> = all_by(self, sql, kind.unwrap_or_default().to_string()).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }

@@ -6,7 +6,9 @@ use uuid::Uuid;
 
 use super::accounts::{Account, IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use super::passkeys::StoredPasskey;
-use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, found, run};
+use crate::platform::storage::{
+    Database, StorageError, StorageResult, Tx, classify, found, one_by, run,
+};
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, real_name_verified_at, created_at";
 
@@ -135,11 +137,7 @@ impl AccountStore for Database {
     async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!("SELECT {} FROM accounts WHERE id = $1", ACCOUNT_COLUMNS);
-        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: AccountRow = one_by(self, sql, id).await?;
         row.try_into()
     }
 
@@ -149,11 +147,7 @@ impl AccountStore for Database {
             "SELECT {} FROM accounts WHERE username = $1",
             ACCOUNT_COLUMNS
         );
-        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(username)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: AccountRow = one_by(self, sql, username.to_string()).await?;
         row.try_into()
     }
 
@@ -185,11 +179,7 @@ impl AccountStore for Database {
             "SELECT {} FROM accounts WHERE id_number = $1 AND role = 'resident'",
             ACCOUNT_COLUMNS
         );
-        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id_number)
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
+        let row: AccountRow = one_by(self, sql, id_number.to_string()).await?;
         row.try_into()
     }
 

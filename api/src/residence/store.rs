@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::model::{NewRegistration, ResidenceRegistration};
 use crate::identity::accounts::IdNumber;
-use crate::platform::storage::{Database, StorageError, StorageResult, classify, run};
+use crate::platform::storage::{Database, StorageError, StorageResult, all_by, classify, run};
 
 pub(crate) const REGISTRATION_COLUMNS: &str = "id, account_id, person_name, id_number, district_code, street_code, address_detail, community_code, moved_in_on, housing_type, registered_on, created_at";
 
@@ -98,11 +98,7 @@ impl RegistrationStore for Database {
             "SELECT {} FROM residence_registrations WHERE account_id = $1 ORDER BY registered_on, created_at",
             REGISTRATION_COLUMNS
         );
-        let rows: Vec<RegistrationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .fetch_all(e)
-            .await)
-        .map_err(classify)?;
+        let rows: Vec<RegistrationRow> = all_by(self, sql, account_id).await?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }

@@ -10,8 +10,8 @@
 //! where it is used.
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgPool};
-use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 mod postgres;
@@ -238,6 +238,53 @@ pub async fn open(
         }
     };
     Ok(std::sync::Arc::new(Database { pool }))
+}
+
+/// The one row `sql` selects with its single parameter `key`; none is `NotFound`.
+pub async fn one_by<R, K>(db: &Database, sql: String, key: K) -> StorageResult<R>
+where
+    R: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    K: Key,
+{
+    run!(db, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_one(e)
+        .await)
+    .map_err(classify)
+}
+
+/// Every row `sql` selects with its single parameter `key`.
+pub async fn all_by<R, K>(db: &Database, sql: String, key: K) -> StorageResult<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    K: Key,
+{
+    run!(db, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_all(e)
+        .await)
+    .map_err(classify)
+}
+
+/// A value both backends bind as a query parameter (ids, owned text).
+pub trait Key:
+    for<'q> sqlx::Encode<'q, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'q> sqlx::Encode<'q, Postgres>
+    + sqlx::Type<Postgres>
+    + Send
+    + 'static
+{
+}
+
+impl<K> Key for K where
+    K: for<'q> sqlx::Encode<'q, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'q> sqlx::Encode<'q, Postgres>
+        + sqlx::Type<Postgres>
+        + Send
+        + 'static
+{
 }
 
 /// An UPDATE or DELETE that touched nothing was aimed at a row that does not exist.
