@@ -35,8 +35,8 @@ use permit_api::casework::materials::content::MaterialKind;
 use permit_api::identity::accounts::{
     IdNumber, NewAccount, PhoneNumber, Role, Sex, check_character, password,
 };
+use permit_api::platform::clock::local_date;
 use permit_api::platform::storage::{self, Storage};
-use permit_api::residence::local_date;
 use serde_json::{Value, json};
 use uuid::Uuid;
 

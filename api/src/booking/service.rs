@@ -22,8 +22,8 @@ use crate::casework::applications::model::{
 use crate::directory::ServicePoint;
 use crate::notifications;
 use crate::notifications::notice;
+use crate::platform::clock::local_date;
 use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
-use crate::residence::local_date;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {

@@ -19,10 +19,10 @@ use crate::casework::applications::{
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;
 use crate::notifications::notice;
+use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;
-use crate::residence::local_date;
 
 /// Pre-review is due within 48 hours of submission (seed 000 §3.2.3).
 pub const REVIEW_HOURS: i64 = 48;

@@ -12,11 +12,11 @@ use crate::identity::accounts::{
 };
 use crate::identity::sessions::SessionAuth;
 use crate::platform::audit;
+use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
 use crate::platform::web::ApiTags;
-use crate::residence::local_date;
 
 /// A unit files for its employees or students: far more than a family's five people.
 pub const MAX_PEOPLE_PER_UNIT: i64 = 5_000;

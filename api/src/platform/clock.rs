@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
@@ -33,4 +33,10 @@ impl Clock for ShiftedClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now() + *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// China Standard Time has no daylight saving: a fixed +08:00 gives the local date.
+pub fn local_date(now: DateTime<Utc>) -> NaiveDate {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
+    now.with_timezone(&offset).date_naive()
 }

@@ -10,9 +10,9 @@ use crate::booking::model::DueAppointment;
 use crate::booking::service as booking;
 use crate::credentials::permits::model::Permit;
 use crate::notifications::{dispatch_sms, notice};
+use crate::platform::clock::local_date;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
-use crate::residence::local_date;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Round {

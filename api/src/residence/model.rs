@@ -20,9 +20,36 @@ pub struct NewRegistration {
     pub registered_on: NaiveDate,
 }
 
+/// A move-in date can be neither in the future nor before the person was born.
+pub fn moved_in_on_is_possible(
+    moved_in_on: NaiveDate,
+    birth_date: NaiveDate,
+    today: NaiveDate,
+) -> bool {
+    moved_in_on <= today && moved_in_on >= birth_date
+}
+
 #[derive(Debug, Clone)]
 pub struct ResidenceRegistration {
     pub id: Uuid,
     pub fields: NewRegistration,
     pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_move_in_date_lies_between_birth_and_today() {
+        let (birth, today) = (d(1990, 1, 1), d(2026, 12, 1));
+        assert!(moved_in_on_is_possible(today, birth, today));
+        assert!(moved_in_on_is_possible(birth, birth, today));
+        assert!(!moved_in_on_is_possible(d(2026, 12, 2), birth, today));
+        assert!(!moved_in_on_is_possible(d(1989, 12, 31), birth, today));
+    }
 }

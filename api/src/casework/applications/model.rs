@@ -15,7 +15,7 @@ pub fn new_number(now: DateTime<Utc>) -> String {
     let n: u32 = rand::thread_rng().gen_range(0..1_000_000);
     format!(
         "JZ{}{n:06}",
-        crate::residence::local_date(now).format("%Y%m%d")
+        crate::platform::clock::local_date(now).format("%Y%m%d")
     )
 }
 

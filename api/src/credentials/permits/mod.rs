@@ -20,11 +20,11 @@ use crate::identity::sessions::SessionAuth;
 use crate::identity::sms::{self, SmsPurpose};
 use crate::notifications::model::NewNotification;
 use crate::platform::audit;
+use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
 use crate::platform::web::ApiTags;
-use crate::residence::local_date;
 
 mod counter;
 mod http;
