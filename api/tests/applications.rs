@@ -774,7 +774,7 @@ async fn the_eligibility_policy_comes_from_configuration() {
 /// in-app notice is there all along.
 #[tokio::test]
 async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up() {
-    use permit_api::notifications::dispatch_sms;
+    use permit_api::notifications::service::dispatch_sms;
     use permit_api::notifications::sms::{SmsError, SmsSender};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -804,25 +804,36 @@ async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up(
     let mut down = app.state.clone();
     down.sms = down_gateway.clone();
     let t0 = Utc::now() + Duration::seconds(1);
-    assert_eq!(dispatch_sms(&down, t0).await.unwrap(), 0);
+    assert_eq!(
+        dispatch_sms(&*down.storage, &*down.sms, t0).await.unwrap(),
+        0
+    );
     assert_eq!(down_gateway.0.load(Ordering::SeqCst), 1);
     assert_eq!(
-        dispatch_sms(&app.state, t0 + Duration::seconds(119))
-            .await
-            .unwrap(),
+        dispatch_sms(
+            &*app.state.storage,
+            &*app.state.sms,
+            t0 + Duration::seconds(119)
+        )
+        .await
+        .unwrap(),
         0,
         "not due before 2 minutes"
     );
     assert_eq!(
-        dispatch_sms(&app.state, t0 + Duration::minutes(2))
-            .await
-            .unwrap(),
+        dispatch_sms(
+            &*app.state.storage,
+            &*app.state.sms,
+            t0 + Duration::minutes(2)
+        )
+        .await
+        .unwrap(),
         1,
         "sent once the gateway is back"
     );
     assert_eq!(sent_texts(&app), before + 1);
     assert_eq!(
-        dispatch_sms(&app.state, t0 + Duration::days(1))
+        dispatch_sms(&*app.state.storage, &*app.state.sms, t0 + Duration::days(1))
             .await
             .unwrap(),
         0,
@@ -834,7 +845,10 @@ async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up(
     let t1 = t0 + Duration::days(1) + Duration::seconds(1);
     let mut at = t1;
     for (attempt, wait_after) in [(1, 2), (2, 4), (3, 8), (4, 16), (5, 0)] {
-        assert_eq!(dispatch_sms(&down, at).await.unwrap(), 0);
+        assert_eq!(
+            dispatch_sms(&*down.storage, &*down.sms, at).await.unwrap(),
+            0
+        );
         assert_eq!(
             down_gateway.0.load(Ordering::SeqCst),
             1 + attempt,
@@ -842,7 +856,12 @@ async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up(
         );
         if wait_after > 0 {
             let early = at + Duration::minutes(wait_after) - Duration::seconds(1);
-            assert_eq!(dispatch_sms(&down, early).await.unwrap(), 0);
+            assert_eq!(
+                dispatch_sms(&*down.storage, &*down.sms, early)
+                    .await
+                    .unwrap(),
+                0
+            );
             assert_eq!(
                 down_gateway.0.load(Ordering::SeqCst),
                 1 + attempt,
@@ -852,9 +871,13 @@ async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up(
         }
     }
     assert_eq!(
-        dispatch_sms(&app.state, at + Duration::days(30))
-            .await
-            .unwrap(),
+        dispatch_sms(
+            &*app.state.storage,
+            &*app.state.sms,
+            at + Duration::days(30)
+        )
+        .await
+        .unwrap(),
         0,
         "given up"
     );

@@ -35,3 +35,162 @@ pub struct PendingSms {
     pub body: String,
     pub attempts: i32,
 }
+
+/// Attempts before an SMS is given up.
+pub const MAX_SMS_ATTEMPTS: i32 = 5;
+
+/// When a refused SMS is tried again: 2, 4, 8 and 16 minutes after its 1st to 4th attempt;
+/// `None` after the last attempt, when it is given up.
+pub fn sms_retry_at(attempts: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (attempts < MAX_SMS_ATTEMPTS)
+        .then(|| now + chrono::Duration::minutes(1i64 << attempts.clamp(0, 10)))
+}
+
+/// The texts of every notice (Chinese, the product's language; SMS bodies stay short).
+pub mod notice {
+    use chrono::NaiveDate;
+
+    use super::NewNotification;
+    use crate::booking::calendar::Session;
+
+    use crate::casework::applications::model::{Application, Appointment, Decision};
+
+    fn day(d: NaiveDate) -> String {
+        d.format("%Y年%m月%d日").to_string()
+    }
+
+    fn to(a: &Application, kind: &'static str, title: &str, body: String) -> NewNotification {
+        NewNotification {
+            account_id: a.account_id,
+            kind,
+            title: title.to_string(),
+            body,
+            application_id: Some(a.id),
+            sms_phone: Some(a.fields.phone.as_str().to_string()),
+        }
+    }
+
+    pub fn booked(
+        a: &Application,
+        date: NaiveDate,
+        session: Session,
+        point: &crate::directory::ServicePoint,
+    ) -> NewNotification {
+        to(
+            a,
+            "booking_confirmed",
+            "预约成功",
+            format!(
+                "【居住证】{}，您已预约{}{}到{}（{}）办理居住证业务，申请编号{}。我们将在48小时内完成初审并短信通知您。",
+                a.fields.applicant_name,
+                day(date),
+                session.label_zh(),
+                point.name,
+                point.address,
+                a.number
+            ),
+        )
+    }
+
+    pub fn cancelled(a: &Application, ap: &Appointment, point_name: &str) -> NewNotification {
+        to(
+            a,
+            "booking_cancelled",
+            "预约已取消",
+            format!(
+                "【居住证】{}，您{}{}在{}的预约已取消，申请编号{}。",
+                a.fields.applicant_name,
+                day(ap.day),
+                ap.session.label_zh(),
+                point_name,
+                a.number
+            ),
+        )
+    }
+
+    pub fn reviewed(a: &Application, decision: Decision, note: Option<&str>) -> NewNotification {
+        match decision {
+            Decision::Pass => to(
+                a,
+                "review_passed",
+                "初审通过",
+                format!(
+                    "【居住证】{}，您的居住证申请（编号{}）已通过初审，请按预约时间携带身份证和证明材料原件到受理点办理。",
+                    a.fields.applicant_name, a.number
+                ),
+            ),
+            Decision::Return => to(
+                a,
+                "review_returned",
+                "初审退回",
+                format!(
+                    "【居住证】{}，您的居住证申请（编号{}）初审退回：{}。请修改后重新申报并预约。",
+                    a.fields.applicant_name,
+                    a.number,
+                    note.unwrap_or("请补充材料")
+                ),
+            ),
+        }
+    }
+
+    pub fn reminder(a: &Application, ap: &Appointment, point_name: &str) -> NewNotification {
+        to(
+            a,
+            "reminder",
+            "明日办理提醒",
+            format!(
+                "【居住证】{}，提醒您明天（{}）{}到{}办理居住证业务，申请编号{}。",
+                a.fields.applicant_name,
+                day(ap.day),
+                ap.session.label_zh(),
+                point_name,
+                a.number
+            ),
+        )
+    }
+
+    pub fn endorsement_due(p: &crate::credentials::permits::model::Permit) -> NewNotification {
+        NewNotification {
+            account_id: p.account_id,
+            kind: "endorsement_due",
+            title: "签注提醒".into(),
+            body: format!(
+                "【居住证】{}，您的居住证{}将于{}到期，请在到期前一个月内办理签注，逾期将中止使用。",
+                p.holder_name,
+                p.number,
+                day(p.valid_until)
+            ),
+            application_id: p.application_id,
+            sms_phone: None,
+        }
+    }
+
+    pub fn no_show(a: &Application, ap: &Appointment) -> NewNotification {
+        to(
+            a,
+            "no_show",
+            "逾期未到",
+            format!(
+                "【居住证】{}，您预约的{}未到受理点办理，申请编号{}已逾期。如仍需办理，请重新申报。",
+                a.fields.applicant_name,
+                day(ap.day),
+                a.number
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_sms_backs_off_then_is_given_up() {
+        let now = Utc::now();
+        let waits: Vec<i64> = (1..MAX_SMS_ATTEMPTS)
+            .map(|a| (sms_retry_at(a, now).unwrap() - now).num_minutes())
+            .collect();
+        assert_eq!(waits, [2, 4, 8, 16]);
+        assert_eq!(sms_retry_at(MAX_SMS_ATTEMPTS, now), None);
+    }
+}

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use crate::booking::model::DueAppointment;
 use crate::booking::service as booking;
 use crate::credentials::permits::model::Permit;
-use crate::notifications::{dispatch_sms, notice};
+use crate::notifications::notice;
+use crate::notifications::service::dispatch_sms;
 use crate::platform::clock::local_date;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
@@ -80,7 +81,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
         .await?;
     }
     loop {
-        let n = dispatch_sms(state, now).await?;
+        let n = dispatch_sms(&*state.storage, &*state.sms, now).await?;
         round.sms_sent += n;
         if n == 0 {
             break;

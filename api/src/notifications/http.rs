@@ -1,0 +1,80 @@
+//! The inbox endpoints: a person's notices, newest first, and marking one read.
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use uuid::Uuid;
+
+use super::service;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
+
+#[derive(Debug, Clone, Object)]
+pub struct NotificationView {
+    pub id: Uuid,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub application_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Inbox {
+    pub unread: u32,
+    pub items: Vec<NotificationView>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum Marked {
+    #[oai(status = 204)]
+    Done,
+}
+
+pub struct NotificationsApi;
+
+#[OpenApi(tag = "ApiTags::Notifications")]
+impl NotificationsApi {
+    /// My notifications, newest first (the last 100).
+    #[oai(path = "/notifications", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<Json<Inbox>, ApiError> {
+        let items = service::inbox(&*state.storage, auth.0.account_id).await?;
+        let unread = items.iter().filter(|n| n.read_at.is_none()).count() as u32;
+        Ok(Json(Inbox {
+            unread,
+            items: items
+                .into_iter()
+                .map(|n| NotificationView {
+                    id: n.id,
+                    kind: n.kind,
+                    title: n.title,
+                    body: n.body,
+                    application_id: n.application_id,
+                    created_at: n.created_at,
+                    read: n.read_at.is_some(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Mark one as read.
+    #[oai(path = "/notifications/:id/read", method = "post")]
+    async fn read(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        id: Path<Uuid>,
+    ) -> Result<Marked, ApiError> {
+        service::mark_read(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
+        Ok(Marked::Done)
+    }
+}
