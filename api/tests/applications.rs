@@ -886,3 +886,44 @@ async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up(
     let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
     assert_eq!(inbox["items"][0]["kind"], "booking_cancelled");
 }
+
+/// Booking and cancelling another account's application is a 404, and such attempts cost the
+/// caller nothing of their booking allowance (30 an hour): only their own bookings count.
+#[tokio::test]
+async fn another_accounts_appointment_is_not_found_and_costs_no_allowance() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let owner = app.another_device();
+    owner.register_and_login(&Person::new(8)).await;
+    let theirs = submitted(&owner, &place).await;
+    let day = available_days(&owner, &theirs).await[0];
+
+    let prober = app.another_device();
+    prober.register_and_login(&Person::new(9)).await;
+    let mine = submitted(&prober, &place).await;
+    let their_appointment = format!("/api/v1/applications/{theirs}/appointment");
+    for _ in 0..30 {
+        let r = prober.delete(&their_appointment).await;
+        assert_eq!(code_of(r).await, (404, "not_found".into()));
+        let r = prober.put(&their_appointment, &json!({"date": day})).await;
+        assert_eq!(code_of(r).await, (404, "not_found".into()));
+    }
+    // The allowance is whole: the prober's own booking goes through.
+    json_of(
+        prober
+            .put(
+                &format!("/api/v1/applications/{mine}/appointment"),
+                &json!({"date": day}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    // And the owner's application was never touched.
+    let detail = json_of(
+        owner.get(&format!("/api/v1/applications/{theirs}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["status"], "submitted");
+}

@@ -204,9 +204,7 @@ impl AppointmentsApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<AppointmentInfo>, ApiError> {
-        BOOKINGS_PER_ACCOUNT
-            .hit(&*state.ephemeral, &auth.0.account_id.to_string())
-            .await?;
+        count_booking_change(&state, &auth, id.0).await?;
         let b =
             service::cancel(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
         Ok(Json(appointment_info(
@@ -217,17 +215,27 @@ impl AppointmentsApi {
     }
 }
 
+/// Counts a booking or cancellation against the caller's allowance, once the application is
+/// known to be theirs: another account's is a 404 and costs nothing.
+async fn count_booking_change(
+    state: &AppState,
+    auth: &SessionAuth,
+    application_id: Uuid,
+) -> Result<(), ApiError> {
+    casework::service::own_application(&*state.storage, auth.0.account_id, application_id).await?;
+    BOOKINGS_PER_ACCOUNT
+        .hit(&*state.ephemeral, &auth.0.account_id.to_string())
+        .await?;
+    Ok(())
+}
+
 async fn book(
     state: &AppState,
     auth: &SessionAuth,
     id: Uuid,
     req: BookingRequest,
 ) -> Result<AppointmentInfo, ApiError> {
-    // Only the caller's own application is counted against their booking allowance.
-    casework::service::own_application(&*state.storage, auth.0.account_id, id).await?;
-    BOOKINGS_PER_ACCOUNT
-        .hit(&*state.ephemeral, &auth.0.account_id.to_string())
-        .await?;
+    count_booking_change(state, auth, id).await?;
     let choice = BookingChoice {
         date: req.date,
         session: req.session.unwrap_or(SessionName::Morning).into(),

@@ -64,15 +64,9 @@ pub async fn issue(
             CredentialError::NotIssuable
         });
     }
-    let permit = store::insert_permit(&mut tx, p, now)
-        .await
-        .map_err(|e| match e {
-            // A retry with a fresh index or number may succeed; keep the cause visible.
-            StorageError::Conflict(field) => {
-                CredentialError::Storage(StorageError::Conflict(field))
-            }
-            other => other.into(),
-        })?;
+    // A taken status index or number stays `Storage(Conflict(..))`, which the caller retries
+    // with fresh ones; a second permit for the application is `AlreadyIssued`.
+    let permit = store::insert_permit(&mut tx, p, now).await?;
     notifications::service::queue(&mut tx, notice, now).await?;
     tx.commit().await?;
     Ok(permit)
@@ -129,4 +123,23 @@ pub async fn queue_endorsement_reminders(
     }
     tx.commit().await?;
     Ok(due.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_permit_for_an_application_is_already_issued_and_other_conflicts_are_retried() {
+        assert!(matches!(
+            CredentialError::from(StorageError::Conflict("application")),
+            CredentialError::AlreadyIssued
+        ));
+        for field in ["status_index", "permit_number"] {
+            assert!(matches!(
+                CredentialError::from(StorageError::Conflict(field)),
+                CredentialError::Storage(StorageError::Conflict(f)) if f == field
+            ));
+        }
+    }
 }
