@@ -14,6 +14,7 @@ use super::calendar::Session;
 use super::model::{BookingChoice, DayState, DayView};
 use super::service::{self, BookingError};
 use crate::casework;
+use crate::casework::applications::model::Application;
 use crate::casework::applications::{AppointmentInfo, ServicePointBrief, appointment_info};
 use crate::identity::rate_limits::BOOKINGS_PER_ACCOUNT;
 use crate::identity::sessions::SessionAuth;
@@ -204,9 +205,8 @@ impl AppointmentsApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<AppointmentInfo>, ApiError> {
-        count_booking_change(&state, &auth, id.0).await?;
-        let b =
-            service::cancel(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
+        let application = own_counted(&state, &auth, id.0).await?;
+        let b = service::cancel(&*state.storage, application, state.clock.now()).await?;
         Ok(Json(appointment_info(
             &b.application,
             &b.appointment,
@@ -215,18 +215,20 @@ impl AppointmentsApi {
     }
 }
 
-/// Counts a booking or cancellation against the caller's allowance, once the application is
+/// The caller's application, its booking change counted against their allowance once it is
 /// known to be theirs: another account's is a 404 and costs nothing.
-async fn count_booking_change(
+async fn own_counted(
     state: &AppState,
     auth: &SessionAuth,
     application_id: Uuid,
-) -> Result<(), ApiError> {
-    casework::service::own_application(&*state.storage, auth.0.account_id, application_id).await?;
+) -> Result<Application, ApiError> {
+    let application =
+        casework::service::own_application(&*state.storage, auth.0.account_id, application_id)
+            .await?;
     BOOKINGS_PER_ACCOUNT
         .hit(&*state.ephemeral, &auth.0.account_id.to_string())
         .await?;
-    Ok(())
+    Ok(application)
 }
 
 async fn book(
@@ -235,20 +237,13 @@ async fn book(
     id: Uuid,
     req: BookingRequest,
 ) -> Result<AppointmentInfo, ApiError> {
-    count_booking_change(state, auth, id).await?;
+    let application = own_counted(state, auth, id).await?;
     let choice = BookingChoice {
         date: req.date,
         session: req.session.unwrap_or(SessionName::Morning).into(),
         service_point_id: req.service_point_id,
     };
-    let b = service::book(
-        &*state.storage,
-        auth.0.account_id,
-        id,
-        &choice,
-        state.clock.now(),
-    )
-    .await?;
+    let b = service::book(&*state.storage, application, &choice, state.clock.now()).await?;
     Ok(appointment_info(
         &b.application,
         &b.appointment,

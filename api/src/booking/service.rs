@@ -185,17 +185,15 @@ pub async fn calendar(
     })
 }
 
-/// Books a day for the caller's application, or moves its booking there. Booking the place
-/// it already holds changes nothing.
+/// Books a day for an application the caller owns (`casework::service::own_application`), or
+/// moves its booking there. Booking the place it already holds changes nothing.
 pub async fn book(
     storage: &dyn Storage,
-    account_id: Uuid,
-    application_id: Uuid,
+    mut application: Application,
     choice: &BookingChoice,
     now: DateTime<Utc>,
 ) -> Result<Booked> {
-    let mut application =
-        casework::service::own_application(storage, account_id, application_id).await?;
+    let account_id = application.account_id;
     if choice
         .service_point_id
         .is_some_and(|p| p != application.fields.service_point_id)
@@ -273,15 +271,14 @@ pub async fn place(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
     Ok(appointment)
 }
 
-/// The applicant gives the place back; the application can be booked again in its window.
+/// The applicant gives the place back; the application, one the caller owns, can be booked
+/// again in its window.
 pub async fn cancel(
     storage: &dyn Storage,
-    account_id: Uuid,
-    application_id: Uuid,
+    application: Application,
     now: DateTime<Utc>,
 ) -> Result<Booked> {
-    let application =
-        casework::service::own_application(storage, account_id, application_id).await?;
+    let account_id = application.account_id;
     let point = storage
         .service_point(application.fields.service_point_id)
         .await?;
@@ -345,11 +342,7 @@ pub async fn release_place(
     status: AppointmentStatus,
     now: DateTime<Utc>,
 ) -> StorageResult<Option<Appointment>> {
-    let mut released = store::release_place(tx, application_id, status, now).await?;
-    if let Some(r) = released.as_mut() {
-        r.status = status;
-    }
-    Ok(released)
+    store::release_place(tx, application_id, status, now).await
 }
 
 /// Booked appointments of days before `today` become no-shows, and their applicants are told.
