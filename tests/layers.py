@@ -7,7 +7,8 @@ Dependencies point one way, http -> service -> model, store:
 - model, store and service modules never name poem, poem_openapi, ApiError, AppState or an
   http module;
 - model modules do no I/O: no sqlx, no tokio, no object store;
-- a context reaches another only through its service or model, never its store or http.
+- a context reaches another only through its service or model, never its store or http;
+- no source file is longer than 600 lines, tests aside.
 
 The composition roots are exempt from the last rule, since assembling the contexts is their
 job: platform/app.rs mounts every context's http module, and platform/storage/mod.rs names
@@ -33,6 +34,8 @@ MODEL_IO = [
     (re.compile(r"\btokio::"), "tokio"),
     (re.compile(r"\bobject_store::"), "object_store"),
 ]
+# Lines a source file may have before its `#[cfg(test)]` module.
+MAX_LINES = 600
 # Files whose job is to assemble every context.
 COMPOSITION_ROOTS = {("platform", "app.rs"), ("platform", "storage", "mod.rs")}
 # `crate::<context>::...::store` or `::http` named from another context.
@@ -69,6 +72,12 @@ def check(src: pathlib.Path) -> list[str]:
         kind = room(rel)
         context = rel.parts[0] if len(rel.parts) > 1 else None
         text = path.read_text(encoding="utf-8")
+        test_from = text.find("#[cfg(test)]")
+        length = (text if test_from < 0 else text[:test_from]).count("\n")
+        if length > MAX_LINES:
+            problems.append(
+                f"{src.name}/{rel}: {length} lines before its tests (at most {MAX_LINES}); split it"
+            )
         for number, line in code_lines(text):
             where = f"{src.name}/{rel}:{number}"
             if kind in ("model", "service", "store"):
@@ -104,6 +113,8 @@ def self_test() -> int:
             "casework/model.rs": "// poem:: in a comment is fine\n#[cfg(test)]\nmod t { use sqlx::Row; }\n",
             "platform/app.rs": "use crate::booking::http::AppointmentsApi;\n",
             "platform/jobs.rs": "use crate::booking::store::Due;\n",
+            "booking/calendar.rs": "// a line\n" * (MAX_LINES + 1),
+            "booking/schedule.rs": "// a line\n" * MAX_LINES + "#[cfg(test)]\n" + "// a test\n" * 50,
         }
         for name, text in files.items():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +128,7 @@ def self_test() -> int:
             "casework/store/sqlite.rs:1: a store module names an http module",
             "casework/service.rs:1: the casework context reaches the store of booking",
             "platform/jobs.rs:1: the platform context reaches the store of booking",
+            "booking/calendar.rs: 601 lines before its tests",
         ]
         missing = [e for e in expected if not any(e in f for f in found)]
         extra = [f for f in found if not any(e in f for e in expected)]
