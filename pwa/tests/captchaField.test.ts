@@ -38,8 +38,14 @@ afterEach(() => vi.unstubAllGlobals())
 
 describe('CaptchaField (the altcha widget)', () => {
   it('fetches the challenge from the API, solves it without anyone acting, and emits the widget payload', async () => {
-    let served = 0
-    const fetch = vi.fn(async (_url: string) => new Response(JSON.stringify(await challenge(SECRET_NUMBERS[served++]!))))
+    // What was served, kept: a challenge built again later could fall in the next second of its
+    // expiry and hash differently.
+    const served: Awaited<ReturnType<typeof challenge>>[] = []
+    const fetch = vi.fn(async (_url: string) => {
+      const c = await challenge(SECRET_NUMBERS[served.length]!)
+      served.push(c)
+      return new Response(JSON.stringify(c))
+    })
     vi.stubGlobal('fetch', fetch)
     const w = mount(CaptchaField, { props: { modelValue: '' }, global: { plugins: [i18n()] }, attachTo: document.body })
     const payloads = () => (w.emitted('update:modelValue') ?? []).map(([p]) => p as string).filter(Boolean)
@@ -48,7 +54,8 @@ describe('CaptchaField (the altcha widget)', () => {
     expect(fetch.mock.calls[0]![0]).toBe('/api/v1/captcha')
     const first = decode(payloads()[0]!)
     expect(first).toMatchObject({ algorithm: 'SHA-256', number: 417, signature: 'signature-417' })
-    expect(first.challenge).toBe((await challenge(417)).challenge)
+    expect(first.challenge).toBe(served[0]!.challenge)
+    expect(first.salt).toBe(served[0]!.salt)
     expect(w.find('[data-testid=captcha-state]').attributes('data-state')).toBe('done')
     // The widget speaks the app's language, not the browser's guess.
     expect(w.text()).toContain(zh.captchaWidget.verified)
