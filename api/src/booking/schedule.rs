@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::booking::calendar::{CalendarDay, DayKind, Opening, Session};
 use crate::booking::http::SessionName;
 use crate::booking::service::working_calendar;
-use crate::directory::ServicePoint;
+use crate::directory::http::ServicePoint;
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;
 use crate::platform::error::ApiError;
@@ -187,7 +187,7 @@ impl ScheduleApi {
                 input.capacity_afternoon,
             )
             .await?;
-        Ok(Json(point))
+        Ok(Json(point.into()))
     }
 
     /// The capacity of one session of one day (administrators); 0 closes it.

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{ArticleInput, Region, ServicePointInput};
+use super::model::{ArticleInput, Region, ServicePointInput};
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 
 const REGIONS: &str = include_str!("../../seed/regions.json");

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::{Article, ArticleInput, ArticleKind, Region, ServicePoint, ServicePointInput};
+use super::model::{Article, ArticleInput, ArticleKind, Region, ServicePoint, ServicePointInput};
 use crate::booking::calendar::Opening;
 use crate::platform::storage::{
     Database, StorageError, StorageResult, all_by, classify, found, one_by, run,
