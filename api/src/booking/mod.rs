@@ -4,6 +4,8 @@
 pub mod calendar;
 pub mod http;
 pub mod model;
-pub mod schedule;
 pub mod service;
 pub mod store;
+
+// Administrators' settings; `crate::booking::schedule` is where the application mounts them.
+pub use http::schedule;

@@ -2,12 +2,14 @@
 //! working days, so the bookable days are the 7 opening days of the service point after those;
 //! each session of each day has a capacity. Plain types and rules, no I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::calendar::{BookingWindow, DayKind, Opening, PointDay, Session, WorkingCalendar};
+use super::calendar::{
+    BookingWindow, CalendarDay, DayKind, Opening, PointDay, Session, WorkingCalendar,
+};
 use crate::casework::applications::model::{Application, Appointment};
 use crate::directory::ServicePoint;
 use crate::notifications::model::NewNotification;
@@ -189,10 +191,91 @@ pub fn day_states(
         .collect()
 }
 
+/// Why an administrator's calendar year is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalendarYearRefusal {
+    /// Only 2000 to 2100.
+    YearOutOfRange,
+    /// A day of another year than `year`, or one listed twice.
+    DayNotInYear { day: NaiveDate, year: i32 },
+    /// A holiday name over 50 characters.
+    NameTooLong,
+}
+
+/// A calendar year as an administrator loads it: every day in that year once, short names.
+/// The first refused day, in the order given, is the answer.
+pub fn check_calendar_year(year: i32, days: &[CalendarDay]) -> Result<(), CalendarYearRefusal> {
+    if !(2000..=2100).contains(&year) {
+        return Err(CalendarYearRefusal::YearOutOfRange);
+    }
+    let mut seen = HashSet::new();
+    for d in days {
+        if d.date.year() != year || !seen.insert(d.date) {
+            return Err(CalendarYearRefusal::DayNotInYear { day: d.date, year });
+        }
+        if d.name.chars().count() > 50 {
+            return Err(CalendarYearRefusal::NameTooLong);
+        }
+    }
+    Ok(())
+}
+
+/// Places in one session: 0 (closed) to 10 000.
+pub fn capacity_fits(places: i32) -> bool {
+    (0..=10_000).contains(&places)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Datelike;
+
+    #[test]
+    fn a_calendar_year_lists_its_own_days_once_with_short_names() {
+        let day = |date: NaiveDate, name: &str| CalendarDay {
+            date,
+            kind: DayKind::Holiday,
+            name: name.to_string(),
+        };
+        assert_eq!(
+            check_calendar_year(1999, &[]),
+            Err(CalendarYearRefusal::YearOutOfRange)
+        );
+        assert_eq!(
+            check_calendar_year(2101, &[]),
+            Err(CalendarYearRefusal::YearOutOfRange)
+        );
+        assert_eq!(check_calendar_year(2026, &[day(d(1, 1), "元旦")]), Ok(()));
+        assert_eq!(
+            check_calendar_year(2027, &[day(d(1, 1), "元旦")]),
+            Err(CalendarYearRefusal::DayNotInYear {
+                day: d(1, 1),
+                year: 2027
+            })
+        );
+        assert_eq!(
+            check_calendar_year(2026, &[day(d(1, 1), "元旦"), day(d(1, 1), "元旦")]),
+            Err(CalendarYearRefusal::DayNotInYear {
+                day: d(1, 1),
+                year: 2026
+            })
+        );
+        assert_eq!(
+            check_calendar_year(2026, &[day(d(1, 1), &"节".repeat(51))]),
+            Err(CalendarYearRefusal::NameTooLong)
+        );
+        assert_eq!(
+            check_calendar_year(2026, &[day(d(1, 1), &"节".repeat(50))]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_session_holds_zero_to_ten_thousand_places() {
+        assert!(capacity_fits(0));
+        assert!(capacity_fits(10_000));
+        assert!(!capacity_fits(-1));
+        assert!(!capacity_fits(10_001));
+    }
 
     fn d(m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, day).unwrap()

@@ -8,11 +8,13 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::calendar::{
-    BookingWindow, CalendarDay, Opening, STATE_COUNCIL_CSV, Session, WorkingCalendar, parse_csv,
+    BookingWindow, CalendarDay, CalendarError, Opening, STATE_COUNCIL_CSV, Session,
+    WorkingCalendar, parse_csv,
 };
 use super::model::{
-    Booking, BookingChoice, CorruptOpening, DayRefusal, DayView, DueAppointment, NoticeFor,
-    SlotUsage, check_day, day_states, default_capacity, opening_of,
+    Booking, BookingChoice, CalendarYearRefusal, CorruptOpening, DayRefusal, DayView,
+    DueAppointment, NoticeFor, SlotUsage, capacity_fits, check_calendar_year, check_day,
+    day_states, default_capacity, opening_of,
 };
 use super::store::{self, Due};
 use crate::casework;
@@ -48,6 +50,15 @@ pub enum BookingError {
     NoAppointment,
     #[error("the appointment cannot be checked in")]
     NotCheckable,
+    /// An administrator's calendar year is refused.
+    #[error("calendar year refused: {0:?}")]
+    CalendarYear(CalendarYearRefusal),
+    /// Places outside 0 to 10 000 for the given session setting.
+    #[error("capacity out of range for {0:?}")]
+    InvalidCapacity(CapacityOf),
+    /// Opening days or sessions that make no opening.
+    #[error("invalid opening: {0}")]
+    InvalidOpening(CalendarError),
     #[error(transparent)]
     Storage(StorageError),
 }
@@ -78,6 +89,24 @@ impl From<CorruptOpening> for BookingError {
 
 type Result<T> = std::result::Result<T, BookingError>;
 
+/// Which capacity an administrator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapacityOf {
+    /// The point's default for mornings.
+    Morning,
+    /// The point's default for afternoons.
+    Afternoon,
+    /// One session of one day.
+    Slot,
+}
+
+fn check_capacity(places: i32, of: CapacityOf) -> Result<()> {
+    if !capacity_fits(places) {
+        return Err(BookingError::InvalidCapacity(of));
+    }
+    Ok(())
+}
+
 /// An application with its appointment and where it is.
 pub struct Booked {
     pub application: Application,
@@ -101,6 +130,56 @@ pub struct Calendar {
 pub async fn working_calendar(storage: &dyn Storage) -> StorageResult<WorkingCalendar> {
     let (years, days) = storage.calendar().await?;
     Ok(WorkingCalendar::new(years, days))
+}
+
+/// Loads or replaces one year of the working-day calendar (administrators).
+pub async fn replace_calendar_year(
+    storage: &dyn Storage,
+    year: i32,
+    days: &[CalendarDay],
+) -> Result<()> {
+    check_calendar_year(year, days).map_err(BookingError::CalendarYear)?;
+    Ok(storage.replace_calendar_year(year, days).await?)
+}
+
+/// Sets a service point's opening days, sessions and default capacity (administrators).
+pub async fn set_opening(
+    storage: &dyn Storage,
+    service_point_id: Uuid,
+    weekdays: &[u8],
+    sessions: &[Session],
+    capacity_morning: i32,
+    capacity_afternoon: i32,
+) -> Result<ServicePoint> {
+    check_capacity(capacity_morning, CapacityOf::Morning)?;
+    check_capacity(capacity_afternoon, CapacityOf::Afternoon)?;
+    let opening = Opening::new(weekdays, sessions).map_err(BookingError::InvalidOpening)?;
+    Ok(storage
+        .set_opening(
+            service_point_id,
+            &opening,
+            capacity_morning,
+            capacity_afternoon,
+        )
+        .await?)
+}
+
+/// Sets the places of one session of one day (administrators); `None` returns to the point's
+/// default, 0 closes it.
+pub async fn set_slot_capacity(
+    storage: &dyn Storage,
+    service_point_id: Uuid,
+    day: NaiveDate,
+    session: Session,
+    capacity: Option<i32>,
+) -> Result<()> {
+    if let Some(c) = capacity {
+        check_capacity(c, CapacityOf::Slot)?;
+    }
+    storage.service_point(service_point_id).await?;
+    Ok(storage
+        .set_slot_capacity(service_point_id, day, session, capacity)
+        .await?)
 }
 
 /// Loads the State Council calendar the first time permitd starts on a database.

@@ -5,12 +5,15 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::applications::model::{
-    Application, ApplicationFields, Decision, MAX_MATERIALS, Material, Transition, new_number,
+    Application, ApplicationFields, Appointment, Decision, MAX_MATERIALS, Material, StaffScope,
+    Transition, new_number,
 };
 use super::store;
 use crate::booking;
 use crate::casework::applications::model::AppointmentStatus;
+use crate::directory::ServicePoint;
 use crate::identity;
+use crate::identity::accounts::Role;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
@@ -35,6 +38,18 @@ pub enum CaseworkError {
     /// No condition chosen or no proof file yet, or already submitted.
     #[error("the application cannot be submitted")]
     NotSubmittable,
+    /// Submitting needs the one condition chosen.
+    #[error("no condition chosen")]
+    ConditionRequired,
+    /// Submitting needs at least one proof file.
+    #[error("no proof file")]
+    MaterialsRequired,
+    /// The chosen service point does not exist.
+    #[error("no such service point")]
+    InvalidServicePoint,
+    /// The chosen service point is not in the district of the address.
+    #[error("the service point is outside the district")]
+    ServicePointOutsideDistrict,
     /// Ten files already, or the application can no longer be edited.
     #[error("no more proof files are accepted")]
     MaterialsNotAccepted,
@@ -65,6 +80,96 @@ pub async fn own_application(
         return Err(CaseworkError::NotFound);
     }
     Ok(application)
+}
+
+/// The account's applications, newest first.
+pub async fn applications_of(storage: &dyn Storage, account_id: Uuid) -> Result<Vec<Application>> {
+    Ok(storage.applications_of(account_id).await?)
+}
+
+/// The service points a staff member acts for: every one for an administrator, a clerk's own,
+/// none for residents and units.
+pub async fn staff_scope(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    role: Role,
+) -> Result<StaffScope> {
+    Ok(match role {
+        Role::Admin => StaffScope::All,
+        Role::Clerk => StaffScope::Points(storage.staff_service_points(account_id).await?),
+        Role::Resident | Role::Unit => StaffScope::Points(Vec::new()),
+    })
+}
+
+/// A service point an application names; a missing one is not found.
+pub async fn service_point(storage: &dyn Storage, id: Uuid) -> Result<ServicePoint> {
+    Ok(storage.service_point(id).await?)
+}
+
+/// The place an application is booked for, if any.
+pub async fn current_appointment(
+    storage: &dyn Storage,
+    application_id: Uuid,
+) -> Result<Option<Appointment>> {
+    Ok(storage.current_appointment(application_id).await?)
+}
+
+/// An application with what its detail shows: its service point, proof files and place.
+pub struct CaseFile {
+    pub application: Application,
+    pub service_point: ServicePoint,
+    pub materials: Vec<Material>,
+    pub appointment: Option<Appointment>,
+}
+
+pub async fn case_file(storage: &dyn Storage, application: Application) -> Result<CaseFile> {
+    let service_point = service_point(storage, application.fields.service_point_id).await?;
+    let materials = storage.materials_of(application.id).await?;
+    let appointment = storage.current_appointment(application.id).await?;
+    Ok(CaseFile {
+        application,
+        service_point,
+        materials,
+        appointment,
+    })
+}
+
+/// The service point chosen on the form must exist and lie in the address's district.
+pub async fn check_service_point(
+    storage: &dyn Storage,
+    id: Uuid,
+    district_code: &str,
+) -> Result<ServicePoint> {
+    let point = match storage.service_point(id).await {
+        Ok(p) => p,
+        Err(StorageError::NotFound) => return Err(CaseworkError::InvalidServicePoint),
+        Err(e) => return Err(e.into()),
+    };
+    if point.district_code != district_code {
+        return Err(CaseworkError::ServicePointOutsideDistrict);
+    }
+    Ok(point)
+}
+
+/// A proof file for its owner or the staff of the application's service point; to anyone else
+/// it is not found.
+pub async fn readable_material(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    role: Role,
+    application_id: Uuid,
+    id: Uuid,
+) -> Result<(Application, Material)> {
+    let application = storage.application(application_id).await?;
+    let allowed = application.account_id == account_id
+        || staff_scope(storage, account_id, role)
+            .await?
+            .covers(application.fields.service_point_id);
+    if !allowed {
+        return Err(CaseworkError::NotFound);
+    }
+    let material = storage.material(application.id, id).await?;
+    Ok((application, material))
 }
 
 /// Step 1 (and 2): a draft, numbered afresh if the random number is taken.
@@ -127,13 +232,24 @@ pub async fn update(
     })
 }
 
-/// 确认申报.
+/// 确认申报 of the caller's own application, once a condition is chosen and a proof file is
+/// there.
 pub async fn submit(
     storage: &dyn Storage,
     account_id: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Application> {
+    let current = own_application(storage, account_id, id).await?;
+    if !current.status.is_editable() {
+        return Err(CaseworkError::NotSubmittable);
+    }
+    if current.fields.condition.is_none() {
+        return Err(CaseworkError::ConditionRequired);
+    }
+    if storage.materials_of(id).await?.is_empty() {
+        return Err(CaseworkError::MaterialsRequired);
+    }
     storage
         .submit_application(account_id, id, now)
         .await?

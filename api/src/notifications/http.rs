@@ -7,7 +7,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
-use super::service;
+use super::model::unread;
+use super::service::{self, NotificationError};
 use crate::identity::sessions::SessionAuth;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -48,9 +49,8 @@ impl NotificationsApi {
         auth: SessionAuth,
     ) -> Result<Json<Inbox>, ApiError> {
         let items = service::inbox(&*state.storage, auth.0.account_id).await?;
-        let unread = items.iter().filter(|n| n.read_at.is_none()).count() as u32;
         Ok(Json(Inbox {
-            unread,
+            unread: unread(&items),
             items: items
                 .into_iter()
                 .map(|n| NotificationView {
@@ -76,5 +76,14 @@ impl NotificationsApi {
     ) -> Result<Marked, ApiError> {
         service::mark_read(&*state.storage, auth.0.account_id, id.0, state.clock.now()).await?;
         Ok(Marked::Done)
+    }
+}
+
+impl From<NotificationError> for ApiError {
+    fn from(e: NotificationError) -> Self {
+        match e {
+            NotificationError::NotFound => ApiError::not_found(),
+            NotificationError::Storage(e) => e.into(),
+        }
     }
 }

@@ -27,6 +27,11 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// How many of the notices are not read yet.
+pub fn unread(notices: &[Notification]) -> u32 {
+    notices.iter().filter(|n| n.read_at.is_none()).count() as u32
+}
+
 /// An SMS claimed by one dispatcher; others skip it until the lease ends.
 #[derive(Debug, Clone)]
 pub struct PendingSms {
@@ -183,6 +188,24 @@ pub mod notice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unread_counts_the_notices_without_a_read_time() {
+        let notice = |read_at| Notification {
+            id: Uuid::new_v4(),
+            kind: "reviewed".into(),
+            title: String::new(),
+            body: String::new(),
+            application_id: None,
+            created_at: Utc::now(),
+            read_at,
+        };
+        assert_eq!(unread(&[]), 0);
+        assert_eq!(
+            unread(&[notice(None), notice(Some(Utc::now())), notice(None)]),
+            2
+        );
+    }
 
     #[test]
     fn a_refused_sms_backs_off_then_is_given_up() {

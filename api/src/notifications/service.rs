@@ -8,7 +8,26 @@ use uuid::Uuid;
 use super::model::{NewNotification, Notification, sms_retry_at};
 use super::sms::SmsSender;
 use super::store;
-use crate::platform::storage::{Storage, StorageResult, Tx};
+use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
+
+/// What the inbox use cases answer.
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    /// Not there, or another person's.
+    #[error("notification not found")]
+    NotFound,
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for NotificationError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => NotificationError::NotFound,
+            other => NotificationError::Storage(other),
+        }
+    }
+}
 
 /// How long a claimed SMS is left to one dispatcher.
 const LEASE_SECS: i64 = 120;
@@ -20,18 +39,21 @@ pub async fn queue(tx: &mut Tx, notice: &NewNotification, now: DateTime<Utc>) ->
 }
 
 /// A person's notices, newest first.
-pub async fn inbox(storage: &dyn Storage, account_id: Uuid) -> StorageResult<Vec<Notification>> {
-    storage.notifications_of(account_id, INBOX_SIZE).await
+pub async fn inbox(
+    storage: &dyn Storage,
+    account_id: Uuid,
+) -> Result<Vec<Notification>, NotificationError> {
+    Ok(storage.notifications_of(account_id, INBOX_SIZE).await?)
 }
 
-/// Marks one of the person's notices read; another person's is `NotFound`.
+/// Marks one of the person's notices read; another person's is not found.
 pub async fn mark_read(
     storage: &dyn Storage,
     account_id: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
-) -> StorageResult<()> {
-    storage.mark_notification_read(account_id, id, now).await
+) -> Result<(), NotificationError> {
+    Ok(storage.mark_notification_read(account_id, id, now).await?)
 }
 
 /// Sends the SMS that are due through the gateway; returns how many went out. Each is claimed

@@ -8,17 +8,16 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::identity::accounts::{IdNumber, Role, check_real_name, mask_id_number};
+use crate::identity::accounts::{IdNumber, Role, mask_id_number};
 use crate::identity::sessions::SessionAuth;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::storage::StorageError;
 use crate::platform::web::ApiTags;
 use crate::residence::eligibility::Assessment;
 use crate::residence::service::{self, ResidenceError};
 
-use super::model::{NewRegistration, ResidenceRegistration};
+use super::model::{AddressPart, NewRegistration, Person, ResidenceAddress, ResidenceRegistration};
 
 /// A residence address chosen level by level: district → street → detail down to the room,
 /// and the community (社区/村委会) under a street of the same district.
@@ -37,57 +36,18 @@ pub struct Address {
 impl Address {
     /// Checks every level against the region data.
     pub async fn check(&self, state: &AppState) -> Result<(), ApiError> {
-        region_at(state, &self.district_code, "district_code", "district").await?;
-        let street = region_at(state, &self.street_code, "street_code", "street").await?;
-        if street.parent_code.as_deref() != Some(self.district_code.as_str()) {
-            return Err(ApiError::unprocessable(
-                "invalid_region",
-                "street_code",
-                "所选街道不属于所选区县",
-            ));
-        }
-        let community =
-            region_at(state, &self.community_code, "community_code", "community").await?;
-        let community_street = match community.parent_code.as_deref() {
-            Some(code) => Some(region_at(state, code, "community_code", "street").await?),
-            None => None,
-        };
-        if community_street.and_then(|s| s.parent_code).as_deref()
-            != Some(self.district_code.as_str())
-        {
-            return Err(ApiError::unprocessable(
-                "invalid_region",
-                "community_code",
-                "所选社区不属于所选区县",
-            ));
-        }
-        let detail = self.address_detail.trim().chars().count();
-        if !(2..=100).contains(&detail) {
-            return Err(ApiError::unprocessable(
-                "invalid_address_detail",
-                "address_detail",
-                "请填写街道以下的详细地址，直到房号（2至100个字符）",
-            ));
-        }
-        Ok(())
+        Ok(service::check_address(&*state.storage, &self.clone().into()).await?)
     }
 }
 
-/// The region `code` at `level`; anything else is an invalid choice of `field`.
-async fn region_at(
-    state: &AppState,
-    code: &str,
-    field: &str,
-    level: &str,
-) -> Result<crate::directory::Region, ApiError> {
-    match state.storage.region(code).await {
-        Ok(r) if r.level == level => Ok(r),
-        Ok(_) | Err(StorageError::NotFound) => Err(ApiError::unprocessable(
-            "invalid_region",
-            field,
-            "请逐级选择有效的区县、街道和社区",
-        )),
-        Err(e) => Err(e.into()),
+impl From<Address> for ResidenceAddress {
+    fn from(a: Address) -> Self {
+        ResidenceAddress {
+            district_code: a.district_code,
+            street_code: a.street_code,
+            address_detail: a.address_detail,
+            community_code: a.community_code,
+        }
     }
 }
 
@@ -186,12 +146,6 @@ pub enum Registered {
     Created(Json<Registration>),
 }
 
-/// The person an operation is about: the account holder unless another person is named.
-pub struct Person {
-    pub name: String,
-    pub id_number: IdNumber,
-}
-
 /// Resolves the named person, or the account holder when both fields are absent.
 pub async fn person_or_holder(
     state: &AppState,
@@ -199,38 +153,59 @@ pub async fn person_or_holder(
     name: Option<&str>,
     id: Option<&str>,
 ) -> Result<Person, ApiError> {
-    match (
-        name.filter(|n| !n.trim().is_empty()),
-        id.filter(|i| !i.trim().is_empty()),
-    ) {
-        (None, None) => {
-            let holder = auth.0.account(state).await?;
-            let id_number = holder
-                .id_number
-                .as_deref()
-                .and_then(|i| IdNumber::parse(i).ok())
-                .ok_or_else(|| {
-                    ApiError::unprocessable(
-                        "id_number_required",
-                        "id_number",
-                        "请填写申请人的公民身份号码",
-                    )
-                })?;
-            Ok(Person {
-                name: holder.real_name,
-                id_number,
-            })
+    Ok(service::person_or_holder(&*state.storage, auth.0.account_id, name, id).await?)
+}
+
+/// Every residence refusal has its stable code, field and words.
+impl From<ResidenceError> for ApiError {
+    fn from(e: ResidenceError) -> Self {
+        let region = |field: &str, message: &str| {
+            ApiError::unprocessable("invalid_region", field, message.to_string())
+        };
+        match e {
+            ResidenceError::MovedInOnImpossible => ApiError::unprocessable(
+                "invalid_moved_in_on",
+                "moved_in_on",
+                "入住日期不能晚于今天，也不能早于出生日期",
+            ),
+            ResidenceError::AccountGone => ApiError::unauthenticated(),
+            ResidenceError::IdNumberRequired => ApiError::unprocessable(
+                "id_number_required",
+                "id_number",
+                "请填写申请人的公民身份号码",
+            ),
+            ResidenceError::PersonIncomplete => ApiError::unprocessable(
+                "person_incomplete",
+                "id_number",
+                "为他人办理时，请同时填写姓名和公民身份号码",
+            ),
+            ResidenceError::InvalidName => {
+                ApiError::unprocessable("invalid_real_name", "person_name", "请输入真实姓名")
+            }
+            ResidenceError::InvalidIdNumber(e) => {
+                ApiError::unprocessable(e.code(), "id_number", e.message())
+            }
+            ResidenceError::InvalidRegion(part) => region(
+                match part {
+                    AddressPart::District => "district_code",
+                    AddressPart::Street => "street_code",
+                    AddressPart::Community => "community_code",
+                },
+                "请逐级选择有效的区县、街道和社区",
+            ),
+            ResidenceError::StreetOutsideDistrict => {
+                region("street_code", "所选街道不属于所选区县")
+            }
+            ResidenceError::CommunityOutsideDistrict => {
+                region("community_code", "所选社区不属于所选区县")
+            }
+            ResidenceError::InvalidAddressDetail => ApiError::unprocessable(
+                "invalid_address_detail",
+                "address_detail",
+                "请填写街道以下的详细地址，直到房号（2至100个字符）",
+            ),
+            ResidenceError::Storage(e) => e.into(),
         }
-        (Some(name), Some(id)) => Ok(Person {
-            name: check_real_name(name).map_err(|e| e.with_field("person_name"))?,
-            id_number: IdNumber::parse(id)
-                .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?,
-        }),
-        _ => Err(ApiError::unprocessable(
-            "person_incomplete",
-            "id_number",
-            "为他人办理时，请同时填写姓名和公民身份号码",
-        )),
     }
 }
 
@@ -359,16 +334,7 @@ impl ResidenceApi {
             // Set by the service: the day it is declared.
             registered_on: local_date(state.clock.now()),
         };
-        let stored = service::register(&*state.storage, registration, state.clock.now())
-            .await
-            .map_err(|e| match e {
-                ResidenceError::MovedInOnImpossible => ApiError::unprocessable(
-                    "invalid_moved_in_on",
-                    "moved_in_on",
-                    "入住日期不能晚于今天，也不能早于出生日期",
-                ),
-                ResidenceError::Storage(e) => e.into(),
-            })?;
+        let stored = service::register(&*state.storage, registration, state.clock.now()).await?;
         Ok(Registered::Created(Json(stored.into())))
     }
 

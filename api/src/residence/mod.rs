@@ -8,4 +8,5 @@ pub mod model;
 pub mod service;
 pub mod store;
 
-pub use http::{Address, Person, ResidenceApi, person_or_holder, require_applicant};
+pub use http::{Address, ResidenceApi, person_or_holder, require_applicant};
+pub use model::Person;

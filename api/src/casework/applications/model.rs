@@ -362,6 +362,24 @@ pub enum Decision {
     Return,
 }
 
+/// The service points a staff member acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffScope {
+    /// An administrator: every service point.
+    All,
+    /// A clerk's own points (none for residents and units).
+    Points(Vec<Uuid>),
+}
+
+impl StaffScope {
+    pub fn covers(&self, service_point_id: Uuid) -> bool {
+        match self {
+            StaffScope::All => true,
+            StaffScope::Points(points) => points.contains(&service_point_id),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Status::*;

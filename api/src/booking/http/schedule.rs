@@ -9,9 +9,9 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::booking::calendar::{CalendarDay, DayKind, Opening, Session};
+use crate::booking::calendar::{CalendarDay, DayKind, Session};
 use crate::booking::http::SessionName;
-use crate::booking::service::working_calendar;
+use crate::booking::service::{self, working_calendar};
 use crate::directory::http::ServicePoint;
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;
@@ -68,17 +68,6 @@ pub enum Saved {
     Done,
 }
 
-fn check_capacity(value: i32, field: &str) -> Result<(), ApiError> {
-    if !(0..=10_000).contains(&value) {
-        return Err(ApiError::unprocessable(
-            "invalid_capacity",
-            field,
-            "名额应为0至10000之间的整数",
-        ));
-    }
-    Ok(())
-}
-
 pub struct ScheduleApi;
 
 #[OpenApi(tag = "ApiTags::Staff")]
@@ -119,40 +108,20 @@ impl ScheduleApi {
         body: Json<CalendarYearInput>,
     ) -> Result<Saved, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        if !(2000..=2100).contains(&year.0) {
-            return Err(ApiError::unprocessable(
-                "invalid_year",
-                "year",
-                "年份应在2000至2100之间",
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        let mut days = Vec::with_capacity(body.0.days.len());
-        for d in body.0.days {
-            if d.date.year() != year.0 || !seen.insert(d.date) {
-                return Err(ApiError::unprocessable(
-                    "invalid_calendar_day",
-                    "days",
-                    format!("{} 不属于 {} 年或重复", d.date, year.0),
-                ));
-            }
-            if d.name.chars().count() > 50 {
-                return Err(ApiError::unprocessable(
-                    "invalid_calendar_day",
-                    "days",
-                    "名称不超过50个字符",
-                ));
-            }
-            days.push(CalendarDay {
+        let days: Vec<CalendarDay> = body
+            .0
+            .days
+            .into_iter()
+            .map(|d| CalendarDay {
                 date: d.date,
                 kind: match d.kind {
                     DayKindName::Holiday => DayKind::Holiday,
                     DayKindName::Workday => DayKind::Workday,
                 },
                 name: d.name,
-            });
-        }
-        state.storage.replace_calendar_year(year.0, &days).await?;
+            })
+            .collect();
+        service::replace_calendar_year(&*state.storage, year.0, &days).await?;
         Ok(Saved::Done)
     }
 
@@ -167,26 +136,21 @@ impl ScheduleApi {
     ) -> Result<Json<ServicePoint>, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let input = body.0;
-        check_capacity(input.capacity_morning, "capacity_morning")?;
-        check_capacity(input.capacity_afternoon, "capacity_afternoon")?;
         let weekdays: Vec<u8> = input
             .open_weekdays
             .iter()
             .map(|d| u8::try_from(*d).unwrap_or(0))
             .collect();
         let sessions: Vec<Session> = input.sessions.iter().map(|s| (*s).into()).collect();
-        let opening = Opening::new(&weekdays, &sessions).map_err(|e| {
-            ApiError::unprocessable("invalid_opening", "open_weekdays", e.to_string())
-        })?;
-        let point = state
-            .storage
-            .set_opening(
-                id.0,
-                &opening,
-                input.capacity_morning,
-                input.capacity_afternoon,
-            )
-            .await?;
+        let point = service::set_opening(
+            &*state.storage,
+            id.0,
+            &weekdays,
+            &sessions,
+            input.capacity_morning,
+            input.capacity_afternoon,
+        )
+        .await?;
         Ok(Json(point.into()))
     }
 
@@ -202,14 +166,14 @@ impl ScheduleApi {
         body: Json<SlotCapacityInput>,
     ) -> Result<Saved, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        if let Some(c) = body.0.capacity {
-            check_capacity(c, "capacity")?;
-        }
-        state.storage.service_point(id.0).await?;
-        state
-            .storage
-            .set_slot_capacity(id.0, date.0, session.0.into(), body.0.capacity)
-            .await?;
+        service::set_slot_capacity(
+            &*state.storage,
+            id.0,
+            date.0,
+            session.0.into(),
+            body.0.capacity,
+        )
+        .await?;
         Ok(Saved::Done)
     }
 }

@@ -1,6 +1,27 @@
 //! The resident's application endpoints: create, read, edit, submit, the receipt, cancel.
 
-use super::*;
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use uuid::Uuid;
+
+use super::model::Status;
+use crate::casework::service;
+use crate::identity::rate_limits::APPLICATIONS_PER_ACCOUNT;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::error::ApiError;
+use crate::platform::idempotency;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
+use crate::residence::require_applicant;
+
+pub(super) mod views;
+
+use views::{
+    ApplicationDetail, ApplicationInput, ApplicationSummary, Created, brief, check_fields, detail,
+    load_own, people_limit, summary,
+};
 
 pub struct ApplicationsApi;
 
@@ -38,7 +59,7 @@ impl ApplicationsApi {
         auth: SessionAuth,
     ) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
         require_applicant(&auth)?;
-        let list = state.storage.applications_of(auth.0.account_id).await?;
+        let list = service::applications_of(&*state.storage, auth.0.account_id).await?;
         Ok(Json(list.iter().map(summary).collect()))
     }
 
@@ -97,24 +118,7 @@ impl ApplicationsApi {
             key.0.as_deref(),
             &request,
             || async {
-                let current = load_own(state, &auth, id.0).await?;
-                if !current.status.is_editable() {
-                    return Err(ApiError::rejected("not_submittable"));
-                }
-                if current.fields.condition.is_none() {
-                    return Err(ApiError::unprocessable(
-                        "condition_required",
-                        "condition",
-                        "请选择申领条件",
-                    ));
-                }
-                if state.storage.materials_of(id.0).await?.is_empty() {
-                    return Err(ApiError::unprocessable(
-                        "materials_required",
-                        "materials",
-                        "请上传证明材料",
-                    ));
-                }
+                // The service checks ownership, the condition and the proof, in that order.
                 let submitted =
                     service::submit(&*state.storage, auth.0.account_id, id.0, state.clock.now())
                         .await?;
@@ -139,13 +143,15 @@ impl ApplicationsApi {
             return Err(ApiError::rejected("not_submitted"));
         };
         let point = brief(&state, a.fields.service_point_id).await?;
-        let appointment = state.storage.current_appointment(a.id).await?.map(|ap| {
-            format!(
-                "{} {}",
-                ap.day.format("%Y年%m月%d日"),
-                ap.session.label_zh()
-            )
-        });
+        let appointment = service::current_appointment(&*state.storage, a.id)
+            .await?
+            .map(|ap| {
+                format!(
+                    "{} {}",
+                    ap.day.format("%Y年%m月%d日"),
+                    ap.session.label_zh()
+                )
+            });
         let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
         let fields = crate::credentials::documents::ReceiptFields {
             number: a.number.clone(),

@@ -10,9 +10,9 @@ use poem_openapi::{Enum, Object, OpenApi};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::calendar::Session;
-use super::model::{BookingChoice, DayState, DayView};
-use super::service::{self, BookingError};
+use crate::booking::calendar::Session;
+use crate::booking::model::{BookingChoice, CalendarYearRefusal, DayState, DayView};
+use crate::booking::service::{self, BookingError, CapacityOf};
 use crate::casework;
 use crate::casework::applications::model::Application;
 use crate::casework::applications::{AppointmentInfo, ServicePointBrief, appointment_info};
@@ -22,6 +22,8 @@ use crate::platform::error::ApiError;
 use crate::platform::idempotency;
 use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;
+
+pub mod schedule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
 #[oai(rename_all = "snake_case")]
@@ -137,6 +139,31 @@ impl From<BookingError> for ApiError {
             BookingError::SlotFull => ApiError::rejected("slot_full"),
             BookingError::NoAppointment => ApiError::rejected("no_appointment"),
             BookingError::NotCheckable => ApiError::rejected("not_checkable"),
+            BookingError::CalendarYear(CalendarYearRefusal::YearOutOfRange) => {
+                ApiError::unprocessable("invalid_year", "year", "年份应在2000至2100之间")
+            }
+            BookingError::CalendarYear(CalendarYearRefusal::DayNotInYear { day, year }) => {
+                ApiError::unprocessable(
+                    "invalid_calendar_day",
+                    "days",
+                    format!("{day} 不属于 {year} 年或重复"),
+                )
+            }
+            BookingError::CalendarYear(CalendarYearRefusal::NameTooLong) => {
+                ApiError::unprocessable("invalid_calendar_day", "days", "名称不超过50个字符")
+            }
+            BookingError::InvalidCapacity(of) => ApiError::unprocessable(
+                "invalid_capacity",
+                match of {
+                    CapacityOf::Morning => "capacity_morning",
+                    CapacityOf::Afternoon => "capacity_afternoon",
+                    CapacityOf::Slot => "capacity",
+                },
+                "名额应为0至10000之间的整数",
+            ),
+            BookingError::InvalidOpening(e) => {
+                ApiError::unprocessable("invalid_opening", "open_weekdays", e.to_string())
+            }
             BookingError::Storage(e) => e.into(),
         }
     }
