@@ -10,14 +10,14 @@ use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::model::{review_due_at, review_overdue};
-use crate::casework::applications::model::{Application, Decision, Status};
+use super::service::{self, CounterError, Staff};
+use crate::casework::applications::model::{Application, Decision};
 use crate::casework::applications::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
-    StatusView, appointment_info, brief, check_fields, detail, staff_serves, summary,
+    ServicePointBrief, StatusView, appointment_info, check_fields, detail, summary,
 };
 use crate::identity::accounts::Role;
 use crate::identity::sessions::SessionAuth;
-use crate::notifications::notice;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -51,24 +51,6 @@ pub struct ReviewInput {
     pub note: Option<String>,
 }
 
-/// The service points whose work the caller may see.
-async fn scope(state: &AppState, auth: &SessionAuth) -> Result<Vec<Uuid>, ApiError> {
-    auth.0.require(&[Role::Clerk, Role::Admin])?;
-    match auth.0.role {
-        Role::Admin => Ok(state
-            .storage
-            .service_points(None)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
-            .collect()),
-        _ => Ok(state
-            .storage
-            .staff_service_points(auth.0.account_id)
-            .await?),
-    }
-}
-
 fn queue_item(a: &Application, now: DateTime<Utc>) -> QueueItem {
     QueueItem {
         application: summary(a),
@@ -78,18 +60,40 @@ fn queue_item(a: &Application, now: DateTime<Utc>) -> QueueItem {
     }
 }
 
-/// A staff member's view of one application, or not found outside their scope.
-async fn load_scoped(
-    state: &AppState,
-    auth: &SessionAuth,
-    id: Uuid,
-) -> Result<Application, ApiError> {
+/// The clerk or administrator acting, once their role is checked.
+fn staff(auth: &SessionAuth) -> Result<Staff, ApiError> {
     auth.0.require(&[Role::Clerk, Role::Admin])?;
-    let a = state.storage.application(id).await?;
-    if a.status == Status::Draft || !staff_serves(state, auth, a.fields.service_point_id).await? {
-        return Err(ApiError::not_found());
+    Ok(Staff {
+        account_id: auth.0.account_id,
+        role: auth.0.role,
+    })
+}
+
+/// Every counter refusal has its stable code and words.
+impl From<CounterError> for ApiError {
+    fn from(e: CounterError) -> Self {
+        match e {
+            CounterError::NotFound => ApiError::not_found(),
+            CounterError::NoteRequired => {
+                ApiError::unprocessable("note_required", "note", "退回时请写明需要补正的内容")
+            }
+            CounterError::NoteTooLong => {
+                ApiError::unprocessable("invalid_note", "note", "说明不超过500个字符")
+            }
+            CounterError::WrongServicePoint => ApiError::unprocessable(
+                "wrong_service_point",
+                "service_point_id",
+                "只能在本人所在受理点现场受理",
+            ),
+            CounterError::NotToday => ApiError::rejected("not_today"),
+            CounterError::UsernameTaken => {
+                ApiError::conflict("username_taken", "username", "该账号名已被使用")
+            }
+            CounterError::Casework(e) => e.into(),
+            CounterError::Booking(e) => e.into(),
+            CounterError::Storage(e) => e.into(),
+        }
     }
-    Ok(a)
 }
 
 pub struct CounterApi;
@@ -104,7 +108,7 @@ impl CounterApi {
         auth: SessionAuth,
     ) -> Result<Json<Vec<AuditView>>, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        let entries = state.storage.audit_log(500).await?;
+        let entries = service::audit_log(&*state.storage, 500).await?;
         Ok(Json(
             entries
                 .into_iter()
@@ -130,16 +134,9 @@ impl CounterApi {
         status: Query<Option<StatusView>>,
     ) -> Result<Json<Vec<QueueItem>>, ApiError> {
         let now = state.clock.now();
-        let mut items = Vec::new();
-        for point in scope(&state, &auth).await? {
-            for a in state
-                .storage
-                .applications_at(point, status.0.map(Into::into))
-                .await?
-            {
-                items.push(queue_item(&a, now));
-            }
-        }
+        let staff = staff(&auth)?;
+        let found = service::queue(&*state.storage, staff, status.0.map(Into::into)).await?;
+        let mut items: Vec<QueueItem> = found.iter().map(|a| queue_item(a, now)).collect();
         items.sort_by_key(|i| i.review_due_at);
         Ok(Json(items))
     }
@@ -152,7 +149,8 @@ impl CounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let a = load_scoped(&state, &auth, id.0).await?;
+        let staff = staff(&auth)?;
+        let a = service::scoped_application(&*state.storage, staff, id.0).await?;
         crate::platform::audit::record(
             &state,
             &auth,
@@ -175,35 +173,15 @@ impl CounterApi {
         id: Path<Uuid>,
         body: Json<ReviewInput>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let a = load_scoped(&state, &auth, id.0).await?;
+        let staff = staff(&auth)?;
         let decision = Decision::from(body.0.decision);
-        let note = body
-            .0
-            .note
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty());
-        if decision == Decision::Return && note.is_none() {
-            return Err(ApiError::unprocessable(
-                "note_required",
-                "note",
-                "退回时请写明需要补正的内容",
-            ));
-        }
-        if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-            return Err(ApiError::unprocessable(
-                "invalid_note",
-                "note",
-                "说明不超过500个字符",
-            ));
-        }
-        let n = notice::reviewed(&a, decision, note.as_deref());
-        let reviewed = crate::casework::service::review(
+        let (reviewed, note) = service::review(
             &*state.storage,
-            a.id,
+            staff,
+            id.0,
             decision,
-            note.as_deref(),
+            body.0.note,
             state.clock.now(),
-            &n,
         )
         .await?;
         crate::platform::audit::record(
@@ -211,7 +189,7 @@ impl CounterApi {
             &auth,
             "review",
             "application",
-            a.id,
+            reviewed.id,
             format!(
                 "{:?}: {}",
                 body.0.decision,
@@ -234,17 +212,13 @@ impl CounterApi {
         auth: SessionAuth,
         body: Json<ApplicationInput>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
-        auth.0.require(&[Role::Clerk, Role::Admin])?;
+        let staff = staff(&auth)?;
         let input = body.0;
         let point = input.service_point_id.ok_or_else(|| {
             ApiError::unprocessable("field_required", "service_point_id", "请选择受理点")
         })?;
-        if !staff_serves(&state, &auth, point).await? {
-            return Err(ApiError::unprocessable(
-                "wrong_service_point",
-                "service_point_id",
-                "只能在本人所在受理点现场受理",
-            ));
+        if !service::serves(&*state.storage, staff, point).await? {
+            return Err(CounterError::WrongServicePoint.into());
         }
         if input.applicant_id_number.is_none() || input.applicant_name.is_none() {
             return Err(ApiError::unprocessable(
@@ -261,17 +235,7 @@ impl CounterApi {
             ));
         }
         let fields = check_fields(&state, &auth, input, None).await?;
-        let now = state.clock.now();
-        let draft = crate::casework::service::create(
-            &*state.storage,
-            auth.0.account_id,
-            &fields,
-            crate::counter::units::MAX_PEOPLE_PER_UNIT,
-            now,
-        )
-        .await?;
-        let admitted =
-            crate::casework::service::admit_walk_in(&*state.storage, draft.id, now).await?;
+        let admitted = service::walk_in(&*state.storage, staff, &fields, state.clock.now()).await?;
         crate::platform::audit::record(&state, &auth, "walk_in", "application", admitted.id, "")
             .await?;
         Ok(Json(detail(&state, admitted).await?))
@@ -286,21 +250,17 @@ impl CounterApi {
         service_point_id: Query<Uuid>,
         date: Query<Option<chrono::NaiveDate>>,
     ) -> Result<Json<Vec<AppointmentInfo>>, ApiError> {
-        if !scope(&state, &auth).await?.contains(&service_point_id.0) {
-            return Err(ApiError::not_found());
-        }
+        let staff = staff(&auth)?;
         let day = date.0.unwrap_or_else(|| local_date(state.clock.now()));
-        let point = brief(&state, service_point_id.0).await?;
-        let mut out = Vec::new();
-        for ap in state
-            .storage
-            .appointments_on(service_point_id.0, day)
-            .await?
-        {
-            let a = state.storage.application(ap.application_id).await?;
-            out.push(appointment_info(&a, &ap, point.clone()));
-        }
-        Ok(Json(out))
+        let (place, found) =
+            service::day_appointments(&*state.storage, staff, service_point_id.0, day).await?;
+        let point = ServicePointBrief::from(&place);
+        Ok(Json(
+            found
+                .iter()
+                .map(|(a, ap)| appointment_info(a, ap, point.clone()))
+                .collect(),
+        ))
     }
 
     /// 已受理: the applicant is at the counter on the day of the appointment.
@@ -311,22 +271,16 @@ impl CounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<AppointmentInfo>, ApiError> {
-        auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let ap = state.storage.appointment(id.0).await?;
-        if !staff_serves(&state, &auth, ap.service_point_id).await? {
-            return Err(ApiError::not_found());
-        }
-        if ap.day != local_date(state.clock.now()) {
-            return Err(ApiError::rejected("not_today"));
-        }
-        let checked =
-            crate::booking::service::check_in(&*state.storage, ap.id, state.clock.now()).await?;
-        let a = state.storage.application(checked.application_id).await?;
-        crate::platform::audit::record(&state, &auth, "check_in", "appointment", ap.id, "").await?;
+        let staff = staff(&auth)?;
+        let (a, checked) =
+            service::check_in(&*state.storage, staff, id.0, state.clock.now()).await?;
+        crate::platform::audit::record(&state, &auth, "check_in", "appointment", checked.id, "")
+            .await?;
+        let place = service::service_point(&*state.storage, checked.service_point_id).await?;
         Ok(Json(appointment_info(
             &a,
             &checked,
-            brief(&state, ap.service_point_id).await?,
+            ServicePointBrief::from(&place),
         )))
     }
 }

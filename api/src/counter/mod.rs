@@ -4,6 +4,7 @@
 
 mod http;
 pub mod model;
+pub mod service;
 pub mod units;
 
 pub use http::CounterApi;

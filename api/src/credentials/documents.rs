@@ -41,23 +41,6 @@ pub enum DocumentError {
     Pdf(String),
 }
 
-impl DocumentError {
-    /// A missing font is the operator's to fix; the message to the user stays plain.
-    pub fn into_api(self) -> crate::platform::error::ApiError {
-        tracing::error!(error = %self, "PDF document");
-        match self {
-            DocumentError::NoFont | DocumentError::BadFont(_) => {
-                crate::platform::error::ApiError::new(
-                    poem::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "font_unavailable",
-                    "暂时无法生成文档，请联系受理点",
-                )
-            }
-            DocumentError::Pdf(_) => crate::platform::error::ApiError::internal(),
-        }
-    }
-}
-
 /// The font, read once on first use.
 pub struct Fonts {
     configured: Option<(PathBuf, u32)>,

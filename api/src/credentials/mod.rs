@@ -2,6 +2,7 @@
 //! status lists, online verification and the printed documents.
 
 pub mod documents;
+pub mod http;
 pub mod keys;
 pub mod permits;
 pub mod service;

@@ -1,17 +1,35 @@
-//! Credentials' use cases that change a permit: issue, endorse, revoke, and the endorsement
-//! reminders. Each owns its transaction, so the permit, the application it came from and the
-//! notice to the holder change together or not at all.
+//! Credentials' use cases: issue, endorse and revoke a permit (each owns its transaction, so
+//! the permit, the application it came from and the notice to the holder change together or
+//! not at all), the holder's wallet and step-up, the signed QR credential and the slip, the
+//! staff's permit search and real-name confirmation, and (in `lists`) the signed trust and
+//! status lists.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use permit_verifier::Presentation;
 use uuid::Uuid;
 
-use super::permits::model::{NewPermit, Permit};
+use super::documents::{self, DocumentError, Fonts, SlipFields};
+use super::keys::KeyRing;
+use super::permits::model::{
+    NewPermit, Permit, PermitStatus, RevokeReason, authority_of, device_key,
+};
+use super::permits::rules;
 use super::store;
 use crate::casework;
-use crate::casework::applications::model::Transition;
+use crate::casework::applications::model::{BusinessType, Status, Transition};
+use crate::identity::accounts::{Account, IdNumber, IdNumberError, PhoneNumber, Role, Sex};
 use crate::notifications;
 use crate::notifications::model::NewNotification;
+use crate::platform::clock::local_date;
 use crate::platform::storage::{Storage, StorageError, StorageResult};
+
+mod lists;
+mod staff;
+
+pub use lists::{ListSigning, SignedList, status_list, trust_list, verify};
+pub use staff::{account, confirm_real_name, find_resident, find_served, issue, revoke};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
@@ -28,8 +46,56 @@ pub enum CredentialError {
     EndorsementConflict,
     #[error("already revoked")]
     AlreadyRevoked,
+    /// The session's account no longer exists.
+    #[error("session account gone")]
+    SessionAccountGone,
+    /// An account with a passkey steps up with it, not with an SMS code.
+    #[error("passkey required")]
+    PasskeyRequired,
+    /// SMS step-up needs a phone number on the account.
+    #[error("phone required")]
+    PhoneRequired,
+    /// The permit is not in the holder's wallet yet (no step-up passed).
+    #[error("step-up required to {0:?}")]
+    StepUpRequired(StepUpFor),
+    #[error("invalid device key")]
+    InvalidDeviceKey,
+    /// Online endorsement and claiming a unit's permit need a real-name verified account.
+    #[error("real name required to {0:?}")]
+    RealNameRequired(RealNameFor),
+    #[error("endorsement not due before {opens_on}")]
+    EndorsementNotDue { opens_on: NaiveDate },
+    /// Suspended for more than two years: apply again.
+    #[error("reapply required")]
+    ReapplyRequired,
+    #[error("invalid ID number")]
+    InvalidIdNumber(IdNumberError),
+    /// The ID card shown is not the account's, or the account is not a resident's.
+    #[error("ID number mismatch")]
+    IdNumberMismatch,
+    /// Signing a credential or a list failed (logged where it happened).
+    #[error("signing failed")]
+    Signing,
+    #[error(transparent)]
+    Document(DocumentError),
     #[error(transparent)]
     Storage(StorageError),
+}
+
+/// What the holder wanted to do with a permit not yet in the wallet; each is refused in its
+/// own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepUpFor {
+    ShowQr,
+    PrintSlip,
+    BindDeviceKey,
+}
+
+/// What needed a real-name verified account; each is refused in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealNameFor {
+    Endorse,
+    Claim,
 }
 
 impl From<StorageError> for CredentialError {
@@ -44,10 +110,296 @@ impl From<StorageError> for CredentialError {
 
 type Result<T> = std::result::Result<T, CredentialError>;
 
+/// The staff member acting: the service points they serve bound what they see.
+#[derive(Debug, Clone, Copy)]
+pub struct Staff {
+    pub account_id: Uuid,
+    pub role: Role,
+}
+
+/// Whether the staff member serves the service point (administrators serve every one).
+async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> Result<bool> {
+    Ok(match staff.role {
+        Role::Admin => true,
+        Role::Clerk => storage
+            .staff_service_points(staff.account_id)
+            .await?
+            .contains(&point),
+        Role::Resident | Role::Unit => false,
+    })
+}
+
+/// China Standard Time midnight of a local date, as UTC.
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset");
+    offset
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| day.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// What signing a credential needs.
+#[derive(Clone, Copy)]
+pub struct Signer<'a> {
+    pub storage: &'a dyn Storage,
+    pub keys: &'a KeyRing,
+    pub now: DateTime<Utc>,
+}
+
+/// Signs a fresh credential for the permit (valid from the last endorsement or first issue to
+/// the due date) and remembers that the key signed something living that long.
+pub async fn credential(s: Signer<'_>, p: &Permit, presentation: Presentation) -> Result<String> {
+    let device_key = match &p.device_key {
+        Some(k) => Some(
+            hex::decode(k)
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or(StorageError::Corrupt("device key"))?,
+        ),
+        None => None,
+    };
+    let permit = permit_verifier::Permit {
+        permit_number: p.number.clone(),
+        name: p.holder_name.clone(),
+        sex: match p.sex {
+            Sex::Male => permit_verifier::Sex::Male,
+            Sex::Female => permit_verifier::Sex::Female,
+        },
+        birth_date: p.birth_date,
+        id_number: p.id_number.as_str().to_string(),
+        district: p.district.clone(),
+        authority: p.authority.clone(),
+        first_issued: p.first_issued,
+        last_endorsed: p.last_endorsed,
+        status_index: p.status_index.get(),
+        device_key,
+    };
+    let nbf = start_of(p.last_endorsed.unwrap_or(p.first_issued));
+    let exp = start_of(p.valid_until);
+    let issuer = s.keys.active();
+    s.storage
+        .record_key_use(&hex::encode(issuer.kid()), exp)
+        .await?;
+    issuer
+        .issue(&permit, presentation, s.now, nbf, exp)
+        .map_err(|e| {
+            tracing::error!(error = %e, "issuing a credential");
+            CredentialError::Signing
+        })
+}
+
+/// The holder's permits.
+pub async fn wallet(storage: &dyn Storage, holder: Uuid) -> Result<Vec<Permit>> {
+    Ok(storage.permits_of(holder).await?)
+}
+
+/// The caller's own permit; anything else is not found.
+pub async fn own_permit(storage: &dyn Storage, holder: Uuid, id: Uuid) -> Result<Permit> {
+    let p = storage.permit(id).await?;
+    if p.account_id != holder {
+        return Err(CredentialError::NotFound);
+    }
+    Ok(p)
+}
+
+/// A permit issued at one of the staff member's service points; any other is not found.
+pub async fn served_permit(storage: &dyn Storage, staff: Staff, id: Uuid) -> Result<Permit> {
+    let p = storage.permit(id).await?;
+    if !serves(storage, staff, p.service_point_id).await? {
+        return Err(CredentialError::NotFound);
+    }
+    Ok(p)
+}
+
+/// The session's account, which a deleted account no longer has.
+async fn session_account(storage: &dyn Storage, holder: Uuid) -> Result<Account> {
+    storage.account_by_id(holder).await.map_err(|e| match e {
+        StorageError::NotFound => CredentialError::SessionAccountGone,
+        other => other.into(),
+    })
+}
+
+/// Before an SMS step-up: the holder's permit and the phone the code goes to. An account
+/// with a passkey must use it.
+pub async fn sms_step_up(
+    storage: &dyn Storage,
+    holder: Uuid,
+    id: Uuid,
+) -> Result<(Permit, PhoneNumber)> {
+    let p = own_permit(storage, holder, id).await?;
+    if !storage.passkeys_of(holder).await?.is_empty() {
+        return Err(CredentialError::PasskeyRequired);
+    }
+    let account = session_account(storage, holder).await?;
+    let phone = account
+        .phone
+        .as_deref()
+        .and_then(PhoneNumber::parse)
+        .ok_or(CredentialError::PhoneRequired)?;
+    Ok((p, phone))
+}
+
+/// The step-up passed: the permit joins the holder's wallet and its QR may be shown.
+pub async fn into_wallet(storage: &dyn Storage, id: Uuid, now: DateTime<Utc>) -> Result<Permit> {
+    storage.claim_permit(id, now).await?;
+    Ok(storage.permit(id).await?)
+}
+
+/// The holder's permit once it is in the wallet.
+async fn stepped_up(
+    storage: &dyn Storage,
+    holder: Uuid,
+    id: Uuid,
+    purpose: StepUpFor,
+) -> Result<Permit> {
+    let p = own_permit(storage, holder, id).await?;
+    if p.claimed_at.is_none() {
+        return Err(CredentialError::StepUpRequired(purpose));
+    }
+    Ok(p)
+}
+
+/// The QR text of the holder's permit: a freshly signed credential in the chosen presentation.
+pub async fn shown_credential(
+    s: Signer<'_>,
+    holder: Uuid,
+    id: Uuid,
+    presentation: Presentation,
+) -> Result<String> {
+    let p = stepped_up(s.storage, holder, id, StepUpFor::ShowQr).await?;
+    credential(s, &p, presentation).await
+}
+
+/// The holder's confirmation slip.
+pub async fn holder_slip(
+    s: Signer<'_>,
+    fonts: &Arc<Fonts>,
+    holder: Uuid,
+    id: Uuid,
+) -> Result<Vec<u8>> {
+    let p = stepped_up(s.storage, holder, id, StepUpFor::PrintSlip).await?;
+    slip(s, fonts, &p).await
+}
+
+/// The confirmation slip PDF with a freshly signed `full` credential as its QR.
+pub async fn slip(s: Signer<'_>, fonts: &Arc<Fonts>, p: &Permit) -> Result<Vec<u8>> {
+    if p.status == PermitStatus::Revoked {
+        return Err(CredentialError::AlreadyRevoked);
+    }
+    let text = credential(s, p, Presentation::Full).await?;
+    let fields = SlipFields {
+        holder_name: p.holder_name.clone(),
+        id_number: p.id_number.as_str().to_string(),
+        permit_number: p.number.clone(),
+        valid_from: p.last_endorsed.unwrap_or(p.first_issued),
+        valid_until: p.valid_until,
+        district: p.district.clone(),
+        authority: p.authority.clone(),
+    };
+    let fonts = Arc::clone(fonts);
+    // Subsetting a CJK font is CPU work: keep it off the async workers.
+    tokio::task::spawn_blocking(move || documents::slip(&fonts, &fields, &text))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "rendering a slip");
+            CredentialError::Signing
+        })?
+        .map_err(CredentialError::Document)
+}
+
+/// Binds a device public key for holder-bound presentation.
+pub async fn bind_device_key(
+    storage: &dyn Storage,
+    holder: Uuid,
+    id: Uuid,
+    public_key: &str,
+) -> Result<Permit> {
+    let p = own_permit(storage, holder, id).await?;
+    let key = device_key(public_key).ok_or(CredentialError::InvalidDeviceKey)?;
+    if p.claimed_at.is_none() {
+        return Err(CredentialError::StepUpRequired(StepUpFor::BindDeviceKey));
+    }
+    storage.bind_device_key(p.id, &key).await?;
+    Ok(storage.permit(p.id).await?)
+}
+
+fn notice_to(
+    p: &Permit,
+    phone: Option<String>,
+    kind: &'static str,
+    title: &str,
+    body: String,
+) -> NewNotification {
+    NewNotification {
+        account_id: p.account_id,
+        kind,
+        title: title.into(),
+        body,
+        application_id: p.application_id,
+        sms_phone: phone,
+    }
+}
+
+/// 签注 online by the holder: a real-name verified account, a permit not revoked, inside the
+/// window or late within two years of suspension.
+pub async fn endorse(
+    storage: &dyn Storage,
+    holder: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Permit> {
+    let p = own_permit(storage, holder, id).await?;
+    let account = session_account(storage, holder).await?;
+    if account.role == Role::Resident && account.real_name_verified_at.is_none() {
+        return Err(CredentialError::RealNameRequired(RealNameFor::Endorse));
+    }
+    if p.status == PermitStatus::Revoked {
+        return Err(CredentialError::AlreadyRevoked);
+    }
+    let today = local_date(now);
+    let until = rules::endorse(p.first_issued, p.valid_until, today).map_err(|r| match r {
+        rules::Refusal::NotDue { opens_on } => CredentialError::EndorsementNotDue { opens_on },
+        rules::Refusal::ReapplyRequired => CredentialError::ReapplyRequired,
+    })?;
+    let n = notice_to(
+        &p,
+        account.phone.as_deref().map(str::to_string),
+        "permit_endorsed",
+        "签注成功",
+        format!(
+            "【居住证】{}，您的居住证{}已签注，有效期至{}。",
+            p.holder_name, p.number, until
+        ),
+    );
+    record_endorsement(storage, p.id, p.valid_until, today, until, now, &n).await
+}
+
+/// Moves a permit a unit obtained into the holder's own account (real-name verified, same ID
+/// number); someone else's permit number is simply not found.
+pub async fn claim_from_unit(
+    storage: &dyn Storage,
+    holder_id: Uuid,
+    permit_number: &str,
+) -> Result<Permit> {
+    let holder = session_account(storage, holder_id).await?;
+    if holder.real_name_verified_at.is_none() {
+        return Err(CredentialError::RealNameRequired(RealNameFor::Claim));
+    }
+    let id_number = holder
+        .id_number
+        .as_deref()
+        .and_then(|i| IdNumber::parse(i).ok())
+        .ok_or(CredentialError::NotFound)?;
+    Ok(storage
+        .transfer_permit(permit_number.trim(), id_number.as_str(), holder.id)
+        .await?)
+}
+
 /// Issues the permit of a checked-in application: the application becomes issued, the permit
 /// takes the next status-list index, superseded permits are revoked, the holder is told. A
 /// racing issuer that took the same index or number gets `Storage(Conflict(..))` to retry.
-pub async fn issue(
+async fn record_issue(
     storage: &dyn Storage,
     p: &NewPermit,
     now: DateTime<Utc>,
@@ -73,7 +425,7 @@ pub async fn issue(
 }
 
 /// 签注: the validity moves on from `expected_until` to `valid_until`.
-pub async fn endorse(
+async fn record_endorsement(
     storage: &dyn Storage,
     id: Uuid,
     expected_until: NaiveDate,
@@ -92,7 +444,7 @@ pub async fn endorse(
     Ok(endorsed)
 }
 
-pub async fn revoke(
+async fn record_revocation(
     storage: &dyn Storage,
     id: Uuid,
     reason: &str,

@@ -1,336 +1,48 @@
 //! The signed lists verifiers download (the trust list, signed by the root key; the status
-//! list, signed by the current issuer key), served as COSE bytes with an ETag and a
-//! Cache-Control from their time to live, and online verification of a QR text with the same
-//! verifier crate the counters use offline.
+//! list, signed by the current issuer key) as the server keeps them between requests.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use permit_verifier::{StatusList, TrustList, VerifyOptions};
-use poem::web::Data;
-use poem_openapi::param::{Header, Query};
-use poem_openapi::payload::{Binary, Json, Response};
-use poem_openapi::{Enum, Object, OpenApi};
+use permit_verifier::{StatusList, TrustList};
 use sha2::{Digest, Sha256};
-
-use crate::identity::rate_limits::RateLimit;
-use crate::platform::error::ApiError;
-use crate::platform::state::AppState;
-use crate::platform::web::{ApiTags, ClientIp};
 
 /// Signed bytes kept until their content changes or half their time to live has passed, so
 /// caches and ETags see the same bytes in between; with them the list as read back from those
 /// bytes, so a request does not verify our own signature again.
 #[derive(Default)]
 pub struct Lists {
-    trust: Mutex<Option<Signed<TrustList>>>,
-    status: Mutex<Option<Signed<StatusList>>>,
+    pub(super) trust: Mutex<Option<Signed<TrustList>>>,
+    pub(super) status: Mutex<Option<Signed<StatusList>>>,
 }
 
+/// One signing of a list.
 #[derive(Clone)]
-struct Signed<L> {
-    content: String,
-    issued_at: DateTime<Utc>,
-    ttl: u64,
-    bytes: Vec<u8>,
-    list: L,
+pub struct Signed<L> {
+    /// What was signed, to tell when it changed.
+    pub(super) content: String,
+    pub issued_at: DateTime<Utc>,
+    pub ttl: u64,
+    pub bytes: Vec<u8>,
+    pub list: L,
 }
 
 impl<L> Signed<L> {
-    fn etag(&self) -> String {
+    pub fn etag(&self) -> String {
         format!("\"{}\"", &hex::encode(Sha256::digest(&self.bytes))[..32])
     }
-    fn fresh(&self, content: &str, now: DateTime<Utc>) -> bool {
+    pub(super) fn fresh(&self, content: &str, now: DateTime<Utc>) -> bool {
         self.content == content && (now - self.issued_at).num_seconds() < (self.ttl / 2) as i64
     }
-    fn max_age(&self, now: DateTime<Utc>) -> i64 {
+    pub fn max_age(&self, now: DateTime<Utc>) -> i64 {
         (self.ttl as i64 - (now - self.issued_at).num_seconds()).max(0)
     }
 }
 
-const VERIFY_PER_IP: RateLimit = RateLimit {
-    name: "verify-ip",
-    max: 600,
-    window: std::time::Duration::from_secs(60),
-};
-
-fn signing_failed(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "signing a list");
-    ApiError::internal()
-}
-
-fn cached<L: Clone>(slot: &Mutex<Option<Signed<L>>>) -> Option<Signed<L>> {
+pub(super) fn cached<L: Clone>(slot: &Mutex<Option<Signed<L>>>) -> Option<Signed<L>> {
     slot.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-fn store<L>(slot: &Mutex<Option<Signed<L>>>, s: Signed<L>) {
+pub(super) fn keep<L>(slot: &Mutex<Option<Signed<L>>>, s: Signed<L>) {
     *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
-}
-
-/// The current trust list and its signed bytes.
-pub async fn trust_list(state: &AppState) -> Result<(TrustList, Vec<u8>, String, i64), ApiError> {
-    let now = state.clock.now();
-    let usage: HashMap<String, DateTime<Utc>> =
-        state.storage.key_usage().await?.into_iter().collect();
-    let ttl = state.config.trust_list_ttl_secs;
-    let list = state.keys.trust_list(&usage, now, ttl);
-    let content: String = list
-        .keys
-        .iter()
-        .map(|k| hex::encode(k.kid))
-        .collect::<Vec<_>>()
-        .join(",");
-    let signed = match cached(&state.lists.trust).filter(|s| s.fresh(&content, now)) {
-        Some(s) => s,
-        None => {
-            let bytes = list.to_cose(&state.keys.root).map_err(signing_failed)?;
-            // Read back as a verifier would, once per signing.
-            let list = TrustList::from_cose(&bytes, &state.keys.root.verifying_key())
-                .map_err(signing_failed)?;
-            let s = Signed {
-                content,
-                issued_at: now,
-                ttl,
-                bytes,
-                list,
-            };
-            store(&state.lists.trust, s.clone());
-            s
-        }
-    };
-    let (etag, max_age) = (signed.etag(), signed.max_age(now));
-    Ok((signed.list, signed.bytes, etag, max_age))
-}
-
-/// The current status list and its signed bytes.
-pub async fn status_list(
-    state: &AppState,
-    trust: &TrustList,
-) -> Result<(StatusList, Vec<u8>, String, i64), ApiError> {
-    let now = state.clock.now();
-    let (revoked, max) = state.storage.revoked_indices().await?;
-    let ttl = state.config.status_list_ttl_secs;
-    let content = format!("{max:?}:{revoked:?}");
-    let signed = match cached(&state.lists.status).filter(|s| s.fresh(&content, now)) {
-        Some(s) => s,
-        None => {
-            let len = max.map_or(0, |m| m as u64 + 1);
-            let mut list = StatusList::new(state.keys.name.clone(), now, ttl, len);
-            for i in &revoked {
-                list.set_revoked(*i as u64, true).map_err(signing_failed)?;
-            }
-            let bytes = list.to_cose(state.keys.active()).map_err(signing_failed)?;
-            let list = StatusList::from_cose(&bytes, trust).map_err(signing_failed)?;
-            let s = Signed {
-                content,
-                issued_at: now,
-                ttl,
-                bytes,
-                list,
-            };
-            store(&state.lists.status, s.clone());
-            s
-        }
-    };
-    let (etag, max_age) = (signed.etag(), signed.max_age(now));
-    Ok((signed.list, signed.bytes, etag, max_age))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
-pub enum ListFormat {
-    /// COSE_Sign1 bytes, what verifiers use.
-    Cose,
-    /// The same content as JSON, for people.
-    Json,
-}
-
-fn list_response(
-    bytes: Vec<u8>,
-    etag: String,
-    max_age: i64,
-    if_none_match: Option<&str>,
-    json: Option<serde_json::Value>,
-) -> Response<Binary<Vec<u8>>> {
-    let cache = format!("public, max-age={max_age}");
-    if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
-        return Response::new(Binary(Vec::new()))
-            .status(poem::http::StatusCode::NOT_MODIFIED)
-            .header("ETag", etag)
-            .header("Cache-Control", cache);
-    }
-    let (body, content_type) = match json {
-        Some(v) => (
-            v.to_string().into_bytes(),
-            "application/json; charset=utf-8",
-        ),
-        None => (bytes, "application/cose"),
-    };
-    Response::new(Binary(body))
-        .header("Content-Type", content_type)
-        .header("ETag", etag)
-        .header("Cache-Control", cache)
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct VerificationRequest {
-    /// The QR text: `RP1:...`, optionally with a holder proof after `#`.
-    pub qr_text: String,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct VerifiedPermit {
-    pub permit_number: String,
-    pub name: String,
-    pub sex: String,
-    pub birth_date: chrono::NaiveDate,
-    /// Full or masked, as the holder chose to present it.
-    pub id_number: String,
-    pub district: String,
-    pub authority: String,
-    pub first_issued: chrono::NaiveDate,
-    pub last_endorsed: Option<chrono::NaiveDate>,
-    pub valid_until: DateTime<Utc>,
-    /// `full` or `basic`.
-    pub presentation: String,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct VerificationWarning {
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Object)]
-pub struct VerificationResult {
-    pub valid: bool,
-    /// `valid`, `valid_endorsement_due`, `suspended`, `revoked`, `not_yet_valid`,
-    /// `bad_signature`, `unknown_key`, `malformed`, `unsupported_version`.
-    pub verdict: String,
-    pub message: String,
-    pub message_en: String,
-    pub permit: Option<VerifiedPermit>,
-    pub warnings: Vec<VerificationWarning>,
-}
-
-pub struct TrustApi;
-
-#[OpenApi(tag = "ApiTags::Permits")]
-impl TrustApi {
-    /// The trust list: issuer keys signed by the root key verifiers pin.
-    #[oai(path = "/trust-list", method = "get")]
-    async fn get_trust_list(
-        &self,
-        state: Data<&AppState>,
-        format: Query<Option<ListFormat>>,
-        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
-    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
-        let (list, bytes, etag, max_age) = trust_list(&state).await?;
-        let json = (format.0 == Some(ListFormat::Json)).then(|| {
-            serde_json::json!({
-                "issuer": list.issuer,
-                "issued_at": list.issued_at,
-                "ttl_seconds": list.ttl_seconds,
-                "expires_at": list.expires_at(),
-                "root_public_key": hex::encode(state.keys.root.verifying_key().as_bytes()),
-                "keys": list.keys.iter().map(|k| serde_json::json!({
-                    "kid": hex::encode(k.kid),
-                    "issuer": k.issuer,
-                    "public_key": hex::encode(k.public_key.as_bytes()),
-                    "valid_from": k.valid_from,
-                    "valid_until": k.valid_until,
-                })).collect::<Vec<_>>(),
-            })
-        });
-        Ok(list_response(
-            bytes,
-            etag,
-            max_age,
-            if_none_match.0.as_deref(),
-            json,
-        ))
-    }
-
-    /// The status list: one bit per permit, set when revoked.
-    #[oai(path = "/status-list", method = "get")]
-    async fn get_status_list(
-        &self,
-        state: Data<&AppState>,
-        format: Query<Option<ListFormat>>,
-        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
-    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
-        let (trust, _, _, _) = trust_list(&state).await?;
-        let (list, bytes, etag, max_age) = status_list(&state, &trust).await?;
-        let json = (format.0 == Some(ListFormat::Json)).then(|| {
-            serde_json::json!({
-                "issuer": list.issuer,
-                "issued_at": list.issued_at,
-                "ttl_seconds": list.ttl_seconds,
-                "expires_at": list.expires_at(),
-                "length": list.len(),
-                "revoked": list.revoked_indices().collect::<Vec<_>>(),
-            })
-        });
-        Ok(list_response(
-            bytes,
-            etag,
-            max_age,
-            if_none_match.0.as_deref(),
-            json,
-        ))
-    }
-
-    /// Online verification against the current lists, for services that are online.
-    #[oai(path = "/verifications", method = "post")]
-    async fn verify(
-        &self,
-        state: Data<&AppState>,
-        ip: ClientIp,
-        body: Json<VerificationRequest>,
-    ) -> Result<Json<VerificationResult>, ApiError> {
-        VERIFY_PER_IP.hit(&*state.ephemeral, &ip.0).await?;
-        let (trust, _, _, _) = trust_list(&state).await?;
-        let (status, _, _, _) = status_list(&state, &trust).await?;
-        let v = permit_verifier::verify(
-            body.0.qr_text.trim(),
-            &trust,
-            Some(&status),
-            &VerifyOptions::at(state.clock.now()),
-        );
-        let permit = match (v.permit, v.claims) {
-            (Some(p), Some(c)) => Some(VerifiedPermit {
-                permit_number: p.permit_number,
-                name: p.name,
-                sex: p.sex.as_str().to_string(),
-                birth_date: p.birth_date,
-                id_number: p.id_number,
-                district: p.district,
-                authority: p.authority,
-                first_issued: p.first_issued,
-                last_endorsed: p.last_endorsed,
-                valid_until: c.expires_at,
-                presentation: match c.presentation {
-                    permit_verifier::Presentation::Full => "full".into(),
-                    permit_verifier::Presentation::Basic => "basic".into(),
-                },
-            }),
-            _ => None,
-        };
-        Ok(Json(VerificationResult {
-            valid: v.verdict.is_valid(),
-            verdict: v.verdict.code().to_string(),
-            message: v.verdict.message_zh(),
-            message_en: v.verdict.message_en(),
-            permit,
-            warnings: v
-                .warnings
-                .iter()
-                .map(|w| VerificationWarning {
-                    code: w.code().to_string(),
-                    message: w.message_zh().to_string(),
-                })
-                .collect(),
-        }))
-    }
 }

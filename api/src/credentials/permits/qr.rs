@@ -1,26 +1,12 @@
 //! The QR code of a credential, drawn as SVG or PNG.
 
-use super::*;
+use permit_verifier::QrEcc;
 
-pub(super) fn render_qr(
-    text: &str,
-    format: QrFormat,
-    ecc: QrEcc,
-) -> Result<(Vec<u8>, &'static str), ApiError> {
-    let failed = |e: String| {
-        tracing::error!(error = %e, "rendering a QR code");
-        ApiError::internal()
-    };
-    match format {
-        QrFormat::Text => Ok((text.as_bytes().to_vec(), "text/plain; charset=utf-8")),
-        QrFormat::Svg => Ok((
-            permit_verifier::to_svg(text, ecc)
-                .map_err(|e| failed(e.to_string()))?
-                .into_bytes(),
-            "image/svg+xml",
-        )),
-        QrFormat::Png => Ok((png(text, ecc).map_err(failed)?, "image/png")),
-    }
+/// A QR code as SVG.
+pub fn svg(text: &str, ecc: QrEcc) -> Result<Vec<u8>, String> {
+    permit_verifier::to_svg(text, ecc)
+        .map(String::into_bytes)
+        .map_err(|e| e.to_string())
 }
 
 /// A QR code as a PNG (8 pixels a module, quiet zone included).

@@ -2,7 +2,44 @@
 //! ID number, revocation, real-name verification and the account search it needs. Every one
 //! is written to the audit log.
 
-use super::*;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Binary, Json, Response};
+use poem_openapi::{Object, OpenApi};
+use uuid::Uuid;
+
+use super::wallet::{pdf, signer};
+use super::{PermitView, RevokeReasonView, view};
+use crate::credentials::permits::model::RevokeReason;
+use crate::credentials::service::{self, Staff};
+use crate::identity::accounts::Role;
+use crate::identity::sessions::SessionAuth;
+use crate::platform::audit;
+use crate::platform::clock::local_date;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
+
+#[derive(Debug, Clone, Object)]
+pub struct RevokeInput {
+    pub reason: RevokeReasonView,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RealNameInput {
+    /// The ID number read from the card, which must match the account's.
+    pub id_number: String,
+}
+
+/// The clerk or administrator acting, once their role is checked.
+fn staff(auth: &SessionAuth) -> Result<Staff, ApiError> {
+    auth.0.require(&[Role::Clerk, Role::Admin])?;
+    Ok(Staff {
+        account_id: auth.0.account_id,
+        role: auth.0.role,
+    })
+}
 
 pub struct PermitCounterApi;
 
@@ -16,19 +53,22 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<PermitView>, ApiError> {
-        auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let a = state.storage.application(id.0).await?;
-        if !staff_serves(&state, &auth, a.fields.service_point_id).await? {
-            return Err(ApiError::not_found());
-        }
-        let permit = issue(&state, a.id).await?;
+        let staff = staff(&auth)?;
+        let permit = service::issue(
+            &*state.storage,
+            staff,
+            id.0,
+            &state.policy.name_zh,
+            state.clock.now(),
+        )
+        .await?;
         audit::record(
             &state,
             &auth,
             "issue_permit",
             "permit",
             permit.id,
-            format!("application {}", a.id),
+            format!("application {}", id.0),
         )
         .await?;
         Ok(Json(view(&permit, local_date(state.clock.now()))))
@@ -42,10 +82,11 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
-        auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let p = load_served(&state, &auth, id.0).await?;
+        let staff = staff(&auth)?;
+        let p = service::served_permit(&*state.storage, staff, id.0).await?;
         audit::record(&state, &auth, "print_slip", "permit", p.id, "").await?;
-        slip_pdf(&state, &p).await
+        let bytes = service::slip(signer(&state), &state.fonts, &p).await?;
+        Ok(pdf(bytes))
     }
 
     /// A person's permits issued at my service points, found by the ID number on the card or
@@ -57,12 +98,8 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id_number: Query<String>,
     ) -> Result<Json<Vec<PermitView>>, ApiError> {
-        auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let card = IdNumber::parse(&id_number.0)
-            .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
-        let scope = staff_scope(&state, &auth).await?;
-        let mut found = state.storage.permits_of_person(card.as_str()).await?;
-        found.retain(|p| scope.covers(p.service_point_id));
+        let staff = staff(&auth)?;
+        let found = service::find_served(&*state.storage, staff, &id_number.0).await?;
         for p in &found {
             audit::record(
                 &state,
@@ -87,37 +124,17 @@ impl PermitCounterApi {
         id: Path<Uuid>,
         body: Json<RevokeInput>,
     ) -> Result<Json<PermitView>, ApiError> {
-        auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let p = load_served(&state, &auth, id.0).await?;
-        let n = notice_to(
-            &p,
-            None,
-            "permit_revoked",
-            "居住证已注销",
-            format!(
-                "【居住证】您的居住证{}已注销。如有疑问请联系受理点。",
-                p.number
-            ),
-        );
-        let revoked = service::revoke(
-            &*state.storage,
-            p.id,
-            body.0.reason.as_str(),
-            state.clock.now(),
-            &n,
-        )
-        .await?;
+        let staff = staff(&auth)?;
+        let reason = RevokeReason::from(body.0.reason);
+        let revoked =
+            service::revoke(&*state.storage, staff, id.0, reason, state.clock.now()).await?;
         audit::record(
             &state,
             &auth,
             "revoke_permit",
             "permit",
-            p.id,
-            format!(
-                "{} {}",
-                body.0.reason.as_str(),
-                body.0.note.unwrap_or_default()
-            ),
+            revoked.id,
+            format!("{} {}", reason.as_str(), body.0.note.unwrap_or_default()),
         )
         .await?;
         Ok(Json(view(&revoked, local_date(state.clock.now()))))
@@ -133,20 +150,9 @@ impl PermitCounterApi {
         body: Json<RealNameInput>,
     ) -> Result<Json<crate::identity::accounts::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let account = state.storage.account_by_id(id.0).await?;
-        let card = IdNumber::parse(&body.0.id_number)
-            .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
-        if account.role != Role::Resident || account.id_number.as_deref() != Some(card.as_str()) {
-            return Err(ApiError::unprocessable(
-                "id_number_mismatch",
-                "id_number",
-                "证件号码与账号登记的不一致",
-            ));
-        }
-        state
-            .storage
-            .set_real_name_verified(account.id, state.clock.now())
-            .await?;
+        let account =
+            service::confirm_real_name(&*state.storage, id.0, &body.0.id_number, state.clock.now())
+                .await?;
         audit::record(
             &state,
             &auth,
@@ -156,7 +162,7 @@ impl PermitCounterApi {
             "ID card checked",
         )
         .await?;
-        let account = state.storage.account_by_id(account.id).await?;
+        let account = service::account(&*state.storage, account.id).await?;
         Ok(Json(
             crate::identity::accounts::Me::of(&state, &account).await?,
         ))
@@ -171,9 +177,7 @@ impl PermitCounterApi {
         id_number: Query<String>,
     ) -> Result<Json<crate::identity::accounts::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
-        let card = IdNumber::parse(&id_number.0)
-            .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
-        let account = state.storage.resident_by_id_number(card.as_str()).await?;
+        let account = service::find_resident(&*state.storage, &id_number.0).await?;
         audit::record(
             &state,
             &auth,

@@ -1,0 +1,225 @@
+//! The counter's use cases: what a clerk reads of their service points' work (the queue, one
+//! application, a day's appointments, the audit log) and what they do there (review, walk-ins,
+//! check-in, unit accounts), the changes delegated to casework, booking and identity's store
+//! inside their own transactions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::units::MAX_PEOPLE_PER_UNIT;
+use crate::booking::service::BookingError;
+use crate::casework::applications::model::{
+    Application, ApplicationFields, Appointment, Decision, Status,
+};
+use crate::casework::service::CaseworkError;
+use crate::directory::ServicePoint;
+use crate::identity::accounts::{Account, NewAccount, Role};
+use crate::notifications::notice;
+use crate::platform::audit::AuditEntry;
+use crate::platform::clock::local_date;
+use crate::platform::storage::{Storage, StorageError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CounterError {
+    /// Outside the staff member's service points, a draft, or not there at all.
+    #[error("not found")]
+    NotFound,
+    /// Returning an application needs a note naming what to fix.
+    #[error("note required")]
+    NoteRequired,
+    #[error("note too long")]
+    NoteTooLong,
+    /// A walk-in is filed only at one's own service point.
+    #[error("wrong service point")]
+    WrongServicePoint,
+    /// An appointment is checked in on its day only.
+    #[error("not today")]
+    NotToday,
+    #[error("username taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Casework(CaseworkError),
+    #[error(transparent)]
+    Booking(BookingError),
+    #[error(transparent)]
+    Storage(StorageError),
+}
+
+impl From<StorageError> for CounterError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => CounterError::NotFound,
+            other => CounterError::Storage(other),
+        }
+    }
+}
+
+impl From<CaseworkError> for CounterError {
+    fn from(e: CaseworkError) -> Self {
+        CounterError::Casework(e)
+    }
+}
+
+impl From<BookingError> for CounterError {
+    fn from(e: BookingError) -> Self {
+        CounterError::Booking(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, CounterError>;
+
+/// The clerk or administrator acting; their role was checked at the door.
+#[derive(Debug, Clone, Copy)]
+pub struct Staff {
+    pub account_id: Uuid,
+    pub role: Role,
+}
+
+/// The service points whose work the staff member may see.
+pub async fn scope(storage: &dyn Storage, staff: Staff) -> Result<Vec<Uuid>> {
+    Ok(match staff.role {
+        Role::Admin => storage
+            .service_points(None)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect(),
+        _ => storage.staff_service_points(staff.account_id).await?,
+    })
+}
+
+/// Whether the staff member serves the service point (administrators serve every one).
+pub async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> Result<bool> {
+    Ok(match staff.role {
+        Role::Admin => true,
+        Role::Clerk => storage
+            .staff_service_points(staff.account_id)
+            .await?
+            .contains(&point),
+        Role::Resident | Role::Unit => false,
+    })
+}
+
+/// The audit log, newest first.
+pub async fn audit_log(storage: &dyn Storage, limit: i64) -> Result<Vec<AuditEntry>> {
+    Ok(storage.audit_log(limit).await?)
+}
+
+/// The applications of the staff member's service points, point by point.
+pub async fn queue(
+    storage: &dyn Storage,
+    staff: Staff,
+    status: Option<Status>,
+) -> Result<Vec<Application>> {
+    let mut found = Vec::new();
+    for point in scope(storage, staff).await? {
+        found.extend(storage.applications_at(point, status).await?);
+    }
+    Ok(found)
+}
+
+/// A staff member's view of one application, or not found outside their scope.
+pub async fn scoped_application(
+    storage: &dyn Storage,
+    staff: Staff,
+    id: Uuid,
+) -> Result<Application> {
+    let a = storage.application(id).await?;
+    if a.status == Status::Draft || !serves(storage, staff, a.fields.service_point_id).await? {
+        return Err(CounterError::NotFound);
+    }
+    Ok(a)
+}
+
+/// 初审: pass, or return with a note naming what to fix; the applicant is told.
+pub async fn review(
+    storage: &dyn Storage,
+    staff: Staff,
+    id: Uuid,
+    decision: Decision,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(Application, Option<String>)> {
+    let a = scoped_application(storage, staff, id).await?;
+    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if decision == Decision::Return && note.is_none() {
+        return Err(CounterError::NoteRequired);
+    }
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(CounterError::NoteTooLong);
+    }
+    let n = notice::reviewed(&a, decision, note.as_deref());
+    let reviewed =
+        crate::casework::service::review(storage, a.id, decision, note.as_deref(), now, &n).await?;
+    Ok((reviewed, note))
+}
+
+/// 现场受理: the application is filed under the clerk and accepted at once, ready to issue.
+pub async fn walk_in(
+    storage: &dyn Storage,
+    staff: Staff,
+    fields: &ApplicationFields,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    let draft = crate::casework::service::create(
+        storage,
+        staff.account_id,
+        fields,
+        MAX_PEOPLE_PER_UNIT,
+        now,
+    )
+    .await?;
+    Ok(crate::casework::service::admit_walk_in(storage, draft.id, now).await?)
+}
+
+/// A service point the staff member serves, with its appointments of a day and their
+/// applications.
+pub async fn day_appointments(
+    storage: &dyn Storage,
+    staff: Staff,
+    point: Uuid,
+    day: NaiveDate,
+) -> Result<(ServicePoint, Vec<(Application, Appointment)>)> {
+    if !scope(storage, staff).await?.contains(&point) {
+        return Err(CounterError::NotFound);
+    }
+    let place = storage.service_point(point).await?;
+    let mut out = Vec::new();
+    for ap in storage.appointments_on(point, day).await? {
+        let a = storage.application(ap.application_id).await?;
+        out.push((a, ap));
+    }
+    Ok((place, out))
+}
+
+/// 已受理: the applicant is at the counter on the day of the appointment.
+pub async fn check_in(
+    storage: &dyn Storage,
+    staff: Staff,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(Application, Appointment)> {
+    let ap = storage.appointment(id).await?;
+    if !serves(storage, staff, ap.service_point_id).await? {
+        return Err(CounterError::NotFound);
+    }
+    if ap.day != local_date(now) {
+        return Err(CounterError::NotToday);
+    }
+    let checked = crate::booking::service::check_in(storage, ap.id, now).await?;
+    let a = storage.application(checked.application_id).await?;
+    Ok((a, checked))
+}
+
+/// A service point, as it is now.
+pub async fn service_point(storage: &dyn Storage, id: Uuid) -> Result<ServicePoint> {
+    Ok(storage.service_point(id).await?)
+}
+
+/// Opens a unit account (单位代办) with the checked name, phone and password hash.
+pub async fn open_unit(storage: &dyn Storage, account: &NewAccount) -> Result<Account> {
+    storage.create_account(account).await.map_err(|e| match e {
+        StorageError::Conflict(_) => CounterError::UsernameTaken,
+        other => other.into(),
+    })
+}

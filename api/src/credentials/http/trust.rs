@@ -1,0 +1,234 @@
+//! The signed lists over HTTP, served as COSE bytes with an ETag and a Cache-Control from
+//! their time to live, and online verification of a QR text with the same verifier crate the
+//! counters use offline.
+
+use chrono::DateTime;
+use chrono::Utc;
+use poem::web::Data;
+use poem_openapi::param::{Header, Query};
+use poem_openapi::payload::{Binary, Json, Response};
+use poem_openapi::{Enum, Object, OpenApi};
+
+use crate::credentials::service::{self, ListSigning};
+use crate::identity::rate_limits::RateLimit;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::{ApiTags, ClientIp};
+
+const VERIFY_PER_IP: RateLimit = RateLimit {
+    name: "verify-ip",
+    max: 600,
+    window: std::time::Duration::from_secs(60),
+};
+
+fn signing(state: &AppState) -> ListSigning<'_> {
+    ListSigning {
+        storage: &*state.storage,
+        keys: &state.keys,
+        lists: &state.lists,
+        trust_ttl: state.config.trust_list_ttl_secs,
+        status_ttl: state.config.status_list_ttl_secs,
+        now: state.clock.now(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum ListFormat {
+    /// COSE_Sign1 bytes, what verifiers use.
+    Cose,
+    /// The same content as JSON, for people.
+    Json,
+}
+
+fn list_response(
+    bytes: Vec<u8>,
+    etag: String,
+    max_age: i64,
+    if_none_match: Option<&str>,
+    json: Option<serde_json::Value>,
+) -> Response<Binary<Vec<u8>>> {
+    let cache = format!("public, max-age={max_age}");
+    if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+        return Response::new(Binary(Vec::new()))
+            .status(poem::http::StatusCode::NOT_MODIFIED)
+            .header("ETag", etag)
+            .header("Cache-Control", cache);
+    }
+    let (body, content_type) = match json {
+        Some(v) => (
+            v.to_string().into_bytes(),
+            "application/json; charset=utf-8",
+        ),
+        None => (bytes, "application/cose"),
+    };
+    Response::new(Binary(body))
+        .header("Content-Type", content_type)
+        .header("ETag", etag)
+        .header("Cache-Control", cache)
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VerificationRequest {
+    /// The QR text: `RP1:...`, optionally with a holder proof after `#`.
+    pub qr_text: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VerifiedPermit {
+    pub permit_number: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: chrono::NaiveDate,
+    /// Full or masked, as the holder chose to present it.
+    pub id_number: String,
+    pub district: String,
+    pub authority: String,
+    pub first_issued: chrono::NaiveDate,
+    pub last_endorsed: Option<chrono::NaiveDate>,
+    pub valid_until: DateTime<Utc>,
+    /// `full` or `basic`.
+    pub presentation: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VerificationWarning {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VerificationResult {
+    pub valid: bool,
+    /// `valid`, `valid_endorsement_due`, `suspended`, `revoked`, `not_yet_valid`,
+    /// `bad_signature`, `unknown_key`, `malformed`, `unsupported_version`.
+    pub verdict: String,
+    pub message: String,
+    pub message_en: String,
+    pub permit: Option<VerifiedPermit>,
+    pub warnings: Vec<VerificationWarning>,
+}
+
+pub struct TrustApi;
+
+#[OpenApi(tag = "ApiTags::Permits")]
+impl TrustApi {
+    /// The trust list: issuer keys signed by the root key verifiers pin.
+    #[oai(path = "/trust-list", method = "get")]
+    async fn get_trust_list(
+        &self,
+        state: Data<&AppState>,
+        format: Query<Option<ListFormat>>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+        let service::SignedList {
+            list,
+            bytes,
+            etag,
+            max_age,
+        } = service::trust_list(signing(&state)).await?;
+        let json = (format.0 == Some(ListFormat::Json)).then(|| {
+            serde_json::json!({
+                "issuer": list.issuer,
+                "issued_at": list.issued_at,
+                "ttl_seconds": list.ttl_seconds,
+                "expires_at": list.expires_at(),
+                "root_public_key": hex::encode(state.keys.root.verifying_key().as_bytes()),
+                "keys": list.keys.iter().map(|k| serde_json::json!({
+                    "kid": hex::encode(k.kid),
+                    "issuer": k.issuer,
+                    "public_key": hex::encode(k.public_key.as_bytes()),
+                    "valid_from": k.valid_from,
+                    "valid_until": k.valid_until,
+                })).collect::<Vec<_>>(),
+            })
+        });
+        Ok(list_response(
+            bytes,
+            etag,
+            max_age,
+            if_none_match.0.as_deref(),
+            json,
+        ))
+    }
+
+    /// The status list: one bit per permit, set when revoked.
+    #[oai(path = "/status-list", method = "get")]
+    async fn get_status_list(
+        &self,
+        state: Data<&AppState>,
+        format: Query<Option<ListFormat>>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+        let trust = service::trust_list(signing(&state)).await?.list;
+        let service::SignedList {
+            list,
+            bytes,
+            etag,
+            max_age,
+        } = service::status_list(signing(&state), &trust).await?;
+        let json = (format.0 == Some(ListFormat::Json)).then(|| {
+            serde_json::json!({
+                "issuer": list.issuer,
+                "issued_at": list.issued_at,
+                "ttl_seconds": list.ttl_seconds,
+                "expires_at": list.expires_at(),
+                "length": list.len(),
+                "revoked": list.revoked_indices().collect::<Vec<_>>(),
+            })
+        });
+        Ok(list_response(
+            bytes,
+            etag,
+            max_age,
+            if_none_match.0.as_deref(),
+            json,
+        ))
+    }
+
+    /// Online verification against the current lists, for services that are online.
+    #[oai(path = "/verifications", method = "post")]
+    async fn verify(
+        &self,
+        state: Data<&AppState>,
+        ip: ClientIp,
+        body: Json<VerificationRequest>,
+    ) -> Result<Json<VerificationResult>, ApiError> {
+        VERIFY_PER_IP.hit(&*state.ephemeral, &ip.0).await?;
+        let v = service::verify(signing(&state), &body.0.qr_text).await?;
+        let permit = match (v.permit, v.claims) {
+            (Some(p), Some(c)) => Some(VerifiedPermit {
+                permit_number: p.permit_number,
+                name: p.name,
+                sex: p.sex.as_str().to_string(),
+                birth_date: p.birth_date,
+                id_number: p.id_number,
+                district: p.district,
+                authority: p.authority,
+                first_issued: p.first_issued,
+                last_endorsed: p.last_endorsed,
+                valid_until: c.expires_at,
+                presentation: match c.presentation {
+                    permit_verifier::Presentation::Full => "full".into(),
+                    permit_verifier::Presentation::Basic => "basic".into(),
+                },
+            }),
+            _ => None,
+        };
+        Ok(Json(VerificationResult {
+            valid: v.verdict.is_valid(),
+            verdict: v.verdict.code().to_string(),
+            message: v.verdict.message_zh(),
+            message_en: v.verdict.message_en(),
+            permit,
+            warnings: v
+                .warnings
+                .iter()
+                .map(|w| VerificationWarning {
+                    code: w.code().to_string(),
+                    message: w.message_zh().to_string(),
+                })
+                .collect(),
+        }))
+    }
+}
