@@ -15,8 +15,8 @@ use crate::casework::applications::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
     StatusView, appointment_info, brief, check_fields, detail, staff_serves, summary,
 };
-use crate::identity::accounts::Role;
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::Role;
 use crate::notifications::notice;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;

@@ -8,8 +8,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::identity::accounts::Role;
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::Role;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;

@@ -8,7 +8,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
 use super::service;
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;

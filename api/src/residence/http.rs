@@ -8,8 +8,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::identity::accounts::{IdNumber, Role, check_real_name, mask_id_number};
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::{IdNumber, Role, check_real_name, mask_id_number};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -222,7 +222,7 @@ pub async fn person_or_holder(
             })
         }
         (Some(name), Some(id)) => Ok(Person {
-            name: check_real_name(name).map_err(|e| e.with_field("person_name"))?,
+            name: check_real_name(name).map_err(|e| ApiError::from(e).with_field("person_name"))?,
             id_number: IdNumber::parse(id)
                 .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?,
         }),

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::eligibility::{self, Assessment, Facts, Policy};
 use super::model::{NewRegistration, ResidenceRegistration, moved_in_on_is_possible};
-use crate::identity::accounts::IdNumber;
+use crate::identity::model::IdNumber;
 use crate::platform::clock::local_date;
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 

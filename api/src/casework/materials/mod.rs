@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use crate::casework::applications::model::Material;
 use crate::casework::applications::{load_own, staff_serves};
+use crate::identity::auth::SessionAuth;
 use crate::identity::rate_limits::UPLOADS_PER_ACCOUNT;
-use crate::identity::sessions::SessionAuth;
 use crate::platform::config::Config;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;

@@ -131,7 +131,7 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
         body: Json<RealNameInput>,
-    ) -> Result<Json<crate::identity::accounts::Me>, ApiError> {
+    ) -> Result<Json<crate::identity::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let account = state.storage.account_by_id(id.0).await?;
         let card = IdNumber::parse(&body.0.id_number)
@@ -158,7 +158,7 @@ impl PermitCounterApi {
         .await?;
         let account = state.storage.account_by_id(account.id).await?;
         Ok(Json(
-            crate::identity::accounts::Me::of(&state, &account).await?,
+            crate::identity::views::Me::of(&state, &account).await?,
         ))
     }
 
@@ -169,7 +169,7 @@ impl PermitCounterApi {
         state: Data<&AppState>,
         auth: SessionAuth,
         id_number: Query<String>,
-    ) -> Result<Json<crate::identity::accounts::Me>, ApiError> {
+    ) -> Result<Json<crate::identity::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let card = IdNumber::parse(&id_number.0)
             .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
@@ -184,7 +184,7 @@ impl PermitCounterApi {
         )
         .await?;
         Ok(Json(
-            crate::identity::accounts::Me::of(&state, &account).await?,
+            crate::identity::views::Me::of(&state, &account).await?,
         ))
     }
 }

@@ -61,7 +61,7 @@ impl PermitsApi {
                 ApiError::unprocessable("phone_required", "sms_code", "账号未绑定手机号码")
             })?;
         let code = body.0.sms_code.unwrap_or_default();
-        sms::verify_code(&state, &phone, SmsPurpose::StepUp, &code).await?;
+        verify_sms_code(&state, &phone, SmsPurpose::StepUp, &code).await?;
         into_wallet(&state, p.id).await
     }
 
@@ -74,7 +74,7 @@ impl PermitsApi {
         id: Path<Uuid>,
     ) -> Result<Json<CeremonyStarted>, ApiError> {
         load_own(&state, &auth, id.0).await?;
-        crate::identity::passkeys::start_step_up(&state, auth.0.account_id)
+        crate::identity::auth::start_step_up(&state, auth.0.account_id)
             .await?
             .map(Json)
             .ok_or_else(|| {
@@ -97,7 +97,7 @@ impl PermitsApi {
         body: Json<FinishCeremony>,
     ) -> Result<Json<PermitView>, ApiError> {
         let p = load_own(&state, &auth, id.0).await?;
-        crate::identity::passkeys::finish_step_up(
+        crate::identity::auth::finish_step_up(
             &state,
             auth.0.account_id,
             ceremony.0,

@@ -14,10 +14,11 @@ use uuid::Uuid;
 use crate::casework::applications::model::{BusinessType, Status};
 use crate::casework::applications::{staff_scope, staff_serves};
 use crate::credentials::service::{self, CredentialError};
-use crate::identity::accounts::{IdNumber, PhoneNumber, Role, mask_id_number};
-use crate::identity::passkeys::{CeremonyStarted, FinishCeremony};
-use crate::identity::sessions::SessionAuth;
-use crate::identity::sms::{self, SmsPurpose};
+use crate::identity::auth::SessionAuth;
+use crate::identity::auth::verify_sms_code;
+use crate::identity::model::SmsPurpose;
+use crate::identity::model::{IdNumber, PhoneNumber, Role, mask_id_number};
+use crate::identity::views::{CeremonyStarted, FinishCeremony};
 use crate::notifications::model::NewNotification;
 use crate::platform::audit;
 use crate::platform::clock::local_date;
@@ -136,8 +137,8 @@ pub async fn credential(
         permit_number: p.number.clone(),
         name: p.holder_name.clone(),
         sex: match p.sex {
-            crate::identity::accounts::Sex::Male => permit_verifier::Sex::Male,
-            crate::identity::accounts::Sex::Female => permit_verifier::Sex::Female,
+            crate::identity::model::Sex::Male => permit_verifier::Sex::Male,
+            crate::identity::model::Sex::Female => permit_verifier::Sex::Female,
         },
         birth_date: p.birth_date,
         id_number: p.id_number.as_str().to_string(),
