@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use permit_api::credentials::keys::KeyRing;
-use permit_api::identity::accounts::Role;
-use permit_api::identity::staff;
+use permit_api::identity::model::Role;
+use permit_api::identity::service::staff;
 use permit_api::platform::config::{CONFIG_HELP, Config, LogFormat, Secret};
 use permit_api::platform::{app, storage};
 use uuid::Uuid;

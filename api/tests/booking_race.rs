@@ -14,7 +14,7 @@ use permit_api::casework::applications::model::{ApplicationFields, BusinessType,
 use permit_api::casework::materials::content::MaterialKind;
 use permit_api::casework::service::{self as casework, CaseworkError};
 use permit_api::directory::ServicePointInput;
-use permit_api::identity::accounts::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
+use permit_api::identity::model::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use permit_api::notifications::model::NewNotification;
 use permit_api::platform::storage::Storage;
 use uuid::Uuid;

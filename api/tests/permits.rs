@@ -156,10 +156,10 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     );
 
     // A clerk of another service point sees none of it.
-    permit_api::identity::staff::add(
+    permit_api::identity::service::staff::add(
         &*app.state.storage,
         "clerk_hubin",
-        permit_api::identity::accounts::Role::Clerk,
+        permit_api::identity::model::Role::Clerk,
         Some("湖滨民警"),
         "Hubin2026pw!",
         &[place.hubin.parse().unwrap()],

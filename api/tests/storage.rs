@@ -4,8 +4,8 @@ mod common;
 
 use chrono::Utc;
 use permit_api::directory::{ArticleInput, ArticleKind, ServicePointInput, seed};
-use permit_api::identity::accounts::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
-use permit_api::identity::passkeys::StoredPasskey;
+use permit_api::identity::model::StoredPasskey;
+use permit_api::identity::model::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use permit_api::platform::storage::StorageError;
 use uuid::Uuid;
 

@@ -13,7 +13,7 @@ use crate::booking;
 use crate::casework::applications::model::AppointmentStatus;
 use crate::directory::ServicePoint;
 use crate::identity;
-use crate::identity::accounts::Role;
+use crate::identity::model::Role;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};

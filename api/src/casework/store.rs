@@ -15,7 +15,7 @@ use super::applications::model::{
     Application, ApplicationFields, BusinessType, Material, Status, Transition,
 };
 use super::materials::content::MaterialKind;
-use crate::identity::accounts::{IdNumber, PhoneNumber, Sex};
+use crate::identity::model::{IdNumber, PhoneNumber, Sex};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, all_by, classify, one_by, run,
 };

@@ -16,8 +16,8 @@ use crate::casework::applications::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
     ServicePointBrief, StatusView, appointment_info, check_fields, detail, summary,
 };
-use crate::identity::accounts::Role;
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::Role;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;

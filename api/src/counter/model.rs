@@ -21,8 +21,8 @@ pub fn review_overdue(a: &Application, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
     use crate::casework::applications::model::{ApplicationFields, BusinessType};
-    use crate::identity::accounts::Sex;
-    use crate::identity::accounts::{IdNumber, PhoneNumber};
+    use crate::identity::model::Sex;
+    use crate::identity::model::{IdNumber, PhoneNumber};
     use chrono::Duration;
     use uuid::Uuid;
 

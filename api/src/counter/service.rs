@@ -13,7 +13,7 @@ use crate::casework::applications::model::{
 };
 use crate::casework::service::CaseworkError;
 use crate::directory::ServicePoint;
-use crate::identity::accounts::{Account, NewAccount, Role};
+use crate::identity::model::{Account, NewAccount, Role};
 use crate::notifications::notice;
 use crate::platform::audit::AuditEntry;
 use crate::platform::clock::local_date;

@@ -19,7 +19,7 @@ use super::permits::rules;
 use super::store;
 use crate::casework;
 use crate::casework::applications::model::{BusinessType, Status, Transition};
-use crate::identity::accounts::{Account, IdNumber, IdNumberError, PhoneNumber, Role, Sex};
+use crate::identity::model::{Account, IdNumber, IdNumberError, PhoneNumber, Role, Sex};
 use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::clock::local_date;

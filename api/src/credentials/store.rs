@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::permits::model::{NewPermit, Permit, PermitStatus, StatusIndex};
-use crate::identity::accounts::{IdNumber, Sex};
+use crate::identity::model::{IdNumber, Sex};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, all_by, classify, found, one_by, run,
 };

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::model::{self, ArticleKind as ArticleKindModel, FieldError};
 use super::service::{self, DirectoryError};
-use crate::identity::accounts::Role;
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::Role;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::{ApiTags, api_enum};

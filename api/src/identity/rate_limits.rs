@@ -2,8 +2,32 @@
 
 use std::time::Duration;
 
-use crate::platform::ephemeral::Ephemeral;
-use crate::platform::error::ApiError;
+use crate::platform::ephemeral::{Ephemeral, EphemeralError};
+
+/// Why an event was refused; identity's http turns it into the 429 every client sees.
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    /// The window's allowance is used up; the next event counts after `retry_after` seconds.
+    #[error("rate limited for {retry_after}s")]
+    Refused { retry_after: u64 },
+    /// Too many failed sign-ins: locked out for `retry_after` more seconds.
+    #[error("locked out for {retry_after}s")]
+    Locked { retry_after: u64 },
+    #[error(transparent)]
+    Ephemeral(#[from] EphemeralError),
+}
+
+impl RateLimitError {
+    /// The wait a refusal names, if it is one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            RateLimitError::Refused { retry_after } | RateLimitError::Locked { retry_after } => {
+                Some(*retry_after)
+            }
+            RateLimitError::Ephemeral(_) => None,
+        }
+    }
+}
 
 /// At most `max` events per `window` for one subject (a phone, an IP address, an account).
 #[derive(Debug, Clone, Copy)]
@@ -15,16 +39,14 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// Counts one event; refuses it once the window's allowance is used up.
-    pub async fn hit(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+    pub async fn hit(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), RateLimitError> {
         let key = format!("rl:{}:{}", self.name, subject);
         let n = store.increment(&key, self.window).await?;
         if n > self.max {
             let wait = store.ttl(&key).await?.unwrap_or(self.window);
-            return Err(ApiError::too_many(
-                "rate_limited",
-                wait.as_secs(),
-                "请求过于频繁，请稍后再试",
-            ));
+            return Err(RateLimitError::Refused {
+                retry_after: wait.as_secs().max(1),
+            });
         }
         Ok(())
     }
@@ -100,7 +122,7 @@ impl Backoff {
     }
 
     /// Refuses while the subject is locked out.
-    pub async fn check(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), ApiError> {
+    pub async fn check(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), RateLimitError> {
         if let Some(left) = store.ttl(&self.lock_key(subject)).await? {
             return Err(locked(left));
         }
@@ -111,7 +133,7 @@ impl Backoff {
         &self,
         store: &dyn Ephemeral,
         subject: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), RateLimitError> {
         let n = store
             .increment(&self.failures_key(subject), self.window)
             .await?;
@@ -125,26 +147,24 @@ impl Backoff {
         &self,
         store: &dyn Ephemeral,
         subject: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), RateLimitError> {
         store.delete(&self.failures_key(subject)).await?;
         store.delete(&self.lock_key(subject)).await?;
         Ok(())
     }
 }
 
-fn locked(left: Duration) -> ApiError {
-    let secs = left.as_secs().max(1);
-    ApiError::too_many(
-        "too_many_attempts",
-        secs,
-        format!("登录失败次数过多，请 {secs} 秒后再试"),
-    )
+fn locked(left: Duration) -> RateLimitError {
+    RateLimitError::Locked {
+        retry_after: left.as_secs().max(1),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::platform::ephemeral::MemoryStore;
+    use crate::platform::error::ApiError;
 
     #[tokio::test]
     async fn a_rate_limit_allows_max_events_per_subject_then_refuses_with_the_wait() {
@@ -160,7 +180,7 @@ mod tests {
                 .await
                 .expect("within the allowance");
         }
-        let refused = limit.hit(&store, "13800000001").await.unwrap_err();
+        let refused = ApiError::from(limit.hit(&store, "13800000001").await.unwrap_err());
         assert_eq!(refused.status(), poem::http::StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(refused.body().code, "rate_limited");
         let wait = refused.body().retry_after.expect("the wait is given");

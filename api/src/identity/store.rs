@@ -4,8 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::accounts::{Account, IdNumber, NewAccount, PhoneNumber, Role, Sex};
-use super::passkeys::StoredPasskey;
+use super::model::{Account, IdNumber, NewAccount, PhoneNumber, Role, Sex, StoredPasskey};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, classify, found, one_by, run,
 };

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::model::unread;
 use super::service::{self, NotificationError};
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::storage::{Database, StorageResult, classify, run};

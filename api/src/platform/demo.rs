@@ -2,7 +2,8 @@
 //! staff side with. Loaded once; later edits stand.
 
 use crate::directory::seed;
-use crate::identity::accounts::{NewAccount, Role, password};
+use crate::identity::model::{NewAccount, Role};
+use crate::identity::password;
 use crate::platform::state::AppState;
 use crate::platform::storage::{StorageError, StorageResult};
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::identity::accounts::IdNumber;
+use crate::identity::model::IdNumber;
 
 #[derive(Debug, Clone)]
 pub struct NewRegistration {

@@ -10,7 +10,7 @@ use super::model::{
     address_detail_fits, moved_in_on_is_possible, named_person,
 };
 use crate::directory::Region;
-use crate::identity::accounts::{IdNumber, IdNumberError, check_real_name};
+use crate::identity::model::{IdNumber, IdNumberError, check_real_name};
 use crate::platform::clock::local_date;
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 

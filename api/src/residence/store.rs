@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::model::{NewRegistration, ResidenceRegistration};
-use crate::identity::accounts::IdNumber;
+use crate::identity::model::IdNumber;
 use crate::platform::storage::{Database, StorageError, StorageResult, all_by, classify, run};
 
 pub(crate) const REGISTRATION_COLUMNS: &str = "id, account_id, person_name, id_number, district_code, street_code, address_detail, community_code, moved_in_on, housing_type, registered_on, created_at";

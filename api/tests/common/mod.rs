@@ -351,7 +351,7 @@ impl TestApp {
 pub fn id_with_check(first17: &str) -> String {
     format!(
         "{first17}{}",
-        permit_api::identity::accounts::check_character(first17).unwrap()
+        permit_api::identity::model::check_character(first17).unwrap()
     )
 }
 

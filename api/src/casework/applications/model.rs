@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::booking::calendar::Session;
-use crate::identity::accounts::{IdNumber, PhoneNumber, Sex};
+use crate::identity::model::{IdNumber, PhoneNumber, Sex};
 
 /// Application numbers: the date (China Standard Time) and six random digits, e.g.
 /// `JZ20261124042917`.

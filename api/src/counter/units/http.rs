@@ -5,8 +5,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::counter::service;
-use crate::identity::accounts::{Me, NewAccount, Role, check_password, check_username, password};
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::{NewAccount, Role, check_password, check_username};
+use crate::identity::password;
+use crate::identity::views::Me;
 use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -51,7 +53,7 @@ impl UnitsApi {
                 "请填写单位全称（2至100个字符）",
             ));
         }
-        let phone = crate::identity::accounts::check_phone(&input.phone, "phone")?;
+        let phone = crate::identity::model::check_phone(&input.phone, "phone")?;
         check_password(&input.password, &input.password, "password")?;
         let hash = password::hash_blocking(input.password)
             .await

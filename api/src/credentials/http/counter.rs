@@ -12,8 +12,8 @@ use super::wallet::{pdf, signer};
 use super::{PermitView, RevokeReasonView, view};
 use crate::credentials::permits::model::RevokeReason;
 use crate::credentials::service::{self, Staff};
-use crate::identity::accounts::Role;
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::Role;
 use crate::platform::audit;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
@@ -148,7 +148,7 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
         body: Json<RealNameInput>,
-    ) -> Result<Json<crate::identity::accounts::Me>, ApiError> {
+    ) -> Result<Json<crate::identity::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let account =
             service::confirm_real_name(&*state.storage, id.0, &body.0.id_number, state.clock.now())
@@ -164,7 +164,7 @@ impl PermitCounterApi {
         .await?;
         let account = service::account(&*state.storage, account.id).await?;
         Ok(Json(
-            crate::identity::accounts::Me::of(&state, &account).await?,
+            crate::identity::views::Me::of(&state, &account).await?,
         ))
     }
 
@@ -175,7 +175,7 @@ impl PermitCounterApi {
         state: Data<&AppState>,
         auth: SessionAuth,
         id_number: Query<String>,
-    ) -> Result<Json<crate::identity::accounts::Me>, ApiError> {
+    ) -> Result<Json<crate::identity::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let account = service::find_resident(&*state.storage, &id_number.0).await?;
         audit::record(
@@ -188,7 +188,7 @@ impl PermitCounterApi {
         )
         .await?;
         Ok(Json(
-            crate::identity::accounts::Me::of(&state, &account).await?,
+            crate::identity::views::Me::of(&state, &account).await?,
         ))
     }
 }

@@ -11,7 +11,7 @@ use crate::credentials::documents::DocumentError;
 use crate::credentials::permits::model::{Permit, PermitState, RevokeReason};
 use crate::credentials::permits::rules;
 use crate::credentials::service::{CredentialError, RealNameFor, StepUpFor};
-use crate::identity::accounts::mask_id_number;
+use crate::identity::model::mask_id_number;
 use crate::platform::error::ApiError;
 use crate::platform::web::api_enum;
 

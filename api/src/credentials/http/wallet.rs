@@ -11,9 +11,10 @@ use uuid::Uuid;
 use super::{PermitView, view};
 use crate::credentials::permits::qr;
 use crate::credentials::service::{self, Signer};
-use crate::identity::passkeys::{CeremonyStarted, FinishCeremony};
-use crate::identity::sessions::SessionAuth;
-use crate::identity::sms::{self, SmsPurpose};
+use crate::identity::auth::SessionAuth;
+use crate::identity::auth::verify_sms_code;
+use crate::identity::model::SmsPurpose;
+use crate::identity::views::{CeremonyStarted, FinishCeremony};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -118,7 +119,7 @@ impl PermitsApi {
     ) -> Result<Json<PermitView>, ApiError> {
         let (p, phone) = service::sms_step_up(&*state.storage, auth.0.account_id, id.0).await?;
         let code = body.0.sms_code.unwrap_or_default();
-        sms::verify_code(&state, &phone, SmsPurpose::StepUp, &code).await?;
+        verify_sms_code(&state, &phone, SmsPurpose::StepUp, &code).await?;
         into_wallet(&state, p.id).await
     }
 
@@ -131,7 +132,7 @@ impl PermitsApi {
         id: Path<Uuid>,
     ) -> Result<Json<CeremonyStarted>, ApiError> {
         service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
-        crate::identity::passkeys::start_step_up(&state, auth.0.account_id)
+        crate::identity::auth::start_step_up(&state, auth.0.account_id)
             .await?
             .map(Json)
             .ok_or_else(|| {
@@ -154,7 +155,7 @@ impl PermitsApi {
         body: Json<FinishCeremony>,
     ) -> Result<Json<PermitView>, ApiError> {
         let p = service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
-        crate::identity::passkeys::finish_step_up(
+        crate::identity::auth::finish_step_up(
             &state,
             auth.0.account_id,
             ceremony.0,
@@ -255,8 +256,7 @@ impl ClaimApi {
         auth: SessionAuth,
         body: Json<ClaimInput>,
     ) -> Result<Json<PermitView>, ApiError> {
-        auth.0
-            .require(&[crate::identity::accounts::Role::Resident])?;
+        auth.0.require(&[crate::identity::model::Role::Resident])?;
         let permit =
             service::claim_from_unit(&*state.storage, auth.0.account_id, &body.0.permit_number)
                 .await?;

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::rules;
-use crate::identity::accounts::{IdNumber, Sex};
+use crate::identity::model::{IdNumber, Sex};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PermitStatus {

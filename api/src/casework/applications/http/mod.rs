@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::model::Status;
 use crate::casework::service;
+use crate::identity::auth::SessionAuth;
 use crate::identity::rate_limits::APPLICATIONS_PER_ACCOUNT;
-use crate::identity::sessions::SessionAuth;
 use crate::platform::error::ApiError;
 use crate::platform::idempotency;
 use crate::platform::state::AppState;

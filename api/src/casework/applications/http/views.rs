@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::casework::materials::MaterialInfo;
 use crate::casework::service::{self, CaseworkError};
-use crate::identity::accounts::{Role, Sex};
-use crate::identity::sessions::SessionAuth;
+use crate::identity::auth::SessionAuth;
+use crate::identity::model::Role;
+use crate::identity::views::SexView;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::api_enum;
@@ -109,7 +110,7 @@ pub struct ApplicationSummary {
     /// Masked.
     pub applicant_id_number: String,
     pub applicant_name: String,
-    pub applicant_sex: Sex,
+    pub applicant_sex: SexView,
     pub business_type: BusinessTypeView,
     pub submitted_at: Option<DateTime<Utc>>,
     pub status: StatusView,
@@ -256,7 +257,7 @@ pub fn summary(a: &Application) -> ApplicationSummary {
         number: a.number.clone(),
         applicant_id_number: a.fields.applicant_id_number.masked(),
         applicant_name: a.fields.applicant_name.clone(),
-        applicant_sex: a.fields.applicant_sex,
+        applicant_sex: a.fields.applicant_sex.into(),
         business_type: a.fields.business_type.into(),
         submitted_at: a.submitted_at,
         status: a.status.into(),
@@ -313,7 +314,7 @@ pub(crate) async fn check_fields(
         .or(base.map(|b| b.phone.as_str().to_string()))
         .or(account.phone.as_deref().map(str::to_string))
         .ok_or_else(|| missing("phone"))?;
-    let phone = crate::identity::accounts::check_phone(&phone_text, "phone")?;
+    let phone = crate::identity::model::check_phone(&phone_text, "phone")?;
     let address = Address {
         district_code: input
             .district_code

@@ -2,9 +2,10 @@
 
 use uuid::Uuid;
 
-use crate::identity::accounts::{
-    Account, NewAccount, Role, check_password, check_real_name, check_username, password,
+use crate::identity::model::{
+    Account, AccountFieldError, NewAccount, Role, check_password, check_real_name, check_username,
 };
+use crate::identity::password;
 use crate::platform::storage::{Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +28,7 @@ pub async fn add(
     password_text: &str,
     service_points: &[Uuid],
 ) -> Result<Account, StaffError> {
-    let invalid =
-        |e: crate::platform::error::ApiError| StaffError::Invalid(e.body().message.clone());
+    let invalid = |e: AccountFieldError| StaffError::Invalid(e.message().to_string());
     if !role.is_staff() {
         return Err(StaffError::Invalid("role must be clerk or admin".into()));
     }

@@ -1,0 +1,146 @@
+//! Account endpoints: registration (seed 000 §2.3), the signed-in account, password and phone
+//! changes.
+
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::sessions::SignedIn;
+use crate::identity::auth::{SessionAuth, deps};
+use crate::identity::service::accounts;
+use crate::identity::views::{Me, SexView};
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::ApiTags;
+
+#[derive(Debug, Object)]
+pub struct Registration {
+    /// 账号名
+    pub username: String,
+    /// 账户密码
+    pub password: String,
+    /// 确认密码
+    pub password_confirmation: String,
+    /// 真实姓名
+    pub real_name: String,
+    /// 公民身份号码 (18 characters)
+    pub id_number: String,
+    /// 性别
+    pub sex: SexView,
+    /// 手机号码
+    pub phone: String,
+    /// 手机验证码 (purpose `register`)
+    pub sms_code: String,
+    /// 所在区域: a region code from `GET /regions`
+    pub region_code: String,
+    /// 验证码: the ALTCHA solution payload
+    pub captcha: String,
+}
+
+impl From<Registration> for accounts::Registration {
+    fn from(r: Registration) -> Self {
+        accounts::Registration {
+            username: r.username,
+            password: r.password,
+            password_confirmation: r.password_confirmation,
+            real_name: r.real_name,
+            id_number: r.id_number,
+            sex: r.sex.into(),
+            phone: r.phone,
+            sms_code: r.sms_code,
+            region_code: r.region_code,
+            captcha: r.captcha,
+        }
+    }
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum Registered {
+    /// The account exists; sign in next (the first login asks for an SMS code).
+    #[oai(status = 201)]
+    Created(Json<Me>),
+}
+
+#[derive(Debug, Object)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+    pub new_password_confirmation: String,
+}
+
+#[derive(Debug, Object)]
+pub struct PhoneChange {
+    pub password: String,
+    pub new_phone: String,
+    /// Code sent to the new phone with purpose `change_phone`.
+    pub sms_code: String,
+}
+
+pub struct AccountsApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl AccountsApi {
+    /// Register a personal account (新用户注册).
+    #[oai(path = "/accounts", method = "post")]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        body: Json<Registration>,
+    ) -> Result<Registered, ApiError> {
+        let profile = accounts::register(deps(&state), body.0.into()).await?;
+        Ok(Registered::Created(Json(profile.into())))
+    }
+
+    /// The signed-in account.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, state: Data<&AppState>, auth: SessionAuth) -> Result<Json<Me>, ApiError> {
+        let profile = accounts::me(deps(&state), auth.0.account_id).await?;
+        Ok(Json(profile.into()))
+    }
+
+    /// Change the password; every other session ends and this one gets a fresh id.
+    #[oai(path = "/me/password", method = "put")]
+    async fn change_password(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<PasswordChange>,
+    ) -> Result<SignedIn, ApiError> {
+        let b = body.0;
+        let started = accounts::change_password(
+            deps(&state),
+            auth.0.account_id,
+            auth.0.remember,
+            accounts::PasswordChange {
+                current_password: b.current_password,
+                new_password: b.new_password,
+                new_password_confirmation: b.new_password_confirmation,
+            },
+        )
+        .await?;
+        Ok(SignedIn::of(&state, started))
+    }
+
+    /// Change the phone number: the new phone proves itself with an SMS code, and the next
+    /// login asks for one again.
+    #[oai(path = "/me/phone", method = "put")]
+    async fn change_phone(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<PhoneChange>,
+    ) -> Result<Json<Me>, ApiError> {
+        let b = body.0;
+        let profile = accounts::change_phone(
+            deps(&state),
+            auth.0.account_id,
+            accounts::PhoneChange {
+                password: b.password,
+                new_phone: b.new_phone,
+                sms_code: b.sms_code,
+            },
+        )
+        .await?;
+        Ok(Json(profile.into()))
+    }
+}

@@ -1,0 +1,128 @@
+//! Identity's endpoints: accounts, sessions, passkeys, SMS codes and the captcha; and the one
+//! place identity's typed errors become the answers clients see.
+
+use poem::http::StatusCode;
+
+pub mod accounts;
+pub mod captcha;
+pub mod passkeys;
+pub mod sessions;
+pub mod sms;
+
+use super::model::AccountFieldError;
+use super::rate_limits::RateLimitError;
+use super::service::IdentityError;
+use crate::platform::error::ApiError;
+
+impl From<AccountFieldError> for ApiError {
+    fn from(e: AccountFieldError) -> Self {
+        ApiError::unprocessable(e.code(), &e.field(), e.message())
+    }
+}
+
+impl From<RateLimitError> for ApiError {
+    fn from(e: RateLimitError) -> Self {
+        match e {
+            RateLimitError::Refused { retry_after } => {
+                ApiError::too_many("rate_limited", retry_after, "请求过于频繁，请稍后再试")
+            }
+            RateLimitError::Locked { retry_after } => ApiError::too_many(
+                "too_many_attempts",
+                retry_after,
+                format!("登录失败次数过多，请 {retry_after} 秒后再试"),
+            ),
+            RateLimitError::Ephemeral(e) => e.into(),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Field(e) => e.into(),
+            IdentityError::IdNumber(e) => {
+                ApiError::unprocessable(e.code(), "id_number", e.message())
+            }
+            IdentityError::IdNumberSexMismatch => {
+                ApiError::unprocessable("id_number_sex_mismatch", "sex", "性别与公民身份号码不符")
+            }
+            IdentityError::UnknownRegion => {
+                ApiError::unprocessable("unknown_region", "region_code", "请选择所在区域")
+            }
+            IdentityError::UsernameTaken => {
+                ApiError::conflict("username_taken", "username", "该账号名已被注册")
+            }
+            IdentityError::IdNumberTaken => ApiError::conflict(
+                "id_number_taken",
+                "id_number",
+                "该公民身份号码已注册账号，请直接登录或找回密码",
+            ),
+            IdentityError::WrongPassword { field } => {
+                ApiError::unprocessable("wrong_password", field, "当前密码不正确")
+            }
+            IdentityError::InvalidCaptcha => {
+                ApiError::unprocessable("invalid_captcha", "captcha", "人机验证未通过，请重试")
+            }
+            IdentityError::CaptchaReplayed => ApiError::unprocessable(
+                "captcha_replayed",
+                "captcha",
+                "人机验证已使用过，请重新验证",
+            ),
+            IdentityError::InvalidSmsCode => {
+                ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效")
+            }
+            IdentityError::SmsTooFrequent { retry_after } => ApiError::too_many(
+                "sms_too_frequent",
+                retry_after,
+                "验证码发送过于频繁，请稍后再试",
+            ),
+            IdentityError::SmsDailyLimit { retry_after } => ApiError::too_many(
+                "sms_daily_limit",
+                retry_after,
+                "该手机号今日获取验证码次数已达上限",
+            ),
+            IdentityError::SmsNotSent => ApiError::unavailable(),
+            IdentityError::RateLimited(e) => e.into(),
+            IdentityError::Unauthenticated => ApiError::unauthenticated(),
+            IdentityError::InvalidCredentials => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "账号名或密码错误",
+            ),
+            IdentityError::SmsCodeRequired {
+                phone_masked,
+                retry_after,
+            } => {
+                let required = ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "sms_code_required",
+                    format!("请输入发送到 {phone_masked} 的短信验证码"),
+                )
+                .with_field("sms_code");
+                match retry_after {
+                    Some(wait) => required.with_retry_after(wait),
+                    None => required,
+                }
+            }
+            IdentityError::PasskeyRejected => {
+                ApiError::unprocessable("passkey_rejected", "credential", "通行密钥验证未通过")
+            }
+            IdentityError::PasskeyLoginRejected => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "通行密钥验证未通过",
+            ),
+            IdentityError::CeremonyExpired => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ceremony_expired",
+                "操作已超时，请重新开始",
+            ),
+            IdentityError::PasskeyExists => {
+                ApiError::conflict("passkey_exists", "credential", "该通行密钥已登记")
+            }
+            IdentityError::Internal(_) => ApiError::internal(),
+            IdentityError::Storage(e) => e.into(),
+            IdentityError::Ephemeral(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! SMS endpoints: sending a code, and the development sink and clock. The development sink
+//! keeps messages in memory and is readable at `GET /api/v1/dev/sms` only in demo or
+//! development mode; a real gateway implements `SmsSender`.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use crate::identity::auth::deps;
+use crate::identity::model::{SmsPurpose, check_phone};
+use crate::identity::service::sms;
+use crate::notifications::sms::SentSms;
+use crate::platform::error::ApiError;
+use crate::platform::state::AppState;
+use crate::platform::web::{ApiTags, ClientIp, api_enum};
+
+api_enum!(
+    /// What a code is for; a code for one purpose does not work for another.
+    SmsPurposeView as "SmsPurpose" mirrors SmsPurpose {
+        Register,
+        Login,
+        ChangePhone,
+        StepUp,
+    }
+);
+
+#[derive(Debug, Object)]
+pub struct SmsCodeRequest {
+    /// Mainland mobile number.
+    pub phone: String,
+    pub purpose: SmsPurposeView,
+}
+
+#[derive(Debug, Object)]
+pub struct SmsCodeSent {
+    /// The phone the code went to, masked.
+    pub phone: String,
+    /// Seconds the code stays valid.
+    pub expires_in: u64,
+}
+
+pub struct SmsApi;
+
+#[OpenApi(tag = "ApiTags::Accounts")]
+impl SmsApi {
+    /// Send an SMS code (at most one a minute and ten a day per phone).
+    #[oai(path = "/sms-codes", method = "post")]
+    async fn send(
+        &self,
+        state: poem::web::Data<&AppState>,
+        ip: ClientIp,
+        body: Json<SmsCodeRequest>,
+    ) -> Result<Json<SmsCodeSent>, ApiError> {
+        let phone =
+            sms::request_code(deps(&state), &ip.0, &body.phone, body.purpose.into()).await?;
+        Ok(Json(SmsCodeSent {
+            phone: phone.masked(),
+            expires_in: state.config.sms_code_lifetime_secs,
+        }))
+    }
+
+    /// Development SMS sink: the messages sent to a phone (demo or development mode only).
+    #[oai(path = "/dev/sms", method = "get")]
+    async fn dev_sink(
+        &self,
+        state: poem::web::Data<&AppState>,
+        phone: Query<String>,
+    ) -> Result<Json<Vec<SentSms>>, ApiError> {
+        if !state.config.dev_helpers() {
+            return Err(ApiError::not_found());
+        }
+        let phone = check_phone(&phone.0, "phone")?;
+        Ok(Json(state.sms.sent_to(phone.as_str())))
+    }
+
+    /// Development clock: move the server's time (demo or development mode only), so a browser
+    /// test can reach an appointment day or an anniversary.
+    #[oai(path = "/dev/clock", method = "put")]
+    async fn dev_clock(
+        &self,
+        state: poem::web::Data<&AppState>,
+        body: Json<DevClock>,
+    ) -> Result<Json<DevClock>, ApiError> {
+        let Some(clock) = state
+            .dev_clock
+            .as_ref()
+            .filter(|_| state.config.dev_helpers())
+        else {
+            return Err(ApiError::not_found());
+        };
+        clock.shift_to(body.0.now);
+        Ok(Json(DevClock {
+            now: state.clock.now(),
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct DevClock {
+    pub now: DateTime<Utc>,
+}

@@ -1,0 +1,200 @@
+//! Accounts: registration (seed 000 §2.3), the signed-in account's profile, password and
+//! phone changes.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use super::sessions::{self, SessionStarted};
+use super::{Deps, IdentityError, captcha, sms};
+use crate::identity::model::{
+    Account, IdNumber, NewAccount, Role, Sex, SmsPurpose, check_password, check_phone,
+    check_real_name, check_username,
+};
+use crate::identity::password;
+use crate::platform::storage::{Storage, StorageError, StorageResult};
+
+/// An account with what the profile shows beside it: the service points a clerk works for.
+pub struct Profile {
+    pub account: Account,
+    pub service_points: Vec<Uuid>,
+}
+
+pub async fn profile(storage: &dyn Storage, account: Account) -> StorageResult<Profile> {
+    let service_points = if account.role.is_staff() {
+        storage.staff_service_points(account.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Profile {
+        account,
+        service_points,
+    })
+}
+
+/// The account a session stands for; gone accounts end the session's meaning.
+pub async fn account(storage: &dyn Storage, account_id: Uuid) -> Result<Account, IdentityError> {
+    storage
+        .account_by_id(account_id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => IdentityError::Unauthenticated,
+            other => other.into(),
+        })
+}
+
+/// The signed-in account's profile.
+pub async fn me(d: Deps<'_>, account_id: Uuid) -> Result<Profile, IdentityError> {
+    let account = account(d.storage, account_id).await?;
+    Ok(profile(d.storage, account).await?)
+}
+
+/// What the registration form sends.
+pub struct Registration {
+    pub username: String,
+    pub password: String,
+    pub password_confirmation: String,
+    pub real_name: String,
+    pub id_number: String,
+    pub sex: Sex,
+    pub phone: String,
+    pub sms_code: String,
+    pub region_code: String,
+    pub captcha: String,
+}
+
+fn taken(e: StorageError) -> IdentityError {
+    match e {
+        StorageError::Conflict("username") => IdentityError::UsernameTaken,
+        StorageError::Conflict("id_number") => IdentityError::IdNumberTaken,
+        other => other.into(),
+    }
+}
+
+/// Registers a personal account.
+pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityError> {
+    // Every field's form first: nothing is spent or written for a request that cannot pass.
+    let username = check_username(&r.username)?;
+    check_password(&r.password, &r.password_confirmation, "password")?;
+    let real_name = check_real_name(&r.real_name)?;
+    let id = IdNumber::parse(&r.id_number)?;
+    if id.sex() != r.sex {
+        return Err(IdentityError::IdNumberSexMismatch);
+    }
+    let phone = check_phone(&r.phone, "phone")?;
+    let region = d
+        .storage
+        .region(r.region_code.trim())
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => IdentityError::UnknownRegion,
+            other => other.into(),
+        })?;
+    // The captcha guards the uniqueness answers below against enumeration.
+    captcha::verify(
+        d.ephemeral,
+        d.captcha_key,
+        d.config.captcha_difficulty,
+        &r.captcha,
+    )
+    .await?;
+    if d.storage.username_taken(&username).await? {
+        return Err(IdentityError::UsernameTaken);
+    }
+    if d.storage.resident_id_number_taken(id.as_str()).await? {
+        return Err(IdentityError::IdNumberTaken);
+    }
+    let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
+    sms::verify_code(
+        d.ephemeral,
+        lifetime,
+        &phone,
+        SmsPurpose::Register,
+        &r.sms_code,
+    )
+    .await?;
+    let password_hash = password::hash_blocking(r.password)
+        .await
+        .map_err(|_| IdentityError::Internal("password hash"))?;
+    let account = d
+        .storage
+        .create_account(&NewAccount {
+            username,
+            password_hash,
+            role: Role::Resident,
+            real_name,
+            id_number: Some(id),
+            sex: Some(r.sex),
+            phone: Some(phone),
+            region_code: Some(region.code),
+            login_sms_required: true,
+        })
+        .await
+        .map_err(taken)?;
+    tracing::info!(account = %account.id, "account registered");
+    Ok(profile(d.storage, account).await?)
+}
+
+/// What the password form sends.
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+    pub new_password_confirmation: String,
+}
+
+/// Changes the password; the account's session starts again with a fresh id.
+pub async fn change_password(
+    d: Deps<'_>,
+    account_id: Uuid,
+    remember: bool,
+    c: PasswordChange,
+) -> Result<SessionStarted, IdentityError> {
+    let account = account(d.storage, account_id).await?;
+    if !password::verify_blocking(c.current_password, Some(account.password_hash.clone())).await {
+        return Err(IdentityError::WrongPassword {
+            field: "current_password",
+        });
+    }
+    check_password(
+        &c.new_password,
+        &c.new_password_confirmation,
+        "new_password",
+    )?;
+    let hash = password::hash_blocking(c.new_password)
+        .await
+        .map_err(|_| IdentityError::Internal("password hash"))?;
+    d.storage.set_password_hash(account.id, &hash).await?;
+    sessions::start(d, account, remember).await
+}
+
+/// What the phone form sends.
+pub struct PhoneChange {
+    pub password: String,
+    pub new_phone: String,
+    pub sms_code: String,
+}
+
+/// Changes the phone number: the new phone proves itself with an SMS code.
+pub async fn change_phone(
+    d: Deps<'_>,
+    account_id: Uuid,
+    c: PhoneChange,
+) -> Result<Profile, IdentityError> {
+    let account = account(d.storage, account_id).await?;
+    if !password::verify_blocking(c.password, Some(account.password_hash.clone())).await {
+        return Err(IdentityError::WrongPassword { field: "password" });
+    }
+    let phone = check_phone(&c.new_phone, "new_phone")?;
+    let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
+    sms::verify_code(
+        d.ephemeral,
+        lifetime,
+        &phone,
+        SmsPurpose::ChangePhone,
+        &c.sms_code,
+    )
+    .await?;
+    d.storage.set_phone(account.id, phone.as_str()).await?;
+    let account = d.storage.account_by_id(account.id).await?;
+    Ok(profile(d.storage, account).await?)
+}

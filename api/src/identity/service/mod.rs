@@ -1,0 +1,100 @@
+//! Identity's use cases: registration and the profile, password and phone changes, sign-in and
+//! the session, SMS codes, the captcha, passkey ceremonies and step-up, staff bootstrap. Each
+//! takes what it reaches explicitly ([`Deps`] when there are several) and answers with an
+//! [`IdentityError`].
+
+use uuid::Uuid;
+use webauthn_rs::Webauthn;
+
+pub mod accounts;
+pub mod captcha;
+pub mod passkeys;
+pub mod sessions;
+pub mod sms;
+pub mod staff;
+
+use super::model::{AccountFieldError, IdNumberError};
+use super::rate_limits::RateLimitError;
+use super::store;
+use crate::notifications::sms::SmsSender;
+use crate::platform::config::{Config, Secret};
+use crate::platform::ephemeral::{Ephemeral, EphemeralError};
+use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
+
+/// What identity's use cases reach: the stores, the SMS gateway, the WebAuthn relying party,
+/// the captcha key and the settings that tune codes and challenges.
+#[derive(Clone, Copy)]
+pub struct Deps<'a> {
+    pub storage: &'a dyn Storage,
+    pub ephemeral: &'a dyn Ephemeral,
+    pub sms: &'a dyn SmsSender,
+    pub webauthn: &'a Webauthn,
+    pub captcha_key: &'a Secret,
+    pub config: &'a Config,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error(transparent)]
+    Field(#[from] AccountFieldError),
+    #[error(transparent)]
+    IdNumber(#[from] IdNumberError),
+    #[error("the sex does not match the ID number")]
+    IdNumberSexMismatch,
+    #[error("unknown region")]
+    UnknownRegion,
+    #[error("the account name is already taken")]
+    UsernameTaken,
+    #[error("the ID number already has an account")]
+    IdNumberTaken,
+    /// The current password given in `field` is not the account's.
+    #[error("wrong password in {field}")]
+    WrongPassword { field: &'static str },
+    #[error("the captcha solution is not valid")]
+    InvalidCaptcha,
+    #[error("the captcha solution was used before")]
+    CaptchaReplayed,
+    #[error("the SMS code is wrong or expired")]
+    InvalidSmsCode,
+    #[error("an SMS code was sent moments ago")]
+    SmsTooFrequent { retry_after: u64 },
+    #[error("the phone has had its codes for today")]
+    SmsDailyLimit { retry_after: u64 },
+    #[error("the SMS gateway did not take the message")]
+    SmsNotSent,
+    #[error(transparent)]
+    RateLimited(#[from] RateLimitError),
+    /// The session's account no longer exists.
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong account name or password")]
+    InvalidCredentials,
+    /// The sign-in needs an SMS code; one has been sent unless one went out moments ago,
+    /// in which case `retry_after` says when to ask again.
+    #[error("an SMS code is required")]
+    SmsCodeRequired {
+        phone_masked: String,
+        retry_after: Option<u64>,
+    },
+    #[error("the passkey ceremony was rejected")]
+    PasskeyRejected,
+    #[error("the passkey sign-in was rejected")]
+    PasskeyLoginRejected,
+    #[error("the ceremony expired")]
+    CeremonyExpired,
+    #[error("the passkey is already registered")]
+    PasskeyExists,
+    /// Something that cannot fail did (hashing, JSON of our own values); logged where it happens.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Ephemeral(#[from] EphemeralError),
+}
+
+/// Serialises changes to one account's applications until the transaction ends (the
+/// five-people rule is checked against what the account already holds).
+pub async fn hold_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {
+    store::lock_account(tx, account_id).await
+}

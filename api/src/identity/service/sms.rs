@@ -1,0 +1,157 @@
+//! SMS codes: sending one within the per-phone and per-address limits, and spending one.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::{Deps, IdentityError};
+use crate::identity::model::{PhoneNumber, SmsPurpose, check_phone};
+use crate::identity::rate_limits::{RateLimit, RateLimitError};
+use crate::platform::ephemeral::Ephemeral;
+
+const MAX_GUESSES: u64 = 5;
+/// One code a minute per phone (the interval is configurable).
+pub(crate) const fn per_interval(secs: u64) -> RateLimit {
+    RateLimit {
+        name: "sms-minute",
+        max: 1,
+        window: Duration::from_secs(secs),
+    }
+}
+/// Ten codes a day per phone.
+pub(crate) const PER_DAY: RateLimit = RateLimit {
+    name: "sms-day",
+    max: 10,
+    window: Duration::from_secs(24 * 60 * 60),
+};
+const PER_IP: RateLimit = RateLimit {
+    name: "sms-ip",
+    max: 30,
+    window: Duration::from_secs(60 * 60),
+};
+
+fn code_key(purpose: SmsPurpose, phone: &PhoneNumber) -> String {
+    format!("sms-code:{}:{}", purpose.as_str(), phone.as_str())
+}
+
+/// A refusal's own wait, or a minute when the count itself failed.
+fn wait_of(e: &RateLimitError) -> u64 {
+    e.retry_after().unwrap_or(60)
+}
+
+/// `POST /sms-codes`: the phone's form first, then the caller's address allowance, then the
+/// code. Answers the phone the code went to.
+pub async fn request_code(
+    d: Deps<'_>,
+    ip: &str,
+    raw_phone: &str,
+    purpose: SmsPurpose,
+) -> Result<PhoneNumber, IdentityError> {
+    let phone = check_phone(raw_phone, "phone")?;
+    PER_IP.hit(d.ephemeral, ip).await?;
+    send_code(d, &phone, purpose).await?;
+    Ok(phone)
+}
+
+/// Sends a fresh code, within the per-phone limits.
+pub async fn send_code(
+    d: Deps<'_>,
+    phone: &PhoneNumber,
+    purpose: SmsPurpose,
+) -> Result<(), IdentityError> {
+    let store = d.ephemeral;
+    let interval = d.config.sms_resend_interval_secs;
+    if interval > 0 {
+        per_interval(interval)
+            .hit(store, phone.as_str())
+            .await
+            .map_err(|e| IdentityError::SmsTooFrequent {
+                retry_after: wait_of(&e),
+            })?;
+    }
+    PER_DAY
+        .hit(store, phone.as_str())
+        .await
+        .map_err(|e| IdentityError::SmsDailyLimit {
+            retry_after: wait_of(&e),
+        })?;
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
+    store
+        .put(&code_key(purpose, phone), &code, lifetime)
+        .await?;
+    store
+        .delete(&format!("{}:guesses", code_key(purpose, phone)))
+        .await?;
+    let text = format!(
+        "【居住证服务平台】您的{}验证码为{}，{}分钟内有效。请勿将验证码告诉他人。",
+        purpose.label(),
+        code,
+        lifetime.as_secs().div_ceil(60)
+    );
+    d.sms.send(phone.as_str(), &text).await.map_err(|e| {
+        tracing::error!(error = %e, "SMS not sent");
+        IdentityError::SmsNotSent
+    })?;
+    Ok(())
+}
+
+/// Spends a code: right once, within its lifetime, for this phone and purpose.
+pub async fn verify_code(
+    ephemeral: &dyn Ephemeral,
+    code_lifetime: Duration,
+    phone: &PhoneNumber,
+    purpose: SmsPurpose,
+    code: &str,
+) -> Result<(), IdentityError> {
+    let store = ephemeral;
+    let key = code_key(purpose, phone);
+    let Some(expected) = store.get(&key).await? else {
+        return Err(IdentityError::InvalidSmsCode);
+    };
+    if expected != code.trim() {
+        let guesses = store
+            .increment(&format!("{key}:guesses"), code_lifetime)
+            .await?;
+        if guesses >= MAX_GUESSES {
+            store.delete(&key).await?;
+        }
+        return Err(IdentityError::InvalidSmsCode);
+    }
+    // Of two requests racing with the right code, only the one that takes it succeeds.
+    match store.take(&key).await? {
+        Some(taken) if taken == expected => Ok(()),
+        _ => Err(IdentityError::InvalidSmsCode),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::ephemeral::MemoryStore;
+
+    #[tokio::test]
+    async fn a_phone_gets_at_most_ten_codes_a_day_and_one_a_minute() {
+        let store = MemoryStore::new();
+        for _ in 0..10 {
+            PER_DAY
+                .hit(&store, "13800000000")
+                .await
+                .expect("within the daily allowance");
+        }
+        let refused = PER_DAY
+            .hit(&store, "13800000000")
+            .await
+            .expect_err("eleventh refused");
+        assert!(matches!(refused, RateLimitError::Refused { .. }));
+        PER_DAY
+            .hit(&store, "13900000000")
+            .await
+            .expect("another phone is unaffected");
+        per_interval(60)
+            .hit(&store, "13800000000")
+            .await
+            .expect("first this minute");
+        assert!(per_interval(60).hit(&store, "13800000000").await.is_err());
+    }
+}
