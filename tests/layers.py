@@ -4,10 +4,17 @@
 Each context under api/src is a folder with the same rooms: http.rs (poem-openapi handlers),
 service.rs (use cases), model.rs (plain types and rules), store.rs or store/ (storage).
 Dependencies point one way, http -> service -> model, store:
-- model, store and service modules never name poem, poem_openapi, ApiError, AppState or an
-  http module;
+- only http modules (http.rs, or a file under an http/ folder, and identity's session
+  extractor auth.rs) name poem, poem_openapi, ApiError, AppState or an http module; model,
+  store, service and every other module of a context (calendar.rs, documents.rs, ...) stay
+  below http;
+- only service and store modules call storage: a handler reaches the database through its
+  context's service (`state.storage.x(..)` outside a service is refused);
+- every context has the three rooms http, service and model;
 - model modules do no I/O: no sqlx, no tokio, no object store;
-- a context reaches another only through its service or model, never its store or http;
+- a context reaches another only through its service or model, never its store; only an http
+  module may name another context's http module (an API object it shows, such as a service
+  point in a booking answer);
 - no source file is longer than 600 lines, tests aside.
 
 The composition roots are exempt from the last rule, since assembling the contexts is their
@@ -38,12 +45,20 @@ MODEL_IO = [
 MAX_LINES = 600
 # Files whose job is to assemble every context.
 COMPOSITION_ROOTS = {("platform", "app.rs"), ("platform", "storage", "mod.rs")}
+# The session extractor is a poem SecurityScheme every context's http modules use: it is http.
+HTTP_EDGES = {("identity", "auth.rs")}
+# Rooms every context has.
+ROOMS = ("http", "service", "model")
+# A storage method called outside a service or store: `state.storage.region(`, across lines.
+STORAGE_CALL = re.compile(r"\.storage\s*\.\s*[a-z_]+\s*(::<[^>]*>)?\s*\(")
 # `crate::<context>::...::store` or `::http` named from another context.
 CROSS = re.compile(r"\bcrate::(\w+)::(?:\w+::)*?(store|http)\b")
 
 
 def room(path: pathlib.Path) -> str | None:
     parts = path.parts
+    if parts in HTTP_EDGES or "http" in parts[:-1]:
+        return "http"
     if path.name in ("model.rs", "service.rs", "store.rs", "http.rs"):
         return path.stem
     if "store" in parts[:-1]:
@@ -65,8 +80,14 @@ def code_lines(text: str):
         yield number, line.split("//")[0]
 
 
+def code_text(text: str) -> str:
+    """The source before its tests, without comments, with line numbers kept."""
+    return "\n".join(line for _, line in code_lines(text))
+
+
 def check(src: pathlib.Path) -> list[str]:
     problems = []
+    rooms: dict[str, set[str]] = {}
     for path in sorted(src.rglob("*.rs")):
         rel = path.relative_to(src)
         kind = room(rel)
@@ -78,12 +99,23 @@ def check(src: pathlib.Path) -> list[str]:
             problems.append(
                 f"{src.name}/{rel}: {length} lines before its tests (at most {MAX_LINES}); split it"
             )
+        in_context = context is not None and context != "platform"
+        if in_context:
+            rooms.setdefault(context, set()).add(kind or "")
+            if kind not in ("service", "store"):
+                code = code_text(text)
+                for m in STORAGE_CALL.finditer(code):
+                    number = code.count("\n", 0, m.start()) + 1
+                    problems.append(
+                        f"{src.name}/{rel}:{number}: a {kind or 'plain'} module calls storage; "
+                        f"go through the context's service"
+                    )
         for number, line in code_lines(text):
             where = f"{src.name}/{rel}:{number}"
-            if kind in ("model", "service", "store"):
+            if kind in ("model", "service", "store") or (in_context and kind != "http"):
                 for pattern, what in BELOW_HTTP:
                     if pattern.search(line):
-                        problems.append(f"{where}: a {kind} module names {what}")
+                        problems.append(f"{where}: a {kind or 'plain'} module names {what}")
             if kind == "model":
                 for pattern, what in MODEL_IO:
                     if pattern.search(line):
@@ -92,11 +124,17 @@ def check(src: pathlib.Path) -> list[str]:
                 continue
             for m in CROSS.finditer(line):
                 other, inner = m.group(1), m.group(2)
+                if inner == "http" and kind == "http":
+                    continue
                 if context and other != context and other != "platform":
                     problems.append(
                         f"{where}: the {context} context reaches the {inner} of {other}; "
                         f"use its service or model"
                     )
+    for context, present in sorted(rooms.items()):
+        for r in ROOMS:
+            if r not in present:
+                problems.append(f"{src.name}/{context}: the context has no {r} room")
     return problems
 
 
@@ -115,6 +153,15 @@ def self_test() -> int:
             "platform/jobs.rs": "use crate::booking::store::Due;\n",
             "booking/calendar.rs": "// a line\n" * (MAX_LINES + 1),
             "booking/schedule.rs": "// a line\n" * MAX_LINES + "#[cfg(test)]\n" + "// a test\n" * 50,
+            "booking/http.rs": "use crate::directory::http::ServicePoint;\nfn f(state: &AppState) {\n    let _ = state\n        .storage\n        .region(code);\n}\n",
+            "casework/service/submit.rs": "fn f(storage: &dyn Storage) { storage.region(code); }\n",
+            "casework/materials.rs": "use poem_openapi::Object;\nfn f() { state.storage.material(id); }\n",
+            "casework/http/views.rs": "use poem_openapi::Object;\n",
+            "casework/calendar.rs": "use crate::directory::http::ServicePoint;\n",
+            "identity/auth.rs": "use poem_openapi::SecurityScheme;\n",
+            "identity/model.rs": "",
+            "identity/service.rs": "",
+            "counter/model.rs": "",
         }
         for name, text in files.items():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +176,13 @@ def self_test() -> int:
             "casework/service.rs:1: the casework context reaches the store of booking",
             "platform/jobs.rs:1: the platform context reaches the store of booking",
             "booking/calendar.rs: 601 lines before its tests",
+            "booking/http.rs:4: a http module calls storage",
+            "casework/materials.rs:1: a plain module names poem",
+            "casework/materials.rs:2: a plain module calls storage",
+            "casework/calendar.rs:1: a plain module names an http module",
+            "casework/calendar.rs:1: the casework context reaches the http of directory",
+            "src/counter: the context has no http room",
+            "src/counter: the context has no service room",
         ]
         missing = [e for e in expected if not any(e in f for f in found)]
         extra = [f for f in found if not any(e in f for e in expected)]
@@ -149,7 +203,7 @@ def main() -> int:
     if problems:
         print(f"{len(problems)} layering problems")
         return 1
-    print("layers: every model, store and service module stays below http")
+    print("layers: every context has its rooms, and everything but http stays below http")
     return 0
 
 
