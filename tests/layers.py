@@ -61,8 +61,9 @@ def room(path: pathlib.Path) -> str | None:
         return "http"
     if path.name in ("model.rs", "service.rs", "store.rs", "http.rs"):
         return path.stem
-    if "store" in parts[:-1]:
-        return "store"
+    for folder in ("store", "service"):
+        if folder in parts[:-1]:
+            return folder
     if "model" in parts[:-1]:
         return "model"
     return None
