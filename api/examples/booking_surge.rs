@@ -32,9 +32,8 @@ use permit_api::casework::applications::model::{
     ApplicationFields, BusinessType, MAX_MATERIALS, MAX_PEOPLE_PER_ACCOUNT, Material,
 };
 use permit_api::casework::materials::content::MaterialKind;
-use permit_api::identity::accounts::{
-    IdNumber, NewAccount, PhoneNumber, Role, Sex, check_character, password,
-};
+use permit_api::identity::model::{IdNumber, NewAccount, PhoneNumber, Role, Sex, check_character};
+use permit_api::identity::password;
 use permit_api::platform::clock::local_date;
 use permit_api::platform::storage::{self, Storage};
 use serde_json::{Value, json};
