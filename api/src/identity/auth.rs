@@ -9,10 +9,10 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::ApiKey;
 use uuid::Uuid;
 
+use super::http::views::CeremonyStarted;
 use super::model::{Account, PhoneNumber, Role, SmsPurpose};
 use super::service::sessions::Session;
 use super::service::{self, Deps};
-use super::views::CeremonyStarted;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 

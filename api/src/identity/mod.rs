@@ -8,4 +8,3 @@ pub mod password;
 pub mod rate_limits;
 pub mod service;
 pub mod store;
-pub mod views;

@@ -7,7 +7,6 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
 
 #[derive(Debug, thiserror::Error)]
 #[error("SMS gateway: {0}")]
@@ -22,7 +21,7 @@ pub trait SmsSender: Send + Sync + 'static {
     }
 }
 
-#[derive(Debug, Clone, Object)]
+#[derive(Debug, Clone)]
 pub struct SentSms {
     pub phone: String,
     pub text: String,

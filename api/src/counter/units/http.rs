@@ -6,9 +6,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::counter::service;
 use crate::identity::auth::SessionAuth;
+use crate::identity::http::views::Me;
 use crate::identity::model::{NewAccount, Role, check_password, check_username};
 use crate::identity::password;
-use crate::identity::views::Me;
 use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;

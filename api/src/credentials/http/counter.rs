@@ -148,7 +148,7 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
         body: Json<RealNameInput>,
-    ) -> Result<Json<crate::identity::views::Me>, ApiError> {
+    ) -> Result<Json<crate::identity::http::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let account =
             service::confirm_real_name(&*state.storage, id.0, &body.0.id_number, state.clock.now())
@@ -164,7 +164,7 @@ impl PermitCounterApi {
         .await?;
         let account = service::account(&*state.storage, account.id).await?;
         Ok(Json(
-            crate::identity::views::Me::of(&state, &account).await?,
+            crate::identity::http::views::Me::of(&state, &account).await?,
         ))
     }
 
@@ -175,7 +175,7 @@ impl PermitCounterApi {
         state: Data<&AppState>,
         auth: SessionAuth,
         id_number: Query<String>,
-    ) -> Result<Json<crate::identity::views::Me>, ApiError> {
+    ) -> Result<Json<crate::identity::http::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let account = service::find_resident(&*state.storage, &id_number.0).await?;
         audit::record(
@@ -188,7 +188,7 @@ impl PermitCounterApi {
         )
         .await?;
         Ok(Json(
-            crate::identity::views::Me::of(&state, &account).await?,
+            crate::identity::http::views::Me::of(&state, &account).await?,
         ))
     }
 }

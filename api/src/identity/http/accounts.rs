@@ -7,8 +7,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::sessions::SignedIn;
 use crate::identity::auth::{SessionAuth, deps};
+use crate::identity::http::views::{Me, SexView};
 use crate::identity::service::accounts;
-use crate::identity::views::{Me, SexView};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;

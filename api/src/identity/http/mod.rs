@@ -8,6 +8,7 @@ pub mod captcha;
 pub mod passkeys;
 pub mod sessions;
 pub mod sms;
+pub mod views;
 
 use super::model::AccountFieldError;
 use super::rate_limits::RateLimitError;

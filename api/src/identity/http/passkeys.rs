@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::sessions::SignedIn;
 use crate::identity::auth::{SessionAuth, deps};
+use crate::identity::http::views::{CeremonyStarted, FinishCeremony};
 use crate::identity::model::StoredPasskey;
 use crate::identity::service::passkeys;
-use crate::identity::views::{CeremonyStarted, FinishCeremony};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::{ApiTags, ClientIp};

@@ -5,8 +5,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::identity::auth::{SessionAuth, deps};
+use crate::identity::http::views::Me;
 use crate::identity::service::sessions::{self, Credentials, SessionStarted};
-use crate::identity::views::Me;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::{ApiTags, ClientIp};

@@ -10,7 +10,7 @@ use poem_openapi::{Object, OpenApi};
 use crate::identity::auth::deps;
 use crate::identity::model::{SmsPurpose, check_phone};
 use crate::identity::service::sms;
-use crate::notifications::sms::SentSms;
+use crate::notifications::sms as gateway;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::{ApiTags, ClientIp, api_enum};
@@ -38,6 +38,24 @@ pub struct SmsCodeSent {
     pub phone: String,
     /// Seconds the code stays valid.
     pub expires_in: u64,
+}
+
+// The development sink's record, as the API shows it.
+#[derive(Debug, Clone, Object)]
+pub struct SentSms {
+    pub phone: String,
+    pub text: String,
+    pub sent_at: DateTime<Utc>,
+}
+
+impl From<gateway::SentSms> for SentSms {
+    fn from(m: gateway::SentSms) -> Self {
+        SentSms {
+            phone: m.phone,
+            text: m.text,
+            sent_at: m.sent_at,
+        }
+    }
 }
 
 pub struct SmsApi;
@@ -71,7 +89,8 @@ impl SmsApi {
             return Err(ApiError::not_found());
         }
         let phone = check_phone(&phone.0, "phone")?;
-        Ok(Json(state.sms.sent_to(phone.as_str())))
+        let sent = state.sms.sent_to(phone.as_str());
+        Ok(Json(sent.into_iter().map(SentSms::from).collect()))
     }
 
     /// Development clock: move the server's time (demo or development mode only), so a browser

@@ -5,10 +5,10 @@
 use poem_openapi::Object;
 use uuid::Uuid;
 
-use super::auth::deps;
-use super::model::{Account, Role, Sex, mask_id_number, mask_phone};
-use super::service::accounts::{Profile, profile};
-use super::service::passkeys::Ceremony;
+use crate::identity::auth::deps;
+use crate::identity::model::{Account, Role, Sex, mask_id_number, mask_phone};
+use crate::identity::service::accounts::{Profile, profile};
+use crate::identity::service::passkeys::Ceremony;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::api_enum;
