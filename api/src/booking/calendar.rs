@@ -11,7 +11,7 @@ pub const STATE_COUNCIL_CSV: &str = include_str!("../../seed/cn-calendar-2024-20
 /// The years [`STATE_COUNCIL_CSV`] covers completely.
 const STATE_COUNCIL_YEARS: [i32; 3] = [2024, 2025, 2026];
 
-/// Pre-review takes this many national working days after submission (seed 000 §3.2.3).
+/// Pre-review takes this many national working days after submission (the Zhejiang manual §3.2.3).
 pub const REVIEW_WORKING_DAYS: usize = 2;
 /// The number of open days offered for booking after pre-review.
 pub const BOOKABLE_DAYS: usize = 7;
@@ -196,7 +196,7 @@ impl Session {
     }
 }
 
-/// A service point's own opening days and sessions (seed 000 §4.1: some open on Saturdays).
+/// A service point's own opening days and sessions (the Zhejiang manual §4.1: some open on Saturdays).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Opening {
     /// Indexed Monday first.

@@ -1,4 +1,4 @@
-//! Booking as the domain sees it (选择预约办理日期, seed 000 §3.2.3): pre-review takes 2
+//! Booking as the domain sees it (选择预约办理日期, the Zhejiang manual §3.2.3): pre-review takes 2
 //! working days, so the bookable days are the 7 opening days of the service point after those;
 //! each session of each day has a capacity. Plain types and rules, no I/O.
 

@@ -59,7 +59,7 @@ impl From<RegionInput> for model::RegionInput {
     }
 }
 
-/// 受理网点, with the columns of seed 000 §4.1.
+/// 受理网点, with the columns of the Zhejiang manual §4.1.
 #[derive(Debug, Clone, Object)]
 pub struct ServicePoint {
     pub id: Uuid,
@@ -79,7 +79,7 @@ pub struct ServicePoint {
     pub phone: String,
     /// 办公时间
     pub hours: String,
-    /// Open on Saturdays (seed 000 §4.1: 清波).
+    /// Open on Saturdays (the Zhejiang manual §4.1: 清波).
     pub opens_saturday: bool,
     /// The point's own opening days, ISO weekdays (1 = Monday); holidays close every point
     /// and make-up working days open every point.

@@ -1,5 +1,5 @@
 //! The seed data (api/seed/*.json): the Hangzhou region tree, the seven 上城区 service points of
-//! seed 000 §4.1, the policies and guides of §4.2-4.3. Regions are reference data that
+//! the Zhejiang manual §4.1, the policies and guides of §4.2-4.3. Regions are reference data that
 //! registration needs, so they load once in every mode; service points and articles load once in
 //! demo mode. Either way an administrator's later edits stand.
 

@@ -1,6 +1,6 @@
 //! Eligibility for a residence permit, as a per-jurisdiction policy (Zhejiang by default).
 //!
-//! The rule (seed 003 §1, seed 000 §4.3): registered residence for at least N months, counted
+//! The rule (the Wenzhou article §1, the Zhejiang manual §4.3): registered residence for at least N months, counted
 //! from the residence registration date, plus exactly one condition (employment, residence,
 //! study); special talent / investment is exempt from both. Minors below an age apply through
 //! a guardian, who brings extra proof.
@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use chrono::{Datelike, Months, NaiveDate};
 
-/// The default policy, seed 000 §4.3 (浙江省居住证申领指南). The talent proof is thinner in the
+/// The default policy, the Zhejiang manual §4.3 (浙江省居住证申领指南). The talent proof is thinner in the
 /// seed ("as the county government rules"), so its document list is a plain summary.
 pub const ZHEJIANG_JSON: &str = include_str!("../../seed/policy-zhejiang.json");
 

@@ -225,7 +225,7 @@ pub struct ConditionAnswer {
     pub exempt_from_residence: bool,
     /// Whether this condition can be used today.
     pub available_now: bool,
-    /// The proof each case needs (seed 000 §4.3).
+    /// The proof each case needs (the Zhejiang manual §4.3).
     pub proof: Vec<ProofOption>,
 }
 

@@ -16,7 +16,7 @@ pub struct NewRegistration {
     pub community_code: String,
     pub moved_in_on: NaiveDate,
     pub housing_type: String,
-    /// Continuous residence counts from this date (seed 000 §4.3).
+    /// Continuous residence counts from this date (the Zhejiang manual §4.3).
     pub registered_on: NaiveDate,
 }
 

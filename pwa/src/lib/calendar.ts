@@ -1,4 +1,4 @@
-// The booking calendar of seed 000 §3.2.3: every day gets one of four legend states.
+// The booking calendar of the Zhejiang manual §3.2.3: every day gets one of four legend states.
 // red: 节假日或休息日 (rest day or holiday); 满: full; grey: 无法预约 (unavailable); blue: 可以预约.
 
 export type DayState = 'holiday' | 'full' | 'unavailable' | 'available'

@@ -85,7 +85,7 @@ pub struct BookingCalendar {
 #[derive(Debug, Clone, Object)]
 pub struct BookingRequest {
     pub date: NaiveDate,
-    /// Morning by default (seed 000: 两个工作日后的任一工作日上午办理).
+    /// Morning by default (the Zhejiang manual: 两个工作日后的任一工作日上午办理).
     pub session: Option<SessionName>,
     /// When given, it must be the application's service point.
     pub service_point_id: Option<Uuid>,

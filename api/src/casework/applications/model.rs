@@ -19,7 +19,7 @@ pub fn new_number(now: DateTime<Utc>) -> String {
     )
 }
 
-/// At most this many people per account (seed 001: 每个账号可以提交5名流动人口的预约申请).
+/// At most this many people per account (the Hangzhou walk-through: 每个账号可以提交5名流动人口的预约申请).
 pub const MAX_PEOPLE_PER_ACCOUNT: i64 = 5;
 /// At most this many proof files per application.
 pub const MAX_MATERIALS: i64 = 10;

@@ -1,4 +1,4 @@
-//! Unit accounts (单位代办, seed 002 §3.2): employers and schools get an account at a counter,
+//! Unit accounts (单位代办, the Shenzhen guide §3.2): employers and schools get an account at a counter,
 //! file applications and endorsements for their people, and see only those. A person can
 //! later claim their permit into their own real-name verified account (credentials'
 //! `ClaimApi`).

@@ -1,4 +1,4 @@
-//! The yearly endorsement (签注, seed 003 §4) as plain date rules.
+//! The yearly endorsement (签注, the Wenzhou article §4) as plain date rules.
 //!
 //! A permit is valid until the next anniversary of its first issue. The endorsement window is
 //! the month before that date; endorsing moves validity one year on. Past the date the permit

@@ -1,4 +1,4 @@
-//! Account endpoints: registration (seed 000 §2.3), the signed-in account, password and phone
+//! Account endpoints: registration (the Zhejiang manual §2.3), the signed-in account, password and phone
 //! changes.
 
 use poem::web::Data;

@@ -1,4 +1,4 @@
-//! Accounts: registration (seed 000 §2.3), the signed-in account's profile, password and
+//! Accounts: registration (the Zhejiang manual §2.3), the signed-in account's profile, password and
 //! phone changes.
 
 use std::time::Duration;

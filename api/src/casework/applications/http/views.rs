@@ -82,7 +82,7 @@ pub struct ServicePointBrief {
     pub phone: String,
 }
 
-/// 预约情况 (seed 000 §3.2.3).
+/// 预约情况 (the Zhejiang manual §3.2.3).
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
 pub struct AppointmentInfo {
     pub id: Uuid,
@@ -102,7 +102,7 @@ pub struct AppointmentInfo {
     pub handling: String,
 }
 
-/// A row of 我的预约 (seed 000 §3.3).
+/// A row of 我的预约 (the Zhejiang manual §3.3).
 #[derive(Debug, Clone, Object)]
 pub struct ApplicationSummary {
     pub id: Uuid,
