@@ -10,7 +10,7 @@ use poem_openapi::{Object, OpenApi};
 use uuid::Uuid;
 
 use super::model::{review_due_at, review_overdue};
-use super::service::{self, CounterError, Staff};
+use super::service::{self, CounterError};
 use crate::casework::applications::model::{Application, Decision};
 use crate::casework::applications::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
@@ -58,15 +58,6 @@ fn queue_item(a: &Application, now: DateTime<Utc>) -> QueueItem {
         review_due_at: review_due_at(a),
         overdue: review_overdue(a, now),
     }
-}
-
-/// The clerk or administrator acting, once their role is checked.
-fn staff(auth: &SessionAuth) -> Result<Staff, ApiError> {
-    auth.0.require(&[Role::Clerk, Role::Admin])?;
-    Ok(Staff {
-        account_id: auth.0.account_id,
-        role: auth.0.role,
-    })
 }
 
 /// Every counter refusal has its stable code and words.
@@ -134,7 +125,7 @@ impl CounterApi {
         status: Query<Option<StatusView>>,
     ) -> Result<Json<Vec<QueueItem>>, ApiError> {
         let now = state.clock.now();
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let found = service::queue(&*state.storage, staff, status.0.map(Into::into)).await?;
         let mut items: Vec<QueueItem> = found.iter().map(|a| queue_item(a, now)).collect();
         items.sort_by_key(|i| i.review_due_at);
@@ -149,7 +140,7 @@ impl CounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let a = service::scoped_application(&*state.storage, staff, id.0).await?;
         crate::platform::audit::record(
             &state,
@@ -173,7 +164,7 @@ impl CounterApi {
         id: Path<Uuid>,
         body: Json<ReviewInput>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let decision = Decision::from(body.0.decision);
         let (reviewed, note) = service::review(
             &*state.storage,
@@ -212,12 +203,12 @@ impl CounterApi {
         auth: SessionAuth,
         body: Json<ApplicationInput>,
     ) -> Result<Json<ApplicationDetail>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let input = body.0;
         let point = input.service_point_id.ok_or_else(|| {
             ApiError::unprocessable("field_required", "service_point_id", "请选择受理点")
         })?;
-        if !service::serves(&*state.storage, staff, point).await? {
+        if !crate::identity::service::serves(&*state.storage, staff, point).await? {
             return Err(CounterError::WrongServicePoint.into());
         }
         if input.applicant_id_number.is_none() || input.applicant_name.is_none() {
@@ -250,7 +241,7 @@ impl CounterApi {
         service_point_id: Query<Uuid>,
         date: Query<Option<chrono::NaiveDate>>,
     ) -> Result<Json<Vec<AppointmentInfo>>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let day = date.0.unwrap_or_else(|| local_date(state.clock.now()));
         let (place, found) =
             service::day_appointments(&*state.storage, staff, service_point_id.0, day).await?;
@@ -271,7 +262,7 @@ impl CounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<AppointmentInfo>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let (a, checked) =
             service::check_in(&*state.storage, staff, id.0, state.clock.now()).await?;
         crate::platform::audit::record(&state, &auth, "check_in", "appointment", checked.id, "")

@@ -13,7 +13,8 @@ use crate::casework::applications::model::{
 };
 use crate::casework::service::CaseworkError;
 use crate::directory::ServicePoint;
-use crate::identity::model::{Account, NewAccount, Role};
+use crate::identity::model::{Account, NewAccount, Role, Staff};
+use crate::identity::service::serves;
 use crate::notifications::notice;
 use crate::platform::audit::AuditEntry;
 use crate::platform::clock::local_date;
@@ -68,13 +69,6 @@ impl From<BookingError> for CounterError {
 
 type Result<T> = std::result::Result<T, CounterError>;
 
-/// The clerk or administrator acting; their role was checked at the door.
-#[derive(Debug, Clone, Copy)]
-pub struct Staff {
-    pub account_id: Uuid,
-    pub role: Role,
-}
-
 /// The service points whose work the staff member may see.
 pub async fn scope(storage: &dyn Storage, staff: Staff) -> Result<Vec<Uuid>> {
     Ok(match staff.role {
@@ -85,18 +79,6 @@ pub async fn scope(storage: &dyn Storage, staff: Staff) -> Result<Vec<Uuid>> {
             .map(|p| p.id)
             .collect(),
         _ => storage.staff_service_points(staff.account_id).await?,
-    })
-}
-
-/// Whether the staff member serves the service point (administrators serve every one).
-pub async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> Result<bool> {
-    Ok(match staff.role {
-        Role::Admin => true,
-        Role::Clerk => storage
-            .staff_service_points(staff.account_id)
-            .await?
-            .contains(&point),
-        Role::Resident | Role::Unit => false,
     })
 }
 

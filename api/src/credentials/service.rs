@@ -19,7 +19,8 @@ use super::permits::rules;
 use super::store;
 use crate::casework;
 use crate::casework::applications::model::{BusinessType, Status, Transition};
-use crate::identity::model::{Account, IdNumber, IdNumberError, PhoneNumber, Role, Sex};
+use crate::identity::model::{Account, IdNumber, IdNumberError, PhoneNumber, Role, Sex, Staff};
+use crate::identity::service::serves;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::clock::local_date;
@@ -109,25 +110,6 @@ impl From<StorageError> for CredentialError {
 }
 
 type Result<T> = std::result::Result<T, CredentialError>;
-
-/// The staff member acting: the service points they serve bound what they see.
-#[derive(Debug, Clone, Copy)]
-pub struct Staff {
-    pub account_id: Uuid,
-    pub role: Role,
-}
-
-/// Whether the staff member serves the service point (administrators serve every one).
-async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> Result<bool> {
-    Ok(match staff.role {
-        Role::Admin => true,
-        Role::Clerk => storage
-            .staff_service_points(staff.account_id)
-            .await?
-            .contains(&point),
-        Role::Resident | Role::Unit => false,
-    })
-}
 
 /// China Standard Time midnight of a local date, as UTC.
 fn start_of(day: NaiveDate) -> DateTime<Utc> {

@@ -10,7 +10,7 @@ use poem_openapi::auth::ApiKey;
 use uuid::Uuid;
 
 use super::http::views::CeremonyStarted;
-use super::model::{Account, PhoneNumber, Role, SmsPurpose};
+use super::model::{Account, PhoneNumber, Role, SmsPurpose, Staff};
 use super::service::sessions::Session;
 use super::service::{self, Deps};
 use crate::platform::error::ApiError;
@@ -49,6 +49,15 @@ impl Principal {
         } else {
             Err(ApiError::forbidden())
         }
+    }
+
+    /// The clerk or administrator acting; anyone else is refused.
+    pub fn staff(&self) -> Result<Staff, ApiError> {
+        self.require(&[Role::Clerk, Role::Admin])?;
+        Ok(Staff {
+            account_id: self.account_id,
+            role: self.role,
+        })
     }
 
     pub(crate) fn session(&self) -> &Session {

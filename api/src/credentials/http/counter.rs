@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::wallet::{pdf, signer};
 use super::{PermitView, RevokeReasonView, view};
 use crate::credentials::permits::model::RevokeReason;
-use crate::credentials::service::{self, Staff};
+use crate::credentials::service;
 use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
 use crate::platform::audit;
@@ -32,15 +32,6 @@ pub struct RealNameInput {
     pub id_number: String,
 }
 
-/// The clerk or administrator acting, once their role is checked.
-fn staff(auth: &SessionAuth) -> Result<Staff, ApiError> {
-    auth.0.require(&[Role::Clerk, Role::Admin])?;
-    Ok(Staff {
-        account_id: auth.0.account_id,
-        role: auth.0.role,
-    })
-}
-
 pub struct PermitCounterApi;
 
 #[OpenApi(tag = "ApiTags::Staff")]
@@ -53,7 +44,7 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Json<PermitView>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let permit = service::issue(
             &*state.storage,
             staff,
@@ -82,7 +73,7 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let p = service::served_permit(&*state.storage, staff, id.0).await?;
         audit::record(&state, &auth, "print_slip", "permit", p.id, "").await?;
         let bytes = service::slip(signer(&state), &state.fonts, &p).await?;
@@ -98,7 +89,7 @@ impl PermitCounterApi {
         auth: SessionAuth,
         id_number: Query<String>,
     ) -> Result<Json<Vec<PermitView>>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let found = service::find_served(&*state.storage, staff, &id_number.0).await?;
         for p in &found {
             audit::record(
@@ -124,7 +115,7 @@ impl PermitCounterApi {
         id: Path<Uuid>,
         body: Json<RevokeInput>,
     ) -> Result<Json<PermitView>, ApiError> {
-        let staff = staff(&auth)?;
+        let staff = auth.0.staff()?;
         let reason = RevokeReason::from(body.0.reason);
         let revoked =
             service::revoke(&*state.storage, staff, id.0, reason, state.clock.now()).await?;

@@ -45,6 +45,14 @@ impl Role {
     }
 }
 
+/// A clerk or administrator acting, once their role is checked at the door; the service points
+/// they serve bound what they see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Staff {
+    pub account_id: Uuid,
+    pub role: Role,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sex {
     Male,

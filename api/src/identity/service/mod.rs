@@ -13,7 +13,7 @@ pub mod sessions;
 pub mod sms;
 pub mod staff;
 
-use super::model::{AccountFieldError, IdNumberError};
+use super::model::{AccountFieldError, IdNumberError, Role, Staff};
 use super::rate_limits::RateLimitError;
 use super::store;
 use crate::notifications::sms::SmsSender;
@@ -91,6 +91,19 @@ pub enum IdentityError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Ephemeral(#[from] EphemeralError),
+}
+
+/// Whether the staff member serves the service point: administrators serve every one, a clerk
+/// the points they are assigned to, anyone else none.
+pub async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> StorageResult<bool> {
+    Ok(match staff.role {
+        Role::Admin => true,
+        Role::Clerk => storage
+            .staff_service_points(staff.account_id)
+            .await?
+            .contains(&point),
+        Role::Resident | Role::Unit => false,
+    })
 }
 
 /// Serialises changes to one account's applications until the transaction ends (the
