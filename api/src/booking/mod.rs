@@ -6,6 +6,3 @@ pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
-
-// Administrators' settings; `crate::booking::schedule` is where the application mounts them.
-pub use http::schedule;

@@ -11,11 +11,11 @@ use uuid::Uuid;
 
 use super::model::{review_due_at, review_overdue};
 use super::service::{self, CounterError};
-use crate::casework::applications::model::{Application, Decision};
-use crate::casework::applications::{
+use crate::casework::applications::http::views::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
     ServicePointBrief, StatusView, appointment_info, check_fields, detail, summary,
 };
+use crate::casework::applications::model::{Application, Decision};
 use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
 use crate::platform::clock::local_date;

@@ -2,11 +2,10 @@
 //! transaction as the change it reports; `service::dispatch_sms` later sends what is pending through the
 //! configured `SmsSender` (the development sink by default), retrying with backoff.
 
-mod http;
+pub mod http;
 pub mod model;
 pub mod service;
 pub mod sms;
 pub mod store;
 
-pub use http::NotificationsApi;
 pub use model::notice;

@@ -12,9 +12,9 @@ use rand::RngCore;
 use webauthn_rs::WebauthnBuilder;
 
 use crate::booking::http::AppointmentsApi;
-use crate::booking::schedule::ScheduleApi;
-use crate::casework::applications::ApplicationsApi;
-use crate::casework::materials::MaterialsApi;
+use crate::booking::http::schedule::ScheduleApi;
+use crate::casework::applications::http::ApplicationsApi;
+use crate::casework::materials::http::MaterialsApi;
 use crate::counter::CounterApi;
 use crate::counter::units::UnitsApi;
 use crate::credentials::http::{ClaimApi, PermitCounterApi, PermitsApi, TrustApi};
@@ -25,13 +25,13 @@ use crate::identity::http::captcha::CaptchaApi;
 use crate::identity::http::passkeys::PasskeysApi;
 use crate::identity::http::sessions::SessionsApi;
 use crate::identity::http::sms::SmsApi;
-use crate::notifications::NotificationsApi;
+use crate::notifications::http::NotificationsApi;
 use crate::notifications::sms::DevSmsSink;
 use crate::platform::config::{Config, Secret};
 use crate::platform::metrics::Metrics;
 use crate::platform::state::AppState;
 use crate::platform::{demo, ephemeral, storage};
-use crate::residence::ResidenceApi;
+use crate::residence::http::ResidenceApi;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -3,10 +3,9 @@
 //! it is declared; the eligibility answer comes from the jurisdiction's policy.
 
 pub mod eligibility;
-mod http;
+pub mod http;
 pub mod model;
 pub mod service;
 pub mod store;
 
-pub use http::{Address, ResidenceApi, person_or_holder, require_applicant};
 pub use model::Person;

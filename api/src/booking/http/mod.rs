@@ -14,8 +14,10 @@ use crate::booking::calendar::Session;
 use crate::booking::model::{BookingChoice, CalendarYearRefusal, DayState, DayView};
 use crate::booking::service::{self, BookingError, CapacityOf};
 use crate::casework;
+use crate::casework::applications::http::views::{
+    AppointmentInfo, ServicePointBrief, appointment_info,
+};
 use crate::casework::applications::model::Application;
-use crate::casework::applications::{AppointmentInfo, ServicePointBrief, appointment_info};
 use crate::identity::auth::SessionAuth;
 use crate::identity::rate_limits::BOOKINGS_PER_ACCOUNT;
 use crate::platform::error::ApiError;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::casework::applications::load_own;
+use crate::casework::applications::http::views::load_own;
 use crate::casework::applications::model::Material;
 use crate::casework::service;
 use crate::identity::auth::SessionAuth;

@@ -12,9 +12,7 @@ use object_store::ObjectStore;
 use crate::platform::config::Config;
 
 pub mod content;
-mod http;
-
-pub use http::{MaterialInfo, MaterialsApi};
+pub mod http;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FilesOpenError {

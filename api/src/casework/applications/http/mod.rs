@@ -14,9 +14,9 @@ use crate::platform::error::ApiError;
 use crate::platform::idempotency;
 use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;
-use crate::residence::require_applicant;
+use crate::residence::http::require_applicant;
 
-pub(super) mod views;
+pub mod views;
 
 use views::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, Created, brief, check_fields, detail,

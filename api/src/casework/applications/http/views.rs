@@ -7,7 +7,7 @@ use poem_openapi::{ApiResponse, Object};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::casework::materials::MaterialInfo;
+use crate::casework::materials::http::MaterialInfo;
 use crate::casework::service::{self, CaseworkError};
 use crate::identity::auth::SessionAuth;
 use crate::identity::http::views::SexView;
@@ -15,7 +15,7 @@ use crate::identity::model::Role;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::web::api_enum;
-use crate::residence::{Address, person_or_holder};
+use crate::residence::http::{Address, person_or_holder};
 
 use crate::casework::applications::model::{
     Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, Decision,
