@@ -2,9 +2,7 @@
 //! the review decision that notifies the applicant. A clerk sees only the service points they
 //! are assigned to; anything else is a 404.
 
-mod http;
+pub mod http;
 pub mod model;
 pub mod service;
 pub mod units;
-
-pub use http::CounterApi;

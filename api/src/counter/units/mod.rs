@@ -3,9 +3,7 @@
 //! later claim their permit into their own real-name verified account (credentials'
 //! `ClaimApi`).
 
-mod http;
-
-pub use http::UnitsApi;
+pub mod http;
 
 /// A unit files for its employees or students: far more than a family's five people.
 pub const MAX_PEOPLE_PER_UNIT: i64 = 5_000;
