@@ -456,6 +456,7 @@ async fn change_password_and_change_phone() {
     let app = TestApp::spawn().await;
     let mut p = Person::new(80);
     app.register_and_login(&p).await;
+    app.step_up(&p.phone).await;
 
     let r = app.put("/api/v1/me/password", &json!({"current_password": "nope12345", "new_password": "Better2026x", "new_password_confirmation": "Better2026x"})).await;
     assert_eq!(code_of(r).await, (422, "wrong_password".into()));
@@ -472,6 +473,7 @@ async fn change_password_and_change_phone() {
     );
     p.password = "Better2026x".into();
     assert_eq!(app.login(&p, None).await.status(), 200);
+    app.step_up(&p.phone).await;
 
     let new_phone = "13700001111";
     let code = app.sms_code(new_phone, "change_phone").await;
@@ -542,6 +544,7 @@ async fn passkeys_register_list_sign_in_and_delete() {
     let app = TestApp::spawn().await;
     let p = Person::new(90);
     app.register_and_login(&p).await;
+    app.step_up(&p.phone).await;
     let mut authenticator = SoftPasskey::new(true);
     let key = register_passkey(&app, &app.client, &mut authenticator).await;
     assert_eq!(key["name"], "我的手机");
@@ -566,10 +569,18 @@ async fn passkeys_register_list_sign_in_and_delete() {
     let q = Person::new(91);
     let other = app.another_device();
     other.register_and_login(&q).await;
+    other.step_up(&q.phone).await;
     let r = other
         .delete(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap()))
         .await;
     assert_eq!(code_of(r).await, (404, "not_found".into()));
+
+    // Deleting needs a fresh step-up, here with the passkey itself.
+    let path = format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap());
+    let r = device.delete(app.url(&path)).send().await.unwrap();
+    assert_eq!(code_of(r).await, (403, "step_up_required".into()));
+    let r = common::flow::step_up_with_passkey(&app, &device, &mut authenticator).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
 
     let r = device
         .delete(app.url(&format!("/api/v1/passkeys/{}", key["id"].as_str().unwrap())))

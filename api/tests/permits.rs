@@ -684,6 +684,7 @@ async fn a_unit_files_for_its_people_who_claim_their_permit() {
     // The worker claims it into their own account once real-name verified.
     let own = app.another_device();
     own.register_and_login(&worker).await;
+    own.step_up(&worker.phone).await;
     assert_eq!(
         code_of(
             own.post("/api/v1/permits/claim", &json!({"permit_number": number}))
@@ -753,6 +754,7 @@ async fn passkey_step_up_device_binding_and_the_endorsement_reminder() {
     // Register a passkey; from then on the step-up is a passkey assertion, not an SMS code.
     let origin = url::Url::parse(common::ORIGIN).unwrap();
     let mut authenticator = SoftPasskey::new(true);
+    app.step_up(&me.phone).await;
     common::flow::register_passkey(&app, &app.client, &mut authenticator).await;
     let code = app.sms_code(&me.phone, "step_up").await;
     assert_eq!(
@@ -925,6 +927,7 @@ async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
     // The person claims it once they have a verified account of their own.
     let own = app.another_device();
     own.register_and_login(&person).await;
+    own.step_up(&person.phone).await;
     common::flow::verify_real_name(&clerk, &person.id_number).await;
     let number = permit["number"].as_str().unwrap();
     json_of(

@@ -19,11 +19,13 @@ use super::permits::rules;
 use super::store;
 use crate::casework;
 use crate::casework::applications::model::{BusinessType, Status, Transition};
-use crate::identity::model::{Account, IdNumber, IdNumberError, PhoneNumber, Role, Sex, Staff};
+use crate::identity::model::{Account, IdNumber, IdNumberError, Role, Sex, Staff};
+use crate::identity::rate_limits::{Backoff, RateLimitError};
 use crate::identity::service::serves;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::clock::local_date;
+use crate::platform::ephemeral::{Ephemeral, EphemeralError};
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 
 mod lists;
@@ -50,12 +52,6 @@ pub enum CredentialError {
     /// The session's account no longer exists.
     #[error("session account gone")]
     SessionAccountGone,
-    /// An account with a passkey steps up with it, not with an SMS code.
-    #[error("passkey required")]
-    PasskeyRequired,
-    /// SMS step-up needs a phone number on the account.
-    #[error("phone required")]
-    PhoneRequired,
     /// The permit is not in the holder's wallet yet (no step-up passed).
     #[error("step-up required to {0:?}")]
     StepUpRequired(StepUpFor),
@@ -77,6 +73,11 @@ pub enum CredentialError {
     /// Signing a credential or a list failed (logged where it happened).
     #[error("signing failed")]
     Signing,
+    /// Too many wrong permit numbers: locked out for `retry_after` more seconds.
+    #[error("claims locked for {retry_after}s")]
+    ClaimLocked { retry_after: u64 },
+    #[error(transparent)]
+    Ephemeral(EphemeralError),
     #[error(transparent)]
     Document(DocumentError),
     #[error(transparent)]
@@ -200,26 +201,6 @@ async fn session_account(storage: &dyn Storage, holder: Uuid) -> Result<Account>
         StorageError::NotFound => CredentialError::SessionAccountGone,
         other => other.into(),
     })
-}
-
-/// Before an SMS step-up: the holder's permit and the phone the code goes to. An account
-/// with a passkey must use it.
-pub async fn sms_step_up(
-    storage: &dyn Storage,
-    holder: Uuid,
-    id: Uuid,
-) -> Result<(Permit, PhoneNumber)> {
-    let p = own_permit(storage, holder, id).await?;
-    if !storage.passkeys_of(holder).await?.is_empty() {
-        return Err(CredentialError::PasskeyRequired);
-    }
-    let account = session_account(storage, holder).await?;
-    let phone = account
-        .phone
-        .as_deref()
-        .and_then(PhoneNumber::parse)
-        .ok_or(CredentialError::PhoneRequired)?;
-    Ok((p, phone))
 }
 
 /// The step-up passed: the permit joins the holder's wallet and its QR may be shown.
@@ -361,9 +342,15 @@ pub async fn endorse(
 /// number); someone else's permit number is simply not found.
 pub async fn claim_from_unit(
     storage: &dyn Storage,
+    ephemeral: &dyn Ephemeral,
     holder_id: Uuid,
     permit_number: &str,
 ) -> Result<Permit> {
+    let subject = holder_id.to_string();
+    CLAIMS_PER_ACCOUNT
+        .check(ephemeral, &subject)
+        .await
+        .map_err(claim_attempts)?;
     let holder = session_account(storage, holder_id).await?;
     if holder.real_name_verified_at.is_none() {
         return Err(CredentialError::RealNameRequired(RealNameFor::Claim));
@@ -373,9 +360,45 @@ pub async fn claim_from_unit(
         .as_deref()
         .and_then(|i| IdNumber::parse(i).ok())
         .ok_or(CredentialError::NotFound)?;
-    Ok(storage
+    match storage
         .transfer_permit(permit_number.trim(), id_number.as_str(), holder.id)
-        .await?)
+        .await
+    {
+        Ok(permit) => {
+            CLAIMS_PER_ACCOUNT
+                .record_success(ephemeral, &subject)
+                .await
+                .map_err(claim_attempts)?;
+            Ok(permit)
+        }
+        Err(StorageError::NotFound) => {
+            // A wrong number is a guess: guesses are counted, and lock the account out.
+            CLAIMS_PER_ACCOUNT
+                .record_failure(ephemeral, &subject)
+                .await
+                .map_err(claim_attempts)?;
+            Err(CredentialError::NotFound)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Wrong permit numbers per account: 5 free in an hour, then lockouts doubling from 30 s to
+/// 15 min, so the numbers of other people's permits cannot be guessed.
+pub const CLAIMS_PER_ACCOUNT: Backoff = Backoff {
+    name: "claim-account",
+    free: 5,
+    base: std::time::Duration::from_secs(30),
+    max_lock: std::time::Duration::from_secs(15 * 60),
+    window: std::time::Duration::from_secs(60 * 60),
+};
+
+fn claim_attempts(e: RateLimitError) -> CredentialError {
+    match e {
+        RateLimitError::Locked { retry_after } => CredentialError::ClaimLocked { retry_after },
+        RateLimitError::Refused { retry_after } => CredentialError::ClaimLocked { retry_after },
+        RateLimitError::Ephemeral(e) => CredentialError::Ephemeral(e),
+    }
 }
 
 /// Issues the permit of a checked-in application: the application becomes issued, the permit

@@ -4,15 +4,17 @@
 
 use std::time::Duration;
 
+use chrono::Utc;
 use poem::Request;
+use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::ApiKey;
 use uuid::Uuid;
 
 use super::http::views::CeremonyStarted;
-use super::model::{Account, PhoneNumber, Role, SmsPurpose, Staff};
+use super::model::{Account, PhoneNumber, Role, SmsPurpose, Staff, step_up_fresh};
 use super::service::sessions::Session;
-use super::service::{self, Deps};
+use super::service::{self, Deps, step_up};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 
@@ -35,6 +37,8 @@ pub struct Principal {
     pub role: Role,
     pub remember: bool,
     session: Session,
+    /// Whether the session passed a step-up within the freshness window.
+    step_up_fresh: bool,
 }
 
 impl Principal {
@@ -60,6 +64,16 @@ impl Principal {
         })
     }
 
+    /// Refuses unless the session passed a step-up (SMS code or passkey) within the
+    /// freshness window: `403 step_up_required`, and the client steps up and tries again.
+    pub fn require_fresh_step_up(&self) -> Result<(), ApiError> {
+        if self.step_up_fresh {
+            Ok(())
+        } else {
+            Err(step_up_required())
+        }
+    }
+
     pub(crate) fn session(&self) -> &Session {
         &self.session
     }
@@ -81,7 +95,11 @@ async fn check_session(req: &Request, key: ApiKey) -> poem::Result<Principal> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| poem::Error::from(ApiError::internal()))?;
-    let session = service::sessions::resolve(deps(state), &key.key)
+    let limits = state.config.session_limits();
+    // Sessions live in real time (their store entries expire so), not on the application
+    // clock that tests and the demo move to appointment days.
+    let now = Utc::now();
+    let session = service::sessions::resolve(&*state.ephemeral, limits, &key.key, now)
         .await
         .map_err(|e| poem::Error::from(ApiError::from(e)))?
         .ok_or_else(unauthenticated)?;
@@ -89,8 +107,77 @@ async fn check_session(req: &Request, key: ApiKey) -> poem::Result<Principal> {
         account_id: session.account_id,
         role: session.role,
         remember: session.remember,
+        step_up_fresh: step_up_fresh(session.stepped_up_at, now, limits.step_up_fresh_secs),
         session,
     })
+}
+
+/// `403 step_up_required`: confirm who you are again, then repeat the operation.
+pub fn step_up_required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "step_up_required",
+        "为了您的账号安全，请先确认身份（通行密钥或短信验证码）后再继续",
+    )
+}
+
+/// The long-lived cookie that names this browser, so a step-up on it marks it as seen.
+pub const DEVICE_COOKIE: &str = "permit_device";
+
+/// The device id the request's cookie carries, if any.
+pub fn device_of(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == DEVICE_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The step-up passed on this device: the device is remembered for the account, and the
+/// answer's `Set-Cookie` keeps (or gives) its id.
+async fn seen_here(state: &AppState, who: &Principal, req: &Request) -> Result<String, ApiError> {
+    let device = device_of(req);
+    let device =
+        step_up::remember_device(&*state.ephemeral, who.account_id, device.as_deref()).await?;
+    let mut cookie = format!(
+        "{DEVICE_COOKIE}={device}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        step_up::DEVICE_REMEMBERED.as_secs()
+    );
+    if state.config.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    Ok(cookie)
+}
+
+/// The full presentation is shown on a device a step-up has passed on, or in a fresh session.
+pub async fn require_seen_device(
+    state: &AppState,
+    who: &Principal,
+    req: &Request,
+) -> Result<(), ApiError> {
+    if who.step_up_fresh
+        || step_up::device_seen(&*state.ephemeral, who.account_id, device_of(req).as_deref())
+            .await?
+    {
+        Ok(())
+    } else {
+        Err(step_up_required())
+    }
+}
+
+/// Step-up with the SMS code sent (purpose `step_up`) to the account's phone; answers the
+/// device cookie to set.
+pub async fn step_up_with_sms(
+    state: &AppState,
+    who: &Principal,
+    req: &Request,
+    code: &str,
+) -> Result<String, ApiError> {
+    step_up::with_sms(deps(state), &who.session, code, Utc::now()).await?;
+    seen_here(state, who, req).await
 }
 
 /// Spends an SMS code sent to `phone` for `purpose`.
@@ -104,21 +191,20 @@ pub async fn verify_sms_code(
     Ok(service::sms::verify_code(deps(state).ephemeral, lifetime, phone, purpose, code).await?)
 }
 
-/// Starts a passkey step-up; `None` when the account has no passkey.
-pub async fn start_step_up(
-    state: &AppState,
-    account_id: Uuid,
-) -> Result<Option<CeremonyStarted>, ApiError> {
-    let started = service::passkeys::start_step_up(deps(state), account_id).await?;
-    Ok(started.map(CeremonyStarted::from))
+/// Starts a passkey step-up; an account without a passkey is told to use an SMS code.
+pub async fn start_step_up(state: &AppState, who: &Principal) -> Result<CeremonyStarted, ApiError> {
+    let started = step_up::start_passkey(deps(state), &who.session).await?;
+    Ok(CeremonyStarted::from(started))
 }
 
-/// Finishes a passkey step-up with the browser's assertion.
+/// Finishes a passkey step-up with the browser's assertion; answers the device cookie to set.
 pub async fn finish_step_up(
     state: &AppState,
-    account_id: Uuid,
+    who: &Principal,
+    req: &Request,
     id: Uuid,
     credential: serde_json::Value,
-) -> Result<(), ApiError> {
-    Ok(service::passkeys::finish_step_up(deps(state), account_id, id, credential).await?)
+) -> Result<String, ApiError> {
+    step_up::finish_passkey(deps(state), &who.session, id, credential, Utc::now()).await?;
+    seen_here(state, who, req).await
 }

@@ -25,6 +25,7 @@ use crate::identity::http::captcha::CaptchaApi;
 use crate::identity::http::passkeys::PasskeysApi;
 use crate::identity::http::sessions::SessionsApi;
 use crate::identity::http::sms::SmsApi;
+use crate::identity::http::step_up::StepUpApi;
 use crate::notifications::http::NotificationsApi;
 use crate::notifications::sms::DevSmsSink;
 use crate::platform::config::{Config, Secret};
@@ -140,6 +141,7 @@ pub type Apis = (
         SmsApi,
         AccountsApi,
         SessionsApi,
+        StepUpApi,
         PasskeysApi,
         DirectoryApi,
     ),
@@ -158,7 +160,15 @@ pub type Apis = (
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            (CaptchaApi, SmsApi, AccountsApi, SessionsApi, PasskeysApi, DirectoryApi),
+            (
+                CaptchaApi,
+                SmsApi,
+                AccountsApi,
+                SessionsApi,
+                StepUpApi,
+                PasskeysApi,
+                DirectoryApi,
+            ),
             (
                 ResidenceApi,
                 ApplicationsApi,

@@ -95,6 +95,13 @@ pub struct Config {
     pub font_path: Option<PathBuf>,
     /// The face in a font collection (TTC).
     pub font_index: u32,
+    /// How long a step-up (SMS code or passkey) counts for the operations that need a fresh
+    /// one, in seconds; 0 means never (every such operation asks again).
+    pub step_up_fresh_secs: u64,
+    /// A clerk's or administrator's session ends after this many seconds unused.
+    pub staff_idle_secs: u64,
+    /// A clerk's or administrator's session ends this many seconds after sign-in.
+    pub staff_session_secs: u64,
 }
 
 impl Default for Config {
@@ -126,6 +133,9 @@ impl Default for Config {
             status_list_ttl_secs: 3600,
             font_path: None,
             font_index: 0,
+            step_up_fresh_secs: 300,
+            staff_idle_secs: 15 * 60,
+            staff_session_secs: 10 * 3600,
         }
     }
 }
@@ -179,6 +189,15 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("keys"))
     }
 
+    /// The session limits identity applies.
+    pub fn session_limits(&self) -> crate::identity::model::SessionLimits {
+        crate::identity::model::SessionLimits {
+            step_up_fresh_secs: self.step_up_fresh_secs,
+            staff_idle_secs: self.staff_idle_secs,
+            staff_session_secs: self.staff_session_secs,
+        }
+    }
+
     /// Whether development helpers (the SMS sink) are exposed.
     pub fn dev_helpers(&self) -> bool {
         self.demo || self.dev
@@ -214,6 +233,9 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_STATUS_LIST_TTL_SECS  status list time to live            [3600]
   PERMIT_FONT_PATH           CJK font for PDF slips and receipts  [<data_dir>/fonts, then Debian fonts]
   PERMIT_FONT_INDEX          face index in a font collection      [0]
+  PERMIT_STEP_UP_FRESH_SECS  how long a step-up counts, 0 = never [300]
+  PERMIT_STAFF_IDLE_SECS     staff session ends when unused for   [900]
+  PERMIT_STAFF_SESSION_SECS  staff session ends after in all      [36000]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 

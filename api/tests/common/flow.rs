@@ -244,6 +244,40 @@ pub async fn register_passkey(
     r.json().await.unwrap()
 }
 
+/// Steps the session of `client` up with one of its account's passkeys.
+pub async fn step_up_with_passkey(
+    app: &TestApp,
+    client: &reqwest::Client,
+    authenticator: &mut webauthn_authenticator_rs::softpasskey::SoftPasskey,
+) -> reqwest::Response {
+    let r = client
+        .post(app.url("/api/v1/sessions/current/step-up/passkey"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    if r.status() != 200 {
+        return r;
+    }
+    let started: Value = r.json().await.unwrap();
+    let options = serde_json::from_value(started["options"].clone()).unwrap();
+    let credential =
+        match authenticator.do_authentication(url::Url::parse(super::ORIGIN).unwrap(), options) {
+            Ok(c) => serde_json::to_value(c).unwrap(),
+            // No matching credential: a well-formed refusal.
+            Err(_) => json!({}),
+        };
+    client
+        .post(app.url(&format!(
+            "/api/v1/sessions/current/step-up/passkey/{}",
+            started["id"].as_str().unwrap()
+        )))
+        .json(&json!({"credential": credential}))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The entry of `day` in a booking calendar answer.
 pub fn day_of(calendar: &Value, day: NaiveDate) -> &Value {
     calendar["days"]

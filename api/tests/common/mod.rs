@@ -338,6 +338,19 @@ impl TestApp {
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     }
 
+    /// Steps the session up with an SMS code sent to `phone` (an account without a passkey),
+    /// so the operations that need a fresh step-up may go ahead.
+    pub async fn step_up(&self, phone: &str) {
+        let code = self.sms_code(phone, "step_up").await;
+        let r = self
+            .post(
+                "/api/v1/sessions/current/step-up",
+                &json!({"sms_code": code}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    }
+
     pub async fn login(&self, person: &Person, sms_code: Option<&str>) -> reqwest::Response {
         self.post(
             "/api/v1/sessions",

@@ -94,14 +94,6 @@ impl From<CredentialError> for ApiError {
             CredentialError::EndorsementConflict => ApiError::rejected("endorsement_conflict"),
             CredentialError::AlreadyRevoked => ApiError::rejected("already_revoked"),
             CredentialError::SessionAccountGone => ApiError::unauthenticated(),
-            CredentialError::PasskeyRequired => ApiError::unprocessable(
-                "passkey_required",
-                "sms_code",
-                "您已设置通行密钥，请使用通行密钥确认身份",
-            ),
-            CredentialError::PhoneRequired => {
-                ApiError::unprocessable("phone_required", "sms_code", "账号未绑定手机号码")
-            }
             CredentialError::StepUpRequired(purpose) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "step_up_required",
@@ -111,6 +103,12 @@ impl From<CredentialError> for ApiError {
                     StepUpFor::BindDeviceKey => "请先确认身份",
                 },
             ),
+            CredentialError::ClaimLocked { retry_after } => ApiError::too_many(
+                "too_many_attempts",
+                retry_after,
+                format!("认领失败次数过多，请 {retry_after} 秒后再试"),
+            ),
+            CredentialError::Ephemeral(e) => e.into(),
             CredentialError::InvalidDeviceKey => ApiError::unprocessable(
                 "invalid_device_key",
                 "public_key",

@@ -2,19 +2,18 @@
 //! the yearly endorsement.
 
 use permit_verifier::{Presentation, QrEcc};
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json, Response};
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use super::{PermitView, view};
 use crate::credentials::permits::qr;
 use crate::credentials::service::{self, Signer};
-use crate::identity::auth::SessionAuth;
-use crate::identity::auth::verify_sms_code;
+use crate::identity::auth::{self, SessionAuth};
 use crate::identity::http::views::{CeremonyStarted, FinishCeremony};
-use crate::identity::model::SmsPurpose;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -47,6 +46,14 @@ pub struct StepUpInput {
 pub struct DeviceKeyInput {
     /// The device's Ed25519 public key, 64 hexadecimal characters.
     pub public_key: String,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum PermitSteppedUp {
+    /// The permit is in the wallet and the session is fresh; the device cookie marks this
+    /// device as seen.
+    #[oai(status = 200)]
+    Ok(Json<PermitView>, #[oai(header = "Set-Cookie")] String),
 }
 
 pub(super) fn signer(state: &AppState) -> Signer<'_> {
@@ -108,19 +115,21 @@ impl PermitsApi {
         Ok(Json(view(&p, local_date(state.clock.now()))))
     }
 
-    /// Step-up with an SMS code (accounts without a passkey): the permit joins the wallet.
+    /// Step-up with an SMS code (accounts without a passkey): the permit joins the wallet,
+    /// and the session is fresh as after `POST /sessions/current/step-up`.
     #[oai(path = "/permits/:id/step-up", method = "post")]
     async fn step_up_sms(
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
+        req: &Request,
         id: Path<Uuid>,
         body: Json<StepUpInput>,
-    ) -> Result<Json<PermitView>, ApiError> {
-        let (p, phone) = service::sms_step_up(&*state.storage, auth.0.account_id, id.0).await?;
+    ) -> Result<PermitSteppedUp, ApiError> {
+        let p = service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
         let code = body.0.sms_code.unwrap_or_default();
-        verify_sms_code(&state, &phone, SmsPurpose::StepUp, &code).await?;
-        into_wallet(&state, p.id).await
+        let cookie = auth::step_up_with_sms(&state, &auth.0, req, &code).await?;
+        into_wallet(&state, p.id, cookie).await
     }
 
     /// Step-up with a passkey: start (the options for `navigator.credentials.get()`).
@@ -132,46 +141,35 @@ impl PermitsApi {
         id: Path<Uuid>,
     ) -> Result<Json<CeremonyStarted>, ApiError> {
         service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
-        crate::identity::auth::start_step_up(&state, auth.0.account_id)
-            .await?
-            .map(Json)
-            .ok_or_else(|| {
-                ApiError::unprocessable(
-                    "no_passkey",
-                    "passkey",
-                    "账号没有通行密钥，请使用短信验证码",
-                )
-            })
+        Ok(Json(auth::start_step_up(&state, &auth.0).await?))
     }
 
-    /// Step-up with a passkey: finish; the permit joins the wallet.
+    /// Step-up with a passkey: finish; the permit joins the wallet and the session is fresh.
     #[oai(path = "/permits/:id/step-up/passkey/:ceremony", method = "post")]
     async fn step_up_passkey_finish(
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
+        req: &Request,
         id: Path<Uuid>,
         ceremony: Path<Uuid>,
         body: Json<FinishCeremony>,
-    ) -> Result<Json<PermitView>, ApiError> {
+    ) -> Result<PermitSteppedUp, ApiError> {
         let p = service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
-        crate::identity::auth::finish_step_up(
-            &state,
-            auth.0.account_id,
-            ceremony.0,
-            body.0.credential,
-        )
-        .await?;
-        into_wallet(&state, p.id).await
+        let cookie =
+            auth::finish_step_up(&state, &auth.0, req, ceremony.0, body.0.credential).await?;
+        into_wallet(&state, p.id, cookie).await
     }
 
     /// The permit's QR: a freshly signed RP1 credential, as SVG, PNG or text (error
-    /// correction M, for screens).
+    /// correction M, for screens). The full presentation is shown only on a device a step-up
+    /// has passed on (or in a fresh session); elsewhere `403 step_up_required`.
     #[oai(path = "/permits/:id/qr", method = "get")]
     async fn qr(
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
+        req: &Request,
         id: Path<Uuid>,
         presentation: Query<Option<PresentationName>>,
         format: Query<Option<QrFormat>>,
@@ -180,6 +178,11 @@ impl PermitsApi {
             PresentationName::Full => Presentation::Full,
             PresentationName::Basic => Presentation::Basic,
         };
+        if matches!(presentation, Presentation::Full) {
+            // The permit first, so another account's permit stays a 404.
+            service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
+            auth::require_seen_device(&state, &auth.0, req).await?;
+        }
         let text = service::shown_credential(signer(&state), auth.0.account_id, id.0, presentation)
             .await?;
         let (bytes, content_type) = render_qr(&text, format.0.unwrap_or(QrFormat::Svg))?;
@@ -188,20 +191,25 @@ impl PermitsApi {
             .header("Cache-Control", "private, no-store"))
     }
 
-    /// 居住证确认单 (PDF) with the permit's QR, for printing.
+    /// 居住证确认单 (PDF) with the permit's full QR, for printing: like the full QR, only on a
+    /// device a step-up has passed on (or in a fresh session).
     #[oai(path = "/permits/:id/slip.pdf", method = "get")]
     async fn slip(
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
+        req: &Request,
         id: Path<Uuid>,
     ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+        service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
+        auth::require_seen_device(&state, &auth.0, req).await?;
         let bytes =
             service::holder_slip(signer(&state), &state.fonts, auth.0.account_id, id.0).await?;
         Ok(pdf(bytes))
     }
 
-    /// Bind a device public key for holder-bound presentation.
+    /// Bind (or re-bind) a device public key for holder-bound presentation; needs a fresh
+    /// step-up.
     #[oai(path = "/permits/:id/device-key", method = "put")]
     async fn device_key(
         &self,
@@ -210,6 +218,7 @@ impl PermitsApi {
         id: Path<Uuid>,
         body: Json<DeviceKeyInput>,
     ) -> Result<Json<PermitView>, ApiError> {
+        auth.0.require_fresh_step_up()?;
         let p =
             service::bind_device_key(&*state.storage, auth.0.account_id, id.0, &body.0.public_key)
                 .await?;
@@ -232,10 +241,14 @@ impl PermitsApi {
 }
 
 /// The step-up passed: the permit joins the holder's wallet and its QR may be shown.
-async fn into_wallet(state: &AppState, id: Uuid) -> Result<Json<PermitView>, ApiError> {
+async fn into_wallet(
+    state: &AppState,
+    id: Uuid,
+    cookie: String,
+) -> Result<PermitSteppedUp, ApiError> {
     let now = state.clock.now();
     let p = service::into_wallet(&*state.storage, id, now).await?;
-    Ok(Json(view(&p, local_date(now))))
+    Ok(PermitSteppedUp::Ok(Json(view(&p, local_date(now))), cookie))
 }
 
 #[derive(Debug, Clone, Object)]
@@ -248,7 +261,8 @@ pub struct ClaimApi;
 
 #[OpenApi(tag = "ApiTags::Permits")]
 impl ClaimApi {
-    /// Move a permit a unit obtained into my own account (real-name verified, same ID number).
+    /// Move a permit a unit obtained into my own account (real-name verified, same ID number);
+    /// needs a fresh step-up, and wrong permit numbers lock the account out for a while.
     #[oai(path = "/permits/claim", method = "post")]
     async fn claim(
         &self,
@@ -257,9 +271,14 @@ impl ClaimApi {
         body: Json<ClaimInput>,
     ) -> Result<Json<PermitView>, ApiError> {
         auth.0.require(&[crate::identity::model::Role::Resident])?;
-        let permit =
-            service::claim_from_unit(&*state.storage, auth.0.account_id, &body.0.permit_number)
-                .await?;
+        auth.0.require_fresh_step_up()?;
+        let permit = service::claim_from_unit(
+            &*state.storage,
+            &*state.ephemeral,
+            auth.0.account_id,
+            &body.0.permit_number,
+        )
+        .await?;
         Ok(Json(view(&permit, local_date(state.clock.now()))))
     }
 }

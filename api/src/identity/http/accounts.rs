@@ -98,7 +98,8 @@ impl AccountsApi {
         Ok(Json(profile.into()))
     }
 
-    /// Change the password; every other session ends and this one gets a fresh id.
+    /// Change the password (needs a fresh step-up); every other session ends and this one
+    /// gets a fresh id.
     #[oai(path = "/me/password", method = "put")]
     async fn change_password(
         &self,
@@ -106,6 +107,7 @@ impl AccountsApi {
         auth: SessionAuth,
         body: Json<PasswordChange>,
     ) -> Result<SignedIn, ApiError> {
+        auth.0.require_fresh_step_up()?;
         let b = body.0;
         let started = accounts::change_password(
             deps(&state),
@@ -121,8 +123,8 @@ impl AccountsApi {
         Ok(SignedIn::of(&state, started))
     }
 
-    /// Change the phone number: the new phone proves itself with an SMS code, and the next
-    /// login asks for one again.
+    /// Change the phone number (needs a fresh step-up): the new phone proves itself with an
+    /// SMS code, and the next login asks for one again.
     #[oai(path = "/me/phone", method = "put")]
     async fn change_phone(
         &self,
@@ -130,6 +132,7 @@ impl AccountsApi {
         auth: SessionAuth,
         body: Json<PhoneChange>,
     ) -> Result<Json<Me>, ApiError> {
+        auth.0.require_fresh_step_up()?;
         let b = body.0;
         let profile = accounts::change_phone(
             deps(&state),

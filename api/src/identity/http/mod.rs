@@ -8,6 +8,7 @@ pub mod captcha;
 pub mod passkeys;
 pub mod sessions;
 pub mod sms;
+pub mod step_up;
 pub mod views;
 
 use super::model::AccountFieldError;
@@ -121,6 +122,25 @@ impl From<IdentityError> for ApiError {
             IdentityError::PasskeyExists => {
                 ApiError::conflict("passkey_exists", "credential", "该通行密钥已登记")
             }
+            IdentityError::StepUpRequired => crate::identity::auth::step_up_required(),
+            IdentityError::PasskeyRequired => ApiError::unprocessable(
+                "passkey_required",
+                "sms_code",
+                "您已设置通行密钥，请使用通行密钥确认身份",
+            ),
+            IdentityError::NoPasskey => ApiError::unprocessable(
+                "no_passkey",
+                "passkey",
+                "账号没有通行密钥，请使用短信验证码",
+            ),
+            IdentityError::PhoneRequired => {
+                ApiError::unprocessable("phone_required", "sms_code", "账号未绑定手机号码")
+            }
+            IdentityError::StepUpLocked { retry_after } => ApiError::too_many(
+                "too_many_attempts",
+                retry_after,
+                format!("身份确认失败次数过多，请 {retry_after} 秒后再试"),
+            ),
             IdentityError::Internal(_) => ApiError::internal(),
             IdentityError::Storage(e) => e.into(),
             IdentityError::Ephemeral(e) => e.into(),

@@ -1,4 +1,5 @@
-//! Passkey endpoints: register, list, delete, and sign in with one.
+//! Passkey endpoints: register, list, delete (adding and deleting need a fresh step-up), and
+//! sign in with one.
 
 use chrono::{DateTime, Utc};
 use poem::web::Data;
@@ -56,7 +57,8 @@ pub struct PasskeysApi;
 
 #[OpenApi(tag = "ApiTags::Passkeys")]
 impl PasskeysApi {
-    /// Start registering a passkey for the signed-in account.
+    /// Start registering a passkey for the signed-in account; needs a fresh step-up (for the
+    /// first passkey that is an SMS code, later ones a passkey the account already has).
     #[oai(path = "/passkeys/registrations", method = "post")]
     async fn start_registration(
         &self,
@@ -64,6 +66,7 @@ impl PasskeysApi {
         auth: SessionAuth,
         body: Json<StartRegistration>,
     ) -> Result<Json<CeremonyStarted>, ApiError> {
+        auth.0.require_fresh_step_up()?;
         let started =
             passkeys::start_registration(deps(&state), auth.0.account_id, body.0.name).await?;
         Ok(Json(started.into()))
@@ -78,6 +81,7 @@ impl PasskeysApi {
         id: Path<Uuid>,
         body: Json<FinishCeremony>,
     ) -> Result<Json<PasskeyView>, ApiError> {
+        auth.0.require_fresh_step_up()?;
         let stored =
             passkeys::finish_registration(deps(&state), auth.0.account_id, id.0, body.0.credential)
                 .await?;
@@ -95,7 +99,7 @@ impl PasskeysApi {
         Ok(Json(keys.iter().map(PasskeyView::from).collect()))
     }
 
-    /// Delete one of the signed-in account's passkeys.
+    /// Delete one of the signed-in account's passkeys; needs a fresh step-up.
     #[oai(path = "/passkeys/:id", method = "delete")]
     async fn delete(
         &self,
@@ -103,6 +107,7 @@ impl PasskeysApi {
         auth: SessionAuth,
         id: Path<Uuid>,
     ) -> Result<PasskeyDeleted, ApiError> {
+        auth.0.require_fresh_step_up()?;
         passkeys::delete(deps(&state), auth.0.account_id, id.0).await?;
         Ok(PasskeyDeleted::Done)
     }

@@ -7,9 +7,11 @@ use webauthn_rs::prelude::Passkey;
 
 mod id_number;
 mod phone;
+mod session;
 
 pub use id_number::{IdNumber, IdNumberError, check_character, mask as mask_id_number};
 pub use phone::{PhoneNumber, mask as mask_phone};
+pub use session::{SessionLimits, staff_session_alive, step_up_fresh};
 
 use crate::identity::password::{self, PasswordProblem};
 

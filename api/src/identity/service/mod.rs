@@ -12,6 +12,7 @@ pub mod passkeys;
 pub mod sessions;
 pub mod sms;
 pub mod staff;
+pub mod step_up;
 
 use super::model::{AccountFieldError, IdNumberError, Role, Staff};
 use super::rate_limits::RateLimitError;
@@ -84,6 +85,21 @@ pub enum IdentityError {
     CeremonyExpired,
     #[error("the passkey is already registered")]
     PasskeyExists,
+    /// The operation needs a step-up passed within the freshness window.
+    #[error("a fresh step-up is required")]
+    StepUpRequired,
+    /// An account with a passkey steps up with it, not with an SMS code.
+    #[error("the account steps up with its passkey")]
+    PasskeyRequired,
+    /// A passkey step-up for an account that has none.
+    #[error("the account has no passkey")]
+    NoPasskey,
+    /// An SMS step-up needs a phone number on the account.
+    #[error("the account has no phone")]
+    PhoneRequired,
+    /// Too many failed step-ups: locked out for `retry_after` more seconds.
+    #[error("step-up locked for {retry_after}s")]
+    StepUpLocked { retry_after: u64 },
     /// Something that cannot fail did (hashing, JSON of our own values); logged where it happens.
     #[error("internal error: {0}")]
     Internal(&'static str),

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::accounts::{Profile, profile};
 use super::{Deps, IdentityError, sms};
-use crate::identity::model::{Account, Role, SmsPurpose};
+use crate::identity::model::{Account, Role, SessionLimits, SmsPurpose, staff_session_alive};
 use crate::identity::password;
 use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
-use crate::platform::ephemeral::EphemeralError;
+use crate::platform::ephemeral::{Ephemeral, EphemeralError};
 use crate::platform::storage::StorageError;
 
 const SESSION_HOURS: u64 = 12;
@@ -28,6 +28,12 @@ struct SessionRecord {
     role: Role,
     remember: bool,
     created_at: DateTime<Utc>,
+    /// When the session last passed a step-up (an SMS code or a passkey assertion).
+    #[serde(default)]
+    stepped_up_at: Option<DateTime<Utc>>,
+    /// When a staff session was last used: an idle one ends.
+    #[serde(default)]
+    last_used_at: Option<DateTime<Utc>>,
 }
 
 /// A live session: who it is for, and the key it is stored under.
@@ -37,6 +43,39 @@ pub struct Session {
     pub role: Role,
     pub remember: bool,
     pub key: String,
+    /// When the session last passed a step-up, if it did.
+    pub stepped_up_at: Option<DateTime<Utc>>,
+}
+
+fn is_staff(role: Role) -> bool {
+    matches!(role, Role::Clerk | Role::Admin)
+}
+
+async fn record_of(
+    ephemeral: &dyn Ephemeral,
+    key: &str,
+) -> Result<Option<SessionRecord>, EphemeralError> {
+    let Some(raw) = ephemeral.get(&format!("session:{key}")).await? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_str::<SessionRecord>(&raw).ok())
+}
+
+/// Writes a changed record back for the time the session has left.
+async fn rewrite(
+    ephemeral: &dyn Ephemeral,
+    key: &str,
+    record: &SessionRecord,
+) -> Result<(), EphemeralError> {
+    let name = format!("session:{key}");
+    let Some(left) = ephemeral.ttl(&name).await? else {
+        return Ok(());
+    };
+    let raw = serde_json::to_string(record).unwrap_or_default();
+    if !raw.is_empty() {
+        ephemeral.put(&name, &raw, left).await?;
+    }
+    Ok(())
 }
 
 /// A session just started: the raw id for the cookie, how long a remembered one lasts, and
@@ -68,35 +107,66 @@ fn new_session_id() -> String {
 }
 
 /// The session a raw session id stands for, if it is live and still the account's current one.
-pub async fn resolve(d: Deps<'_>, session_id: &str) -> Result<Option<Session>, EphemeralError> {
-    let ephemeral = d.ephemeral;
+/// A clerk's or administrator's session also ends when idle or too old (then it is removed),
+/// and each use refreshes its idle time.
+pub async fn resolve(
+    ephemeral: &dyn Ephemeral,
+    limits: SessionLimits,
+    session_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, EphemeralError> {
     let key = session_key(session_id);
-    let Some(raw) = ephemeral.get(&format!("session:{key}")).await? else {
+    let Some(mut record) = record_of(ephemeral, &key).await? else {
         return Ok(None);
     };
-    let Ok(record) = serde_json::from_str::<SessionRecord>(&raw) else {
-        return Ok(None);
-    };
-    let current = ephemeral
-        .get(&format!("account-session:{}", record.account_id))
-        .await?;
+    let pointer = format!("account-session:{}", record.account_id);
+    let current = ephemeral.get(&pointer).await?;
     if current.as_deref() != Some(key.as_str()) {
         return Ok(None);
+    }
+    if is_staff(record.role) {
+        let last_used = record.last_used_at.unwrap_or(record.created_at);
+        if !staff_session_alive(record.created_at, last_used, now, limits) {
+            ephemeral.delete(&format!("session:{key}")).await?;
+            ephemeral.delete(&pointer).await?;
+            tracing::info!(account = %record.account_id, "staff session ended (idle or too old)");
+            return Ok(None);
+        }
+        record.last_used_at = Some(now);
+        rewrite(ephemeral, &key, &record).await?;
     }
     Ok(Some(Session {
         account_id: record.account_id,
         role: record.role,
         remember: record.remember,
         key,
+        stepped_up_at: record.stepped_up_at,
     }))
 }
 
-/// Starts a session with a fresh id, ending the account's previous one (one device at a time).
-pub async fn start(
-    d: Deps<'_>,
-    account: Account,
+/// The session passed a step-up at `now`: the operations that need a fresh one may go ahead
+/// until the window closes.
+pub async fn mark_stepped_up(
+    ephemeral: &dyn Ephemeral,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<(), EphemeralError> {
+    if let Some(mut record) = record_of(ephemeral, &session.key).await? {
+        record.stepped_up_at = Some(now);
+        rewrite(ephemeral, &session.key, &record).await?;
+    }
+    Ok(())
+}
+
+/// Stores a new session for the account, ending its previous one (one device at a time), and
+/// answers the raw id for the cookie.
+pub async fn open(
+    ephemeral: &dyn Ephemeral,
+    account_id: Uuid,
+    role: Role,
     remember: bool,
-) -> Result<SessionStarted, IdentityError> {
+    now: DateTime<Utc>,
+) -> Result<(String, Duration), IdentityError> {
     let id = new_session_id();
     let key = session_key(&id);
     let ttl = if remember {
@@ -105,21 +175,31 @@ pub async fn start(
         Duration::from_secs(SESSION_HOURS * 3600)
     };
     let record = SessionRecord {
-        account_id: account.id,
-        role: account.role,
+        account_id,
+        role,
         remember,
-        created_at: Utc::now(),
+        created_at: now,
+        stepped_up_at: None,
+        last_used_at: None,
     };
     let raw =
         serde_json::to_string(&record).map_err(|_| IdentityError::Internal("session record"))?;
-    let pointer = format!("account-session:{}", account.id);
-    if let Some(old) = d.ephemeral.get(&pointer).await? {
-        d.ephemeral.delete(&format!("session:{old}")).await?;
+    let pointer = format!("account-session:{account_id}");
+    if let Some(old) = ephemeral.get(&pointer).await? {
+        ephemeral.delete(&format!("session:{old}")).await?;
     }
-    d.ephemeral
-        .put(&format!("session:{key}"), &raw, ttl)
-        .await?;
-    d.ephemeral.put(&pointer, &key, ttl).await?;
+    ephemeral.put(&format!("session:{key}"), &raw, ttl).await?;
+    ephemeral.put(&pointer, &key, ttl).await?;
+    Ok((id, ttl))
+}
+
+/// Starts a session with a fresh id, ending the account's previous one (one device at a time).
+pub async fn start(
+    d: Deps<'_>,
+    account: Account,
+    remember: bool,
+) -> Result<SessionStarted, IdentityError> {
+    let (id, ttl) = open(d.ephemeral, account.id, account.role, remember, Utc::now()).await?;
     tracing::info!(account = %account.id, "signed in");
     Ok(SessionStarted {
         session_id: id,
@@ -200,4 +280,88 @@ pub async fn end(d: Deps<'_>, session: &Session) -> Result<(), EphemeralError> {
         .delete(&format!("account-session:{}", session.account_id))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::ephemeral::MemoryStore;
+
+    const LIMITS: SessionLimits = SessionLimits {
+        step_up_fresh_secs: 300,
+        staff_idle_secs: 15 * 60,
+        staff_session_secs: 10 * 3600,
+    };
+
+    #[tokio::test]
+    async fn each_use_of_a_staff_session_refreshes_its_idle_time_until_the_total_limit() {
+        let store = MemoryStore::new();
+        let t0 = Utc::now();
+        let at = |minutes: i64| t0 + chrono::Duration::minutes(minutes);
+        let (clerk, _) = open(&store, Uuid::new_v4(), Role::Clerk, false, t0)
+            .await
+            .unwrap();
+        // Used every 10 minutes: never 15 minutes idle, alive until the 10 hours are up.
+        for minutes in (10..600).step_by(10) {
+            assert!(
+                resolve(&store, LIMITS, &clerk, at(minutes))
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "used at minute {minutes}"
+            );
+        }
+        assert!(
+            resolve(&store, LIMITS, &clerk, at(600))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Idle: 15 minutes after its last use it has ended, and stays ended.
+        let (clerk, _) = open(&store, Uuid::new_v4(), Role::Admin, false, t0)
+            .await
+            .unwrap();
+        assert!(
+            resolve(&store, LIMITS, &clerk, at(14))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            resolve(&store, LIMITS, &clerk, at(29))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            resolve(&store, LIMITS, &clerk, at(30))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // A resident's session does not idle out.
+        let (resident, _) = open(&store, Uuid::new_v4(), Role::Resident, false, t0)
+            .await
+            .unwrap();
+        assert!(
+            resolve(&store, LIMITS, &resident, at(300))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_step_up_is_kept_in_the_session() {
+        let store = MemoryStore::new();
+        let t0 = Utc::now();
+        let (id, _) = open(&store, Uuid::new_v4(), Role::Resident, false, t0)
+            .await
+            .unwrap();
+        let session = resolve(&store, LIMITS, &id, t0).await.unwrap().unwrap();
+        assert_eq!(session.stepped_up_at, None);
+        mark_stepped_up(&store, &session, t0).await.unwrap();
+        let session = resolve(&store, LIMITS, &id, t0).await.unwrap().unwrap();
+        assert_eq!(session.stepped_up_at, Some(t0));
+    }
 }
