@@ -107,6 +107,31 @@ async function main() {
     const list = await r.json()
     return list.filter((m) => re.test(m.text)).map((m) => m.text.match(/\d{6}/)[0])
   }
+  // The session step-up the app asks for when an operation answers 403 step_up_required:
+  // the passkey when the account has one, otherwise a new SMS code to the account's phone.
+  const sessionStepUp = async (page, { phone, passkey = false }) => {
+    const dlg = page.getByTestId('session-step-up')
+    await dlg.waitFor()
+    if (passkey) {
+      await dlg.getByTestId('session-step-up-passkey').click()
+      await dlg.waitFor({ state: 'hidden' })
+      return
+    }
+    await dlg.getByLabel('手机号码').fill(phone)
+    const before = (await smsCodes(phone, /身份确认/)).length
+    let codes = []
+    // An earlier code may block a new one for up to 60 s; resend when the countdown ends.
+    for (let i = 0; codes.length <= before && i < 80; i++) {
+      const btn = dlg.getByRole('button', { name: '获取手机验证码' })
+      if (await btn.isEnabled().catch(() => false)) await btn.click()
+      await sleep(1000)
+      codes = await smsCodes(phone, /身份确认/)
+    }
+    if (codes.length <= before) throw new Error('no session step-up SMS')
+    await dlg.getByLabel('手机验证码').fill(codes[codes.length - 1])
+    await dlg.getByTestId('session-step-up-submit').click()
+    await dlg.waitFor({ state: 'hidden' })
+  }
   try {
     const ctx = await browser.newContext({ ...device, locale: 'zh-CN', serviceWorkers: 'allow' })
     const page = await ctx.newPage()
@@ -427,7 +452,11 @@ async function main() {
       await page.clock.install({ time: serverClock() })
       await page.reload()
       await page.getByTestId('bind').click()
-      await page.getByTestId('holder-bound').waitFor()
+      // Binding needs a fresh step-up: the wallet's own one may still count, or the app asks.
+      const bound = page.getByTestId('holder-bound')
+      await Promise.race([bound.waitFor(), page.getByTestId('session-step-up').waitFor()])
+      if (!(await bound.isVisible())) await sessionStepUp(page, { phone })
+      await bound.waitFor()
       const qr = page.getByTestId('permit-qr').first()
       await page.waitForFunction(() => document.querySelector('[data-testid=permit-qr]')?.getAttribute('data-qr')?.includes('#'))
       const first = await qr.getAttribute('data-qr')
@@ -571,7 +600,14 @@ async function main() {
       await page.goto(base + '/me')
       await page.getByTestId('to-passkeys').click()
       await page.getByTestId('passkey-add').click()
-      await page.getByTestId('passkey-row').first().waitFor()
+      // Adding the first passkey needs a fresh SMS step-up, unless the last one still counts.
+      const row = page.getByTestId('passkey-row').first()
+      await Promise.race([row.waitFor(), page.getByTestId('session-step-up').waitFor()])
+      if (!(await row.isVisible())) {
+        await shot(page, '36a-passkey-step-up')
+        await sessionStepUp(page, { phone })
+      }
+      await row.waitFor()
       await shot(page, '36-passkeys')
       await page.goto(base + '/me')
       await page.getByRole('button', { name: '注销' }).click()
@@ -610,7 +646,9 @@ async function main() {
       await page.getByLabel('证件号码').fill(number)
       await shot(page, '38-wallet-claim')
       await page.getByTestId('claim-submit').click()
-      // The step-up opens by itself and, the account having a passkey, asks the authenticator.
+      // Claiming needs a fresh step-up (this session began with a passkey sign-in): the passkey.
+      await sessionStepUp(page, { passkey: true })
+      // The wallet's step-up opens by itself and, the account having a passkey, asks the authenticator.
       const qr = page.locator('[data-testid=permit]', { hasText: number }).getByTestId('permit-qr')
       await qr.waitFor({ timeout: 10_000 }).catch(async () => {
         await page.getByTestId('step-up-passkey').click()
