@@ -281,6 +281,75 @@ async fn duplicate_account_name_or_id_number_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn registration_says_a_name_or_id_number_is_taken_only_after_the_sms_code() {
+    let app = TestApp::spawn().await;
+    let a = Person::new(53);
+    assert_eq!(app.register(&a).await.status(), 201);
+
+    let free = Person::new(54);
+    let mut same_name = Person::new(55);
+    same_name.username = a.username.clone();
+    let mut same_id = Person::new(56);
+    same_id.id_number = a.id_number.clone();
+
+    // A wrong code: the same answer whether the name and ID number are free or taken.
+    let mut answers = Vec::new();
+    let mut bodies = Vec::new();
+    for p in [&free, &same_name, &same_id] {
+        let mut body = app.registration(p).await;
+        let right = body["sms_code"].as_str().unwrap().to_string();
+        body["sms_code"] = json!(if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        });
+        let r = app.post("/api/v1/accounts", &body).await;
+        let status = r.status().as_u16();
+        answers.push((status, r.json::<Value>().await.unwrap()));
+        body["sms_code"] = json!(right);
+        bodies.push(body);
+    }
+    assert_eq!(answers[0].0, 422);
+    assert_eq!(answers[0].1["code"], "invalid_sms_code");
+    assert_eq!(
+        answers[1], answers[0],
+        "a taken name tells nothing before the code"
+    );
+    assert_eq!(
+        answers[2], answers[0],
+        "a taken ID number tells nothing before the code"
+    );
+
+    // The right code: now the conflict is said, with what to do.
+    let mut name_body = bodies[1].clone();
+    name_body["captcha"] = json!(app.solve_captcha().await);
+    let r = app.post("/api/v1/accounts", &name_body).await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "username_taken");
+    assert_eq!(body["field"], "username");
+    assert!(body["message"].as_str().unwrap().contains("换一个账号名"));
+
+    let mut id_body = bodies[2].clone();
+    id_body["captcha"] = json!(app.solve_captcha().await);
+    let r = app.post("/api/v1/accounts", &id_body).await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "id_number_taken");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("直接登录") && message.contains("受理点"),
+        "{message}"
+    );
+    // The code was spent by that answer: a second probe needs a fresh SMS.
+    id_body["captcha"] = json!(app.solve_captcha().await);
+    assert_eq!(
+        code_of(app.post("/api/v1/accounts", &id_body).await).await,
+        (422, "invalid_sms_code".into())
+    );
+}
+
+#[tokio::test]
 async fn sms_codes_are_limited_to_one_a_minute_per_phone() {
     let app = TestApp::spawn_with(|c| c.sms_resend_interval_secs = 60).await;
     let body = json!({"phone": "13912345678", "purpose": "register"});
