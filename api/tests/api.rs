@@ -680,6 +680,82 @@ async fn passkey_sign_in_does_not_reveal_whether_an_account_exists() {
     assert_eq!(code_of(r).await, (401, "invalid_credentials".into()));
 }
 
+/// Starts a passkey sign-in for `username` and finishes it with `credential`.
+async fn passkey_attempt(app: &TestApp, username: &str, credential: Value) -> (u16, Value) {
+    let r = app
+        .post("/api/v1/sessions/passkey", &json!({"username": username}))
+        .await;
+    assert_eq!(r.status(), 200, "start for {username}");
+    let started: Value = r.json().await.unwrap();
+    let r = app
+        .post(
+            &format!(
+                "/api/v1/sessions/passkey/{}",
+                started["id"].as_str().unwrap()
+            ),
+            &json!({"credential": credential}),
+        )
+        .await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn passkey_sign_in_fails_alike_for_no_account_no_passkey_and_a_malformed_assertion() {
+    let app = TestApp::spawn().await;
+    let without = Person::new(92);
+    app.register_and_login(&without).await;
+    let with = Person::new(93);
+    let device = app.another_device();
+    device.register_and_login(&with).await;
+    let mut authenticator = SoftPasskey::new(true);
+    register_passkey(&device, &device.client, &mut authenticator).await;
+
+    let cases = [
+        ("nobody_here", json!({})),
+        (without.username.as_str(), json!({})),
+        (
+            with.username.as_str(),
+            json!({"id": 7, "response": "garbage"}),
+        ),
+    ];
+    let anonymous = app.another_device();
+    let mut first = Vec::new();
+    for (username, credential) in &cases {
+        // Five failures are free under the account's backoff, so each counted exactly one if
+        // the account is still not locked after five and locked after the sixth.
+        for attempt in 1..=6 {
+            let answer = passkey_attempt(&anonymous, username, credential.clone()).await;
+            assert_eq!(answer.0, 401, "{username} attempt {attempt}: {}", answer.1);
+            if attempt == 1 {
+                first.push(answer);
+            }
+        }
+        let r = anonymous
+            .post("/api/v1/sessions/passkey", &json!({"username": username}))
+            .await;
+        assert_eq!(
+            code_of(r).await,
+            (429, "too_many_attempts".into()),
+            "{username} is locked after the sixth failure"
+        );
+        // The same backoff as password sign-in: the account name is locked there too.
+        let r = anonymous
+            .post(
+                "/api/v1/sessions",
+                &json!({"username": username, "password": "Whatever2026"}),
+            )
+            .await;
+        assert_eq!(code_of(r).await, (429, "too_many_attempts".into()));
+    }
+    assert_eq!(first[0].1["code"], "invalid_credentials");
+    assert_eq!(
+        first[1], first[0],
+        "an account without a passkey answers alike"
+    );
+    assert_eq!(first[2], first[0], "a malformed assertion answers alike");
+}
+
 // ---------- roles and the directory ----------
 
 #[tokio::test]
