@@ -281,6 +281,75 @@ async fn duplicate_account_name_or_id_number_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn registration_says_a_name_or_id_number_is_taken_only_after_the_sms_code() {
+    let app = TestApp::spawn().await;
+    let a = Person::new(53);
+    assert_eq!(app.register(&a).await.status(), 201);
+
+    let free = Person::new(54);
+    let mut same_name = Person::new(55);
+    same_name.username = a.username.clone();
+    let mut same_id = Person::new(56);
+    same_id.id_number = a.id_number.clone();
+
+    // A wrong code: the same answer whether the name and ID number are free or taken.
+    let mut answers = Vec::new();
+    let mut bodies = Vec::new();
+    for p in [&free, &same_name, &same_id] {
+        let mut body = app.registration(p).await;
+        let right = body["sms_code"].as_str().unwrap().to_string();
+        body["sms_code"] = json!(if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        });
+        let r = app.post("/api/v1/accounts", &body).await;
+        let status = r.status().as_u16();
+        answers.push((status, r.json::<Value>().await.unwrap()));
+        body["sms_code"] = json!(right);
+        bodies.push(body);
+    }
+    assert_eq!(answers[0].0, 422);
+    assert_eq!(answers[0].1["code"], "invalid_sms_code");
+    assert_eq!(
+        answers[1], answers[0],
+        "a taken name tells nothing before the code"
+    );
+    assert_eq!(
+        answers[2], answers[0],
+        "a taken ID number tells nothing before the code"
+    );
+
+    // The right code: now the conflict is said, with what to do.
+    let mut name_body = bodies[1].clone();
+    name_body["captcha"] = json!(app.solve_captcha().await);
+    let r = app.post("/api/v1/accounts", &name_body).await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "username_taken");
+    assert_eq!(body["field"], "username");
+    assert!(body["message"].as_str().unwrap().contains("换一个账号名"));
+
+    let mut id_body = bodies[2].clone();
+    id_body["captcha"] = json!(app.solve_captcha().await);
+    let r = app.post("/api/v1/accounts", &id_body).await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "id_number_taken");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("直接登录") && message.contains("受理点"),
+        "{message}"
+    );
+    // The code was spent by that answer: a second probe needs a fresh SMS.
+    id_body["captcha"] = json!(app.solve_captcha().await);
+    assert_eq!(
+        code_of(app.post("/api/v1/accounts", &id_body).await).await,
+        (422, "invalid_sms_code".into())
+    );
+}
+
+#[tokio::test]
 async fn sms_codes_are_limited_to_one_a_minute_per_phone() {
     let app = TestApp::spawn_with(|c| c.sms_resend_interval_secs = 60).await;
     let body = json!({"phone": "13912345678", "purpose": "register"});
@@ -620,6 +689,82 @@ async fn passkey_sign_in_does_not_reveal_whether_an_account_exists() {
         )
         .await;
     assert_eq!(code_of(r).await, (401, "invalid_credentials".into()));
+}
+
+/// Starts a passkey sign-in for `username` and finishes it with `credential`.
+async fn passkey_attempt(app: &TestApp, username: &str, credential: Value) -> (u16, Value) {
+    let r = app
+        .post("/api/v1/sessions/passkey", &json!({"username": username}))
+        .await;
+    assert_eq!(r.status(), 200, "start for {username}");
+    let started: Value = r.json().await.unwrap();
+    let r = app
+        .post(
+            &format!(
+                "/api/v1/sessions/passkey/{}",
+                started["id"].as_str().unwrap()
+            ),
+            &json!({"credential": credential}),
+        )
+        .await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn passkey_sign_in_fails_alike_for_no_account_no_passkey_and_a_malformed_assertion() {
+    let app = TestApp::spawn().await;
+    let without = Person::new(92);
+    app.register_and_login(&without).await;
+    let with = Person::new(93);
+    let device = app.another_device();
+    device.register_and_login(&with).await;
+    let mut authenticator = SoftPasskey::new(true);
+    register_passkey(&device, &device.client, &mut authenticator).await;
+
+    let cases = [
+        ("nobody_here", json!({})),
+        (without.username.as_str(), json!({})),
+        (
+            with.username.as_str(),
+            json!({"id": 7, "response": "garbage"}),
+        ),
+    ];
+    let anonymous = app.another_device();
+    let mut first = Vec::new();
+    for (username, credential) in &cases {
+        // Five failures are free under the account's backoff, so each counted exactly one if
+        // the account is still not locked after five and locked after the sixth.
+        for attempt in 1..=6 {
+            let answer = passkey_attempt(&anonymous, username, credential.clone()).await;
+            assert_eq!(answer.0, 401, "{username} attempt {attempt}: {}", answer.1);
+            if attempt == 1 {
+                first.push(answer);
+            }
+        }
+        let r = anonymous
+            .post("/api/v1/sessions/passkey", &json!({"username": username}))
+            .await;
+        assert_eq!(
+            code_of(r).await,
+            (429, "too_many_attempts".into()),
+            "{username} is locked after the sixth failure"
+        );
+        // The same backoff as password sign-in: the account name is locked there too.
+        let r = anonymous
+            .post(
+                "/api/v1/sessions",
+                &json!({"username": username, "password": "Whatever2026"}),
+            )
+            .await;
+        assert_eq!(code_of(r).await, (429, "too_many_attempts".into()));
+    }
+    assert_eq!(first[0].1["code"], "invalid_credentials");
+    assert_eq!(
+        first[1], first[0],
+        "an account without a passkey answers alike"
+    );
+    assert_eq!(first[2], first[0], "a malformed assertion answers alike");
 }
 
 // ---------- roles and the directory ----------

@@ -512,16 +512,13 @@ async fn people_per_account_open_applications_and_real_name_rules() {
         "nothing half-written"
     );
 
-    // The same person in another account's open application.
+    // The same person in another account's draft: a draft holds no one's ID number.
     let other = app.another_device();
     other.register_and_login(&Person::new(5)).await;
     let mut dup = step1(&place);
     dup["applicant_name"] = json!("李四");
     dup["applicant_id_number"] = json!(id_with_check("33010219850203000"));
-    assert_eq!(
-        code_of(other.post("/api/v1/applications", &dup).await).await,
-        (409, "application_exists".into())
-    );
+    json_of(other.post("/api/v1/applications", &dup).await, 201).await;
     // Renewal and the like need a real-name verified account.
     let mut renew = step1(&place);
     renew["business_type"] = json!("renewal");
@@ -926,4 +923,209 @@ async fn another_accounts_appointment_is_not_found_and_costs_no_allowance() {
     )
     .await;
     assert_eq!(detail["status"], "submitted");
+}
+
+#[tokio::test]
+async fn a_draft_blocks_no_one_and_a_clerk_releases_an_id_number_another_account_submitted() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let victim = Person::new(20);
+    app.register_and_login(&victim).await;
+    let squatter = Person::new(21);
+    let other = app.another_device();
+    other.register_and_login(&squatter).await;
+
+    // The squatter starts a draft for the victim's ID number; the victim's own draft is not
+    // blocked by it.
+    let mut theirs = step1(&place);
+    theirs["applicant_name"] = json!(victim.real_name);
+    theirs["applicant_id_number"] = json!(victim.id_number);
+    theirs["condition"] = json!("employment");
+    let mut mine = step1(&place);
+    mine["condition"] = json!("employment");
+    let my_draft = json_of(app.post("/api/v1/applications", &mine).await, 201).await;
+    let my_id = my_draft["id"].as_str().unwrap().to_string();
+    json_of(
+        app.upload(
+            &format!("/api/v1/applications/{my_id}/materials"),
+            "合同.pdf",
+            tiny_pdf(),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    // Submitted, it holds the number: the victim learns of it when applying or submitting,
+    // with what to do, and nothing of who holds it.
+    let held = common::flow::submit(&other, &theirs, "合同.pdf").await;
+    let held_detail = json_of(
+        other.get(&format!("/api/v1/applications/{held}")).await,
+        200,
+    )
+    .await;
+    let squatter_me = json_of(other.get("/api/v1/me").await, 200).await;
+    let refusals = [
+        app.post(&format!("/api/v1/applications/{my_id}/submit"), &json!({}))
+            .await,
+        app.post("/api/v1/applications", &mine).await,
+    ];
+    for r in refusals {
+        assert_eq!(r.status(), 409);
+        let text = r.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(body["code"], "application_held_elsewhere");
+        assert_eq!(body["field"], "applicant_id_number");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("受理点") && message.contains("身份证"),
+            "{message}"
+        );
+        for secret in [
+            squatter.username.as_str(),
+            squatter.phone.as_str(),
+            &squatter.phone[7..],
+            squatter_me["id"].as_str().unwrap(),
+            held.as_str(),
+            held_detail["number"].as_str().unwrap(),
+        ] {
+            assert!(!text.contains(secret), "the refusal names {secret}: {text}");
+        }
+    }
+    // The holder's own account is told it is its own.
+    assert_eq!(
+        code_of(other.post("/api/v1/applications", &theirs).await).await,
+        (409, "application_exists".into())
+    );
+
+    // Only staff release, with a valid number; nothing held is a clear refusal.
+    let release = |id: &str| json!({"id_number": id, "note": "核验本人居民身份证原件"});
+    assert_eq!(
+        app.post(
+            "/api/v1/staff/id-number-releases",
+            &release(&victim.id_number)
+        )
+        .await
+        .status(),
+        403
+    );
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    "/api/v1/staff/id-number-releases",
+                    &release("330102199001010013")
+                )
+                .await
+        )
+        .await
+        .0,
+        422
+    );
+    let released = json_of(
+        clerk
+            .post(
+                "/api/v1/staff/id-number-releases",
+                &release(&victim.id_number),
+            )
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(released["application_id"], held.as_str());
+    assert_eq!(released["status"], "cancelled");
+    assert!(released["id_number_masked"].as_str().unwrap().contains('*'));
+    assert_eq!(
+        code_of(
+            clerk
+                .post(
+                    "/api/v1/staff/id-number-releases",
+                    &release(&victim.id_number)
+                )
+                .await
+        )
+        .await,
+        (409, "nothing_to_release".into())
+    );
+
+    // Audited; the other application is cancelled and its owner told in the app.
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let audit = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
+    let entry = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "release_id_number")
+        .expect("the release is in the audit log");
+    assert_eq!(entry["object_id"], held.as_str());
+    assert!(
+        !entry["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&victim.id_number)
+    );
+    let gone = json_of(
+        other.get(&format!("/api/v1/applications/{held}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(gone["status"], "cancelled");
+    let inbox = json_of(other.get("/api/v1/notifications").await, 200).await;
+    assert!(
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "application_released"),
+        "{inbox}"
+    );
+
+    // Now the victim's own draft goes through.
+    let submitted = json_of(
+        app.post(&format!("/api/v1/applications/{my_id}/submit"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(submitted["status"], "submitted");
+}
+
+#[tokio::test]
+async fn a_draft_not_submitted_within_30_days_expires_and_the_applicant_is_told() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    app.register_and_login(&Person::new(22)).await;
+    let draft = json_of(app.post("/api/v1/applications", &step1(&place)).await, 201).await;
+    let id = draft["id"].as_str().unwrap();
+    let other = app.another_device();
+    other.register_and_login(&Person::new(23)).await;
+    let kept = submitted(&other, &place).await;
+
+    let now = Utc::now();
+    let round = permit_api::platform::jobs::run_once(&app.state, now + Duration::days(29))
+        .await
+        .unwrap();
+    assert_eq!(round.drafts_expired, 0, "29 days is not yet 30");
+    let round = permit_api::platform::jobs::run_once(&app.state, now + Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(round.drafts_expired, 1, "the submitted one is not a draft");
+    let gone = json_of(app.get(&format!("/api/v1/applications/{id}")).await, 200).await;
+    assert_eq!(gone["status"], "cancelled");
+    let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
+    let notice = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "draft_expired")
+        .expect("told in the app");
+    assert!(notice["body"].as_str().unwrap().contains("30天"));
+    assert_eq!(notice["application_id"], id);
+    let kept = json_of(
+        other.get(&format!("/api/v1/applications/{kept}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(kept["status"], "submitted");
 }

@@ -10,7 +10,9 @@ use chrono::{NaiveDate, Utc};
 use permit_api::booking::calendar::Session;
 use permit_api::booking::model::Booking;
 use permit_api::booking::service::{self as booking_service, BookingError};
-use permit_api::casework::applications::model::{ApplicationFields, BusinessType, Material};
+use permit_api::casework::applications::model::{
+    Application, ApplicationFields, BusinessType, Material,
+};
 use permit_api::casework::materials::content::MaterialKind;
 use permit_api::casework::service::{self as casework, CaseworkError};
 use permit_api::directory::ServicePointInput;
@@ -365,5 +367,127 @@ async fn two_job_runners_mark_each_no_show_once() {
             let no_shows = notes.iter().filter(|n| n.kind == "no_show").count();
             assert_eq!(no_shows, 1, "{backend}: one notice per no-show");
         }
+    }
+}
+
+#[tokio::test]
+async fn of_many_accounts_drafting_one_person_the_first_to_submit_holds_the_number() {
+    const RACERS: u32 = 8;
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        let now = Utc::now();
+        // Every account drafts for the same person (person 0): drafts hold nothing.
+        let mut drafts = Vec::new();
+        for n in 0..RACERS {
+            let acc = account(&*storage, n).await;
+            let a = casework::create(&*storage, acc, &fields(point, 0), 5, now)
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: draft {n}: {e}"));
+            storage
+                .add_material(&material(a.id), 10)
+                .await
+                .expect(backend)
+                .expect("accepted");
+            drafts.push((acc, a.id));
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(RACERS as usize));
+        let tasks: Vec<_> = drafts
+            .iter()
+            .map(|(acc, id)| {
+                let (storage, barrier, acc, id) = (storage.clone(), barrier.clone(), *acc, *id);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    casework::submit(&*storage, acc, id, now).await
+                })
+            })
+            .collect();
+        let (mut won, mut held) = (Vec::new(), 0);
+        for (t, (acc, _)) in tasks.into_iter().zip(&drafts) {
+            match t.await.expect("task") {
+                Ok(_) => won.push(*acc),
+                Err(CaseworkError::HeldElsewhere) => held += 1,
+                Err(e) => panic!("{backend}: unexpected {e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "{backend}");
+        assert_eq!(held, RACERS - 1, "{backend}");
+        // The losers' drafts stay drafts; a new draft for the person is refused at once.
+        let loser = drafts.iter().find(|(acc, _)| *acc != won[0]).unwrap();
+        let kept = storage.application(loser.1).await.expect(backend);
+        assert_eq!(kept.status.as_str(), "draft", "{backend}");
+        let again = casework::create(&*storage, loser.0, &fields(point, 0), 5, now).await;
+        assert!(
+            matches!(again, Err(CaseworkError::HeldElsewhere)),
+            "{backend}: {again:?}"
+        );
+        let own = casework::create(&*storage, won[0], &fields(point, 0), 5, now).await;
+        assert!(
+            matches!(own, Err(CaseworkError::ApplicationExists)),
+            "{backend}: {own:?}"
+        );
+
+        // A release cancels the holder, and the loser's draft can then be submitted.
+        let id = fields(point, 0).applicant_id_number;
+        let released = casework::release(&*storage, id.as_str(), now, &notice)
+            .await
+            .expect(backend);
+        assert_eq!(released.account_id, won[0], "{backend}");
+        assert_eq!(released.status.as_str(), "cancelled", "{backend}");
+        assert!(
+            matches!(
+                casework::release(&*storage, id.as_str(), now, &notice).await,
+                Err(CaseworkError::NothingToRelease)
+            ),
+            "{backend}"
+        );
+        casework::submit(&*storage, loser.0, loser.1, now)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: after the release: {e}"));
+
+        // The other drafts expire after 30 days, once each even with two runners at once.
+        let later = now + chrono::Duration::days(31);
+        let before = later - chrono::Duration::days(30);
+        let runners: Vec<_> = (0..2)
+            .map(|_| {
+                let storage = storage.clone();
+                tokio::spawn(async move {
+                    casework::expire_drafts(&*storage, before, 100, later, &notice).await
+                })
+            })
+            .collect();
+        let mut expired = 0;
+        for r in runners {
+            expired += r.await.expect("task").expect(backend);
+        }
+        assert_eq!(expired, RACERS as usize - 2, "{backend}");
+        for (acc, id) in &drafts {
+            let status = storage.application(*id).await.expect(backend).status;
+            let want = if *acc == loser.0 {
+                "submitted"
+            } else {
+                "cancelled"
+            };
+            assert_eq!(status.as_str(), want, "{backend}");
+            assert_eq!(
+                storage
+                    .notifications_of(*acc, 10)
+                    .await
+                    .expect(backend)
+                    .len(),
+                usize::from(*acc != loser.0),
+                "{backend}: the released and the expired are told once"
+            );
+        }
+    }
+}
+
+fn notice(a: &Application) -> NewNotification {
+    NewNotification {
+        account_id: a.account_id,
+        kind: "application_released",
+        title: "解除".into(),
+        body: "解除".into(),
+        application_id: Some(a.id),
+        sms_phone: None,
     }
 }

@@ -375,6 +375,15 @@ async function main() {
       await sp.getByTestId('verified').waitFor()
       await shot(sp, '24-staff-real-name')
     })
+    await step('clerk: the release screen refuses a number no submitted application holds', async () => {
+      await sp.goto(base + '/staff')
+      await sp.getByTestId('to-release').click()
+      await typeIdNumber(sp, idn)
+      await sp.getByTestId('release').click()
+      await sp.locator('.van-dialog__confirm').click()
+      await sp.getByRole('alert').filter({ hasText: '没有可以解除' }).waitFor()
+      await shot(sp, '24b-staff-release')
+    })
     await step('clerk: open a unit account', async () => {
       await sp.goto(base + '/staff/units')
       await sp.getByLabel('单位名称').fill('杭州示例科技有限公司')

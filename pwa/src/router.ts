@@ -27,6 +27,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/passkeys', name: 'passkeys', component: () => import('./views/Passkeys.vue'), meta: { auth: true } },
   { path: '/scan', name: 'scan', component: () => import('./views/Scanner.vue') },
   { path: '/staff/real-name', name: 'staff-real-name', component: () => import('./views/staff/StaffRealName.vue'), meta: { auth: true, staff: true } },
+  { path: '/staff/release', name: 'staff-release', component: () => import('./views/staff/StaffRelease.vue'), meta: { auth: true, staff: true } },
   { path: '/staff/permits', name: 'staff-permits', component: () => import('./views/staff/StaffPermits.vue'), meta: { auth: true, staff: true } },
   { path: '/staff/units', name: 'staff-units', component: () => import('./views/staff/StaffUnits.vue'), meta: { auth: true, staff: true } },
   { path: '/:rest(.*)*', redirect: '/' },

@@ -23,9 +23,16 @@ pub enum CaseworkError {
     /// Not there, or another account's.
     #[error("application not found")]
     NotFound,
-    /// The person already has an application in progress (on any account).
+    /// The account itself already submitted an application in progress for the person.
     #[error("the person has an open application")]
     ApplicationExists,
+    /// Another account's submitted application in progress holds the person's ID number; the
+    /// answer names nothing of it (the person goes to a counter, where a clerk can release it).
+    #[error("another account's application holds the ID number")]
+    HeldElsewhere,
+    /// A counter release found no application holding the ID number that can be released.
+    #[error("nothing to release")]
+    NothingToRelease,
     /// The account already applies for five other people.
     #[error("too many applicants")]
     TooManyApplicants,
@@ -172,7 +179,40 @@ pub async fn readable_material(
     Ok((application, material))
 }
 
-/// Step 1 (and 2): a draft, numbered afresh if the random number is taken.
+/// Which refusal a person whose ID number is held gets: their own account's application, or
+/// another's (which stays nameless).
+fn held_by(holder: &Application, account_id: Uuid) -> CaseworkError {
+    if holder.account_id == account_id {
+        CaseworkError::ApplicationExists
+    } else {
+        CaseworkError::HeldElsewhere
+    }
+}
+
+/// Tells a unique-index refusal (`ApplicationExists` from the storage) apart by who holds it.
+async fn who_holds(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    id_number: &str,
+    e: CaseworkError,
+) -> CaseworkError {
+    if !matches!(e, CaseworkError::ApplicationExists) {
+        return e;
+    }
+    let found = async {
+        let mut tx = storage.begin().await?;
+        store::holder_of(&mut tx, id_number).await
+    };
+    match found.await {
+        Ok(Some(holder)) => held_by(&holder, account_id),
+        Ok(None) => CaseworkError::ApplicationExists,
+        Err(e) => e.into(),
+    }
+}
+
+/// Step 1 (and 2): a draft, numbered afresh if the random number is taken. A draft holds no
+/// ID number; one that another submitted application holds is refused at once, so the person
+/// learns of it when they apply.
 pub async fn create(
     storage: &dyn Storage,
     account_id: Uuid,
@@ -184,6 +224,10 @@ pub async fn create(
     loop {
         let mut tx = storage.begin().await?;
         identity::service::hold_account(&mut tx, account_id).await?;
+        if let Some(holder) = store::holder_of(&mut tx, fields.applicant_id_number.as_str()).await?
+        {
+            return Err(held_by(&holder, account_id));
+        }
         match store::insert_application(
             &mut tx,
             account_id,
@@ -216,9 +260,16 @@ pub async fn update(
 ) -> Result<Application> {
     let mut tx = storage.begin().await?;
     identity::service::hold_account(&mut tx, account_id).await?;
-    if let Some(updated) =
-        store::update_fields(&mut tx, account_id, id, fields, max_people, now).await?
+    let updated = match store::update_fields(&mut tx, account_id, id, fields, max_people, now).await
     {
+        Ok(updated) => updated,
+        Err(e) => {
+            drop(tx);
+            let id_number = fields.applicant_id_number.as_str();
+            return Err(who_holds(storage, account_id, id_number, e.into()).await);
+        }
+    };
+    if let Some(updated) = updated {
         tx.commit().await?;
         return Ok(updated);
     }
@@ -250,10 +301,13 @@ pub async fn submit(
     if storage.materials_of(id).await?.is_empty() {
         return Err(CaseworkError::MaterialsRequired);
     }
-    storage
-        .submit_application(account_id, id, now)
-        .await?
-        .ok_or(CaseworkError::NotSubmittable)
+    let id_number = current.fields.applicant_id_number.as_str();
+    match storage.submit_application(account_id, id, now).await {
+        Ok(submitted) => submitted.ok_or(CaseworkError::NotSubmittable),
+        // Another account's drafts for the person stay drafts: they are refused here, and
+        // expire unless the ID number is released first.
+        Err(e) => Err(who_holds(storage, account_id, id_number, e.into()).await),
+    }
 }
 
 /// 现场受理: a draft filed by a clerk at the counter is accepted at once, without appointment.
@@ -262,10 +316,62 @@ pub async fn admit_walk_in(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Application> {
-    storage
-        .admit_walk_in(id, now)
+    match storage.admit_walk_in(id, now).await {
+        Ok(admitted) => admitted.ok_or(CaseworkError::NotSubmittable),
+        Err(e) => {
+            let draft = storage.application(id).await?;
+            let id_number = draft.fields.applicant_id_number.as_str();
+            Err(who_holds(storage, draft.account_id, id_number, e.into()).await)
+        }
+    }
+}
+
+/// Cancels up to `limit` drafts started before `before` (not submitted in
+/// `DRAFT_LIFETIME_DAYS`), telling each applicant in the app; returns how many.
+pub async fn expire_drafts(
+    storage: &dyn Storage,
+    before: DateTime<Utc>,
+    limit: i64,
+    now: DateTime<Utc>,
+    notice: &(dyn Fn(&Application) -> NewNotification + Sync),
+) -> StorageResult<usize> {
+    let mut tx = storage.begin().await?;
+    let drafts = store::stale_drafts(&mut tx, before, limit).await?;
+    let mut expired = 0;
+    for draft in &drafts {
+        if let Some(cancelled) =
+            store::transition(&mut tx, Transition::Expire, draft.id, None, None, now).await?
+        {
+            notifications::service::queue(&mut tx, &notice(&cancelled), now).await?;
+            expired += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(expired)
+}
+
+/// A counter clerk releases the person's ID number from the submitted application that holds
+/// it: the application is cancelled, its place given back, and its account told in the app.
+/// `NothingToRelease` when no application holds the number, or the one that does was already
+/// accepted at a counter.
+pub async fn release(
+    storage: &dyn Storage,
+    id_number: &str,
+    now: DateTime<Utc>,
+    notice: &(dyn Fn(&Application) -> NewNotification + Sync),
+) -> Result<Application> {
+    let mut tx = storage.begin().await?;
+    let holder = store::holder_of(&mut tx, id_number)
         .await?
-        .ok_or(CaseworkError::NotSubmittable)
+        .ok_or(CaseworkError::NothingToRelease)?;
+    let released = store::transition(&mut tx, Transition::Release, holder.id, None, None, now)
+        .await?
+        .ok_or(CaseworkError::NothingToRelease)?;
+    booking::service::release_place(&mut tx, released.id, AppointmentStatus::Cancelled, now)
+        .await?;
+    notifications::service::queue(&mut tx, &notice(&released), now).await?;
+    tx.commit().await?;
+    Ok(released)
 }
 
 /// Records a proof file whose bytes are stored, within the application's allowance.

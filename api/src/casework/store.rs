@@ -474,3 +474,41 @@ pub(crate) async fn application_in(tx: &mut Tx, id: Uuid) -> StorageResult<Appli
     .map_err(classify)?;
     row.try_into()
 }
+
+/// The submitted application in progress that holds `id_number`, if any; on PostgreSQL it is
+/// locked until the transaction ends.
+pub(crate) async fn holder_of(tx: &mut Tx, id_number: &str) -> StorageResult<Option<Application>> {
+    let sql = format!(
+        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE applicant_id_number = $1 AND {}{}",
+        Status::sql_holding(),
+        tx.dialect().for_update
+    );
+    let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id_number)
+        .fetch_optional(e)
+        .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Up to `limit` drafts started before `before`, oldest first; on PostgreSQL rows another job
+/// runner holds are skipped.
+pub(crate) async fn stale_drafts(
+    tx: &mut Tx,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> StorageResult<Vec<Application>> {
+    let sql = format!(
+        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE id IN \
+         (SELECT id FROM applications WHERE status = 'draft' AND created_at < $1 \
+          ORDER BY created_at LIMIT $2{}) ORDER BY created_at",
+        tx.dialect().skip_locked
+    );
+    let rows: Vec<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(e)
+        .await)
+    .map_err(classify)?;
+    rows.into_iter().map(TryInto::try_into).collect()
+}

@@ -17,7 +17,7 @@ use crate::casework::applications::http::views::{
 };
 use crate::casework::applications::model::{Application, Decision};
 use crate::identity::auth::SessionAuth;
-use crate::identity::model::Role;
+use crate::identity::model::{IdNumber, Role};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -49,6 +49,24 @@ pub struct ReviewInput {
     pub decision: DecisionView,
     /// Required when returning: what the applicant must fix.
     pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ReleaseInput {
+    /// The person's 公民身份号码, read from the ID card they show at the counter.
+    pub id_number: String,
+    /// What the clerk checked (e.g. 核验本人居民身份证原件); written to the audit log.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct Released {
+    /// The application that held the number, now cancelled (its account is told in the app).
+    pub application_id: Uuid,
+    pub number: String,
+    pub status: StatusView,
+    /// The person's ID number, masked.
+    pub id_number_masked: String,
 }
 
 fn queue_item(a: &Application, now: DateTime<Utc>) -> QueueItem {
@@ -230,6 +248,43 @@ impl CounterApi {
         crate::platform::audit::record(&state, &auth, "walk_in", "application", admitted.id, "")
             .await?;
         Ok(Json(detail(&state, admitted).await?))
+    }
+
+    /// 解除占用: the person shows their ID card at a counter, and the clerk releases their ID
+    /// number from the submitted application another account holds it with. That application
+    /// is cancelled, its place given back and its account told in the app; the answer names
+    /// nothing of that account. Audited. A checked-in application is not released.
+    #[oai(path = "/staff/id-number-releases", method = "post")]
+    async fn release_id_number(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+        body: Json<ReleaseInput>,
+    ) -> Result<Json<Released>, ApiError> {
+        auth.0.staff()?;
+        let input = body.0;
+        let id = IdNumber::parse(&input.id_number)
+            .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
+        let note = input.note.map(|n| n.trim().to_string()).unwrap_or_default();
+        if note.chars().count() > 500 {
+            return Err(CounterError::NoteTooLong.into());
+        }
+        let released = service::release_id_number(&*state.storage, &id, state.clock.now()).await?;
+        crate::platform::audit::record(
+            &state,
+            &auth,
+            "release_id_number",
+            "application",
+            released.id,
+            format!("{}: {note}", id.masked()),
+        )
+        .await?;
+        Ok(Json(Released {
+            application_id: released.id,
+            number: released.number,
+            status: released.status.into(),
+            id_number_masked: id.masked(),
+        }))
     }
 
     /// A service point's appointments of a day (today by default).

@@ -13,7 +13,7 @@ use crate::casework::applications::model::{
 };
 use crate::casework::service::CaseworkError;
 use crate::directory::ServicePoint;
-use crate::identity::model::{Account, NewAccount, Role, Staff};
+use crate::identity::model::{Account, IdNumber, NewAccount, Role, Staff};
 use crate::identity::service::serves;
 use crate::notifications::notice;
 use crate::platform::audit::AuditEntry;
@@ -152,6 +152,21 @@ pub async fn walk_in(
     )
     .await?;
     Ok(crate::casework::service::admit_walk_in(storage, draft.id, now).await?)
+}
+
+/// Releases a person's ID number, at their request in person with their ID card, from the
+/// submitted application another account holds it with: that application is cancelled and
+/// its account told in the app. Any clerk or administrator may do it (the person goes to any
+/// counter); the caller writes the audit entry.
+pub async fn release_id_number(
+    storage: &dyn Storage,
+    id_number: &IdNumber,
+    now: DateTime<Utc>,
+) -> Result<Application> {
+    Ok(
+        crate::casework::service::release(storage, id_number.as_str(), now, &notice::released)
+            .await?,
+    )
 }
 
 /// A service point the staff member serves, with its appointments of a day and their

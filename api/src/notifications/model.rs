@@ -170,6 +170,38 @@ pub mod notice {
         }
     }
 
+    /// In the app only: the account owner is told, not the phone typed on the form.
+    fn in_app(a: &Application, kind: &'static str, title: &str, body: String) -> NewNotification {
+        NewNotification {
+            sms_phone: None,
+            ..to(a, kind, title, body)
+        }
+    }
+
+    pub fn draft_expired(a: &Application, days: i64) -> NewNotification {
+        in_app(
+            a,
+            "draft_expired",
+            "申请草稿已过期",
+            format!(
+                "您为{}填写的居住证申请草稿（编号{}）{}天内没有提交，已自动取消。如仍需办理，请重新填写申请。",
+                a.fields.applicant_name, a.number, days
+            ),
+        )
+    }
+
+    pub fn released(a: &Application) -> NewNotification {
+        in_app(
+            a,
+            "application_released",
+            "申请已被窗口解除",
+            format!(
+                "您为{}提交的居住证申请（编号{}）已被取消：本人已持居民身份证到受理点窗口核验，申请解除了这个公民身份号码的占用。如有疑问，请到受理点窗口咨询。",
+                a.fields.applicant_name, a.number
+            ),
+        )
+    }
+
     pub fn no_show(a: &Application, ap: &Appointment) -> NewNotification {
         to(
             a,

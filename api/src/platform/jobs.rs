@@ -1,5 +1,5 @@
 //! Background work every instance may run: no-shows after the day passes, reminders the day
-//! before, and the SMS outbox. On PostgreSQL each step takes its rows with
+//! before, drafts not submitted within 30 days, and the SMS outbox. On PostgreSQL each step takes its rows with
 //! `FOR UPDATE SKIP LOCKED`, so several instances share the work without doing it twice.
 
 use std::time::Duration;
@@ -8,6 +8,8 @@ use chrono::{DateTime, Utc};
 
 use crate::booking::model::DueAppointment;
 use crate::booking::service as booking;
+use crate::casework::applications::model::{Application, DRAFT_LIFETIME_DAYS};
+use crate::casework::service as casework;
 use crate::credentials::permits::model::Permit;
 use crate::notifications::notice;
 use crate::notifications::service::dispatch_sms;
@@ -20,6 +22,7 @@ pub struct Round {
     pub no_shows: usize,
     pub reminders: usize,
     pub endorsement_reminders: usize,
+    pub drafts_expired: usize,
     pub sms_sent: usize,
 }
 
@@ -79,6 +82,18 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
             &|p: &Permit| notice::endorsement_due(p),
         )
         .await?;
+    }
+    // A draft holds no one's ID number, but one left for a month is cleared away.
+    let before = now - chrono::Duration::days(DRAFT_LIFETIME_DAYS);
+    loop {
+        let n = casework::expire_drafts(&*state.storage, before, BATCH, now, &|a: &Application| {
+            notice::draft_expired(a, DRAFT_LIFETIME_DAYS)
+        })
+        .await?;
+        round.drafts_expired += n;
+        if n < BATCH as usize {
+            break;
+        }
     }
     loop {
         let n = dispatch_sms(&*state.storage, &*state.sms, now).await?;

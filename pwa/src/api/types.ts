@@ -87,3 +87,7 @@ export interface VerificationResult {
   valid: boolean; verdict: string; message: string; message_en: string; warnings: { code: string; message: string; message_en?: string }[]
   permit?: { permit_number: string; name: string; sex: string; birth_date: string; id_number: string; district: string; authority: string; first_issued: string; last_endorsed?: string | null; valid_until: string; presentation: string } | null
 }
+/** POST /staff/id-number-releases: the application that held the number, now cancelled. */
+export interface IdNumberReleased {
+  application_id: string; number: string; status: string; id_number_masked: string
+}

@@ -8,11 +8,13 @@ const EN: Record<string, string> = {
   invalid_sms_code: 'The SMS code is wrong or expired',
   invalid_captcha: 'Verification failed; please retry',
   invalid_id_number: 'The ID number is not valid',
-  username_taken: 'This account name is taken',
-  id_number_taken: 'This ID number already has an account',
+  username_taken: 'This account name is taken: choose another, and ask for a new SMS code',
+  id_number_taken: 'This ID number already has an account: sign in, or, if you did not register it, go to a service-point counter with your ID card',
   rate_limited: 'Too many attempts; please wait',
   materials_required: 'Please upload proof',
-  application_exists: 'This ID number already has an application in progress',
+  application_exists: 'You have already submitted an application in progress for this ID number',
+  application_held_elsewhere: 'Another account has submitted an application for this ID number. If it was not you or your family, go to any service-point counter with your ID card; the clerk can release it',
+  nothing_to_release: 'No application that can be released holds this ID number',
   not_bookable: 'This application cannot be booked now',
   day_full: 'That day is fully booked',
   not_found: 'Not found',
@@ -29,4 +31,18 @@ export function errorText(e: unknown): string {
     return e.message || t('err.generic')
   }
   return t('err.generic')
+}
+
+/** Refusals that send the person to a service-point counter with their ID card. */
+const COUNTER_CODES = new Set(['application_held_elsewhere', 'id_number_taken'])
+
+/** The advice to show beside the form when a refusal sends the person to a counter, else ''. */
+export function counterAdvice(e: unknown): string {
+  return e instanceof ApiError && COUNTER_CODES.has(e.code) ? errorText(e) : ''
+}
+
+/** Registration says a name or ID number is taken only after checking the SMS code, and that
+ * answer spends the code: the form must ask for a new one. */
+export function smsCodeSpent(e: unknown): boolean {
+  return e instanceof ApiError && (e.code === 'username_taken' || e.code === 'id_number_taken')
 }

@@ -9,6 +9,7 @@ export default {
     reload: '重新验证', verify: '验证', enterCode: '输入验证码', enterCodeAria: '输入您听到的验证码，按空格键播放语音', getAudioChallenge: '获取语音验证码',
   },
   auth: {
+    findCounter: '查询受理网点',
     loginTitle: '用户登录', registerTitle: '新用户注册', username: '账号名', password: '账户密码', passwordConfirm: '确认密码',
     realName: '真实姓名', idNumber: '公民身份号码', sex: '性别', male: '男', female: '女', phone: '手机号码', smsCode: '手机验证码',
     getCode: '获取手机验证码', resend: '{s} 秒后重新获取', region: '所在区域', captcha: '人机验证', captchaSolving: '正在自动验证…',
@@ -63,7 +64,7 @@ export default {
   passkeys: { title: '通行密钥', hint: '设置通行密钥后，可以用指纹、面容或手机屏幕锁登录和确认身份，无需输入密码和短信验证码。', add: '添加通行密钥', name: '名称', defaultName: '我的手机', created: '添加于', delete: '删除', deleteConfirm: '删除通行密钥「{name}」？', added: '通行密钥已添加', failed: '通行密钥未能添加，请重试', unsupported: '此浏览器不支持通行密钥', login: '使用通行密钥登录', loginNeedsName: '请先填写账号名' },
   staff: {
     permits: '居住证查询与注销', permitsHint: '输入持证人的身份号码，查找本受理点签发的居住证', findPermits: '查找居住证', noPermits: '本受理点没有签发给该身份号码的居住证', revoke: '注销', revoked: '已注销，该证二维码将核验为已注销', revokeTitle: '注销居住证 {n}', revokeReason: '注销原因', reason: { replacement: '已补领新证', cancellation: '注销（迁出、死亡等）', fraud: '以欺骗等不正当手段取得' }, revokeNote: '情况说明', revokeNotePh: '选填，记入审计日志', revokeWarn: '注销后不可恢复，该证所有二维码和确认单都将核验为已注销。',
-    issue: '签发居住证', issued: '已签发，居住证号码 {n}', slip: '打印确认单', realName: '实名认证', realNameHint: '核对居民身份证原件后，输入身份号码查找账号', find: '查找账号', verify: '确认实名认证', verifiedOk: '已完成实名认证', units: '开设单位账号', unitName: '单位名称', unitCreated: '单位账号已开设：{u}', contactPhone: '联系人手机', noAccount: '没有找到该身份号码的账号', 
+    issue: '签发居住证', issued: '已签发，居住证号码 {n}', slip: '打印确认单', realName: '实名认证', realNameHint: '核对居民身份证原件后，输入身份号码查找账号', find: '查找账号', verify: '确认实名认证', verifiedOk: '已完成实名认证', units: '开设单位账号', unitName: '单位名称', unitCreated: '单位账号已开设：{u}', contactPhone: '联系人手机', noAccount: '没有找到该身份号码的账号', release: '解除身份号码占用', releaseHint: '本人持居民身份证原件到窗口，说明该身份号码被其他账号的申请占用时：核对身份证后输入身份号码，解除后该申请将被取消，并通知提交它的账号。', releaseNote: '核验情况', releaseNotePh: '如：已核验本人居民身份证原件（记入审计日志）', releaseBtn: '解除占用', releaseConfirm: '确认解除该身份号码的占用？占用它的申请将被取消，不可恢复。', released: '已解除占用，申请 {n} 已取消。本人现在可以提交自己的申请。', 
     title: '受理工作台', queue: '初审队列', appointments: '今日预约', review: '初审', pass: '初审通过', ret: '初审退回', note: '审核意见',
     notePh: '退回时请写明需要修改或补充的内容', noteRequired: '退回时请填写审核意见', due: '初审截止', overdue: '已超时', none: '暂无待审申请',
     done: '已提交审核结果', checkIn: '签到受理', checkedIn: '已受理', point: '受理点', date: '日期', noAppointments: '当天没有预约', proof: '证明材料', openPdf: '打开PDF',

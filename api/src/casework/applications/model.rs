@@ -152,7 +152,32 @@ impl Status {
     pub fn is_cancellable(self) -> bool {
         Transition::Cancel.allows(self)
     }
+    /// A submitted application in progress holds its person's ID number: no other application
+    /// for that person can be submitted (a draft holds nothing). The unique index
+    /// `applications_open_id_number` names the same statuses.
+    pub fn holds_id_number(self) -> bool {
+        matches!(
+            self,
+            Status::Submitted
+                | Status::Booked
+                | Status::Passed
+                | Status::Returned
+                | Status::CheckedIn
+        )
+    }
+    /// `status IN (...)` over the statuses that hold an ID number, for a WHERE clause.
+    pub fn sql_holding() -> String {
+        let list: Vec<String> = Status::ALL
+            .into_iter()
+            .filter(|s| s.holds_id_number())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        format!("status IN ({})", list.join(", "))
+    }
 }
+
+/// A draft not submitted within this many days of being started is cancelled by the jobs.
+pub const DRAFT_LIFETIME_DAYS: i64 = 30;
 
 /// What moves an application (docs/product.md §4.3). The lifecycle is declared once, in
 /// [`Transition::next`]: the services check it, and the SQL that moves a row names exactly the
@@ -182,10 +207,15 @@ pub enum Transition {
     Issue,
     /// The applicant withdraws.
     Cancel,
+    /// A draft not submitted in time is cancelled by the jobs.
+    Expire,
+    /// A counter clerk, having seen the person's ID card, releases their ID number from an
+    /// application another account submitted: it is cancelled.
+    Release,
 }
 
 impl Transition {
-    pub const ALL: [Transition; 11] = [
+    pub const ALL: [Transition; 13] = [
         Transition::Edit,
         Transition::Submit,
         Transition::AdmitWalkIn,
@@ -197,6 +227,8 @@ impl Transition {
         Transition::MissAppointment,
         Transition::Issue,
         Transition::Cancel,
+        Transition::Expire,
+        Transition::Release,
     ];
 
     /// The status after the transition from `from`, or `None` when the rule forbids it.
@@ -218,6 +250,9 @@ impl Transition {
             (T::MissAppointment, Booked | Passed) => Some(NoShow),
             (T::Issue, CheckedIn) => Some(Issued),
             (T::Cancel, Draft | Submitted | Booked | Passed | Returned) => Some(Cancelled),
+            (T::Expire, Draft) => Some(Cancelled),
+            // Accepted at the counter (checked in) means a clerk saw the originals: not released.
+            (T::Release, Submitted | Booked | Passed | Returned) => Some(Cancelled),
             _ => None,
         }
     }
@@ -411,6 +446,11 @@ mod tests {
         (Transition::Cancel, Booked, Cancelled),
         (Transition::Cancel, Passed, Cancelled),
         (Transition::Cancel, Returned, Cancelled),
+        (Transition::Expire, Draft, Cancelled),
+        (Transition::Release, Submitted, Cancelled),
+        (Transition::Release, Booked, Cancelled),
+        (Transition::Release, Passed, Cancelled),
+        (Transition::Release, Returned, Cancelled),
     ];
 
     #[test]
@@ -426,7 +466,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 11 * 9);
+        assert_eq!(checked, 13 * 9);
     }
 
     #[test]
@@ -464,6 +504,34 @@ mod tests {
                 assert_eq!(Status::parse(s.as_str()), Some(s));
                 assert!(t.sql_from().contains(&format!("'{}'", s.as_str())));
             }
+        }
+    }
+
+    #[test]
+    fn only_a_submitted_application_in_progress_holds_an_id_number_as_the_index_does() {
+        assert_eq!(
+            Status::sql_holding(),
+            "status IN ('submitted', 'booked', 'passed', 'returned', 'checked_in')"
+        );
+        for db in ["sqlite", "postgres"] {
+            let migration = std::fs::read_to_string(format!(
+                "{}/../migrations/{db}/20261203040001_open_applications.sql",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            assert!(
+                migration.contains(&format!("WHERE {}", Status::sql_holding())),
+                "{db} index names the same statuses"
+            );
+        }
+        assert!(!Draft.holds_id_number());
+        // What a clerk can release is exactly what holds an ID number, but for a checked-in one.
+        for s in Status::ALL {
+            assert_eq!(
+                Transition::Release.allows(s),
+                s.holds_id_number() && s != CheckedIn,
+                "{s:?}"
+            );
         }
     }
 

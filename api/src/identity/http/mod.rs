@@ -51,13 +51,15 @@ impl From<IdentityError> for ApiError {
             IdentityError::UnknownRegion => {
                 ApiError::unprocessable("unknown_region", "region_code", "请选择所在区域")
             }
-            IdentityError::UsernameTaken => {
-                ApiError::conflict("username_taken", "username", "该账号名已被注册")
-            }
+            IdentityError::UsernameTaken => ApiError::conflict(
+                "username_taken",
+                "username",
+                "该账号名已被他人使用，请换一个账号名，重新获取短信验证码后再提交",
+            ),
             IdentityError::IdNumberTaken => ApiError::conflict(
                 "id_number_taken",
                 "id_number",
-                "该公民身份号码已注册账号，请直接登录或找回密码",
+                "该公民身份号码已注册过账号。如果是您本人注册的，请直接登录（忘记密码可找回）；如果不是您本人注册的，请携带本人居民身份证到任一受理点窗口办理",
             ),
             IdentityError::WrongPassword { field } => {
                 ApiError::unprocessable("wrong_password", field, "当前密码不正确")

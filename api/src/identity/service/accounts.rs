@@ -90,7 +90,6 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
             StorageError::NotFound => IdentityError::UnknownRegion,
             other => other.into(),
         })?;
-    // The captcha guards the uniqueness answers below against enumeration.
     captcha::verify(
         d.ephemeral,
         d.captcha_key,
@@ -98,12 +97,9 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
         &r.captcha,
     )
     .await?;
-    if d.storage.username_taken(&username).await? {
-        return Err(IdentityError::UsernameTaken);
-    }
-    if d.storage.resident_id_number_taken(id.as_str()).await? {
-        return Err(IdentityError::IdNumberTaken);
-    }
+    // No oracle: whether the name or the ID number is taken is said only to someone who has
+    // just proved a phone with a fresh code, and the code is spent by that answer, so each
+    // probe costs an SMS (ten a day per phone) on top of the captcha.
     let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
     sms::verify_code(
         d.ephemeral,
@@ -113,6 +109,12 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
         &r.sms_code,
     )
     .await?;
+    if d.storage.username_taken(&username).await? {
+        return Err(IdentityError::UsernameTaken);
+    }
+    if d.storage.resident_id_number_taken(id.as_str()).await? {
+        return Err(IdentityError::IdNumberTaken);
+    }
     let password_hash = password::hash_blocking(r.password)
         .await
         .map_err(|_| IdentityError::Internal("password hash"))?;

@@ -18,7 +18,7 @@ use webauthn_rs::prelude::{
 use super::sessions::{self, SessionStarted};
 use super::{Deps, IdentityError, accounts};
 use crate::identity::model::{StoredPasskey, passkey_name};
-use crate::identity::rate_limits::LOGIN_PER_IP;
+use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::platform::storage::StorageError;
 
 const CEREMONY_TTL: Duration = Duration::from_secs(5 * 60);
@@ -36,14 +36,27 @@ struct RegistrationCeremony {
     state: PasskeyRegistration,
 }
 
+/// A passkey sign-in in progress, with the subject its failures count against: the account
+/// name as password sign-in counts it, so both ways in share one backoff per account.
 #[derive(Serialize, Deserialize)]
-enum LoginCeremony {
+struct LoginCeremony {
+    subject: String,
+    attempt: LoginAttempt,
+}
+
+#[derive(Serialize, Deserialize)]
+enum LoginAttempt {
     Real {
         account_id: Uuid,
         state: PasskeyAuthentication,
     },
     /// For an unknown account or one without passkeys: the same answer shape, never succeeds.
     Decoy,
+}
+
+/// The subject password sign-in counts failures against (`sessions::sign_in`).
+fn login_subject(username: &str) -> String {
+    username.trim().to_ascii_lowercase()
 }
 
 /// A step-up assertion (the fresh passkey check before a permit QR is first shown) in progress.
@@ -199,7 +212,9 @@ pub async fn delete(d: Deps<'_>, account_id: Uuid, id: Uuid) -> Result<(), Ident
 
 /// Starts signing in with a passkey; an account that cannot gets a decoy ceremony.
 pub async fn start_login(d: Deps<'_>, ip: &str, username: &str) -> Result<Ceremony, IdentityError> {
+    let subject = login_subject(username);
     LOGIN_PER_IP.check(d.ephemeral, ip).await?;
+    LOGIN_PER_ACCOUNT.check(d.ephemeral, &subject).await?;
     let username = username.trim();
     let id = Uuid::new_v4();
     let account = match d.storage.account_by_username(username).await {
@@ -211,7 +226,7 @@ pub async fn start_login(d: Deps<'_>, ip: &str, username: &str) -> Result<Ceremo
         Some(a) => d.storage.passkeys_of(a.id).await?,
         None => Vec::new(),
     };
-    let (options, ceremony) = match (account, keys.is_empty()) {
+    let (options, attempt) = match (account, keys.is_empty()) {
         (Some(account), false) => {
             let passkeys = keys.iter().map(unreadable).collect::<Result<Vec<_>, _>>()?;
             let (options, auth_state) = d
@@ -220,50 +235,74 @@ pub async fn start_login(d: Deps<'_>, ip: &str, username: &str) -> Result<Ceremo
                 .map_err(webauthn_failed)?;
             (
                 options_json(options)?,
-                LoginCeremony::Real {
+                LoginAttempt::Real {
                     account_id: account.id,
                     state: auth_state,
                 },
             )
         }
-        _ => (decoy_options(d, username), LoginCeremony::Decoy),
+        _ => (decoy_options(d, username), LoginAttempt::Decoy),
     };
-    keep(d, "login", id, &ceremony).await?;
+    keep(d, "login", id, &LoginCeremony { subject, attempt }).await?;
     Ok(Ceremony { id, options })
 }
 
-/// Finishes signing in with a passkey; a failure counts against the caller's address.
+/// Finishes signing in with a passkey. An unknown account, an account without a passkey, a
+/// malformed assertion and a wrong one are one answer, and each counts one failure against the
+/// address and the account name, as a wrong password does.
 pub async fn finish_login(
     d: Deps<'_>,
     ip: &str,
     id: Uuid,
     credential: serde_json::Value,
 ) -> Result<SessionStarted, IdentityError> {
-    let ceremony: LoginCeremony = take(d, "login", id).await?;
-    let LoginCeremony::Real {
+    let LoginCeremony { subject, attempt } = take(d, "login", id).await?;
+    LOGIN_PER_IP.check(d.ephemeral, ip).await?;
+    LOGIN_PER_ACCOUNT.check(d.ephemeral, &subject).await?;
+    match verify_login(d, attempt, credential).await {
+        Ok(account_id) => {
+            LOGIN_PER_ACCOUNT
+                .record_success(d.ephemeral, &subject)
+                .await?;
+            let account = d.storage.account_by_id(account_id).await?;
+            sessions::start(d, account, false).await
+        }
+        Err(IdentityError::PasskeyLoginRejected) => {
+            LOGIN_PER_IP.record_failure(d.ephemeral, ip).await?;
+            LOGIN_PER_ACCOUNT
+                .record_failure(d.ephemeral, &subject)
+                .await?;
+            Err(IdentityError::PasskeyLoginRejected)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The account a sign-in assertion proves, or `PasskeyLoginRejected` for every way it fails.
+async fn verify_login(
+    d: Deps<'_>,
+    attempt: LoginAttempt,
+    credential: serde_json::Value,
+) -> Result<Uuid, IdentityError> {
+    let LoginAttempt::Real {
         account_id,
         state: auth_state,
-    } = ceremony
+    } = attempt
     else {
-        LOGIN_PER_IP.record_failure(d.ephemeral, ip).await?;
         return Err(IdentityError::PasskeyLoginRejected);
     };
+    let rejected = |e: &dyn std::fmt::Display| {
+        tracing::info!(error = %e, "passkey login rejected");
+        IdentityError::PasskeyLoginRejected
+    };
     let credential: PublicKeyCredential =
-        serde_json::from_value(credential).map_err(webauthn_failed)?;
-    let result = match d
+        serde_json::from_value(credential).map_err(|e| rejected(&e))?;
+    let result = d
         .webauthn
         .finish_passkey_authentication(&credential, &auth_state)
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::info!(error = %e, "passkey login rejected");
-            LOGIN_PER_IP.record_failure(d.ephemeral, ip).await?;
-            return Err(IdentityError::PasskeyLoginRejected);
-        }
-    };
+        .map_err(|e| rejected(&e))?;
     remember_use(d, account_id, &result).await?;
-    let account = d.storage.account_by_id(account_id).await?;
-    sessions::start(d, account, false).await
+    Ok(account_id)
 }
 
 /// Starts a step-up with one of the account's passkeys; `None` when it has none (the caller

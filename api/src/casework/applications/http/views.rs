@@ -395,7 +395,18 @@ impl From<CaseworkError> for ApiError {
             CaseworkError::ApplicationExists => ApiError::conflict(
                 "application_exists",
                 "applicant_id_number",
-                "该公民身份号码已有办理中的申请",
+                "您已为该公民身份号码提交过申请，正在办理中，请在“我的预约”中查看",
+            ),
+            // Names no account, person or phone: only that the number is held, and what to do.
+            CaseworkError::HeldElsewhere => ApiError::conflict(
+                "application_held_elsewhere",
+                "applicant_id_number",
+                "该公民身份号码已被其他账号提交的申请占用。如果不是您本人或家人代为申请，请携带本人居民身份证到任一受理点窗口，工作人员核验后可为您解除占用",
+            ),
+            CaseworkError::NothingToRelease => ApiError::conflict(
+                "nothing_to_release",
+                "id_number",
+                "该公民身份号码没有可以解除的办理中申请（已在窗口受理的申请不能解除）",
             ),
             CaseworkError::TooManyApplicants => ApiError::rejected("too_many_applicants"),
             CaseworkError::NotEditable => ApiError::rejected("not_editable"),
