@@ -9,6 +9,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::platform::proxy::{ProxyHeader, TrustedProxies};
+
 /// A value that must never reach a log line or a `Debug` dump (database passwords, keys).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -95,6 +97,11 @@ pub struct Config {
     pub font_path: Option<PathBuf>,
     /// The face in a font collection (TTC).
     pub font_index: u32,
+    /// Proxies (CIDR ranges) whose forwarding header names the client; empty: the socket peer
+    /// is the client and forwarding headers are ignored.
+    pub trusted_proxies: TrustedProxies,
+    /// The header those proxies append to: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub proxy_header: ProxyHeader,
 }
 
 impl Default for Config {
@@ -126,6 +133,8 @@ impl Default for Config {
             status_list_ttl_secs: 3600,
             font_path: None,
             font_index: 0,
+            trusted_proxies: TrustedProxies::default(),
+            proxy_header: ProxyHeader::default(),
         }
     }
 }
@@ -214,6 +223,9 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_STATUS_LIST_TTL_SECS  status list time to live            [3600]
   PERMIT_FONT_PATH           CJK font for PDF slips and receipts  [<data_dir>/fonts, then Debian fonts]
   PERMIT_FONT_INDEX          face index in a font collection      [0]
+  PERMIT_TRUSTED_PROXIES     proxies (CIDR list, comma-separated) whose header names the client
+                                                                  [empty: the socket peer is the client]
+  PERMIT_PROXY_HEADER        the header they append to: x-forwarded-for or forwarded [x-forwarded-for]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 
@@ -246,6 +258,30 @@ mod tests {
                 config.database_url.as_ref().map(Secret::expose),
                 Some("postgres://localhost/x")
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn trusted_proxies_come_from_a_list_and_a_bad_range_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("permit.toml", "trusted_proxies = [\"10.0.0.0/8\"]\n")?;
+            let config = Config::load(Some(Path::new("permit.toml"))).expect("config");
+            assert!(config.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+            jail.set_env("PERMIT_TRUSTED_PROXIES", "127.0.0.1/32, 192.168.0.0/16");
+            jail.set_env("PERMIT_PROXY_HEADER", "forwarded");
+            let config = Config::load(None).expect("config");
+            assert!(
+                config
+                    .trusted_proxies
+                    .contains("192.168.7.7".parse().unwrap())
+            );
+            assert!(!config.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+            assert_eq!(config.proxy_header, ProxyHeader::Forwarded);
+            jail.set_env("PERMIT_TRUSTED_PROXIES", "10.0.0.0/40");
+            let err = Config::load(None).expect_err("a bad range");
+            assert!(err.to_string().contains("10.0.0.0/40"), "{err}");
             Ok(())
         });
     }

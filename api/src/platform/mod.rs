@@ -11,6 +11,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
+pub mod proxy;
 pub mod pwa;
 pub mod state;
 pub mod storage;

@@ -31,17 +31,30 @@ pub enum ApiTags {
     Permits,
 }
 
-/// The caller's IP address (the socket peer; a proxy in front sets none we trust).
+/// The caller's IP address: the socket peer, or, when the peer is one of the trusted proxies,
+/// the client their forwarding header names (see `platform::proxy` for the walk).
 pub struct ClientIp(pub String);
 
 impl<'a> FromRequest<'a> for ClientIp {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let ip = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        Ok(ClientIp(ip))
+        let Some(peer) = req.remote_addr().as_socket_addr().map(|a| a.ip()) else {
+            return Ok(ClientIp("unknown".to_string()));
+        };
+        let config = req.data::<AppState>().map(|s| &s.config);
+        let ip = match config {
+            Some(c) if c.trusted_proxies.contains(peer) => {
+                let header = c.proxy_header;
+                let lines = req
+                    .headers()
+                    .get_all(header.name())
+                    .iter()
+                    // A line that is not text counts as one entry that is no address.
+                    .map(|v| v.to_str().unwrap_or("?"));
+                c.trusted_proxies.client(peer, &header.hops(lines))
+            }
+            _ => peer,
+        };
+        Ok(ClientIp(ip.to_string()))
     }
 }
 
