@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{TestApp, code_of};
+use common::flow::{json_of, place, staff, step1};
+use common::{Person, TestApp, code_of};
+use serde_json::{Value, json};
 
 /// One captcha challenge as a client behind the proxy at `x_forwarded_for`.
 async fn challenge_as(app: &TestApp, x_forwarded_for: &str) -> u16 {
@@ -65,4 +67,126 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     );
     // Without the header, the proxy itself is the client, with an allowance of its own.
     assert_eq!(app.get("/api/v1/captcha").await.status(), 200);
+}
+
+// ---------- strict JSON text ----------
+
+async fn error_of(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn sms_sent_to(app: &TestApp, phone: &str) -> usize {
+    let sent: Value = app
+        .get(&format!("/api/v1/dev/sms?phone={phone}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    sent.as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn a_json_number_is_not_a_phone_and_no_sms_is_sent() {
+    let app = TestApp::spawn().await;
+    for phone in [json!(13812345678u64), json!(-13800000000i64), json!(true)] {
+        let (status, body) = error_of(
+            app.post(
+                "/api/v1/sms-codes",
+                &json!({"phone": phone, "purpose": "register"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{phone}: {body}");
+        assert_eq!(body["code"], "invalid_type", "{body}");
+        assert_eq!(body["field"], "phone", "{body}");
+    }
+    assert_eq!(sms_sent_to(&app, "13812345678").await, 0);
+    // A control character in a query parameter names the parameter.
+    let (status, body) = error_of(app.get("/api/v1/dev/sms?phone=138%001234").await).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("control_character"), Some("phone"))
+    );
+}
+
+#[tokio::test]
+async fn a_control_character_in_a_name_or_an_address_is_refused_with_its_field() {
+    // On PostgreSQL a NUL used to reach the database and fail with SQLSTATE 22021 (a 503).
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    app.register_and_login(&Person::new(71)).await;
+    for (field, value) in [
+        ("address_detail", "四宜路61号\u{0}2幢"),
+        ("address_detail", "四宜路\n61号"),
+        ("applicant_name", "张\u{1b}[31m三"),
+        ("employer", "杭州\u{7f}公司"),
+    ] {
+        let mut body = step1(&place);
+        body[field] = json!(value);
+        let (status, err) = error_of(app.post("/api/v1/applications", &body).await).await;
+        assert_eq!(status, 422, "{field}: {err}");
+        assert_eq!(err["code"], "control_character", "{err}");
+        assert_eq!(err["field"], field, "{err}");
+    }
+    let mut body = step1(&place);
+    body["address_detail"] = json!(61);
+    let (status, err) = error_of(app.post("/api/v1/applications", &body).await).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("invalid_type")),
+        "{err}"
+    );
+    // The same body without them is taken.
+    json_of(app.post("/api/v1/applications", &step1(&place)).await, 201).await;
+
+    // A registration is refused before any captcha or SMS code is looked at.
+    let mut registration = json!({
+        "username": "li71", "password": "Li2026password", "password_confirmation": "Li2026password",
+        "real_name": "李\u{0}四", "id_number": "330102199001017711", "sex": "male",
+        "phone": "13900000071", "sms_code": "000000", "region_code": "330102001", "captcha": "x",
+    });
+    let (status, err) = error_of(app.post("/api/v1/accounts", &registration).await).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (422, Some("real_name")),
+        "{err}"
+    );
+    registration["real_name"] = json!("李四");
+    registration["sms_code"] = json!(123456);
+    let (status, err) = error_of(app.post("/api/v1/accounts", &registration).await).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (422, Some("sms_code")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn only_a_multi_line_field_takes_line_breaks() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let article = json!({"slug": "edge-lines", "kind": "guide", "title": "标题",
+        "summary": "摘要", "body": "第一段\n\n\t第二段"});
+    let created = json_of(admin.post("/api/v1/articles", &article).await, 201).await;
+    assert_eq!(created["body"], "第一段\n\n\t第二段");
+    let mut titled = article.clone();
+    titled["slug"] = json!("edge-lines-2");
+    titled["title"] = json!("标题\n第二行");
+    let (status, err) = error_of(admin.post("/api/v1/articles", &titled).await).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (422, Some("title")),
+        "{err}"
+    );
+    titled["title"] = json!("标题");
+    titled["body"] = json!("正文\u{0}");
+    let (status, err) = error_of(admin.post("/api/v1/articles", &titled).await).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (422, Some("body")),
+        "{err}"
+    );
 }

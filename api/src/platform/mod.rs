@@ -15,4 +15,5 @@ pub mod proxy;
 pub mod pwa;
 pub mod state;
 pub mod storage;
+pub mod text;
 pub mod web;
