@@ -103,6 +103,21 @@ async fn a_json_number_is_not_a_phone_and_no_sms_is_sent() {
         assert_eq!(body["field"], "phone", "{body}");
     }
     assert_eq!(sms_sent_to(&app, "13812345678").await, 0);
+    // The same digits as text, with a minus in front, are no phone number either.
+    let (status, body) = error_of(
+        app.post(
+            "/api/v1/sms-codes",
+            &json!({"phone": "-13800000000", "purpose": "register"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("phone")),
+        "{body}"
+    );
+    assert_eq!(sms_sent_to(&app, "13800000000").await, 0);
     // A control character in a query parameter names the parameter.
     let (status, body) = error_of(app.get("/api/v1/dev/sms?phone=138%001234").await).await;
     assert_eq!(status, 422, "{body}");
