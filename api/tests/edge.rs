@@ -205,3 +205,45 @@ async fn only_a_multi_line_field_takes_line_breaks() {
         "{err}"
     );
 }
+
+// ---------- deleting what is still in use ----------
+
+#[tokio::test]
+async fn a_service_point_still_in_use_cannot_be_deleted() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    app.register_and_login(&Person::new(72)).await;
+    json_of(app.post("/api/v1/applications", &step1(&place)).await, 201).await;
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let (status, err) = error_of(
+        admin
+            .delete(&format!("/api/v1/service-points/{}", place.qingbo))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("in_use")),
+        "{err}"
+    );
+    assert!(
+        err["message"].as_str().unwrap().contains("不能删除"),
+        "{err}"
+    );
+    // Nothing was deleted: the point is still listed, its clerk still serves it.
+    let point = app
+        .get(&format!("/api/v1/service-points/{}", place.qingbo))
+        .await;
+    assert_eq!(point.status(), 200);
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    let me = json_of(clerk.get("/api/v1/me").await, 200).await;
+    assert_eq!(me["service_points"][0], place.qingbo.as_str());
+    // A point nobody uses is deleted.
+    assert_eq!(
+        admin
+            .delete(&format!("/api/v1/service-points/{}", place.hubin))
+            .await
+            .status(),
+        204
+    );
+}

@@ -270,6 +270,11 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::SlugTaken => {
                 ApiError::conflict("slug_taken", "slug", "该 slug 已被使用")
             }
+            DirectoryError::InUse => ApiError::new(
+                poem::http::StatusCode::CONFLICT,
+                "in_use",
+                "该服务点仍有申请、预约或居住证，不能删除",
+            ),
             DirectoryError::Storage(e) => e.into(),
         }
     }
