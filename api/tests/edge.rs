@@ -247,3 +247,52 @@ async fn a_service_point_still_in_use_cannot_be_deleted() {
         204
     );
 }
+
+// ---------- a revoked permit ----------
+
+#[tokio::test]
+async fn a_revoked_permit_shows_no_qr_and_prints_no_slip() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let me = Person::new(73);
+    app.register_and_login(&me).await;
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    let id = common::flow::submitted(&app, &place).await;
+    let permit = common::flow::issue_permit(&app, &clerk, &id, &place.qingbo).await;
+    let pid = permit["id"].as_str().unwrap().to_string();
+    let code = app.sms_code(&me.phone, "step_up").await;
+    json_of(
+        app.post(
+            &format!("/api/v1/permits/{pid}/step-up"),
+            &json!({"sms_code": code}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let qr = |presentation: &str| {
+        format!("/api/v1/permits/{pid}/qr?presentation={presentation}&format=text")
+    };
+    assert_eq!(app.get(&qr("full")).await.status(), 200);
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/permits/{pid}/revoke"),
+                &json!({"reason": "cancellation", "note": "本人申请注销\n已核对"}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    for presentation in ["full", "basic"] {
+        assert_eq!(
+            code_of(app.get(&qr(presentation)).await).await,
+            (409, "already_revoked".into()),
+            "{presentation}"
+        );
+    }
+    assert_eq!(
+        code_of(app.get(&format!("/api/v1/permits/{pid}/slip.pdf")).await).await,
+        (409, "already_revoked".into())
+    );
+}
