@@ -296,3 +296,88 @@ async fn a_revoked_permit_shows_no_qr_and_prints_no_slip() {
         (409, "already_revoked".into())
     );
 }
+
+// ---------- /metrics ----------
+
+const METRICS_TOKEN: &str = "metrics-token-for-tests";
+
+async fn metrics_status(app: &TestApp, base: &str, token: Option<&str>) -> u16 {
+    let mut req = app.client.get(format!("{base}/metrics"));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn metrics_are_not_public_by_default() {
+    let app = TestApp::spawn().await;
+    assert_eq!(metrics_status(&app, &app.address, None).await, 404);
+    assert_eq!(
+        metrics_status(&app, &app.address, Some(METRICS_TOKEN)).await,
+        404
+    );
+}
+
+#[tokio::test]
+async fn metrics_on_the_main_listener_need_the_token() {
+    let app = TestApp::spawn_with(|c| {
+        c.metrics_token = Some(permit_api::platform::config::Secret::new(METRICS_TOKEN));
+    })
+    .await;
+    assert_eq!(metrics_status(&app, &app.address, None).await, 401);
+    assert_eq!(
+        metrics_status(&app, &app.address, Some("metrics-token-for-test")).await,
+        401
+    );
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("permit_http_requests_total")
+    );
+}
+
+#[tokio::test]
+async fn a_separate_metrics_listener_takes_metrics_off_the_main_one() {
+    use poem::listener::{Acceptor, Listener, TcpListener};
+    let app = TestApp::spawn_with(|c| {
+        c.metrics_listen = Some("127.0.0.1:9".parse().unwrap());
+        c.metrics_token = Some(permit_api::platform::config::Secret::new(METRICS_TOKEN));
+    })
+    .await;
+    assert_eq!(
+        metrics_status(&app, &app.address, Some(METRICS_TOKEN)).await,
+        404
+    );
+    // The metrics listener, as `serve` starts it, on a port of its own.
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
+    let routes = permit_api::platform::app::metrics_routes(app.state.clone());
+    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(routes));
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(metrics_status(&app, &base, None).await, 401);
+    assert_eq!(metrics_status(&app, &base, Some(METRICS_TOKEN)).await, 200);
+    let other = app
+        .client
+        .get(format!("{base}/api/v1/captcha"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        404,
+        "the metrics listener serves nothing else"
+    );
+}

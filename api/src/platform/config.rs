@@ -102,6 +102,11 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// The header those proxies append to: `x-forwarded-for` or `forwarded` (RFC 7239).
     pub proxy_header: ProxyHeader,
+    /// A separate address for `/metrics` (then the main listener does not serve it).
+    pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires. With neither a token nor a separate address,
+    /// `/metrics` is not served at all.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Config {
@@ -135,6 +140,8 @@ impl Default for Config {
             font_index: 0,
             trusted_proxies: TrustedProxies::default(),
             proxy_header: ProxyHeader::default(),
+            metrics_listen: None,
+            metrics_token: None,
         }
     }
 }
@@ -176,6 +183,18 @@ impl Config {
             return Err(ConfigError(format!(
                 "files_url `{files}`: use s3://bucket/prefix, or leave it empty for the data directory"
             )));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(ConfigError(
+                "metrics_token must be at least 16 characters".into(),
+            ));
+        }
+        if self.metrics_listen == Some(self.listen) {
+            return Err(ConfigError("metrics_listen must differ from listen".into()));
         }
         url::Url::parse(&self.webauthn_origin)
             .map_err(|e| ConfigError(format!("webauthn_origin: {e}")))?;
@@ -226,6 +245,11 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_TRUSTED_PROXIES     proxies (CIDR list, comma-separated) whose header names the client
                                                                   [empty: the socket peer is the client]
   PERMIT_PROXY_HEADER        the header they append to: x-forwarded-for or forwarded [x-forwarded-for]
+  PERMIT_METRICS_LISTEN      separate listen address for /metrics (not served on the main one)
+                                                                  [none]
+  PERMIT_METRICS_TOKEN       bearer token /metrics requires (16+ characters)
+                                                                  [none: /metrics is off unless
+                                                                   PERMIT_METRICS_LISTEN is set]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 
