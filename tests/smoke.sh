@@ -12,7 +12,8 @@ check() { if eval "$2"; then passed=$((passed+1)); else echo "FAILED: $1"; faile
 
 check "help lists the configuration" "$BIN --help | grep PERMIT_DATA_DIR >/dev/null"
 
-PERMIT_DEMO=true PERMIT_LISTEN=127.0.0.1:$PORT PERMIT_DATA_DIR=$DATA "$BIN" >"$DATA/log" 2>&1 &
+MPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PERMIT_DEMO=true PERMIT_LISTEN=127.0.0.1:$PORT PERMIT_METRICS_LISTEN=127.0.0.1:$MPORT PERMIT_DATA_DIR=$DATA "$BIN" >"$DATA/log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 50); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
@@ -20,6 +21,8 @@ for _ in $(seq 1 50); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sle
 check "healthz" "curl -fsS $BASE/healthz | grep ok >/dev/null"
 check "readyz reports SQLite and the in-process store" "curl -fsS $BASE/readyz | grep sqlite >/dev/null"
 check "seven service points" "[ \$(curl -fsS $BASE/api/v1/service-points | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') = 7 ]"
+check "metrics are served on their own listener" "curl -fsS http://127.0.0.1:$MPORT/metrics | grep permit_http_requests_total >/dev/null"
+check "and not on the main one" "[ \$(curl -s -o /dev/null -w '%{http_code}' $BASE/metrics) = 404 ]"
 check "the SQLite file is in the data directory" "[ -f $DATA/permit.sqlite ]"
 check "swagger ui" "curl -fsS $BASE/docs/ | grep -i swagger >/dev/null"
 

@@ -912,7 +912,11 @@ async fn demo_directory_is_public_and_only_administrators_edit_it() {
 
 #[tokio::test]
 async fn health_metrics_spec_and_docs() {
-    let app = TestApp::spawn().await;
+    let token = "metrics-token-0123456789";
+    let app = TestApp::spawn_with(|c| {
+        c.metrics_token = Some(permit_api::platform::config::Secret::new(token));
+    })
+    .await;
     assert_eq!(app.get("/healthz").await.status(), 200);
     let ready: Value = app.get("/readyz").await.json().await.unwrap();
     assert_eq!(ready["database"]["ok"], true);
@@ -939,7 +943,16 @@ async fn health_metrics_spec_and_docs() {
         assert!(paths.contains_key(path), "spec lacks {path}");
     }
     assert_eq!(app.get("/docs").await.status(), 200);
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("permit_http_requests_total"), "{metrics}");
 }
 

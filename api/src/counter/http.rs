@@ -21,6 +21,7 @@ use crate::identity::model::{IdNumber, Role};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::MultiLineText;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
@@ -48,7 +49,7 @@ pub struct ReviewInput {
     /// `pass` or `return`.
     pub decision: DecisionView,
     /// Required when returning: what the applicant must fix.
-    pub note: Option<String>,
+    pub note: Option<MultiLineText>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -189,7 +190,7 @@ impl CounterApi {
             staff,
             id.0,
             decision,
-            body.0.note,
+            body.0.note.map(String::from),
             state.clock.now(),
         )
         .await?;

@@ -231,6 +231,11 @@ pub async fn shown_credential(
     presentation: Presentation,
 ) -> Result<String> {
     let p = stepped_up(s.storage, holder, id, StepUpFor::ShowQr).await?;
+    // A revoked permit (a replacement, 注销, fraud) is never signed again, as the slip is not:
+    // an offline verifier with a stale status list would otherwise take it as valid.
+    if p.status == PermitStatus::Revoked {
+        return Err(CredentialError::AlreadyRevoked);
+    }
     credential(s, &p, presentation).await
 }
 

@@ -15,6 +15,7 @@ use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::{MultiLineText, Text};
 use crate::platform::web::{ApiTags, api_enum};
 
 #[derive(Debug, Clone, Object)]
@@ -41,20 +42,20 @@ impl From<model::Region> for Region {
 
 #[derive(Debug, Clone, Object)]
 pub struct RegionInput {
-    pub parent_code: Option<String>,
-    pub name: String,
-    pub name_en: Option<String>,
+    pub parent_code: Option<Text>,
+    pub name: Text,
+    pub name_en: Option<Text>,
     /// city, district, street or community
-    pub level: String,
+    pub level: Text,
 }
 
 impl From<RegionInput> for model::RegionInput {
     fn from(r: RegionInput) -> Self {
         model::RegionInput {
-            parent_code: r.parent_code,
-            name: r.name,
-            name_en: r.name_en,
-            level: r.level,
+            parent_code: r.parent_code.map(Into::into),
+            name: r.name.into(),
+            name_en: r.name_en.map(Into::into),
+            level: r.level.into(),
         }
     }
 }
@@ -117,14 +118,14 @@ impl From<model::ServicePoint> for ServicePoint {
 #[derive(Debug, Clone, Object)]
 pub struct ServicePointInput {
     pub number: i32,
-    pub district_code: String,
-    pub street_code: Option<String>,
-    pub police_station: String,
-    pub name: String,
-    pub scope: String,
-    pub address: String,
-    pub phone: String,
-    pub hours: String,
+    pub district_code: Text,
+    pub street_code: Option<Text>,
+    pub police_station: Text,
+    pub name: Text,
+    pub scope: Text,
+    pub address: Text,
+    pub phone: Text,
+    pub hours: Text,
     #[oai(default)]
     pub opens_saturday: bool,
 }
@@ -133,14 +134,14 @@ impl From<ServicePointInput> for model::ServicePointInput {
     fn from(p: ServicePointInput) -> Self {
         model::ServicePointInput {
             number: p.number,
-            district_code: p.district_code,
-            street_code: p.street_code,
-            police_station: p.police_station,
-            name: p.name,
-            scope: p.scope,
-            address: p.address,
-            phone: p.phone,
-            hours: p.hours,
+            district_code: p.district_code.into(),
+            street_code: p.street_code.map(Into::into),
+            police_station: p.police_station.into(),
+            name: p.name.into(),
+            scope: p.scope.into(),
+            address: p.address.into(),
+            phone: p.phone.into(),
+            hours: p.hours.into(),
             opens_saturday: p.opens_saturday,
         }
     }
@@ -186,26 +187,26 @@ impl From<model::Article> for Article {
 #[derive(Debug, Clone, Object)]
 pub struct ArticleInput {
     /// Lower-case ASCII letters, digits and dashes.
-    pub slug: String,
+    pub slug: Text,
     pub kind: ArticleKind,
-    pub title: String,
-    pub title_en: Option<String>,
-    pub summary: String,
-    pub body: String,
-    pub source: Option<String>,
+    pub title: Text,
+    pub title_en: Option<Text>,
+    pub summary: Text,
+    pub body: MultiLineText,
+    pub source: Option<Text>,
     pub published_on: Option<NaiveDate>,
 }
 
 impl From<ArticleInput> for model::ArticleInput {
     fn from(a: ArticleInput) -> Self {
         model::ArticleInput {
-            slug: a.slug,
+            slug: a.slug.into(),
             kind: a.kind.into(),
-            title: a.title,
-            title_en: a.title_en,
-            summary: a.summary,
-            body: a.body,
-            source: a.source,
+            title: a.title.into(),
+            title_en: a.title_en.map(Into::into),
+            summary: a.summary.into(),
+            body: a.body.into(),
+            source: a.source.map(Into::into),
             published_on: a.published_on,
         }
     }
@@ -269,6 +270,11 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::SlugTaken => {
                 ApiError::conflict("slug_taken", "slug", "该 slug 已被使用")
             }
+            DirectoryError::InUse => ApiError::new(
+                poem::http::StatusCode::CONFLICT,
+                "in_use",
+                "该服务点仍有申请、预约或居住证，不能删除",
+            ),
             DirectoryError::Storage(e) => e.into(),
         }
     }
@@ -287,7 +293,7 @@ impl DirectoryApi {
     async fn regions(
         &self,
         state: Data<&AppState>,
-        parent: Query<Option<String>>,
+        parent: Query<Option<Text>>,
     ) -> Result<Json<Vec<Region>>, ApiError> {
         let regions = service::regions(&*state.storage, parent.0.as_deref()).await?;
         Ok(Json(all(regions)))
@@ -299,11 +305,11 @@ impl DirectoryApi {
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
-        code: Path<String>,
+        code: Path<Text>,
         body: Json<RegionInput>,
     ) -> Result<Json<Region>, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        let region = service::put_region(&*state.storage, code.0, body.0.into()).await?;
+        let region = service::put_region(&*state.storage, code.0.into(), body.0.into()).await?;
         Ok(Json(region.into()))
     }
 
@@ -312,7 +318,7 @@ impl DirectoryApi {
     async fn service_points(
         &self,
         state: Data<&AppState>,
-        region: Query<Option<String>>,
+        region: Query<Option<Text>>,
     ) -> Result<Json<Vec<ServicePoint>>, ApiError> {
         let points = service::service_points(&*state.storage, region.0.as_deref()).await?;
         Ok(Json(all(points)))
@@ -385,7 +391,7 @@ impl DirectoryApi {
     async fn article(
         &self,
         state: Data<&AppState>,
-        id: Path<String>,
+        id: Path<Text>,
     ) -> Result<Json<Article>, ApiError> {
         let key = model::ArticleKey::parse(&id.0);
         Ok(Json(service::article(&*state.storage, &key).await?.into()))

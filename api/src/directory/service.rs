@@ -18,6 +18,9 @@ pub enum DirectoryError {
     UnknownParent,
     #[error("the slug is taken")]
     SlugTaken,
+    /// The service point still has applications, appointments or permits.
+    #[error("the service point is in use")]
+    InUse,
     /// Not found among others: the caller answers 404.
     #[error(transparent)]
     Storage(StorageError),
@@ -84,7 +87,10 @@ pub async fn update_service_point(
 }
 
 pub async fn delete_service_point(storage: &dyn Storage, id: Uuid) -> Result<()> {
-    Ok(storage.delete_service_point(id).await?)
+    storage.delete_service_point(id).await.map_err(|e| match e {
+        StorageError::ForeignKey => DirectoryError::InUse,
+        e => e.into(),
+    })
 }
 
 /// 政策法规 and 办事指南, of one kind or both.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use poem::endpoint::make_sync;
 use poem::http::StatusCode;
-use poem::listener::TcpListener;
+use poem::listener::{Listener, TcpListener};
 use poem::web::Data;
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route, Server, handler};
 use poem_openapi::OpenApiService;
@@ -222,11 +222,64 @@ async fn readyz(state: Data<&AppState>) -> Response {
     resp
 }
 
+/// `/metrics` on the main listener: only with a bearer token, and never when a separate
+/// metrics listener is configured. Counts of requests by status are not for the public: they
+/// show sign-in failures and load as they happen.
 #[handler]
-async fn metrics(state: Data<&AppState>) -> Response {
+async fn metrics(req: &poem::Request, state: Data<&AppState>) -> Response {
+    let config = &state.config;
+    if config.metrics_listen.is_some() || config.metrics_token.is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    metrics_answer(req, &state)
+}
+
+/// `/metrics` on its own listener, with the token when one is set.
+#[handler]
+async fn metrics_only(req: &poem::Request, state: Data<&AppState>) -> Response {
+    metrics_answer(req, &state)
+}
+
+fn metrics_answer(req: &poem::Request, state: &AppState) -> Response {
+    if let Some(token) = &state.config.metrics_token {
+        let sent = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !same_secret(sent, token.expose()) {
+            return Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header(poem::http::header::WWW_AUTHENTICATE, "Bearer")
+                .finish();
+        }
+    }
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
+}
+
+/// Compares digests of equal length with no early exit, so the time taken says nothing
+/// about how much of the token was right.
+fn same_secret(sent: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (
+        Sha256::digest(sent.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// What the separate metrics listener (`PERMIT_METRICS_LISTEN`) serves: `/metrics` only.
+pub fn metrics_routes(state: AppState) -> impl Endpoint {
+    Route::new()
+        .at("/metrics", metrics_only)
+        .around(crate::platform::web::edge)
+        .data(state)
 }
 
 pub async fn serve(state: AppState) -> Result<(), StartError> {
@@ -239,6 +292,16 @@ pub async fn serve(state: AppState) -> Result<(), StartError> {
         "permitd listening"
     );
     crate::platform::jobs::spawn(state.clone());
+    if let Some(address) = state.config.metrics_listen {
+        let acceptor = TcpListener::bind(address).into_acceptor().await?;
+        tracing::info!(%address, "metrics listening");
+        let routes = metrics_routes(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = Server::new_with_acceptor(acceptor).run(routes).await {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     Server::new(TcpListener::bind(listen))
         .run_with_graceful_shutdown(
             routes(state),

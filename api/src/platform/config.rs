@@ -9,6 +9,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::platform::proxy::{ProxyHeader, TrustedProxies};
+
 /// A value that must never reach a log line or a `Debug` dump (database passwords, keys).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -102,6 +104,16 @@ pub struct Config {
     pub staff_idle_secs: u64,
     /// A clerk's or administrator's session ends this many seconds after sign-in.
     pub staff_session_secs: u64,
+    /// Proxies (CIDR ranges) whose forwarding header names the client; empty: the socket peer
+    /// is the client and forwarding headers are ignored.
+    pub trusted_proxies: TrustedProxies,
+    /// The header those proxies append to: `x-forwarded-for` or `forwarded` (RFC 7239).
+    pub proxy_header: ProxyHeader,
+    /// A separate address for `/metrics` (then the main listener does not serve it).
+    pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires. With neither a token nor a separate address,
+    /// `/metrics` is not served at all.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Default for Config {
@@ -136,6 +148,10 @@ impl Default for Config {
             step_up_fresh_secs: 300,
             staff_idle_secs: 15 * 60,
             staff_session_secs: 10 * 3600,
+            trusted_proxies: TrustedProxies::default(),
+            proxy_header: ProxyHeader::default(),
+            metrics_listen: None,
+            metrics_token: None,
         }
     }
 }
@@ -177,6 +193,18 @@ impl Config {
             return Err(ConfigError(format!(
                 "files_url `{files}`: use s3://bucket/prefix, or leave it empty for the data directory"
             )));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(ConfigError(
+                "metrics_token must be at least 16 characters".into(),
+            ));
+        }
+        if self.metrics_listen == Some(self.listen) {
+            return Err(ConfigError("metrics_listen must differ from listen".into()));
         }
         url::Url::parse(&self.webauthn_origin)
             .map_err(|e| ConfigError(format!("webauthn_origin: {e}")))?;
@@ -236,6 +264,14 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_STEP_UP_FRESH_SECS  how long a step-up counts, 0 = never [300]
   PERMIT_STAFF_IDLE_SECS     staff session ends when unused for   [900]
   PERMIT_STAFF_SESSION_SECS  staff session ends after in all      [36000]
+  PERMIT_TRUSTED_PROXIES     proxies (CIDR list, comma-separated) whose header names the client
+                                                                  [empty: the socket peer is the client]
+  PERMIT_PROXY_HEADER        the header they append to: x-forwarded-for or forwarded [x-forwarded-for]
+  PERMIT_METRICS_LISTEN      separate listen address for /metrics (not served on the main one)
+                                                                  [none]
+  PERMIT_METRICS_TOKEN       bearer token /metrics requires (16+ characters)
+                                                                  [none: /metrics is off unless
+                                                                   PERMIT_METRICS_LISTEN is set]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 
@@ -268,6 +304,30 @@ mod tests {
                 config.database_url.as_ref().map(Secret::expose),
                 Some("postgres://localhost/x")
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn trusted_proxies_come_from_a_list_and_a_bad_range_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("permit.toml", "trusted_proxies = [\"10.0.0.0/8\"]\n")?;
+            let config = Config::load(Some(Path::new("permit.toml"))).expect("config");
+            assert!(config.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+            jail.set_env("PERMIT_TRUSTED_PROXIES", "127.0.0.1/32, 192.168.0.0/16");
+            jail.set_env("PERMIT_PROXY_HEADER", "forwarded");
+            let config = Config::load(None).expect("config");
+            assert!(
+                config
+                    .trusted_proxies
+                    .contains("192.168.7.7".parse().unwrap())
+            );
+            assert!(!config.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+            assert_eq!(config.proxy_header, ProxyHeader::Forwarded);
+            jail.set_env("PERMIT_TRUSTED_PROXIES", "10.0.0.0/40");
+            let err = Config::load(None).expect_err("a bad range");
+            assert!(err.to_string().contains("10.0.0.0/40"), "{err}");
             Ok(())
         });
     }

@@ -167,6 +167,11 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(what) => {
                 ApiError::conflict(&format!("{what}_taken"), what, "该信息已被使用")
             }
+            StorageError::ForeignKey => ApiError::new(
+                StatusCode::CONFLICT,
+                "in_use",
+                "相关的记录不存在或仍在使用中",
+            ),
             StorageError::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 ApiError::unavailable()

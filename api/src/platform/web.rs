@@ -6,10 +6,12 @@ use std::time::Instant;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response};
 use poem_openapi::Tags;
+use poem_openapi::error::{ParseParamError, ParsePathError, ParseRequestPayloadError};
 use tracing::Instrument;
 
 use crate::platform::error::error_body_for;
 use crate::platform::state::AppState;
+use crate::platform::text::{self, Refusal};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -31,17 +33,30 @@ pub enum ApiTags {
     Permits,
 }
 
-/// The caller's IP address (the socket peer; a proxy in front sets none we trust).
+/// The caller's IP address: the socket peer, or, when the peer is one of the trusted proxies,
+/// the client their forwarding header names (see `platform::proxy` for the walk).
 pub struct ClientIp(pub String);
 
 impl<'a> FromRequest<'a> for ClientIp {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let ip = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_string());
-        Ok(ClientIp(ip))
+        let Some(peer) = req.remote_addr().as_socket_addr().map(|a| a.ip()) else {
+            return Ok(ClientIp("unknown".to_string()));
+        };
+        let config = req.data::<AppState>().map(|s| &s.config);
+        let ip = match config {
+            Some(c) if c.trusted_proxies.contains(peer) => {
+                let header = c.proxy_header;
+                let lines = req
+                    .headers()
+                    .get_all(header.name())
+                    .iter()
+                    // A line that is not text counts as one entry that is no address.
+                    .map(|v| v.to_str().unwrap_or("?"));
+                c.trusted_proxies.client(peer, &header.hops(lines))
+            }
+            _ => peer,
+        };
+        Ok(ClientIp(ip.to_string()))
     }
 }
 
@@ -82,9 +97,19 @@ pub async fn edge<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Respon
                 "提交的内容过大",
             )
         } else {
+            // A JSON body is kept (it is within the limit) to name the field a refusal is about.
+            let json_body = if is_json(&req) {
+                let bytes = req.take_body().into_bytes().await.unwrap_or_default();
+                req.set_body(bytes.clone());
+                Some(bytes)
+            } else {
+                None
+            };
             match next.call(req).await {
                 Ok(resp) => resp.into_response(),
-                Err(err) => err.into_response(),
+                Err(err) => {
+                    refused_text(&err, json_body.as_deref()).unwrap_or_else(|| err.into_response())
+                }
             }
         };
         resp = uniform_error(resp, &path).await;
@@ -165,6 +190,51 @@ async fn body_within(req: &mut Request, max: usize) -> bool {
         }
         None => true,
     }
+}
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        })
+}
+
+/// A text field or parameter the strict text types refused (`platform::text`): `422` with the
+/// field, found in the body by the refused value's print, since poem-openapi names none.
+fn refused_text(err: &poem::Error, body: Option<&[u8]>) -> Option<Response> {
+    let (refusal, field) = if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        let (refusal, print) = text::refusal_in(&e.reason)?;
+        let field = body
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .and_then(|v| text::field_holding(&v, print));
+        (refusal, field)
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        (text::refusal_in(&e.reason)?.0, Some(e.name.to_string()))
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        (text::refusal_in(&e.reason)?.0, Some(e.name.to_string()))
+    } else {
+        return None;
+    };
+    let (code, message) = match refusal {
+        Refusal::NotText => ("invalid_type", "请以文字填写此项"),
+        Refusal::ControlCharacter => ("control_character", "内容包含不允许的控制字符"),
+    };
+    let body = crate::platform::error::ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        field,
+        retry_after: None,
+    };
+    Some(
+        Response::builder()
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+            .content_type("application/json; charset=utf-8")
+            .body(serde_json::to_string(&body).unwrap_or_default()),
+    )
 }
 
 fn json_error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -13,6 +13,7 @@ use crate::identity::model::{IdNumber, Role, mask_id_number};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::ApiTags;
 use crate::residence::eligibility::Assessment;
 use crate::residence::service::{self, ResidenceError};
@@ -24,13 +25,13 @@ use super::model::{AddressPart, NewRegistration, Person, ResidenceAddress, Resid
 #[derive(Debug, Clone, Object)]
 pub struct Address {
     /// 区县 (a `district` region code).
-    pub district_code: String,
+    pub district_code: Text,
     /// 乡镇街道 (a `street` region code under the district).
-    pub street_code: String,
+    pub street_code: Text,
     /// 街路巷、门牌、楼幢号、房号.
-    pub address_detail: String,
+    pub address_detail: Text,
     /// 社区 (a `community` region code in the district).
-    pub community_code: String,
+    pub community_code: Text,
 }
 
 impl Address {
@@ -43,10 +44,10 @@ impl Address {
 impl From<Address> for ResidenceAddress {
     fn from(a: Address) -> Self {
         ResidenceAddress {
-            district_code: a.district_code,
-            street_code: a.street_code,
-            address_detail: a.address_detail,
-            community_code: a.community_code,
+            district_code: a.district_code.into(),
+            street_code: a.street_code.into(),
+            address_detail: a.address_detail.into(),
+            community_code: a.community_code.into(),
         }
     }
 }
@@ -95,9 +96,9 @@ impl HousingType {
 #[oai(rename = "ResidenceRegistrationInput")]
 pub struct RegistrationInput {
     /// The person's name; the account holder's when absent.
-    pub person_name: Option<String>,
+    pub person_name: Option<Text>,
     /// The person's citizen ID number; the account holder's when absent.
-    pub id_number: Option<String>,
+    pub id_number: Option<Text>,
     #[oai(flatten)]
     pub address: Address,
     /// 入住日期
@@ -128,10 +129,10 @@ impl From<ResidenceRegistration> for Registration {
             person_name: f.person_name,
             id_number: mask_id_number(&f.id_number),
             address: Address {
-                district_code: f.district_code,
-                street_code: f.street_code,
-                address_detail: f.address_detail,
-                community_code: f.community_code,
+                district_code: f.district_code.into(),
+                street_code: f.street_code.into(),
+                address_detail: f.address_detail.into(),
+                community_code: f.community_code.into(),
             },
             moved_in_on: f.moved_in_on,
             housing_type: HousingType::parse(&f.housing_type),
@@ -325,10 +326,10 @@ impl ResidenceApi {
             account_id: auth.0.account_id,
             person_name: person.name,
             id_number: person.id_number.clone(),
-            district_code: input.address.district_code,
-            street_code: input.address.street_code,
+            district_code: input.address.district_code.into(),
+            street_code: input.address.street_code.into(),
             address_detail: input.address.address_detail.trim().to_string(),
-            community_code: input.address.community_code,
+            community_code: input.address.community_code.into(),
             moved_in_on: input.moved_in_on,
             housing_type: input.housing_type.as_str().to_string(),
             // Set by the service: the day it is declared.
@@ -357,7 +358,7 @@ impl ResidenceApi {
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
-        applicant_id_number: Query<Option<String>>,
+        applicant_id_number: Query<Option<Text>>,
     ) -> Result<Json<EligibilityAnswer>, ApiError> {
         require_applicant(&auth)?;
         let id_number = match applicant_id_number.0.as_deref().filter(|s| !s.is_empty()) {

@@ -17,6 +17,7 @@ use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -32,7 +33,7 @@ pub enum DayKindName {
 pub struct CalendarDayView {
     pub date: NaiveDate,
     pub kind: DayKindName,
-    pub name: String,
+    pub name: Text,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -89,7 +90,7 @@ impl ScheduleApi {
                     DayKind::Holiday => DayKindName::Holiday,
                     DayKind::Workday => DayKindName::Workday,
                 },
-                name: d.name.clone(),
+                name: d.name.clone().into(),
             })
             .collect();
         Ok(Json(CalendarYear {
@@ -118,7 +119,7 @@ impl ScheduleApi {
                     DayKindName::Holiday => DayKind::Holiday,
                     DayKindName::Workday => DayKind::Workday,
                 },
-                name: d.name,
+                name: d.name.into(),
             })
             .collect();
         service::replace_calendar_year(&*state.storage, year.0, &days).await?;

@@ -12,16 +12,17 @@ use crate::identity::password;
 use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
 pub struct UnitInput {
-    pub username: String,
+    pub username: Text,
     /// 单位名称
-    pub name: String,
+    pub name: Text,
     /// The contact's mobile number (first login asks for an SMS code).
-    pub phone: String,
-    pub password: String,
+    pub phone: Text,
+    pub password: Text,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -55,7 +56,7 @@ impl UnitsApi {
         }
         let phone = crate::identity::model::check_phone(&input.phone, "phone")?;
         check_password(&input.password, &input.password, "password")?;
-        let hash = password::hash_blocking(input.password)
+        let hash = password::hash_blocking(input.password.into())
             .await
             .map_err(|_| ApiError::internal())?;
         let account = service::open_unit(

@@ -18,18 +18,19 @@ use crate::platform::audit;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::{MultiLineText, Text};
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
 pub struct RevokeInput {
     pub reason: RevokeReasonView,
-    pub note: Option<String>,
+    pub note: Option<MultiLineText>,
 }
 
 #[derive(Debug, Clone, Object)]
 pub struct RealNameInput {
     /// The ID number read from the card, which must match the account's.
-    pub id_number: String,
+    pub id_number: Text,
 }
 
 pub struct PermitCounterApi;
@@ -87,7 +88,7 @@ impl PermitCounterApi {
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
-        id_number: Query<String>,
+        id_number: Query<Text>,
     ) -> Result<Json<Vec<PermitView>>, ApiError> {
         let staff = auth.0.staff()?;
         let found = service::find_served(&*state.storage, staff, &id_number.0).await?;
@@ -165,7 +166,7 @@ impl PermitCounterApi {
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
-        id_number: Query<String>,
+        id_number: Query<Text>,
     ) -> Result<Json<crate::identity::http::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
         let account = service::find_resident(&*state.storage, &id_number.0).await?;

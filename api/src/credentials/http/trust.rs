@@ -13,6 +13,7 @@ use crate::credentials::service::{self, ListSigning};
 use crate::identity::rate_limits::RateLimit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::MultiLineText;
 use crate::platform::web::{ApiTags, ClientIp};
 
 const VERIFY_PER_IP: RateLimit = RateLimit {
@@ -71,7 +72,7 @@ fn list_response(
 #[derive(Debug, Clone, Object)]
 pub struct VerificationRequest {
     /// The QR text: `RP1:...`, optionally with a holder proof after `#`.
-    pub qr_text: String,
+    pub qr_text: MultiLineText,
 }
 
 #[derive(Debug, Clone, Object)]

@@ -17,6 +17,7 @@ use crate::identity::http::views::{CeremonyStarted, FinishCeremony};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -39,13 +40,13 @@ pub enum QrFormat {
 #[derive(Debug, Clone, Object)]
 pub struct StepUpInput {
     /// The SMS code sent with purpose `step_up`, for accounts without a passkey.
-    pub sms_code: Option<String>,
+    pub sms_code: Option<Text>,
 }
 
 #[derive(Debug, Clone, Object)]
 pub struct DeviceKeyInput {
     /// The device's Ed25519 public key, 64 hexadecimal characters.
-    pub public_key: String,
+    pub public_key: Text,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -254,7 +255,7 @@ async fn into_wallet(
 #[derive(Debug, Clone, Object)]
 pub struct ClaimInput {
     /// 居住证号码 as printed on the slip.
-    pub permit_number: String,
+    pub permit_number: Text,
 }
 
 pub struct ClaimApi;

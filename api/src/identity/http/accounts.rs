@@ -11,45 +11,46 @@ use crate::identity::http::views::{Me, SexView};
 use crate::identity::service::accounts;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Object)]
 pub struct Registration {
     /// 账号名
-    pub username: String,
+    pub username: Text,
     /// 账户密码
-    pub password: String,
+    pub password: Text,
     /// 确认密码
-    pub password_confirmation: String,
+    pub password_confirmation: Text,
     /// 真实姓名
-    pub real_name: String,
+    pub real_name: Text,
     /// 公民身份号码 (18 characters)
-    pub id_number: String,
+    pub id_number: Text,
     /// 性别
     pub sex: SexView,
     /// 手机号码
-    pub phone: String,
+    pub phone: Text,
     /// 手机验证码 (purpose `register`)
-    pub sms_code: String,
+    pub sms_code: Text,
     /// 所在区域: a region code from `GET /regions`
-    pub region_code: String,
+    pub region_code: Text,
     /// 验证码: the ALTCHA solution payload
-    pub captcha: String,
+    pub captcha: Text,
 }
 
 impl From<Registration> for accounts::Registration {
     fn from(r: Registration) -> Self {
         accounts::Registration {
-            username: r.username,
-            password: r.password,
-            password_confirmation: r.password_confirmation,
-            real_name: r.real_name,
-            id_number: r.id_number,
+            username: r.username.into(),
+            password: r.password.into(),
+            password_confirmation: r.password_confirmation.into(),
+            real_name: r.real_name.into(),
+            id_number: r.id_number.into(),
             sex: r.sex.into(),
-            phone: r.phone,
-            sms_code: r.sms_code,
-            region_code: r.region_code,
-            captcha: r.captcha,
+            phone: r.phone.into(),
+            sms_code: r.sms_code.into(),
+            region_code: r.region_code.into(),
+            captcha: r.captcha.into(),
         }
     }
 }
@@ -63,17 +64,17 @@ pub enum Registered {
 
 #[derive(Debug, Object)]
 pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
-    pub new_password_confirmation: String,
+    pub current_password: Text,
+    pub new_password: Text,
+    pub new_password_confirmation: Text,
 }
 
 #[derive(Debug, Object)]
 pub struct PhoneChange {
-    pub password: String,
-    pub new_phone: String,
+    pub password: Text,
+    pub new_phone: Text,
     /// Code sent to the new phone with purpose `change_phone`.
-    pub sms_code: String,
+    pub sms_code: Text,
 }
 
 pub struct AccountsApi;
@@ -114,9 +115,9 @@ impl AccountsApi {
             auth.0.account_id,
             auth.0.remember,
             accounts::PasswordChange {
-                current_password: b.current_password,
-                new_password: b.new_password,
-                new_password_confirmation: b.new_password_confirmation,
+                current_password: b.current_password.into(),
+                new_password: b.new_password.into(),
+                new_password_confirmation: b.new_password_confirmation.into(),
             },
         )
         .await?;
@@ -138,9 +139,9 @@ impl AccountsApi {
             deps(&state),
             auth.0.account_id,
             accounts::PhoneChange {
-                password: b.password,
-                new_phone: b.new_phone,
-                sms_code: b.sms_code,
+                password: b.password.into(),
+                new_phone: b.new_phone.into(),
+                sms_code: b.sms_code.into(),
             },
         )
         .await?;

@@ -15,6 +15,7 @@ use crate::identity::model::StoredPasskey;
 use crate::identity::service::passkeys;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::{ApiTags, ClientIp};
 
 #[derive(Debug, Object)]
@@ -39,12 +40,12 @@ impl From<&StoredPasskey> for PasskeyView {
 #[derive(Debug, Object)]
 pub struct StartRegistration {
     /// A name for the device, e.g. 我的手机.
-    pub name: Option<String>,
+    pub name: Option<Text>,
 }
 
 #[derive(Debug, Object)]
 pub struct StartLogin {
-    pub username: String,
+    pub username: Text,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -67,8 +68,12 @@ impl PasskeysApi {
         body: Json<StartRegistration>,
     ) -> Result<Json<CeremonyStarted>, ApiError> {
         auth.0.require_fresh_step_up()?;
-        let started =
-            passkeys::start_registration(deps(&state), auth.0.account_id, body.0.name).await?;
+        let started = passkeys::start_registration(
+            deps(&state),
+            auth.0.account_id,
+            body.0.name.map(String::from),
+        )
+        .await?;
         Ok(Json(started.into()))
     }
 

@@ -9,6 +9,7 @@ use crate::identity::http::views::Me;
 use crate::identity::service::sessions::{self, Credentials, SessionStarted};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::{ApiTags, ClientIp};
 
 pub const COOKIE: &str = "permit_session";
@@ -41,11 +42,11 @@ impl SignedIn {
 
 #[derive(Debug, Object)]
 pub struct Login {
-    pub username: String,
-    pub password: String,
+    pub username: Text,
+    pub password: Text,
     /// Needed on the first login and after a phone change; the answer `sms_code_required`
     /// says so, and the code has then been sent to the account's phone.
-    pub sms_code: Option<String>,
+    pub sms_code: Option<Text>,
     /// 记住我: keep the session for 30 days.
     #[oai(default)]
     pub remember_me: bool,
@@ -75,7 +76,7 @@ impl SessionsApi {
             &ip.0,
             Credentials {
                 username: &body.username,
-                password: body.password,
+                password: body.password.into(),
                 sms_code: body.sms_code.as_deref(),
                 remember: body.remember_me,
             },

@@ -13,6 +13,7 @@ use crate::identity::service::sms;
 use crate::notifications::sms as gateway;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::{ApiTags, ClientIp, api_enum};
 
 api_enum!(
@@ -28,7 +29,7 @@ api_enum!(
 #[derive(Debug, Object)]
 pub struct SmsCodeRequest {
     /// Mainland mobile number.
-    pub phone: String,
+    pub phone: Text,
     pub purpose: SmsPurposeView,
 }
 
@@ -83,7 +84,7 @@ impl SmsApi {
     async fn dev_sink(
         &self,
         state: poem::web::Data<&AppState>,
-        phone: Query<String>,
+        phone: Query<Text>,
     ) -> Result<Json<Vec<SentSms>>, ApiError> {
         if !state.config.dev_helpers() {
             return Err(ApiError::not_found());

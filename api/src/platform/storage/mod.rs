@@ -119,6 +119,10 @@ pub enum StorageError {
     /// A unique value is already used; the string names the field (`username`, `id_number`, ...).
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A foreign key does not hold: a deleted row is still referenced, or a new row names one
+    /// that is not there. SQLite does not say which, so the use case that knows names it.
+    #[error("a reference between rows does not hold")]
+    ForeignKey,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("stored data cannot be read: {0}")]
@@ -328,6 +332,11 @@ pub fn classify(err: sqlx::Error) -> StorageError {
             .find(|(needles, _)| needles.iter().any(|n| text.contains(n)))
             .map_or("value", |(_, field)| *field);
         return StorageError::Conflict(field);
+    }
+    if let sqlx::Error::Database(db) = &err
+        && db.is_foreign_key_violation()
+    {
+        return StorageError::ForeignKey;
     }
     if matches!(err, sqlx::Error::RowNotFound) {
         return StorageError::NotFound;

@@ -21,6 +21,7 @@ use crate::casework::applications::model::{
     Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, Decision,
     MAX_PEOPLE_PER_ACCOUNT, StaffScope, Status,
 };
+use crate::platform::text::Text;
 
 api_enum!(BusinessTypeView as "BusinessType" mirrors BusinessType {
     First,
@@ -58,20 +59,20 @@ api_enum!(
 pub struct ApplicationInput {
     /// `first` (default), `endorsement`, `renewal`, `replacement`, `reapplication`.
     pub business_type: Option<BusinessTypeView>,
-    pub applicant_name: Option<String>,
-    pub applicant_id_number: Option<String>,
+    pub applicant_name: Option<Text>,
+    pub applicant_id_number: Option<Text>,
     /// The applicant's phone for SMS; the account's phone when absent.
-    pub phone: Option<String>,
-    pub district_code: Option<String>,
-    pub street_code: Option<String>,
-    pub address_detail: Option<String>,
-    pub community_code: Option<String>,
+    pub phone: Option<Text>,
+    pub district_code: Option<Text>,
+    pub street_code: Option<Text>,
+    pub address_detail: Option<Text>,
+    pub community_code: Option<Text>,
     /// The 受理网点 (police station) where the applicant will go.
     pub service_point_id: Option<Uuid>,
     /// 服务单位, when the applicant works locally.
-    pub employer: Option<String>,
+    pub employer: Option<Text>,
     /// Step 2: the one 申领条件 (`employment`, `residence`, `study`, `talent`).
-    pub condition: Option<String>,
+    pub condition: Option<Text>,
 }
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
@@ -311,6 +312,7 @@ pub(crate) async fn check_fields(
     };
     let phone_text = input
         .phone
+        .map(String::from)
         .or(base.map(|b| b.phone.as_str().to_string()))
         .or(account.phone.as_deref().map(str::to_string))
         .ok_or_else(|| missing("phone"))?;
@@ -318,22 +320,30 @@ pub(crate) async fn check_fields(
     let address = Address {
         district_code: input
             .district_code
+            .map(String::from)
             .or(base.map(|b| b.district_code.clone()))
-            .ok_or_else(|| missing("district_code"))?,
+            .ok_or_else(|| missing("district_code"))?
+            .into(),
         street_code: input
             .street_code
+            .map(String::from)
             .or(base.map(|b| b.street_code.clone()))
-            .ok_or_else(|| missing("street_code"))?,
+            .ok_or_else(|| missing("street_code"))?
+            .into(),
         address_detail: input
             .address_detail
+            .map(String::from)
             .or(base.map(|b| b.address_detail.clone()))
             .ok_or_else(|| missing("address_detail"))?
             .trim()
-            .to_string(),
+            .to_string()
+            .into(),
         community_code: input
             .community_code
+            .map(String::from)
             .or(base.map(|b| b.community_code.clone()))
-            .ok_or_else(|| missing("community_code"))?,
+            .ok_or_else(|| missing("community_code"))?
+            .into(),
     };
     address.check(state).await?;
     let service_point_id = input
@@ -352,7 +362,10 @@ pub(crate) async fn check_fields(
             "服务单位名称不超过100个字符",
         ));
     }
-    let condition = input.condition.or(base.and_then(|b| b.condition.clone()));
+    let condition = input
+        .condition
+        .map(String::from)
+        .or(base.and_then(|b| b.condition.clone()));
     if let Some(c) = &condition
         && state.policy.condition(c).is_none()
     {
@@ -368,10 +381,10 @@ pub(crate) async fn check_fields(
         applicant_sex: id_number.sex(),
         applicant_id_number: id_number,
         phone,
-        district_code: address.district_code,
-        street_code: address.street_code,
-        address_detail: address.address_detail,
-        community_code: address.community_code,
+        district_code: address.district_code.into(),
+        street_code: address.street_code.into(),
+        address_detail: address.address_detail.into(),
+        community_code: address.community_code.into(),
         service_point_id,
         employer,
         condition,
