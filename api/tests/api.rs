@@ -376,13 +376,7 @@ async fn failures_from_one_ip_back_off_across_account_names() {
             "attempt {n}"
         );
     }
-    let r = app
-        .post(
-            "/api/v1/sessions",
-            &json!({"username": "guess_last", "password": "Wrong12345"}),
-        )
-        .await;
-    assert_eq!(code_of(r).await, (401, "invalid_credentials".into()));
+    // The twentieth used up the address's free failures: the next one waits.
     let r = app
         .post(
             "/api/v1/sessions",

@@ -30,7 +30,7 @@ impl From<RateLimitError> for ApiError {
             RateLimitError::Locked { retry_after } => ApiError::too_many(
                 "too_many_attempts",
                 retry_after,
-                format!("登录失败次数过多，请 {retry_after} 秒后再试"),
+                format!("验证失败次数过多，请 {retry_after} 秒后再试"),
             ),
             RateLimitError::Ephemeral(e) => e.into(),
         }
@@ -72,6 +72,11 @@ impl From<IdentityError> for ApiError {
             IdentityError::InvalidSmsCode => {
                 ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效")
             }
+            IdentityError::SmsCodeExhausted => ApiError::unprocessable(
+                "sms_code_exhausted",
+                "sms_code",
+                "验证码错误次数过多，请重新获取验证码",
+            ),
             IdentityError::SmsTooFrequent { retry_after } => ApiError::too_many(
                 "sms_too_frequent",
                 retry_after,

@@ -56,6 +56,9 @@ pub enum IdentityError {
     CaptchaReplayed,
     #[error("the SMS code is wrong or expired")]
     InvalidSmsCode,
+    /// The code had its guesses; only a new code can be spent now.
+    #[error("the SMS code has had its guesses")]
+    SmsCodeExhausted,
     #[error("an SMS code was sent moments ago")]
     SmsTooFrequent { retry_after: u64 },
     #[error("the phone has had its codes for today")]
