@@ -66,3 +66,101 @@ async fn fifty_parallel_wrong_passwords_from_one_address_get_twenty_checks() {
     );
     assert_eq!(count(&answers, 429, "too_many_attempts"), 30, "{answers:?}");
 }
+
+/// Every digit moved by one: surely not the code.
+fn wrong_code(code: &str) -> String {
+    code.chars()
+        .map(|c| char::from(b'0' + (c as u8 - b'0' + 1) % 10))
+        .collect()
+}
+
+#[tokio::test]
+async fn parallel_wrong_current_passwords_are_locked_out_like_sign_in() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(3);
+    app.register_and_login(&p).await;
+    let wrong = json!({
+        "current_password": "Wrong2026pw",
+        "new_password": "Newer2026pw",
+        "new_password_confirmation": "Newer2026pw",
+    });
+    let answers: Vec<(u16, String)> = join_all(
+        (0..50).map(|_| async { code_of(app.put("/api/v1/me/password", &wrong).await).await }),
+    )
+    .await;
+    assert_eq!(count(&answers, 422, "wrong_password"), 5, "{answers:?}");
+    assert_eq!(count(&answers, 429, "too_many_attempts"), 45, "{answers:?}");
+    // The right password waits too.
+    let right = json!({
+        "current_password": p.password,
+        "new_password": "Newer2026pw",
+        "new_password_confirmation": "Newer2026pw",
+    });
+    assert_eq!(
+        code_of(app.put("/api/v1/me/password", &right).await).await,
+        (429, "too_many_attempts".into())
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_codes_on_a_phone_change_count_together() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(4);
+    app.register_and_login(&p).await;
+    let new_phone = "13900000004";
+    let code = app.sms_code(new_phone, "change_phone").await;
+    for _ in 0..3 {
+        let r = app
+            .put(
+                "/api/v1/me/phone",
+                &json!({"password": "Wrong2026pw", "new_phone": new_phone, "sms_code": code}),
+            )
+            .await;
+        assert_eq!(code_of(r).await, (422, "wrong_password".into()));
+    }
+    for _ in 0..2 {
+        let r = app
+            .put(
+                "/api/v1/me/phone",
+                &json!({"password": p.password, "new_phone": new_phone, "sms_code": wrong_code(&code)}),
+            )
+            .await;
+        assert_eq!(code_of(r).await, (422, "invalid_sms_code".into()));
+    }
+    // Five wrong secrets: even the right password and code now wait.
+    let r = app
+        .put(
+            "/api/v1/me/phone",
+            &json!({"password": p.password, "new_phone": new_phone, "sms_code": code}),
+        )
+        .await;
+    assert_eq!(code_of(r).await, (429, "too_many_attempts".into()));
+}
+
+#[tokio::test]
+async fn a_right_current_password_clears_the_count() {
+    let app = TestApp::spawn().await;
+    let p = Person::new(5);
+    app.register_and_login(&p).await;
+    let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new, "new_password_confirmation": new});
+    for _ in 0..4 {
+        let r = app
+            .put("/api/v1/me/password", &change("Wrong2026pw", "Newer2026pw"))
+            .await;
+        assert_eq!(code_of(r).await.1, "wrong_password");
+    }
+    let r = app
+        .put("/api/v1/me/password", &change(&p.password, "Newer2026pw"))
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    // Counting starts again: four more wrong ones are still answered as wrong.
+    for _ in 0..4 {
+        let r = app
+            .put(
+                "/api/v1/me/password",
+                &change("Wrong2026pw", "Newest2026pw"),
+            )
+            .await;
+        assert_eq!(code_of(r).await.1, "wrong_password");
+    }
+}
