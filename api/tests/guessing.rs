@@ -164,3 +164,58 @@ async fn a_right_current_password_clears_the_count() {
         assert_eq!(code_of(r).await.1, "wrong_password");
     }
 }
+
+/// With one password hasher and no wait, a flood of sign-ins is partly told to come back
+/// (503 `busy` with Retry-After), never a 500, and the rest get their ordinary answer.
+#[tokio::test]
+async fn a_flood_of_sign_ins_past_the_hashers_answers_busy_with_retry_after() {
+    let app = TestApp::spawn_with(|c| {
+        c.password_hash_concurrency = 1;
+        c.password_hash_wait_ms = 0;
+    })
+    .await;
+    let answers = join_all((0..30).map(|n| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/api/v1/sessions",
+                    &json!({"username": format!("flood{n}"), "password": "Wrong2026pw"}),
+                )
+                .await;
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let (status, code) = code_of(r).await;
+            (status, code, retry_after)
+        }
+    }))
+    .await;
+    let busy: Vec<_> = answers.iter().filter(|a| a.0 == 503).collect();
+    assert!(!busy.is_empty(), "{answers:?}");
+    assert!(
+        busy.iter()
+            .all(|(_, code, wait)| code == "busy" && wait.is_some_and(|w| w >= 1)),
+        "{answers:?}"
+    );
+    let ordinary = answers
+        .iter()
+        .filter(|(s, c, _)| {
+            (*s == 401 && c == "invalid_credentials") || (*s == 429 && c == "too_many_attempts")
+        })
+        .count();
+    assert!(ordinary >= 1, "{answers:?}");
+    assert_eq!(busy.len() + ordinary, answers.len(), "{answers:?}");
+    // Busy answers checked nothing, so they did not use up the address's free failures.
+    let checked = answers.iter().filter(|a| a.0 == 401).count();
+    let r = app
+        .post(
+            "/api/v1/sessions",
+            &json!({"username": "after_flood", "password": "Wrong2026pw"}),
+        )
+        .await;
+    let expected = if checked < 20 { 401 } else { 429 };
+    assert_eq!(r.status(), expected, "{answers:?}");
+}

@@ -24,6 +24,7 @@ pub fn deps(state: &AppState) -> Deps<'_> {
         sms: &*state.sms,
         webauthn: &state.webauthn,
         captcha_key: &state.captcha_key,
+        hashing: &state.hashing,
         config: &state.config,
     }
 }

@@ -114,6 +114,9 @@ impl TestApp {
             captcha_difficulty: 200,
             // Scenarios send several codes to one phone in a second; the interval has its own test.
             sms_resend_interval_secs: 0,
+            // Debug-build argon2 on shared cores is slow: scenarios that sign in many at once
+            // queue for the hashers rather than being told to come back (that has its own test).
+            password_hash_wait_ms: 60_000,
             webauthn_rp_id: "localhost".into(),
             webauthn_origin: ORIGIN.into(),
             ..Config::default()

@@ -11,6 +11,7 @@ pub mod sms;
 pub mod views;
 
 use super::model::AccountFieldError;
+use super::password::HashingError;
 use super::rate_limits::RateLimitError;
 use super::service::IdentityError;
 use crate::platform::error::ApiError;
@@ -33,6 +34,21 @@ impl From<RateLimitError> for ApiError {
                 format!("验证失败次数过多，请 {retry_after} 秒后再试"),
             ),
             RateLimitError::Ephemeral(e) => e.into(),
+        }
+    }
+}
+
+impl From<HashingError> for ApiError {
+    fn from(e: HashingError) -> Self {
+        match e {
+            // A second is about what a queue of sign-ins takes to drain.
+            HashingError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "当前访问人数较多，请稍后再试",
+            )
+            .with_retry_after(1),
+            HashingError::Failed => ApiError::internal(),
         }
     }
 }
@@ -126,6 +142,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::PasskeyExists => {
                 ApiError::conflict("passkey_exists", "credential", "该通行密钥已登记")
             }
+            IdentityError::Busy => HashingError::Busy.into(),
             IdentityError::Internal(_) => ApiError::internal(),
             IdentityError::Storage(e) => e.into(),
             IdentityError::Ephemeral(e) => e.into(),

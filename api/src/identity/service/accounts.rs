@@ -11,7 +11,6 @@ use crate::identity::model::{
     Account, IdNumber, NewAccount, PhoneNumber, Role, Sex, SmsPurpose, check_password, check_phone,
     check_real_name, check_username,
 };
-use crate::identity::password;
 use crate::identity::rate_limits::{REAUTH_PER_ACCOUNT, Ticket};
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 
@@ -114,9 +113,7 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
         &r.sms_code,
     )
     .await?;
-    let password_hash = password::hash_blocking(r.password)
-        .await
-        .map_err(|_| IdentityError::Internal("password hash"))?;
+    let password_hash = d.hashing.hash(r.password).await?;
     let account = d
         .storage
         .create_account(&NewAccount {
@@ -154,7 +151,7 @@ pub async fn change_password(
     let account = account(d.storage, account_id).await?;
     let subject = account.id.to_string();
     let ticket = REAUTH_PER_ACCOUNT.take(d.ephemeral, &subject).await?;
-    let checked = check_current_password(&account, c.current_password, "current_password").await;
+    let checked = check_current_password(d, &account, c.current_password, "current_password").await;
     settle(d, &subject, ticket, &checked).await?;
     checked?;
     check_password(
@@ -162,19 +159,21 @@ pub async fn change_password(
         &c.new_password_confirmation,
         "new_password",
     )?;
-    let hash = password::hash_blocking(c.new_password)
-        .await
-        .map_err(|_| IdentityError::Internal("password hash"))?;
+    let hash = d.hashing.hash(c.new_password).await?;
     d.storage.set_password_hash(account.id, &hash).await?;
     sessions::start(d, account, remember).await
 }
 
 async fn check_current_password(
+    d: Deps<'_>,
     account: &Account,
     given: String,
     field: &'static str,
 ) -> Result<(), IdentityError> {
-    if password::verify_blocking(given, Some(account.password_hash.clone())).await {
+    if d.hashing
+        .verify(given, Some(account.password_hash.clone()))
+        .await?
+    {
         Ok(())
     } else {
         Err(IdentityError::WrongPassword { field })
@@ -240,7 +239,7 @@ async fn check_phone_change(
     account: &Account,
     c: PhoneChange,
 ) -> Result<PhoneNumber, IdentityError> {
-    check_current_password(account, c.password, "password").await?;
+    check_current_password(d, account, c.password, "password").await?;
     let phone = check_phone(&c.new_phone, "new_phone")?;
     let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
     sms::verify_code(

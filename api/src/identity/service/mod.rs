@@ -14,6 +14,7 @@ pub mod sms;
 pub mod staff;
 
 use super::model::{AccountFieldError, IdNumberError, Role, Staff};
+use super::password::{Hashing, HashingError};
 use super::rate_limits::RateLimitError;
 use super::store;
 use crate::notifications::sms::SmsSender;
@@ -30,6 +31,7 @@ pub struct Deps<'a> {
     pub sms: &'a dyn SmsSender,
     pub webauthn: &'a Webauthn,
     pub captcha_key: &'a Secret,
+    pub hashing: &'a Hashing,
     pub config: &'a Config,
 }
 
@@ -87,6 +89,9 @@ pub enum IdentityError {
     CeremonyExpired,
     #[error("the passkey is already registered")]
     PasskeyExists,
+    /// Every password hasher stayed busy: come back shortly.
+    #[error("the password hashers are busy")]
+    Busy,
     /// Something that cannot fail did (hashing, JSON of our own values); logged where it happens.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -94,6 +99,15 @@ pub enum IdentityError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Ephemeral(#[from] EphemeralError),
+}
+
+impl From<HashingError> for IdentityError {
+    fn from(e: HashingError) -> Self {
+        match e {
+            HashingError::Busy => IdentityError::Busy,
+            HashingError::Failed => IdentityError::Internal("password hash"),
+        }
+    }
 }
 
 /// Whether the staff member serves the service point: administrators serve every one, a clerk

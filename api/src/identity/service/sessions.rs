@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::accounts::{Profile, profile};
 use super::{Deps, IdentityError, sms};
 use crate::identity::model::{Account, Role, SmsPurpose};
-use crate::identity::password;
 use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::platform::ephemeral::EphemeralError;
 use crate::platform::storage::StorageError;
@@ -183,11 +182,13 @@ async fn check_secrets(
         Err(StorageError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let ok = password::verify_blocking(
-        password_text,
-        account.as_ref().map(|a| a.password_hash.clone()),
-    )
-    .await;
+    let ok = d
+        .hashing
+        .verify(
+            password_text,
+            account.as_ref().map(|a| a.password_hash.clone()),
+        )
+        .await?;
     let account = match (ok, account) {
         (true, Some(account)) => account,
         _ => return Err(IdentityError::InvalidCredentials),
