@@ -219,3 +219,48 @@ async fn a_flood_of_sign_ins_past_the_hashers_answers_busy_with_retry_after() {
     let expected = if checked < 20 { 401 } else { 429 };
     assert_eq!(r.status(), expected, "{answers:?}");
 }
+
+#[tokio::test]
+async fn a_signed_out_sms_code_needs_a_solved_captcha_and_a_session_needs_none() {
+    let app = TestApp::spawn().await;
+    let phone = "13912300001";
+    let send = |body: Value| {
+        let app = &app;
+        async move { code_of(app.post("/api/v1/sms-codes", &body).await).await }
+    };
+    // Signed out, without a captcha (missing or empty): refused, nothing sent.
+    assert_eq!(
+        send(json!({"phone": phone, "purpose": "register"})).await,
+        (422, "captcha_required".into())
+    );
+    assert_eq!(
+        send(json!({"phone": phone, "purpose": "register", "captcha": " "})).await,
+        (422, "captcha_required".into())
+    );
+    assert_eq!(
+        send(json!({"phone": phone, "purpose": "register", "captcha": "bm90IGEgc29sdXRpb24="}))
+            .await,
+        (422, "invalid_captcha".into())
+    );
+    let sink: Value = app
+        .get(&format!("/api/v1/dev/sms?phone={phone}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sink.as_array().map(Vec::len), Some(0), "nothing was sent");
+    // With a solved captcha: sent; the same solution does not send a second code.
+    let captcha = app.solve_captcha().await;
+    let with = json!({"phone": phone, "purpose": "register", "captcha": captcha});
+    assert_eq!(send(with.clone()).await.0, 200);
+    assert_eq!(send(with).await, (422, "captcha_replayed".into()));
+    // Signed in: no captcha needed.
+    let p = Person::new(6);
+    app.register_and_login(&p).await;
+    assert_eq!(
+        send(json!({"phone": "13912300002", "purpose": "change_phone"}))
+            .await
+            .0,
+        200
+    );
+}

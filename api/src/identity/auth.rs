@@ -94,6 +94,22 @@ async fn check_session(req: &Request, key: ApiKey) -> poem::Result<Principal> {
     })
 }
 
+/// The caller's session, for an operation open to everyone that treats a signed-in caller
+/// differently; `None` without a live session cookie.
+pub async fn signed_in(req: &Request) -> Result<Option<Principal>, ApiError> {
+    let Some(cookie) = req.cookie().get(super::http::sessions::COOKIE) else {
+        return Ok(None);
+    };
+    let state = req.data::<AppState>().ok_or_else(ApiError::internal)?;
+    let session = service::sessions::resolve(deps(state), cookie.value_str()).await?;
+    Ok(session.map(|session| Principal {
+        account_id: session.account_id,
+        role: session.role,
+        remember: session.remember,
+        session,
+    }))
+}
+
 /// Spends an SMS code sent to `phone` for `purpose`.
 pub async fn verify_sms_code(
     state: &AppState,

@@ -80,6 +80,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::InvalidCaptcha => {
                 ApiError::unprocessable("invalid_captcha", "captcha", "人机验证未通过，请重试")
             }
+            IdentityError::CaptchaRequired => {
+                ApiError::unprocessable("captcha_required", "captcha", "请先完成人机验证")
+            }
             IdentityError::CaptchaReplayed => ApiError::unprocessable(
                 "captcha_replayed",
                 "captcha",

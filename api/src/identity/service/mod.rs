@@ -56,6 +56,9 @@ pub enum IdentityError {
     InvalidCaptcha,
     #[error("the captcha solution was used before")]
     CaptchaReplayed,
+    /// Signed out, this needs a solved captcha.
+    #[error("a captcha solution is required")]
+    CaptchaRequired,
     #[error("the SMS code is wrong or expired")]
     InvalidSmsCode,
     /// The code had its guesses; only a new code can be spent now.

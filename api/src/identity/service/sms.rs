@@ -40,15 +40,35 @@ fn wait_of(e: &RateLimitError) -> u64 {
     e.retry_after().unwrap_or(60)
 }
 
-/// `POST /sms-codes`: the phone's form first, then the caller's address allowance, then the
-/// code. Answers the phone the code went to.
+/// Who asks for a code: a signed-in account, or anyone with a solved captcha.
+pub enum Requester<'a> {
+    SignedIn,
+    Anonymous { captcha: Option<&'a str> },
+}
+
+/// `POST /sms-codes`: the phone's form first, then (signed out) the captcha, which it spends,
+/// then the caller's address allowance, then the code. Answers the phone the code went to.
 pub async fn request_code(
     d: Deps<'_>,
     ip: &str,
     raw_phone: &str,
     purpose: SmsPurpose,
+    requester: Requester<'_>,
 ) -> Result<PhoneNumber, IdentityError> {
     let phone = check_phone(raw_phone, "phone")?;
+    if let Requester::Anonymous { captcha } = requester {
+        // Each anonymous code costs a proof of work: an SMS is money and a nuisance.
+        let solution = captcha
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(IdentityError::CaptchaRequired)?;
+        super::captcha::verify(
+            d.ephemeral,
+            d.captcha_key,
+            d.config.captcha_difficulty,
+            solution,
+        )
+        .await?;
+    }
     PER_IP.hit(d.ephemeral, ip).await?;
     send_code(d, &phone, purpose).await?;
     Ok(phone)
