@@ -185,6 +185,8 @@ async function main() {
       await page.locator('.van-number-keyboard').waitFor({ state: 'hidden' })
       if ((await id.inputValue()) !== idn) throw new Error(`keyboard typed ${await id.inputValue()}`)
       await page.getByLabel('手机号码').fill(phone)
+      // Signed out, a code costs a solved captcha (the widget solves it on its own).
+      await page.locator('[data-testid=captcha-state][data-state=done]').waitFor({ timeout: 60000 })
       await page.getByTestId('sms-button').tap()
       await page.getByText(/秒后重新获取/).waitFor()
       const [code] = await smsCodes(phone, /注册/)

@@ -21,7 +21,7 @@ use crate::identity::model::{IdNumber, Role};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::MultiLineText;
+use crate::platform::text::{MultiLineText, Text};
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
@@ -55,9 +55,9 @@ pub struct ReviewInput {
 #[derive(Debug, Clone, Object)]
 pub struct ReleaseInput {
     /// The person's 公民身份号码, read from the ID card they show at the counter.
-    pub id_number: String,
+    pub id_number: Text,
     /// What the clerk checked (e.g. 核验本人居民身份证原件); written to the audit log.
-    pub note: Option<String>,
+    pub note: Option<MultiLineText>,
 }
 
 #[derive(Debug, Clone, Object)]

@@ -26,6 +26,7 @@ pub fn deps(state: &AppState) -> Deps<'_> {
         sms: &*state.sms,
         webauthn: &state.webauthn,
         captcha_key: &state.captcha_key,
+        hashing: &state.hashing,
         config: &state.config,
     }
 }
@@ -91,25 +92,28 @@ impl Principal {
 pub struct SessionAuth(pub Principal);
 
 async fn check_session(req: &Request, key: ApiKey) -> poem::Result<Principal> {
-    let unauthenticated = || poem::Error::from(ApiError::unauthenticated());
     let state = req
         .data::<AppState>()
         .ok_or_else(|| poem::Error::from(ApiError::internal()))?;
+    principal_of(state, &key.key)
+        .await?
+        .ok_or_else(|| poem::Error::from(ApiError::unauthenticated()))
+}
+
+/// The principal a raw session id stands for, if its session is live.
+async fn principal_of(state: &AppState, session_id: &str) -> Result<Option<Principal>, ApiError> {
     let limits = state.config.session_limits();
     // Sessions live in real time (their store entries expire so), not on the application
     // clock that tests and the demo move to appointment days.
     let now = Utc::now();
-    let session = service::sessions::resolve(&*state.ephemeral, limits, &key.key, now)
-        .await
-        .map_err(|e| poem::Error::from(ApiError::from(e)))?
-        .ok_or_else(unauthenticated)?;
-    Ok(Principal {
+    let session = service::sessions::resolve(&*state.ephemeral, limits, session_id, now).await?;
+    Ok(session.map(|session| Principal {
         account_id: session.account_id,
         role: session.role,
         remember: session.remember,
         step_up_fresh: step_up_fresh(session.stepped_up_at, now, limits.step_up_fresh_secs),
         session,
-    })
+    }))
 }
 
 /// `403 step_up_required`: confirm who you are again, then repeat the operation.
@@ -178,6 +182,16 @@ pub async fn step_up_with_sms(
 ) -> Result<String, ApiError> {
     step_up::with_sms(deps(state), &who.session, code, Utc::now()).await?;
     seen_here(state, who, req).await
+}
+
+/// The caller's session, for an operation open to everyone that treats a signed-in caller
+/// differently; `None` without a live session cookie.
+pub async fn signed_in(req: &Request) -> Result<Option<Principal>, ApiError> {
+    let Some(cookie) = req.cookie().get(super::http::sessions::COOKIE) else {
+        return Ok(None);
+    };
+    let state = req.data::<AppState>().ok_or_else(ApiError::internal)?;
+    principal_of(state, cookie.value_str()).await
 }
 
 /// Spends an SMS code sent to `phone` for `purpose`.

@@ -2,6 +2,9 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordProblem {
@@ -75,23 +78,80 @@ pub fn burn_time(password: &str) {
     let _ = verify(password, dummy);
 }
 
-/// Hashing is CPU-bound; keep it off the async workers.
-pub async fn hash_blocking(password: String) -> Result<String, argon2::password_hash::Error> {
-    tokio::task::spawn_blocking(move || hash(&password))
-        .await
-        .unwrap_or(Err(argon2::password_hash::Error::Crypto))
+/// Bounds the argon2 runs of this process: each takes ~19 MiB and a core, so a flood of
+/// sign-ins must wait its turn (briefly) or be told to come back, never pile up in memory.
+pub struct Hashing {
+    permits: Arc<Semaphore>,
+    wait: Duration,
 }
 
-pub async fn verify_blocking(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || match stored {
-        Some(stored) => verify(&password, &stored),
-        None => {
-            burn_time(&password);
-            false
+/// Why a hash or a check did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum HashingError {
+    /// Every hasher stayed busy for the whole wait.
+    #[error("every password hasher is busy")]
+    Busy,
+    #[error("password hashing failed")]
+    Failed,
+}
+
+impl Hashing {
+    /// `concurrency` hashers at once (0: one per core); a caller waits up to `wait` for one.
+    pub fn new(concurrency: usize, wait: Duration) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let n = if concurrency == 0 { cores } else { concurrency };
+        Self {
+            permits: Arc::new(Semaphore::new(n)),
+            wait,
         }
-    })
-    .await
-    .unwrap_or(false)
+    }
+
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, HashingError> {
+        let acquire = self.permits.clone().acquire_owned();
+        match tokio::time::timeout(self.wait, acquire).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // Timed out (or, never, closed).
+            _ => self
+                .permits
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| HashingError::Busy),
+        }
+    }
+
+    /// Hashes off the async workers. The permit moves into the blocking task, so a caller that
+    /// goes away does not free it before the work is done.
+    pub async fn hash(&self, password: String) -> Result<String, HashingError> {
+        let permit = self.permit().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash(&password).map_err(|_| HashingError::Failed)
+        })
+        .await
+        .unwrap_or(Err(HashingError::Failed))
+    }
+
+    /// Checks a password; against a fixed hash when there is no account, so an unknown name
+    /// costs the same time (and the same turn) as a wrong password.
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HashingError> {
+        let permit = self.permit().await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match stored {
+                Some(stored) => verify(&password, &stored),
+                None => {
+                    burn_time(&password);
+                    false
+                }
+            }
+        })
+        .await
+        .map_err(|_| HashingError::Failed)
+    }
 }
 
 #[cfg(test)]
@@ -117,5 +177,27 @@ mod tests {
         assert!(verify("zhang2024", &h));
         assert!(!verify("zhang2025", &h));
         assert!(!verify("zhang2024", "not a hash"));
+    }
+}
+
+#[cfg(test)]
+mod hashing_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_hasher_answers_busy_after_its_wait() {
+        let hashing = Hashing::new(1, Duration::ZERO);
+        let held = hashing.permit().await.expect("the one permit");
+        assert!(matches!(
+            hashing.verify("x".into(), None).await,
+            Err(HashingError::Busy)
+        ));
+        drop(held);
+        assert!(
+            !hashing
+                .verify("x".into(), None)
+                .await
+                .expect("a free hasher")
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::platform::ephemeral::{Ephemeral, EphemeralError};
+use crate::platform::ephemeral::{Attempt, AttemptRule, Ephemeral, EphemeralError};
 
 /// Why an event was refused; identity's http turns it into the 429 every client sees.
 #[derive(Debug, thiserror::Error)]
@@ -73,8 +73,9 @@ pub const BOOKINGS_PER_ACCOUNT: RateLimit = RateLimit {
     window: Duration::from_secs(60 * 60),
 };
 
-/// Failed sign-ins: the first `free` failures in a window cost nothing; each one after that
-/// locks the subject out for twice as long as the last, up to `max_lock`.
+/// Failed sign-ins: the first `free` failures in a window cost nothing; the failure that uses
+/// up the last free one locks the subject out for `base`, and each one after that for twice as
+/// long as the last, up to `max_lock`.
 #[derive(Debug, Clone, Copy)]
 pub struct Backoff {
     pub name: &'static str,
@@ -100,6 +101,22 @@ pub const LOGIN_PER_IP: Backoff = Backoff {
     window: Duration::from_secs(60 * 60),
 };
 
+/// Wrong current passwords and SMS codes when a signed-in account changes its password or its
+/// phone: counted per account like sign-in, so a stolen session is not a password oracle.
+pub const REAUTH_PER_ACCOUNT: Backoff = Backoff {
+    name: "reauth-account",
+    free: 5,
+    base: Duration::from_secs(30),
+    max_lock: Duration::from_secs(15 * 60),
+    window: Duration::from_secs(60 * 60),
+};
+
+/// One attempt taken with [`Backoff::take`], already counted as a failure: keep it when the
+/// secret was wrong, or settle it with [`Backoff::record_success`] or [`Backoff::give_back`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "an attempt is settled: kept as a failure, cleared by a success, or given back"]
+pub struct Ticket(u64);
+
 impl Backoff {
     fn lock_key(&self, subject: &str) -> String {
         format!("lock:{}:{}", self.name, subject)
@@ -108,20 +125,60 @@ impl Backoff {
         format!("fail:{}:{}", self.name, subject)
     }
 
-    /// The lock duration after `failures` failures, if any.
-    pub fn lock_for(&self, failures: u64) -> Option<Duration> {
-        if failures <= self.free {
-            return None;
+    pub fn rule(&self) -> AttemptRule {
+        AttemptRule {
+            free: self.free,
+            window: self.window,
+            base_lock: self.base,
+            max_lock: self.max_lock,
         }
-        let doublings = (failures - self.free - 1).min(20) as u32;
-        Some(
-            self.base
-                .saturating_mul(2u32.saturating_pow(doublings))
-                .min(self.max_lock),
-        )
     }
 
-    /// Refuses while the subject is locked out.
+    /// The lock the `failures`th failure of a window earns, if any.
+    pub fn lock_for(&self, failures: u64) -> Option<Duration> {
+        self.rule().lock_for(failures)
+    }
+
+    /// Takes one attempt in one atomic step: refused while the subject is locked out, otherwise
+    /// counted as a failure before the secret is checked. Of any number of concurrent attempts,
+    /// at most `free` get past a fresh window.
+    pub async fn take(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+    ) -> Result<Ticket, RateLimitError> {
+        match store
+            .take_attempt(
+                &self.failures_key(subject),
+                &self.lock_key(subject),
+                &self.rule(),
+            )
+            .await?
+        {
+            Attempt::Allowed { ticket } => Ok(Ticket(ticket)),
+            Attempt::Locked { left } => Err(locked(left)),
+        }
+    }
+
+    /// An attempt that turned out not to be a failure (nothing was checked, or the check is not
+    /// over yet): it no longer counts.
+    pub async fn give_back(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+        ticket: Ticket,
+    ) -> Result<(), RateLimitError> {
+        store
+            .give_back(
+                &self.failures_key(subject),
+                &self.lock_key(subject),
+                ticket.0,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Refuses while the subject is locked out (for paths that count with `record_failure`).
     pub async fn check(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), RateLimitError> {
         if let Some(left) = store.ttl(&self.lock_key(subject)).await? {
             return Err(locked(left));
@@ -129,6 +186,7 @@ impl Backoff {
         Ok(())
     }
 
+    /// Counts a failure after the fact; `take` is the atomic way.
     pub async fn record_failure(
         &self,
         store: &dyn Ephemeral,
@@ -138,11 +196,14 @@ impl Backoff {
             .increment(&self.failures_key(subject), self.window)
             .await?;
         if let Some(lock) = self.lock_for(n) {
-            store.put(&self.lock_key(subject), "1", lock).await?;
+            store
+                .put(&self.lock_key(subject), &n.to_string(), lock)
+                .await?;
         }
         Ok(())
     }
 
+    /// The secret was right: the subject's failures and lock are forgotten.
     pub async fn record_success(
         &self,
         store: &dyn Ephemeral,
@@ -197,10 +258,11 @@ mod tests {
     #[test]
     fn backoff_doubles_after_the_free_failures_and_caps() {
         let b = LOGIN_PER_ACCOUNT;
-        assert_eq!(b.lock_for(5), None);
-        assert_eq!(b.lock_for(6), Some(Duration::from_secs(30)));
-        assert_eq!(b.lock_for(7), Some(Duration::from_secs(60)));
-        assert_eq!(b.lock_for(8), Some(Duration::from_secs(120)));
+        assert_eq!(b.lock_for(4), None);
+        // The fifth failure uses up the free ones: the sixth attempt waits 30 s.
+        assert_eq!(b.lock_for(5), Some(Duration::from_secs(30)));
+        assert_eq!(b.lock_for(6), Some(Duration::from_secs(60)));
+        assert_eq!(b.lock_for(7), Some(Duration::from_secs(120)));
         assert_eq!(b.lock_for(100), Some(Duration::from_secs(900)));
     }
 }

@@ -109,6 +109,10 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let dev_clock = config
         .dev_helpers()
         .then(|| Arc::new(crate::platform::clock::ShiftedClock::default()));
+    let hashing = Arc::new(crate::identity::password::Hashing::new(
+        config.password_hash_concurrency,
+        std::time::Duration::from_millis(config.password_hash_wait_ms),
+    ));
     let state = AppState {
         config: Arc::new(config),
         storage,
@@ -116,6 +120,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         sms: Arc::new(DevSmsSink::default()),
         webauthn: Arc::new(webauthn),
         captcha_key,
+        hashing,
         metrics: Arc::new(Metrics::new()?),
         files,
         policy: Arc::new(policy),

@@ -72,6 +72,10 @@ pub struct Config {
     pub sms_code_lifetime_secs: u64,
     /// Least time between two codes to one phone, in seconds.
     pub sms_resend_interval_secs: u64,
+    /// Password hashes and checks run at once (each argon2 run takes ~19 MiB); 0 for one per core.
+    pub password_hash_concurrency: usize,
+    /// How long a request waits for a free password hasher before `503 busy`, in milliseconds.
+    pub password_hash_wait_ms: u64,
     /// Where proof files go: empty for `<data_dir>/files`, or `s3://bucket/prefix` (credentials,
     /// region and endpoint from the usual `AWS_*` environment variables).
     pub files_url: Option<String>,
@@ -135,6 +139,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             sms_code_lifetime_secs: 300,
             sms_resend_interval_secs: 60,
+            password_hash_concurrency: 0,
+            password_hash_wait_ms: 1000,
             files_url: None,
             max_upload_bytes: 10 * 1024 * 1024 + 64 * 1024,
             eligibility_policy: None,
@@ -251,6 +257,8 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_MAX_BODY_BYTES      largest request body                 [1048576]
   PERMIT_SMS_CODE_LIFETIME_SECS  how long an SMS code is valid    [300]
   PERMIT_SMS_RESEND_INTERVAL_SECS  least time between two codes   [60]
+  PERMIT_PASSWORD_HASH_CONCURRENCY  password hashes at once        [0 = one per core]
+  PERMIT_PASSWORD_HASH_WAIT_MS  wait for a free hasher, then 503 [1000]
   PERMIT_FILES_URL           s3://bucket/prefix for proof files   [<data_dir>/files]
   PERMIT_MAX_UPLOAD_BYTES    largest proof-file upload request    [10551296]
   PERMIT_ELIGIBILITY_POLICY  JSON eligibility policy file         [Zhejiang, built in]

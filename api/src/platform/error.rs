@@ -21,7 +21,7 @@ pub struct ErrorBody {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
-    /// Seconds to wait before trying again (rate limits).
+    /// Seconds to wait before trying again (rate limits, a busy server).
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
@@ -40,7 +40,13 @@ pub enum ApiError {
     ),
     /// Something on our side failed; the message says nothing internal.
     #[oai(status_range = "5XX")]
-    Server(StatusCode, Json<ErrorBody>),
+    Server(
+        StatusCode,
+        Json<ErrorBody>,
+        /// Seconds to wait, on a 503 when the server is busy.
+        #[oai(header = "Retry-After")]
+        Option<u64>,
+    ),
 }
 
 impl ApiError {
@@ -52,7 +58,7 @@ impl ApiError {
             retry_after: None,
         });
         if status.is_server_error() {
-            ApiError::Server(status, body)
+            ApiError::Server(status, body, None)
         } else {
             ApiError::Client(status, body, None)
         }
@@ -130,8 +136,8 @@ impl ApiError {
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         let secs = secs.max(1);
         self.body_mut().retry_after = Some(secs);
-        if let ApiError::Client(_, _, header) = &mut self {
-            *header = Some(secs);
+        match &mut self {
+            ApiError::Client(_, _, header) | ApiError::Server(_, _, header) => *header = Some(secs),
         }
         self
     }
@@ -143,19 +149,19 @@ impl ApiError {
 
     fn body_mut(&mut self) -> &mut ErrorBody {
         match self {
-            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b)) => b,
+            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b), _) => b,
         }
     }
 
     pub fn body(&self) -> &ErrorBody {
         match self {
-            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b)) => b,
+            ApiError::Client(_, Json(b), _) | ApiError::Server(_, Json(b), _) => b,
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Client(s, ..) | ApiError::Server(s, _) => *s,
+            ApiError::Client(s, ..) | ApiError::Server(s, ..) => *s,
         }
     }
 }

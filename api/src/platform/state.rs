@@ -22,6 +22,8 @@ pub struct AppState {
     pub sms: Arc<dyn SmsSender>,
     pub webauthn: Arc<Webauthn>,
     pub captcha_key: Secret,
+    /// Bounds this process's password hashing (argon2 memory); process-local on purpose.
+    pub hashing: Arc<crate::identity::password::Hashing>,
     pub metrics: Arc<Metrics>,
     /// Proof files (a local directory or S3-compatible storage).
     pub files: Arc<dyn object_store::ObjectStore>,

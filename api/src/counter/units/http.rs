@@ -8,7 +8,6 @@ use crate::counter::service;
 use crate::identity::auth::SessionAuth;
 use crate::identity::http::views::Me;
 use crate::identity::model::{NewAccount, Role, check_password, check_username};
-use crate::identity::password;
 use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
@@ -56,9 +55,7 @@ impl UnitsApi {
         }
         let phone = crate::identity::model::check_phone(&input.phone, "phone")?;
         check_password(&input.password, &input.password, "password")?;
-        let hash = password::hash_blocking(input.password.into())
-            .await
-            .map_err(|_| ApiError::internal())?;
+        let hash = state.hashing.hash(input.password.into()).await?;
         let account = service::open_unit(
             &*state.storage,
             &NewAccount {

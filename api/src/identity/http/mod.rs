@@ -12,6 +12,7 @@ pub mod step_up;
 pub mod views;
 
 use super::model::AccountFieldError;
+use super::password::HashingError;
 use super::rate_limits::RateLimitError;
 use super::service::IdentityError;
 use crate::platform::error::ApiError;
@@ -31,9 +32,24 @@ impl From<RateLimitError> for ApiError {
             RateLimitError::Locked { retry_after } => ApiError::too_many(
                 "too_many_attempts",
                 retry_after,
-                format!("登录失败次数过多，请 {retry_after} 秒后再试"),
+                format!("验证失败次数过多，请 {retry_after} 秒后再试"),
             ),
             RateLimitError::Ephemeral(e) => e.into(),
+        }
+    }
+}
+
+impl From<HashingError> for ApiError {
+    fn from(e: HashingError) -> Self {
+        match e {
+            // A second is about what a queue of sign-ins takes to drain.
+            HashingError::Busy => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "当前访问人数较多，请稍后再试",
+            )
+            .with_retry_after(1),
+            HashingError::Failed => ApiError::internal(),
         }
     }
 }
@@ -67,6 +83,9 @@ impl From<IdentityError> for ApiError {
             IdentityError::InvalidCaptcha => {
                 ApiError::unprocessable("invalid_captcha", "captcha", "人机验证未通过，请重试")
             }
+            IdentityError::CaptchaRequired => {
+                ApiError::unprocessable("captcha_required", "captcha", "请先完成人机验证")
+            }
             IdentityError::CaptchaReplayed => ApiError::unprocessable(
                 "captcha_replayed",
                 "captcha",
@@ -75,6 +94,11 @@ impl From<IdentityError> for ApiError {
             IdentityError::InvalidSmsCode => {
                 ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效")
             }
+            IdentityError::SmsCodeExhausted => ApiError::unprocessable(
+                "sms_code_exhausted",
+                "sms_code",
+                "验证码错误次数过多，请重新获取验证码",
+            ),
             IdentityError::SmsTooFrequent { retry_after } => ApiError::too_many(
                 "sms_too_frequent",
                 retry_after,
@@ -143,6 +167,7 @@ impl From<IdentityError> for ApiError {
                 retry_after,
                 format!("身份确认失败次数过多，请 {retry_after} 秒后再试"),
             ),
+            IdentityError::Busy => HashingError::Busy.into(),
             IdentityError::Internal(_) => ApiError::internal(),
             IdentityError::Storage(e) => e.into(),
             IdentityError::Ephemeral(e) => e.into(),

@@ -7,7 +7,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::identity::auth::deps;
+use crate::identity::auth::{deps, signed_in};
 use crate::identity::model::{SmsPurpose, check_phone};
 use crate::identity::service::sms;
 use crate::notifications::sms as gateway;
@@ -31,6 +31,8 @@ pub struct SmsCodeRequest {
     /// Mainland mobile number.
     pub phone: Text,
     pub purpose: SmsPurposeView,
+    /// The ALTCHA solution payload; required unless signed in (one solution per code).
+    pub captcha: Option<Text>,
 }
 
 #[derive(Debug, Object)]
@@ -63,16 +65,31 @@ pub struct SmsApi;
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl SmsApi {
-    /// Send an SMS code (at most one a minute and ten a day per phone).
+    /// Send an SMS code (at most one a minute and ten a day per phone). Signed out, the
+    /// request carries a solved captcha (`captcha_required` otherwise); a signed-in session
+    /// needs none.
     #[oai(path = "/sms-codes", method = "post")]
     async fn send(
         &self,
         state: poem::web::Data<&AppState>,
+        req: &poem::Request,
         ip: ClientIp,
         body: Json<SmsCodeRequest>,
     ) -> Result<Json<SmsCodeSent>, ApiError> {
-        let phone =
-            sms::request_code(deps(&state), &ip.0, &body.phone, body.purpose.into()).await?;
+        let requester = match signed_in(req).await? {
+            Some(_) => sms::Requester::SignedIn,
+            None => sms::Requester::Anonymous {
+                captcha: body.captcha.as_deref(),
+            },
+        };
+        let phone = sms::request_code(
+            deps(&state),
+            &ip.0,
+            &body.phone,
+            body.purpose.into(),
+            requester,
+        )
+        .await?;
         Ok(Json(SmsCodeSent {
             phone: phone.masked(),
             expires_in: state.config.sms_code_lifetime_secs,

@@ -12,12 +12,13 @@ use crate::identity::auth::{self, SessionAuth};
 use crate::identity::http::views::{CeremonyStarted, FinishCeremony};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::text::Text;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Object)]
 pub struct SessionStepUp {
     /// The SMS code sent to the account's phone with purpose `step_up`.
-    pub sms_code: String,
+    pub sms_code: Text,
 }
 
 #[derive(Debug, Object)]

@@ -8,10 +8,10 @@ use uuid::Uuid;
 use super::sessions::{self, SessionStarted};
 use super::{Deps, IdentityError, captcha, sms};
 use crate::identity::model::{
-    Account, IdNumber, NewAccount, Role, Sex, SmsPurpose, check_password, check_phone,
+    Account, IdNumber, NewAccount, PhoneNumber, Role, Sex, SmsPurpose, check_password, check_phone,
     check_real_name, check_username,
 };
-use crate::identity::password;
+use crate::identity::rate_limits::{REAUTH_PER_ACCOUNT, Ticket};
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 
 /// An account with what the profile shows beside it: the service points a clerk works for.
@@ -115,9 +115,7 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
     if d.storage.resident_id_number_taken(id.as_str()).await? {
         return Err(IdentityError::IdNumberTaken);
     }
-    let password_hash = password::hash_blocking(r.password)
-        .await
-        .map_err(|_| IdentityError::Internal("password hash"))?;
+    let password_hash = d.hashing.hash(r.password).await?;
     let account = d
         .storage
         .create_account(&NewAccount {
@@ -144,7 +142,8 @@ pub struct PasswordChange {
     pub new_password_confirmation: String,
 }
 
-/// Changes the password; the account's session starts again with a fresh id.
+/// Changes the password; the account's session starts again with a fresh id. The current
+/// password is an attempt against the account's re-authentication backoff.
 pub async fn change_password(
     d: Deps<'_>,
     account_id: Uuid,
@@ -152,21 +151,63 @@ pub async fn change_password(
     c: PasswordChange,
 ) -> Result<SessionStarted, IdentityError> {
     let account = account(d.storage, account_id).await?;
-    if !password::verify_blocking(c.current_password, Some(account.password_hash.clone())).await {
-        return Err(IdentityError::WrongPassword {
-            field: "current_password",
-        });
-    }
+    let subject = account.id.to_string();
+    let ticket = REAUTH_PER_ACCOUNT.take(d.ephemeral, &subject).await?;
+    let checked = check_current_password(d, &account, c.current_password, "current_password").await;
+    settle(d, &subject, ticket, &checked).await?;
+    checked?;
     check_password(
         &c.new_password,
         &c.new_password_confirmation,
         "new_password",
     )?;
-    let hash = password::hash_blocking(c.new_password)
-        .await
-        .map_err(|_| IdentityError::Internal("password hash"))?;
+    let hash = d.hashing.hash(c.new_password).await?;
     d.storage.set_password_hash(account.id, &hash).await?;
     sessions::start(d, account, remember).await
+}
+
+async fn check_current_password(
+    d: Deps<'_>,
+    account: &Account,
+    given: String,
+    field: &'static str,
+) -> Result<(), IdentityError> {
+    if d.hashing
+        .verify(given, Some(account.password_hash.clone()))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(IdentityError::WrongPassword { field })
+    }
+}
+
+/// An attempt stays counted when it sent a wrong secret; a right one clears the account's
+/// failures, and anything else (a malformed field, a busy server) is given back.
+async fn settle<T>(
+    d: Deps<'_>,
+    subject: &str,
+    ticket: Ticket,
+    outcome: &Result<T, IdentityError>,
+) -> Result<(), IdentityError> {
+    match outcome.as_ref().err() {
+        Some(
+            IdentityError::WrongPassword { .. }
+            | IdentityError::InvalidSmsCode
+            | IdentityError::SmsCodeExhausted,
+        ) => {}
+        None => {
+            REAUTH_PER_ACCOUNT
+                .record_success(d.ephemeral, subject)
+                .await?
+        }
+        Some(_) => {
+            REAUTH_PER_ACCOUNT
+                .give_back(d.ephemeral, subject, ticket)
+                .await?
+        }
+    }
+    Ok(())
 }
 
 /// What the phone form sends.
@@ -176,16 +217,31 @@ pub struct PhoneChange {
     pub sms_code: String,
 }
 
-/// Changes the phone number: the new phone proves itself with an SMS code.
+/// Changes the phone number: the password and the new phone's SMS code are one attempt
+/// against the account's re-authentication backoff.
 pub async fn change_phone(
     d: Deps<'_>,
     account_id: Uuid,
     c: PhoneChange,
 ) -> Result<Profile, IdentityError> {
     let account = account(d.storage, account_id).await?;
-    if !password::verify_blocking(c.password, Some(account.password_hash.clone())).await {
-        return Err(IdentityError::WrongPassword { field: "password" });
-    }
+    let subject = account.id.to_string();
+    let ticket = REAUTH_PER_ACCOUNT.take(d.ephemeral, &subject).await?;
+    let checked = check_phone_change(d, &account, c).await;
+    settle(d, &subject, ticket, &checked).await?;
+    let phone = checked?;
+    d.storage.set_phone(account.id, phone.as_str()).await?;
+    let account = d.storage.account_by_id(account.id).await?;
+    Ok(profile(d.storage, account).await?)
+}
+
+/// The password, then the new phone's form and its code: the new phone if all are right.
+async fn check_phone_change(
+    d: Deps<'_>,
+    account: &Account,
+    c: PhoneChange,
+) -> Result<PhoneNumber, IdentityError> {
+    check_current_password(d, account, c.password, "password").await?;
     let phone = check_phone(&c.new_phone, "new_phone")?;
     let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
     sms::verify_code(
@@ -196,7 +252,5 @@ pub async fn change_phone(
         &c.sms_code,
     )
     .await?;
-    d.storage.set_phone(account.id, phone.as_str()).await?;
-    let account = d.storage.account_by_id(account.id).await?;
-    Ok(profile(d.storage, account).await?)
+    Ok(phone)
 }

@@ -15,6 +15,7 @@ pub mod staff;
 pub mod step_up;
 
 use super::model::{AccountFieldError, IdNumberError, Role, Staff};
+use super::password::{Hashing, HashingError};
 use super::rate_limits::RateLimitError;
 use super::store;
 use crate::notifications::sms::SmsSender;
@@ -31,6 +32,7 @@ pub struct Deps<'a> {
     pub sms: &'a dyn SmsSender,
     pub webauthn: &'a Webauthn,
     pub captcha_key: &'a Secret,
+    pub hashing: &'a Hashing,
     pub config: &'a Config,
 }
 
@@ -55,8 +57,14 @@ pub enum IdentityError {
     InvalidCaptcha,
     #[error("the captcha solution was used before")]
     CaptchaReplayed,
+    /// Signed out, this needs a solved captcha.
+    #[error("a captcha solution is required")]
+    CaptchaRequired,
     #[error("the SMS code is wrong or expired")]
     InvalidSmsCode,
+    /// The code had its guesses; only a new code can be spent now.
+    #[error("the SMS code has had its guesses")]
+    SmsCodeExhausted,
     #[error("an SMS code was sent moments ago")]
     SmsTooFrequent { retry_after: u64 },
     #[error("the phone has had its codes for today")]
@@ -100,6 +108,9 @@ pub enum IdentityError {
     /// Too many failed step-ups: locked out for `retry_after` more seconds.
     #[error("step-up locked for {retry_after}s")]
     StepUpLocked { retry_after: u64 },
+    /// Every password hasher stayed busy: come back shortly.
+    #[error("the password hashers are busy")]
+    Busy,
     /// Something that cannot fail did (hashing, JSON of our own values); logged where it happens.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -107,6 +118,15 @@ pub enum IdentityError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Ephemeral(#[from] EphemeralError),
+}
+
+impl From<HashingError> for IdentityError {
+    fn from(e: HashingError) -> Self {
+        match e {
+            HashingError::Busy => IdentityError::Busy,
+            HashingError::Failed => IdentityError::Internal("password hash"),
+        }
+    }
 }
 
 /// Whether the staff member serves the service point: administrators serve every one, a clerk

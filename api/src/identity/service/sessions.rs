@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::accounts::{Profile, profile};
 use super::{Deps, IdentityError, sms};
 use crate::identity::model::{Account, Role, SessionLimits, SmsPurpose, staff_session_alive};
-use crate::identity::password;
 use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
 use crate::platform::ephemeral::{Ephemeral, EphemeralError};
 use crate::platform::storage::StorageError;
@@ -208,9 +207,10 @@ pub async fn start(
     })
 }
 
-/// Sign-in with account name and password: the address and account backoffs first, the
-/// password (checked even for an unknown name, so timing tells nothing), then the SMS code
-/// when the account needs one.
+/// Sign-in with account name and password: one attempt is taken from the address's and the
+/// account's backoff at once (refused while either is locked out), then the password is
+/// checked (even for an unknown name, so timing tells nothing), then the SMS code when the
+/// account needs one. The attempt stays counted only for what it got wrong.
 pub async fn sign_in(
     d: Deps<'_>,
     ip: &str,
@@ -218,56 +218,86 @@ pub async fn sign_in(
 ) -> Result<SessionStarted, IdentityError> {
     let store = d.ephemeral;
     let subject = c.username.trim().to_ascii_lowercase();
-    LOGIN_PER_IP.check(store, ip).await?;
-    LOGIN_PER_ACCOUNT.check(store, &subject).await?;
-    let account = match d.storage.account_by_username(c.username.trim()).await {
+    let ip_ticket = LOGIN_PER_IP.take(store, ip).await?;
+    let account_ticket = match LOGIN_PER_ACCOUNT.take(store, &subject).await {
+        Ok(ticket) => ticket,
+        Err(locked) => {
+            // Nothing was checked for this address.
+            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
+            return Err(locked.into());
+        }
+    };
+    let checked = check_secrets(d, c.username.trim(), c.password, c.sms_code).await;
+    match &checked {
+        // A wrong password counts against the address and the account.
+        Err(IdentityError::InvalidCredentials) => {}
+        // A wrong code after the right password counts against the account only.
+        Err(IdentityError::InvalidSmsCode | IdentityError::SmsCodeExhausted) => {
+            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
+        }
+        Ok(_) => {
+            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
+            LOGIN_PER_ACCOUNT.record_success(store, &subject).await?;
+        }
+        // Nothing wrong was sent (a code is required, the server is busy or failed).
+        Err(_) => {
+            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
+            LOGIN_PER_ACCOUNT
+                .give_back(store, &subject, account_ticket)
+                .await?;
+        }
+    }
+    start(d, checked?, c.remember).await
+}
+
+/// The password, then the SMS code when the account needs one: the account if both are right.
+async fn check_secrets(
+    d: Deps<'_>,
+    username: &str,
+    password_text: String,
+    sms_code: Option<&str>,
+) -> Result<Account, IdentityError> {
+    let account = match d.storage.account_by_username(username).await {
         Ok(a) => Some(a),
         Err(StorageError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
-    let ok = password::verify_blocking(
-        c.password,
-        account.as_ref().map(|a| a.password_hash.clone()),
-    )
-    .await;
+    let ok = d
+        .hashing
+        .verify(
+            password_text,
+            account.as_ref().map(|a| a.password_hash.clone()),
+        )
+        .await?;
     let account = match (ok, account) {
         (true, Some(account)) => account,
-        _ => {
-            LOGIN_PER_IP.record_failure(store, ip).await?;
-            LOGIN_PER_ACCOUNT.record_failure(store, &subject).await?;
-            return Err(IdentityError::InvalidCredentials);
-        }
+        _ => return Err(IdentityError::InvalidCredentials),
     };
-    if let Some(phone) = account.phone.clone().filter(|_| account.login_sms_required) {
-        match c.sms_code.filter(|code| !code.trim().is_empty()) {
-            None => {
-                // If a code went out moments ago it still stands; say when to ask again.
-                let retry_after = match sms::send_code(d, &phone, SmsPurpose::Login).await {
-                    Err(
-                        IdentityError::SmsTooFrequent { retry_after }
-                        | IdentityError::SmsDailyLimit { retry_after },
-                    ) => Some(retry_after),
-                    _ => None,
-                };
-                return Err(IdentityError::SmsCodeRequired {
-                    phone_masked: phone.masked(),
-                    retry_after,
-                });
-            }
-            Some(code) => {
-                let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
-                if let Err(e) =
-                    sms::verify_code(store, lifetime, &phone, SmsPurpose::Login, code).await
-                {
-                    LOGIN_PER_ACCOUNT.record_failure(store, &subject).await?;
-                    return Err(e);
-                }
-                d.storage.set_login_sms_required(account.id, false).await?;
-            }
+    let Some(phone) = account.phone.clone().filter(|_| account.login_sms_required) else {
+        return Ok(account);
+    };
+    match sms_code.filter(|code| !code.trim().is_empty()) {
+        None => {
+            // If a code went out moments ago it still stands; say when to ask again.
+            let retry_after = match sms::send_code(d, &phone, SmsPurpose::Login).await {
+                Err(
+                    IdentityError::SmsTooFrequent { retry_after }
+                    | IdentityError::SmsDailyLimit { retry_after },
+                ) => Some(retry_after),
+                _ => None,
+            };
+            Err(IdentityError::SmsCodeRequired {
+                phone_masked: phone.masked(),
+                retry_after,
+            })
+        }
+        Some(code) => {
+            let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
+            sms::verify_code(d.ephemeral, lifetime, &phone, SmsPurpose::Login, code).await?;
+            d.storage.set_login_sms_required(account.id, false).await?;
+            Ok(account)
         }
     }
-    LOGIN_PER_ACCOUNT.record_success(store, &subject).await?;
-    start(d, account, c.remember).await
 }
 
 /// Ends the account's session everywhere.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use rand::Rng;
+use subtle::ConstantTimeEq;
 
 use super::{Deps, IdentityError};
 use crate::identity::model::{PhoneNumber, SmsPurpose, check_phone};
@@ -39,15 +40,35 @@ fn wait_of(e: &RateLimitError) -> u64 {
     e.retry_after().unwrap_or(60)
 }
 
-/// `POST /sms-codes`: the phone's form first, then the caller's address allowance, then the
-/// code. Answers the phone the code went to.
+/// Who asks for a code: a signed-in account, or anyone with a solved captcha.
+pub enum Requester<'a> {
+    SignedIn,
+    Anonymous { captcha: Option<&'a str> },
+}
+
+/// `POST /sms-codes`: the phone's form first, then (signed out) the captcha, which it spends,
+/// then the caller's address allowance, then the code. Answers the phone the code went to.
 pub async fn request_code(
     d: Deps<'_>,
     ip: &str,
     raw_phone: &str,
     purpose: SmsPurpose,
+    requester: Requester<'_>,
 ) -> Result<PhoneNumber, IdentityError> {
     let phone = check_phone(raw_phone, "phone")?;
+    if let Requester::Anonymous { captcha } = requester {
+        // Each anonymous code costs a proof of work: an SMS is money and a nuisance.
+        let solution = captcha
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(IdentityError::CaptchaRequired)?;
+        super::captcha::verify(
+            d.ephemeral,
+            d.captcha_key,
+            d.config.captcha_difficulty,
+            solution,
+        )
+        .await?;
+    }
     PER_IP.hit(d.ephemeral, ip).await?;
     send_code(d, &phone, purpose).await?;
     Ok(phone)
@@ -75,14 +96,8 @@ pub async fn send_code(
         .map_err(|e| IdentityError::SmsDailyLimit {
             retry_after: wait_of(&e),
         })?;
-    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
-    store
-        .put(&code_key(purpose, phone), &code, lifetime)
-        .await?;
-    store
-        .delete(&format!("{}:guesses", code_key(purpose, phone)))
-        .await?;
+    let code = keep_code(store, lifetime, phone, purpose).await?;
     let text = format!(
         "【居住证服务平台】您的{}验证码为{}，{}分钟内有效。请勿将验证码告诉他人。",
         purpose.label(),
@@ -96,7 +111,28 @@ pub async fn send_code(
     Ok(())
 }
 
-/// Spends a code: right once, within its lifetime, for this phone and purpose.
+/// A fresh code for the phone and purpose, kept for `lifetime`; its guesses start again.
+pub async fn keep_code(
+    store: &dyn Ephemeral,
+    lifetime: Duration,
+    phone: &PhoneNumber,
+    purpose: SmsPurpose,
+) -> Result<String, IdentityError> {
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let key = code_key(purpose, phone);
+    store.put(&key, &code, lifetime).await?;
+    store.delete(&format!("{key}:guesses")).await?;
+    Ok(code)
+}
+
+/// Equal codes, compared in constant time (the length, six digits, is no secret).
+fn same_code(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Spends a code: right once, within its lifetime, for this phone and purpose. Each guess is
+/// counted before the code is read, so however many arrive at once at most `MAX_GUESSES` are
+/// compared; the last of them burns the code, and later guesses are told to ask for a new one.
 pub async fn verify_code(
     ephemeral: &dyn Ephemeral,
     code_lifetime: Duration,
@@ -106,21 +142,25 @@ pub async fn verify_code(
 ) -> Result<(), IdentityError> {
     let store = ephemeral;
     let key = code_key(purpose, phone);
+    let guesses = store
+        .increment(&format!("{key}:guesses"), code_lifetime)
+        .await?;
+    if guesses > MAX_GUESSES {
+        store.delete(&key).await?;
+        return Err(IdentityError::SmsCodeExhausted);
+    }
     let Some(expected) = store.get(&key).await? else {
         return Err(IdentityError::InvalidSmsCode);
     };
-    if expected != code.trim() {
-        let guesses = store
-            .increment(&format!("{key}:guesses"), code_lifetime)
-            .await?;
-        if guesses >= MAX_GUESSES {
+    if !same_code(&expected, code.trim()) {
+        if guesses == MAX_GUESSES {
             store.delete(&key).await?;
         }
         return Err(IdentityError::InvalidSmsCode);
     }
     // Of two requests racing with the right code, only the one that takes it succeeds.
     match store.take(&key).await? {
-        Some(taken) if taken == expected => Ok(()),
+        Some(taken) if same_code(&taken, &expected) => Ok(()),
         _ => Err(IdentityError::InvalidSmsCode),
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::{Ephemeral, EphemeralResult};
+use super::{Attempt, AttemptRule, Ephemeral, EphemeralResult};
 
 struct Entry {
     value: String,
@@ -117,6 +117,56 @@ impl Ephemeral for MemoryStore {
 
     async fn delete(&self, key: &str) -> EphemeralResult<()> {
         self.with(|map, _| map.remove(key));
+        Ok(())
+    }
+
+    async fn take_attempt(
+        &self,
+        counter: &str,
+        lock: &str,
+        rule: &AttemptRule,
+    ) -> EphemeralResult<Attempt> {
+        // Under the map's lock: the check, the count and the arming are one step.
+        Ok(self.with(|map, now| {
+            if let Some(e) = live(map, lock, now) {
+                return Attempt::Locked {
+                    left: e.expires - now,
+                };
+            }
+            let (count, expires) = live(map, counter, now)
+                .map(|e| (e.value.parse::<u64>().unwrap_or(0), e.expires))
+                .unwrap_or((0, now + rule.window));
+            let ticket = count.saturating_add(1);
+            map.insert(
+                counter.to_string(),
+                Entry {
+                    value: ticket.to_string(),
+                    expires,
+                },
+            );
+            if let Some(d) = rule.lock_for(ticket) {
+                map.insert(
+                    lock.to_string(),
+                    Entry {
+                        value: ticket.to_string(),
+                        expires: now + d,
+                    },
+                );
+            }
+            Attempt::Allowed { ticket }
+        }))
+    }
+
+    async fn give_back(&self, counter: &str, lock: &str, ticket: u64) -> EphemeralResult<()> {
+        self.with(|map, now| {
+            if live(map, lock, now).is_some_and(|e| e.value == ticket.to_string()) {
+                map.remove(lock);
+            }
+            if let Some(e) = map.get_mut(counter).filter(|e| e.expires > now) {
+                let n = e.value.parse::<u64>().unwrap_or(0);
+                e.value = n.saturating_sub(1).to_string();
+            }
+        });
         Ok(())
     }
 }

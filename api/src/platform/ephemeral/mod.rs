@@ -36,6 +36,56 @@ pub trait Ephemeral: Send + Sync + 'static {
     /// Remaining time to live, if the key exists.
     async fn ttl(&self, key: &str) -> EphemeralResult<Option<Duration>>;
     async fn delete(&self, key: &str) -> EphemeralResult<()>;
+    /// Takes one attempt at a guarded secret (a password, a code) in one atomic step: refused
+    /// while `lock` is live; otherwise counted in `counter` at once, before the secret is
+    /// checked, so concurrent attempts cannot all slip past the limit. The attempt that uses up
+    /// the last free one arms the lock its failure would earn; success clears both keys
+    /// ([`Ephemeral::delete`]) and an attempt that turns out not to count is given back with
+    /// [`Ephemeral::give_back`].
+    async fn take_attempt(
+        &self,
+        counter: &str,
+        lock: &str,
+        rule: &AttemptRule,
+    ) -> EphemeralResult<Attempt>;
+    /// Undoes one attempt taken by [`Ephemeral::take_attempt`]: the count goes down by one and
+    /// the lock goes only if this attempt armed it.
+    async fn give_back(&self, counter: &str, lock: &str, ticket: u64) -> EphemeralResult<()>;
+}
+
+/// How attempts are limited: the first `free` in a `window` cost nothing; from the last free
+/// one on, each attempt locks the subject for `base_lock` doubled per attempt past that, up to
+/// `max_lock` (the lock is lifted by a success).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRule {
+    pub free: u64,
+    pub window: Duration,
+    pub base_lock: Duration,
+    pub max_lock: Duration,
+}
+
+impl AttemptRule {
+    /// The lock armed by the `n`th attempt of the window, if any.
+    pub fn lock_for(&self, n: u64) -> Option<Duration> {
+        if n < self.free.max(1) {
+            return None;
+        }
+        let doublings = (n - self.free.max(1)).min(20) as u32;
+        Some(
+            self.base_lock
+                .saturating_mul(2u32.saturating_pow(doublings))
+                .min(self.max_lock),
+        )
+    }
+}
+
+/// What [`Ephemeral::take_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The attempt may go ahead; `ticket` is its number in the window (for `give_back`).
+    Allowed { ticket: u64 },
+    /// Locked out for this much longer; nothing was counted.
+    Locked { left: Duration },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-use super::{Ephemeral, EphemeralResult};
+use super::{Attempt, AttemptRule, Ephemeral, EphemeralResult};
 
 pub struct RedisStore {
     connection: ConnectionManager,
@@ -98,6 +98,62 @@ impl Ephemeral for RedisStore {
     async fn delete(&self, key: &str) -> EphemeralResult<()> {
         let mut c = self.connection.clone();
         let _: () = c.del(self.key(key)).await?;
+        Ok(())
+    }
+
+    async fn take_attempt(
+        &self,
+        counter: &str,
+        lock: &str,
+        rule: &AttemptRule,
+    ) -> EphemeralResult<Attempt> {
+        // The lock check, the count and the arming in one script: Redis runs it alone.
+        let script = redis::Script::new(
+            "local left = redis.call('PTTL', KEYS[2]) \
+             if left > 0 then return {0, left} end \
+             local n = redis.call('INCR', KEYS[1]) \
+             if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+             local free = tonumber(ARGV[2]) \
+             if n >= free then \
+               local lock = tonumber(ARGV[3]) * 2 ^ math.min(n - free, 20) \
+               lock = math.floor(math.min(lock, tonumber(ARGV[4]))) \
+               redis.call('SET', KEYS[2], n, 'PX', lock) \
+             end \
+             return {1, n}",
+        );
+        let mut c = self.connection.clone();
+        let (allowed, value): (u8, u64) = script
+            .key(self.key(counter))
+            .key(self.key(lock))
+            .arg(millis(rule.window))
+            .arg(rule.free.max(1))
+            .arg(millis(rule.base_lock))
+            .arg(millis(rule.max_lock))
+            .invoke_async(&mut c)
+            .await?;
+        Ok(if allowed == 1 {
+            Attempt::Allowed { ticket: value }
+        } else {
+            Attempt::Locked {
+                left: Duration::from_millis(value),
+            }
+        })
+    }
+
+    async fn give_back(&self, counter: &str, lock: &str, ticket: u64) -> EphemeralResult<()> {
+        let script = redis::Script::new(
+            "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end \
+             local n = tonumber(redis.call('GET', KEYS[1]) or '0') \
+             if n > 0 then redis.call('DECR', KEYS[1]) end \
+             return 1",
+        );
+        let mut c = self.connection.clone();
+        let _: u8 = script
+            .key(self.key(counter))
+            .key(self.key(lock))
+            .arg(ticket.to_string())
+            .invoke_async(&mut c)
+            .await?;
         Ok(())
     }
 }
