@@ -18,6 +18,7 @@ use crate::platform::state::AppState;
 use crate::platform::web::{ApiTags, api_enum};
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Region {
     pub code: String,
     pub parent_code: Option<String>,
@@ -61,6 +62,7 @@ impl From<RegionInput> for model::RegionInput {
 
 /// 受理网点, with the columns of the Zhejiang manual §4.1.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ServicePoint {
     pub id: Uuid,
     /// 序号
@@ -151,6 +153,7 @@ api_enum! {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Article {
     pub id: Uuid,
     pub slug: String,

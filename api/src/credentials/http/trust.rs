@@ -75,6 +75,7 @@ pub struct VerificationRequest {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VerifiedPermit {
     pub permit_number: String,
     pub name: String,
@@ -98,6 +99,7 @@ pub struct VerificationWarning {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VerificationResult {
     pub valid: bool,
     /// `valid`, `valid_endorsement_due`, `suspended`, `revoked`, `not_yet_valid`,

@@ -17,6 +17,7 @@ use crate::platform::state::AppState;
 use crate::platform::web::{ApiTags, ClientIp};
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PasskeyView {
     pub id: Uuid,
     pub name: String,
