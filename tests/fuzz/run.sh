@@ -25,11 +25,20 @@ for _ in $(seq 1 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sl
 
 # Both sessions are made before any fuzzing: the fuzz trips the per-address limits on SMS
 # codes and failed sign-ins, which would then refuse them.
-POINT=$(curl -fsS "$BASE/api/v1/service-points" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+POINT=$(curl -fsS "$BASE/api/v1/service-points" | python3 -c 'import json,sys; print(next(p["id"] for p in json.load(sys.stdin) if p["name"] == "清波派出所受理点"))')
 echo 'Fuzzclerk2026' | PERMIT_DATA_DIR=$DATA "$BIN" staff add --username fuzzclerk --role clerk \
   --service-point "$POINT" >/dev/null
 RESIDENT=$(python3 "$HERE/session.py" "$BASE" resident fuzzresident 13899990001)
 CLERK=$(python3 "$HERE/session.py" "$BASE" staff fuzzclerk Fuzzclerk2026)
+
+# Real identifiers, so the fuzz reaches past "not found": the clerk's service point, an article,
+# and a draft application of the resident's at that point.
+ARTICLE=$(curl -fsS "$BASE/api/v1/articles" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+APPLICATION=$(python3 "$HERE/session.py" "$BASE" draft "$RESIDENT" "$POINT")
+# known OPERATION_PATH_REGEX NAME VALUE: a [[operations]] block that fixes one path parameter.
+known() { printf '\n[[operations]]\ninclude-path-regex = "%s"\nparameters = { "path.%s" = "%s" }\n' "$1" "$2" "$3"; }
+KNOWN=$(known '^/service-points/\\{id\\}' id "$POINT"; known '^/articles/\\{id\\}' id "$ARTICLE"
+  known '^/(staff/)?applications/\\{id\\}' id "$APPLICATION"; known '^/regions/\\{code\\}' code 330102001)
 
 passed=0; failed=0
 # fuzz NAME SESSION [schemathesis options]: SESSION is the cookie's value, or "" for none.
@@ -37,6 +46,7 @@ fuzz() {
   local who=$1 session=$2; shift 2
   local config="$DATA/schemathesis-$RANDOM.toml"
   cp "$HERE/schemathesis.toml" "$config"
+  echo "$KNOWN" >>"$config"
   if [ -n "$session" ]; then
     printf '\n[auth.openapi.SessionAuth]\napi_key = "%s"\n' "$session" >>"$config"
   fi

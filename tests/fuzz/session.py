@@ -3,6 +3,7 @@
 
     session.py BASE resident USERNAME PHONE   registers (captcha, SMS code), signs in
     session.py BASE staff USERNAME PASSWORD   signs in an account made by `permitd staff add`
+    session.py BASE draft COOKIE POINT        a draft application at service point POINT; its id
 
 Standard library only: it runs before the fuzz venv is involved and needs nothing else.
 """
@@ -18,9 +19,11 @@ PASSWORD = "Fuzz2026pw"
 ID_FIRST17 = "33010219900101771"
 
 
-def call(base, method, path, body=None):
+def call(base, method, path, body=None, cookie=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + "/api/v1" + path, data=data, method=method)
+    if cookie:
+        req.add_header("cookie", f"permit_session={cookie}")
     if data is not None:
         req.add_header("content-type", "application/json")
     try:
@@ -95,6 +98,17 @@ def staff(base, username, password):
     return cookie_of(headers)
 
 
+def draft(base, cookie, point):
+    _, communities, _ = call(base, "GET", "/regions?parent=330102001")
+    status, body, _ = call(base, "POST", "/applications", {
+        "district_code": "330102", "street_code": "330102001", "address_detail": "四宜路61号2幢301室",
+        "community_code": communities[0]["code"], "service_point_id": point,
+    }, cookie)
+    expect(status, body, 201, "draft application")
+    return body["id"]
+
+
 if __name__ == "__main__":
     base, kind, a, b = sys.argv[1:5]
-    print(resident(base, a, b) if kind == "resident" else staff(base, a, b))
+    make = {"resident": resident, "staff": staff, "draft": draft}[kind]
+    print(make(base, a, b))
