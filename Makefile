@@ -14,8 +14,8 @@ MOTO_VERSION := 5.2.5
 # number of generated cases per operation: `make fuzz` runs the full count, `make test` a short one.
 SCHEMATHESIS_VENV ?= $(HOME)/.cache/permit/schemathesis-venv
 SCHEMATHESIS_VERSION := 4.32.5
-FUZZ_EXAMPLES ?= 20
-FUZZ_SHORT_EXAMPLES ?= 5
+FUZZ_EXAMPLES ?= 50
+FUZZ_SHORT_EXAMPLES ?= 10
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
 .PHONY: run build test deps services s3-server schemathesis layers test-rust test-postgres test-smoke test-fuzz fuzz test-pwa pwa-wasm lint bench clean-test-dbs load

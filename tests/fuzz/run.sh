@@ -4,11 +4,11 @@
 # a signed-in resident and as a clerk. Any 5xx or any answer that does not match the document
 # (status, content type, headers, body schema) fails the run.
 #
-#   run.sh PERMITD SCHEMATHESIS [EXAMPLES]   EXAMPLES: generated cases per operation [20]
+#   run.sh PERMITD SCHEMATHESIS [EXAMPLES]   EXAMPLES: generated cases per operation [50]
 set -euo pipefail
 BIN=$1
 ST=$2
-EXAMPLES=${3:-20}
+EXAMPLES=${3:-50}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
