@@ -32,13 +32,17 @@ RESIDENT=$(python3 "$HERE/session.py" "$BASE" resident fuzzresident 13899990001)
 CLERK=$(python3 "$HERE/session.py" "$BASE" staff fuzzclerk Fuzzclerk2026)
 
 # Real identifiers, so the fuzz reaches past "not found": the clerk's service point, an article,
-# and a draft application of the resident's at that point.
+# then a draft application of the resident's at that point (one open application per person).
 ARTICLE=$(curl -fsS "$BASE/api/v1/articles" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+# A permit issued to the resident, for the wallet's and the counter's permit operations
+# (this moves the development clock to the appointment day).
+PERMIT=$(python3 "$HERE/session.py" "$BASE" permit "$RESIDENT,$CLERK" "$POINT")
 APPLICATION=$(python3 "$HERE/session.py" "$BASE" draft "$RESIDENT" "$POINT")
 # known OPERATION_PATH_REGEX NAME VALUE: a [[operations]] block that fixes one path parameter.
 known() { printf '\n[[operations]]\ninclude-path-regex = "%s"\nparameters = { "path.%s" = "%s" }\n' "$1" "$2" "$3"; }
 KNOWN=$(known '^/service-points/\\{id\\}' id "$POINT"; known '^/articles/\\{id\\}' id "$ARTICLE"
-  known '^/(staff/)?applications/\\{id\\}' id "$APPLICATION"; known '^/regions/\\{code\\}' code 330102001)
+  known '^/(staff/)?applications/\\{id\\}' id "$APPLICATION"; known '^/regions/\\{code\\}' code 330102001
+  known '^/(staff/)?permits/\\{id\\}' id "$PERMIT")
 
 passed=0; failed=0
 # fuzz NAME SESSION [schemathesis options]: SESSION is the cookie's value, or "" for none.

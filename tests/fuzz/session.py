@@ -4,6 +4,8 @@
     session.py BASE resident USERNAME PHONE   registers (captcha, SMS code), signs in
     session.py BASE staff USERNAME PASSWORD   signs in an account made by `permitd staff add`
     session.py BASE draft COOKIE POINT        a draft application at service point POINT; its id
+    session.py BASE permit RESIDENT,CLERK POINT  a permit issued to the resident (the clock moves
+                                              to the appointment day); its id
 
 Standard library only: it runs before the fuzz venv is involved and needs nothing else.
 """
@@ -19,12 +21,19 @@ PASSWORD = "Fuzz2026pw"
 ID_FIRST17 = "33010219900101771"
 
 
-def call(base, method, path, body=None, cookie=None):
+def call(base, method, path, body=None, cookie=None, upload=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + "/api/v1" + path, data=data, method=method)
     if cookie:
         req.add_header("cookie", f"permit_session={cookie}")
-    if data is not None:
+    if upload is not None:
+        name, content = upload
+        boundary = "fuzzboundary2026"
+        req.data = (f"--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; "
+                    f"filename=\"{name}\"\r\ncontent-type: application/pdf\r\n\r\n").encode() \
+            + content + f"\r\n--{boundary}--\r\n".encode()
+        req.add_header("content-type", f"multipart/form-data; boundary={boundary}")
+    elif data is not None:
         req.add_header("content-type", "application/json")
     try:
         with urllib.request.urlopen(req) as resp:
@@ -98,17 +107,51 @@ def staff(base, username, password):
     return cookie_of(headers)
 
 
-def draft(base, cookie, point):
+def draft(base, cookie, point, condition=None):
     _, communities, _ = call(base, "GET", "/regions?parent=330102001")
-    status, body, _ = call(base, "POST", "/applications", {
+    fields = {
         "district_code": "330102", "street_code": "330102001", "address_detail": "四宜路61号2幢301室",
         "community_code": communities[0]["code"], "service_point_id": point,
-    }, cookie)
+    }
+    if condition:
+        fields["condition"] = condition
+    status, body, _ = call(base, "POST", "/applications", fields, cookie)
     expect(status, body, 201, "draft application")
     return body["id"]
 
 
+def permit(base, cookies, point):
+    # The counter's way, as api/tests/common/flow.rs issue_permit: submit with one proof, book
+    # the first free day, pass the review, move to that day, check in, issue.
+    resident_cookie, clerk = cookies.split(",")
+    app = draft(base, resident_cookie, point, "employment")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    steps = [
+        (resident_cookie, "POST", f"/applications/{app}/materials", None, ("合同.pdf", pdf), 201),
+        (resident_cookie, "POST", f"/applications/{app}/submit", {}, None, 200),
+    ]
+    for cookie, method, path, body, upload, want in steps:
+        status, answer, _ = call(base, method, path, body, cookie, upload)
+        expect(status, answer, want, path)
+    _, cal, _ = call(base, "GET", f"/applications/{app}/calendar", cookie=resident_cookie)
+    day = next(d["date"] for d in cal["days"] if d["state"] == "available")
+    for cookie, method, path, body, want in [
+        (resident_cookie, "PUT", f"/applications/{app}/appointment", {"date": day}, 200),
+        (clerk, "POST", f"/staff/applications/{app}/review", {"decision": "pass"}, 200),
+        (None, "PUT", "/dev/clock", {"now": f"{day}T02:00:00Z"}, 200),
+    ]:
+        status, answer, _ = call(base, method, path, body, cookie)
+        expect(status, answer, want, path)
+    _, todays, _ = call(base, "GET", f"/staff/appointments?service_point_id={point}", cookie=clerk)
+    appointment = next(a["id"] for a in todays if a["application_id"] == app)
+    status, answer, _ = call(base, "POST", f"/staff/appointments/{appointment}/check-in", {}, clerk)
+    expect(status, answer, 200, "check-in")
+    status, answer, _ = call(base, "POST", f"/staff/applications/{app}/issue", {}, clerk)
+    expect(status, answer, 200, "issue")
+    return answer["id"]
+
+
 if __name__ == "__main__":
     base, kind, a, b = sys.argv[1:5]
-    make = {"resident": resident, "staff": staff, "draft": draft}[kind]
+    make = {"resident": resident, "staff": staff, "draft": draft, "permit": permit}[kind]
     print(make(base, a, b))
