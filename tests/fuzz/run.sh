@@ -5,6 +5,9 @@
 # (status, content type, headers, body schema) fails the run.
 #
 #   run.sh PERMITD SCHEMATHESIS [EXAMPLES]   EXAMPLES: generated cases per operation [50]
+#
+# With DATABASE_URL (an empty PostgreSQL database) and REDIS_URL set, permitd runs on those
+# instead; `make fuzz` runs on SQLite.
 set -euo pipefail
 BIN=$1
 ST=$2
