@@ -10,9 +10,15 @@ S3_TEST_PORT ?= 9000
 S3_TEST_URL ?= http://127.0.0.1:$(S3_TEST_PORT)
 MOTO_VENV ?= $(HOME)/.cache/permit/moto-venv
 MOTO_VERSION := 5.2.5
+# The whole-API fuzz (tests/fuzz): schemathesis, from PyPI, in its own venv. FUZZ_EXAMPLES is the
+# number of generated cases per operation: `make fuzz` runs the full count, `make test` a short one.
+SCHEMATHESIS_VENV ?= $(HOME)/.cache/permit/schemathesis-venv
+SCHEMATHESIS_VERSION := 4.32.5
+FUZZ_EXAMPLES ?= 50
+FUZZ_SHORT_EXAMPLES ?= 10
 APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
 
-.PHONY: run build test deps services s3-server layers test-rust test-postgres test-smoke test-pwa pwa-wasm lint bench clean-test-dbs load
+.PHONY: run build test deps services s3-server schemathesis layers test-rust test-postgres test-smoke test-fuzz fuzz test-pwa pwa-wasm lint bench clean-test-dbs load
 
 run: deps build
 	PERMIT_DEMO=true ./target/release/permitd
@@ -73,7 +79,7 @@ clean-test-dbs:
 
 TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL) PERMIT_TEST_S3_URL=$(S3_TEST_URL)
 
-test: layers services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-pwa
+test: layers services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-fuzz test-pwa
 	@echo "all test suites passed"
 
 # Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,
@@ -89,6 +95,23 @@ test-postgres:
 test-smoke:
 	$(CARGO) build -p permit-api --bin permitd
 	bash tests/smoke.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd
+
+# The whole-API fuzz: permitd in demo mode, its OpenAPI document fuzzed anonymous, as a resident
+# and as a clerk; any 5xx or any answer the document does not describe fails (tests/fuzz/run.sh).
+schemathesis:
+	@if [ ! -x $(SCHEMATHESIS_VENV)/bin/schemathesis ] || \
+	    ! $(SCHEMATHESIS_VENV)/bin/schemathesis --version | grep -q 'version $(SCHEMATHESIS_VERSION)$$'; then \
+	  echo "installing schemathesis $(SCHEMATHESIS_VERSION) into $(SCHEMATHESIS_VENV)"; \
+	  python3 -m venv $(SCHEMATHESIS_VENV) && $(SCHEMATHESIS_VENV)/bin/pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'; \
+	fi
+
+fuzz: deps schemathesis
+	$(CARGO) build -p permit-api --bin permitd
+	bash tests/fuzz/run.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd $(SCHEMATHESIS_VENV)/bin/schemathesis $(FUZZ_EXAMPLES)
+
+# The short form `make test` runs.
+test-fuzz:
+	$(MAKE) fuzz FUZZ_EXAMPLES=$(FUZZ_SHORT_EXAMPLES)
 
 # The booking surge: 1000 clients race for 300 places on SQLite and on PostgreSQL + Redis,
 # with pgbench's single-row conditional UPDATE as the baseline; rewrites tests/load/results.md.

@@ -25,6 +25,7 @@ use crate::platform::text::{MultiLineText, Text};
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct QueueItem {
     #[oai(flatten)]
     pub application: ApplicationSummary,

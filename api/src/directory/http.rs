@@ -19,6 +19,7 @@ use crate::platform::text::{MultiLineText, Text};
 use crate::platform::web::{ApiTags, api_enum};
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Region {
     pub code: String,
     pub parent_code: Option<String>,
@@ -62,6 +63,7 @@ impl From<RegionInput> for model::RegionInput {
 
 /// 受理网点, with the columns of the Zhejiang manual §4.1.
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ServicePoint {
     pub id: Uuid,
     /// 序号
@@ -152,6 +154,7 @@ api_enum! {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Article {
     pub id: Uuid,
     pub slug: String,

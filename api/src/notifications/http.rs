@@ -15,6 +15,7 @@ use crate::platform::state::AppState;
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct NotificationView {
     pub id: Uuid,
     pub kind: String,

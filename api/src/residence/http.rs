@@ -239,6 +239,7 @@ pub struct Lacking {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EligibilityAnswer {
     pub jurisdiction: String,
     /// The residence period is met: any one condition makes the person eligible.

@@ -61,6 +61,7 @@ pub enum DayStateView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct CalendarEntry {
     pub date: NaiveDate,
     pub state: DayStateView,

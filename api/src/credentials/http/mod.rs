@@ -37,7 +37,7 @@ api_enum!(RevokeReasonView as "RevokeReason" mirrors RevokeReason {
 });
 
 #[derive(Debug, Clone, Object)]
-#[oai(rename = "PermitView")]
+#[oai(skip_serializing_if_is_none, rename = "PermitView")]
 pub struct PermitView {
     pub id: Uuid,
     /// 居住证号码

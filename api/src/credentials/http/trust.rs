@@ -6,8 +6,8 @@ use chrono::DateTime;
 use chrono::Utc;
 use poem::web::Data;
 use poem_openapi::param::{Header, Query};
-use poem_openapi::payload::{Binary, Json, Response};
-use poem_openapi::{Enum, Object, OpenApi};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, ResponseContent};
 
 use crate::credentials::service::{self, ListSigning};
 use crate::identity::rate_limits::RateLimit;
@@ -42,31 +42,47 @@ pub enum ListFormat {
     Json,
 }
 
+/// A signed list, in the document as it is sent: COSE bytes or, with `format=json`, JSON.
+#[derive(ResponseContent)]
+pub enum SignedListBody {
+    #[oai(content_type = "application/cose")]
+    Cose(Binary<Vec<u8>>),
+    Json(Json<serde_json::Value>),
+}
+
+#[derive(ApiResponse)]
+pub enum SignedListResponse {
+    /// The list, with its ETag and a Cache-Control from its time to live.
+    #[oai(status = 200)]
+    Ok(
+        SignedListBody,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+    /// Unchanged since the ETag in `If-None-Match`.
+    #[oai(status = 304)]
+    NotModified(
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
 fn list_response(
     bytes: Vec<u8>,
     etag: String,
     max_age: i64,
     if_none_match: Option<&str>,
     json: Option<serde_json::Value>,
-) -> Response<Binary<Vec<u8>>> {
+) -> SignedListResponse {
     let cache = format!("public, max-age={max_age}");
     if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
-        return Response::new(Binary(Vec::new()))
-            .status(poem::http::StatusCode::NOT_MODIFIED)
-            .header("ETag", etag)
-            .header("Cache-Control", cache);
+        return SignedListResponse::NotModified(etag, cache);
     }
-    let (body, content_type) = match json {
-        Some(v) => (
-            v.to_string().into_bytes(),
-            "application/json; charset=utf-8",
-        ),
-        None => (bytes, "application/cose"),
+    let body = match json {
+        Some(v) => SignedListBody::Json(Json(v)),
+        None => SignedListBody::Cose(Binary(bytes)),
     };
-    Response::new(Binary(body))
-        .header("Content-Type", content_type)
-        .header("ETag", etag)
-        .header("Cache-Control", cache)
+    SignedListResponse::Ok(body, etag, cache)
 }
 
 #[derive(Debug, Clone, Object)]
@@ -76,6 +92,7 @@ pub struct VerificationRequest {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VerifiedPermit {
     pub permit_number: String,
     pub name: String,
@@ -99,6 +116,7 @@ pub struct VerificationWarning {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct VerificationResult {
     pub valid: bool,
     /// `valid`, `valid_endorsement_due`, `suspended`, `revoked`, `not_yet_valid`,
@@ -121,7 +139,7 @@ impl TrustApi {
         state: Data<&AppState>,
         format: Query<Option<ListFormat>>,
         #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
-    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+    ) -> Result<SignedListResponse, ApiError> {
         let service::SignedList {
             list,
             bytes,
@@ -160,7 +178,7 @@ impl TrustApi {
         state: Data<&AppState>,
         format: Query<Option<ListFormat>>,
         #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
-    ) -> Result<Response<Binary<Vec<u8>>>, ApiError> {
+    ) -> Result<SignedListResponse, ApiError> {
         let trust = service::trust_list(signing(&state)).await?.list;
         let service::SignedList {
             list,

@@ -19,6 +19,7 @@ use crate::platform::text::Text;
 use crate::platform::web::{ApiTags, ClientIp};
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PasskeyView {
     pub id: Uuid,
     pub name: String,

@@ -24,6 +24,7 @@ api_enum!(SexView as "Sex" mirrors Sex { Male, Female });
 
 /// The signed-in account, with personal data masked.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct Me {
     pub id: Uuid,
     pub username: String,

@@ -105,6 +105,7 @@ pub struct AppointmentInfo {
 
 /// A row of 我的预约 (the Zhejiang manual §3.3).
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApplicationSummary {
     pub id: Uuid,
     pub number: String,
@@ -119,6 +120,7 @@ pub struct ApplicationSummary {
 }
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ApplicationDetail {
     pub id: Uuid,
     pub number: String,
