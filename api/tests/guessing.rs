@@ -79,6 +79,8 @@ async fn parallel_wrong_current_passwords_are_locked_out_like_sign_in() {
     let app = TestApp::spawn().await;
     let p = Person::new(3);
     app.register_and_login(&p).await;
+    // Both forms need a fresh step-up first; the guesses are counted after it.
+    app.step_up(&p.phone).await;
     let wrong = json!({
         "current_password": "Wrong2026pw",
         "new_password": "Newer2026pw",
@@ -107,6 +109,7 @@ async fn wrong_passwords_and_codes_on_a_phone_change_count_together() {
     let app = TestApp::spawn().await;
     let p = Person::new(4);
     app.register_and_login(&p).await;
+    app.step_up(&p.phone).await;
     let new_phone = "13900000004";
     let code = app.sms_code(new_phone, "change_phone").await;
     for _ in 0..3 {
@@ -142,6 +145,7 @@ async fn a_right_current_password_clears_the_count() {
     let app = TestApp::spawn().await;
     let p = Person::new(5);
     app.register_and_login(&p).await;
+    app.step_up(&p.phone).await;
     let change = |current: &str, new: &str| json!({"current_password": current, "new_password": new, "new_password_confirmation": new});
     for _ in 0..4 {
         let r = app

@@ -212,7 +212,7 @@ async fn wrong_step_up_codes_lock_the_account_out_even_for_the_right_code() {
     let app = TestApp::spawn().await;
     let p = Person::new(305);
     app.register_and_login(&p).await;
-    for _ in 0..6 {
+    for _ in 0..5 {
         assert_eq!(
             code_of(
                 app.post(
@@ -275,7 +275,7 @@ async fn failed_passkey_step_ups_lock_the_account_out() {
     let mut authenticator = SoftPasskey::new(true);
     common::flow::register_passkey(&app, &app.client, &mut authenticator).await;
     let mut stranger = SoftPasskey::new(true);
-    for _ in 0..6 {
+    for _ in 0..5 {
         let r = common::flow::step_up_with_passkey(&app, &app.client, &mut stranger).await;
         assert_eq!(code_of(r).await, (422, "passkey_rejected".into()));
     }
@@ -291,7 +291,7 @@ async fn wrong_permit_numbers_lock_claims_out() {
     app.step_up(&p.phone).await;
     let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
     common::flow::verify_real_name(&clerk, &p.id_number).await;
-    for n in 0..6 {
+    for n in 0..5 {
         assert_eq!(
             code_of(
                 app.post(

@@ -20,7 +20,7 @@ use super::store;
 use crate::casework;
 use crate::casework::applications::model::{BusinessType, Status, Transition};
 use crate::identity::model::{Account, IdNumber, IdNumberError, Role, Sex, Staff};
-use crate::identity::rate_limits::{Backoff, RateLimitError};
+use crate::identity::rate_limits::{Backoff, Outcome, RateLimitError};
 use crate::identity::service::serves;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
@@ -352,10 +352,30 @@ pub async fn claim_from_unit(
     permit_number: &str,
 ) -> Result<Permit> {
     let subject = holder_id.to_string();
-    CLAIMS_PER_ACCOUNT
-        .check(ephemeral, &subject)
+    // The attempt is taken before the number is looked up, so parallel guesses cannot pass
+    // the limit; a wrong number stays counted.
+    let ticket = CLAIMS_PER_ACCOUNT
+        .take(ephemeral, &subject)
         .await
         .map_err(claim_attempts)?;
+    let claimed = claim_by_number(storage, holder_id, permit_number).await;
+    let outcome = match &claimed {
+        Ok(_) => Outcome::RightSecret,
+        Err(CredentialError::NotFound) => Outcome::WrongSecret,
+        Err(_) => Outcome::NotChecked,
+    };
+    CLAIMS_PER_ACCOUNT
+        .settle(ephemeral, &subject, ticket, outcome)
+        .await
+        .map_err(claim_attempts)?;
+    claimed
+}
+
+async fn claim_by_number(
+    storage: &dyn Storage,
+    holder_id: Uuid,
+    permit_number: &str,
+) -> Result<Permit> {
     let holder = session_account(storage, holder_id).await?;
     if holder.real_name_verified_at.is_none() {
         return Err(CredentialError::RealNameRequired(RealNameFor::Claim));
@@ -369,34 +389,15 @@ pub async fn claim_from_unit(
         .transfer_permit(permit_number.trim(), id_number.as_str(), holder.id)
         .await
     {
-        Ok(permit) => {
-            CLAIMS_PER_ACCOUNT
-                .record_success(ephemeral, &subject)
-                .await
-                .map_err(claim_attempts)?;
-            Ok(permit)
-        }
-        Err(StorageError::NotFound) => {
-            // A wrong number is a guess: guesses are counted, and lock the account out.
-            CLAIMS_PER_ACCOUNT
-                .record_failure(ephemeral, &subject)
-                .await
-                .map_err(claim_attempts)?;
-            Err(CredentialError::NotFound)
-        }
+        Ok(permit) => Ok(permit),
+        Err(StorageError::NotFound) => Err(CredentialError::NotFound),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Wrong permit numbers per account: 5 free in an hour, then lockouts doubling from 30 s to
 /// 15 min, so the numbers of other people's permits cannot be guessed.
-pub const CLAIMS_PER_ACCOUNT: Backoff = Backoff {
-    name: "claim-account",
-    free: 5,
-    base: std::time::Duration::from_secs(30),
-    max_lock: std::time::Duration::from_secs(15 * 60),
-    window: std::time::Duration::from_secs(60 * 60),
-};
+pub const CLAIMS_PER_ACCOUNT: Backoff = Backoff::hourly("claim-account", 5);
 
 fn claim_attempts(e: RateLimitError) -> CredentialError {
     match e {

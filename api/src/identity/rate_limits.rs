@@ -85,31 +85,13 @@ pub struct Backoff {
     pub window: Duration,
 }
 
-pub const LOGIN_PER_ACCOUNT: Backoff = Backoff {
-    name: "login-account",
-    free: 5,
-    base: Duration::from_secs(30),
-    max_lock: Duration::from_secs(15 * 60),
-    window: Duration::from_secs(60 * 60),
-};
+pub const LOGIN_PER_ACCOUNT: Backoff = Backoff::hourly("login-account", 5);
 
-pub const LOGIN_PER_IP: Backoff = Backoff {
-    name: "login-ip",
-    free: 20,
-    base: Duration::from_secs(30),
-    max_lock: Duration::from_secs(15 * 60),
-    window: Duration::from_secs(60 * 60),
-};
+pub const LOGIN_PER_IP: Backoff = Backoff::hourly("login-ip", 20);
 
 /// Wrong current passwords and SMS codes when a signed-in account changes its password or its
 /// phone: counted per account like sign-in, so a stolen session is not a password oracle.
-pub const REAUTH_PER_ACCOUNT: Backoff = Backoff {
-    name: "reauth-account",
-    free: 5,
-    base: Duration::from_secs(30),
-    max_lock: Duration::from_secs(15 * 60),
-    window: Duration::from_secs(60 * 60),
-};
+pub const REAUTH_PER_ACCOUNT: Backoff = Backoff::hourly("reauth-account", 5);
 
 /// One attempt taken with [`Backoff::take`], already counted as a failure: keep it when the
 /// secret was wrong, or settle it with [`Backoff::record_success`] or [`Backoff::give_back`].
@@ -117,7 +99,26 @@ pub const REAUTH_PER_ACCOUNT: Backoff = Backoff {
 #[must_use = "an attempt is settled: kept as a failure, cleared by a success, or given back"]
 pub struct Ticket(u64);
 
+/// How a taken attempt ended, for [`Backoff::settle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    WrongSecret,
+    RightSecret,
+    NotChecked,
+}
+
 impl Backoff {
+    /// The usual schedule: `free` failures an hour, then lockouts doubling from 30 s to 15 min.
+    pub const fn hourly(name: &'static str, free: u64) -> Backoff {
+        Backoff {
+            name,
+            free,
+            base: Duration::from_secs(30),
+            max_lock: Duration::from_secs(15 * 60),
+            window: Duration::from_secs(60 * 60),
+        }
+    }
+
     fn lock_key(&self, subject: &str) -> String {
         format!("lock:{}:{}", self.name, subject)
     }
@@ -176,6 +177,23 @@ impl Backoff {
             )
             .await?;
         Ok(())
+    }
+
+    /// Settles a taken attempt by how it ended: a wrong secret stays counted, a right one
+    /// clears the subject's failures, and an attempt whose secret was never checked is given
+    /// back.
+    pub async fn settle(
+        &self,
+        store: &dyn Ephemeral,
+        subject: &str,
+        ticket: Ticket,
+        outcome: Outcome,
+    ) -> Result<(), RateLimitError> {
+        match outcome {
+            Outcome::WrongSecret => Ok(()),
+            Outcome::RightSecret => self.record_success(store, subject).await,
+            Outcome::NotChecked => self.give_back(store, subject, ticket).await,
+        }
     }
 
     /// Refuses while the subject is locked out (for paths that count with `record_failure`).

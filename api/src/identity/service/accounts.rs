@@ -11,7 +11,7 @@ use crate::identity::model::{
     Account, IdNumber, NewAccount, PhoneNumber, Role, Sex, SmsPurpose, check_password, check_phone,
     check_real_name, check_username,
 };
-use crate::identity::rate_limits::{REAUTH_PER_ACCOUNT, Ticket};
+use crate::identity::rate_limits::{Outcome, REAUTH_PER_ACCOUNT, Ticket};
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 
 /// An account with what the profile shows beside it: the service points a clerk works for.
@@ -190,23 +190,18 @@ async fn settle<T>(
     ticket: Ticket,
     outcome: &Result<T, IdentityError>,
 ) -> Result<(), IdentityError> {
-    match outcome.as_ref().err() {
+    let outcome = match outcome.as_ref().err() {
+        None => Outcome::RightSecret,
         Some(
             IdentityError::WrongPassword { .. }
             | IdentityError::InvalidSmsCode
             | IdentityError::SmsCodeExhausted,
-        ) => {}
-        None => {
-            REAUTH_PER_ACCOUNT
-                .record_success(d.ephemeral, subject)
-                .await?
-        }
-        Some(_) => {
-            REAUTH_PER_ACCOUNT
-                .give_back(d.ephemeral, subject, ticket)
-                .await?
-        }
-    }
+        ) => Outcome::WrongSecret,
+        Some(_) => Outcome::NotChecked,
+    };
+    REAUTH_PER_ACCOUNT
+        .settle(d.ephemeral, subject, ticket, outcome)
+        .await?;
     Ok(())
 }
 

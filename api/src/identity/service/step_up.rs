@@ -19,18 +19,12 @@ use super::passkeys::{self, Ceremony};
 use super::sessions::{self, Session};
 use super::{Deps, IdentityError, accounts, sms};
 use crate::identity::model::{PhoneNumber, SmsPurpose};
-use crate::identity::rate_limits::{Backoff, RateLimitError};
+use crate::identity::rate_limits::{Backoff, Outcome, RateLimitError, Ticket};
 use crate::platform::ephemeral::{Ephemeral, EphemeralError};
 
 /// Failed step-ups (wrong SMS codes, rejected assertions) per account: 5 free in an hour, then
 /// lockouts doubling from 30 s to 15 min.
-pub const STEP_UP_PER_ACCOUNT: Backoff = Backoff {
-    name: "step-up-account",
-    free: 5,
-    base: Duration::from_secs(30),
-    max_lock: Duration::from_secs(15 * 60),
-    window: Duration::from_secs(60 * 60),
-};
+pub const STEP_UP_PER_ACCOUNT: Backoff = Backoff::hourly("step-up-account", 5);
 
 /// How long a device stays seen for an account after a step-up on it.
 pub const DEVICE_REMEMBERED: Duration = Duration::from_secs(180 * 24 * 3600);
@@ -50,9 +44,33 @@ async fn check(d: Deps<'_>, account_id: Uuid) -> Result<(), IdentityError> {
         .map_err(attempts)
 }
 
-async fn failed(d: Deps<'_>, account_id: Uuid) -> Result<(), IdentityError> {
+/// Runs one step-up check as an attempt taken from the account's backoff before the secret is
+/// looked at, so parallel guesses cannot pass the limit; a wrong secret stays counted.
+async fn attempt(
+    d: Deps<'_>,
+    session: &Session,
+    now: DateTime<Utc>,
+    wrong: fn(&IdentityError) -> bool,
+    checked: Result<(), IdentityError>,
+    ticket: Ticket,
+) -> Result<(), IdentityError> {
+    let subject = session.account_id.to_string();
+    let outcome = match &checked {
+        Ok(()) => Outcome::RightSecret,
+        Err(e) if wrong(e) => Outcome::WrongSecret,
+        Err(_) => Outcome::NotChecked,
+    };
     STEP_UP_PER_ACCOUNT
-        .record_failure(d.ephemeral, &account_id.to_string())
+        .settle(d.ephemeral, &subject, ticket, outcome)
+        .await
+        .map_err(attempts)?;
+    checked?;
+    passed(d, session, now).await
+}
+
+async fn take(d: Deps<'_>, account_id: Uuid) -> Result<Ticket, IdentityError> {
+    STEP_UP_PER_ACCOUNT
+        .take(d.ephemeral, &account_id.to_string())
         .await
         .map_err(attempts)
 }
@@ -87,17 +105,20 @@ pub async fn with_sms(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    check(d, session.account_id).await?;
-    let phone = sms_phone(d, session.account_id).await?;
-    let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
-    match sms::verify_code(d.ephemeral, lifetime, &phone, SmsPurpose::StepUp, code).await {
-        Ok(()) => passed(d, session, now).await,
-        Err(IdentityError::InvalidSmsCode) => {
-            failed(d, session.account_id).await?;
-            Err(IdentityError::InvalidSmsCode)
-        }
-        Err(e) => Err(e),
+    let ticket = take(d, session.account_id).await?;
+    let checked = async {
+        let phone = sms_phone(d, session.account_id).await?;
+        let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
+        sms::verify_code(d.ephemeral, lifetime, &phone, SmsPurpose::StepUp, code).await
     }
+    .await;
+    let wrong_code = |e: &IdentityError| {
+        matches!(
+            e,
+            IdentityError::InvalidSmsCode | IdentityError::SmsCodeExhausted
+        )
+    };
+    attempt(d, session, now, wrong_code, checked, ticket).await
 }
 
 /// Starts a passkey step-up; an account without a passkey uses an SMS code instead.
@@ -116,15 +137,10 @@ pub async fn finish_passkey(
     credential: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), IdentityError> {
-    check(d, session.account_id).await?;
-    match passkeys::finish_step_up(d, session.account_id, ceremony, credential).await {
-        Ok(()) => passed(d, session, now).await,
-        Err(IdentityError::PasskeyRejected) => {
-            failed(d, session.account_id).await?;
-            Err(IdentityError::PasskeyRejected)
-        }
-        Err(e) => Err(e),
-    }
+    let ticket = take(d, session.account_id).await?;
+    let checked = passkeys::finish_step_up(d, session.account_id, ceremony, credential).await;
+    let rejected = |e: &IdentityError| matches!(e, IdentityError::PasskeyRejected);
+    attempt(d, session, now, rejected, checked, ticket).await
 }
 
 fn device_key(account_id: Uuid, device: &str) -> String {
