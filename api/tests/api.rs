@@ -1107,3 +1107,94 @@ async fn the_pwa_shell_is_served_with_a_fallback_for_client_routes() {
     let r = app.get("/api/v1/no-such-thing").await;
     assert_eq!(code_of(r).await, (404, "not_found".into()));
 }
+
+#[tokio::test]
+async fn every_administrator_edit_is_in_the_audit_log() {
+    use common::flow::{json_of, staff};
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let region = json!({"parent_code": "330102", "name": "审计街道", "level": "street"});
+    json_of(admin.put("/api/v1/regions/330102099", &region).await, 200).await;
+    let point = json!({"number": 9, "district_code": "330102", "street_code": "330102099",
+        "police_station": "审计派出所", "name": "审计受理点", "scope": "测试",
+        "address": "测试路9号", "phone": "87000009", "hours": "9:00-17:00"});
+    let created = json_of(admin.post("/api/v1/service-points", &point).await, 201).await;
+    let point_id = created["id"].as_str().unwrap().to_string();
+    json_of(
+        admin
+            .put(&format!("/api/v1/service-points/{point_id}"), &point)
+            .await,
+        200,
+    )
+    .await;
+    let opening = json!({"open_weekdays": [1, 2, 3, 4, 5], "sessions": ["morning"],
+        "capacity_morning": 5, "capacity_afternoon": 0});
+    json_of(
+        admin
+            .put(
+                &format!("/api/v1/service-points/{point_id}/opening"),
+                &opening,
+            )
+            .await,
+        200,
+    )
+    .await;
+    let capacity = admin
+        .put(
+            &format!("/api/v1/service-points/{point_id}/capacity/2027-03-01/morning"),
+            &json!({"capacity": 3}),
+        )
+        .await;
+    assert_eq!(capacity.status(), 204);
+    let year = json!({"days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]});
+    assert_eq!(
+        admin.put("/api/v1/calendar/2027", &year).await.status(),
+        204
+    );
+    let article = json!({"slug": "audit-guide", "kind": "guide", "title": "标题",
+        "summary": "摘要", "body": "正文"});
+    let written = json_of(admin.post("/api/v1/articles", &article).await, 201).await;
+    let article_id = written["id"].as_str().unwrap().to_string();
+    json_of(
+        admin
+            .put(&format!("/api/v1/articles/{article_id}"), &article)
+            .await,
+        200,
+    )
+    .await;
+    for path in [
+        format!("/api/v1/articles/{article_id}"),
+        format!("/api/v1/service-points/{point_id}"),
+    ] {
+        assert_eq!(admin.delete(&path).await.status(), 204, "{path}");
+    }
+
+    let log = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
+    let entries: Vec<(String, String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (text("action"), text("object_type"), text("object_id"))
+        })
+        .collect();
+    let expected = [
+        ("put_region", "region", "330102099"),
+        ("create_service_point", "service_point", point_id.as_str()),
+        ("update_service_point", "service_point", point_id.as_str()),
+        ("put_opening", "service_point", point_id.as_str()),
+        ("put_capacity", "service_point", point_id.as_str()),
+        ("put_calendar_year", "calendar", "2027"),
+        ("create_article", "article", article_id.as_str()),
+        ("update_article", "article", article_id.as_str()),
+        ("delete_article", "article", article_id.as_str()),
+        ("delete_service_point", "service_point", point_id.as_str()),
+    ];
+    for (action, object_type, object_id) in expected {
+        assert!(
+            entries.contains(&(action.into(), object_type.into(), object_id.into())),
+            "{action} {object_type} {object_id} in {entries:?}"
+        );
+    }
+}

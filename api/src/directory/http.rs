@@ -13,6 +13,7 @@ use super::model::{self, ArticleKind as ArticleKindModel, FieldError};
 use super::service::{self, DirectoryError};
 use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
+use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::text::{MultiLineText, Text};
@@ -313,6 +314,7 @@ impl DirectoryApi {
     ) -> Result<Json<Region>, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let region = service::put_region(&*state.storage, code.0.into(), body.0.into()).await?;
+        audit::record(&state, &auth, "put_region", "region", &region.code, "").await?;
         Ok(Json(region.into()))
     }
 
@@ -348,6 +350,15 @@ impl DirectoryApi {
     ) -> Result<CreatedServicePoint, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let point = service::create_service_point(&*state.storage, &body.0.into()).await?;
+        audit::record(
+            &state,
+            &auth,
+            "create_service_point",
+            "service_point",
+            point.id,
+            "",
+        )
+        .await?;
         Ok(CreatedServicePoint::Created(Json(point.into())))
     }
 
@@ -362,6 +373,15 @@ impl DirectoryApi {
     ) -> Result<Json<ServicePoint>, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let point = service::update_service_point(&*state.storage, id.0, &body.0.into()).await?;
+        audit::record(
+            &state,
+            &auth,
+            "update_service_point",
+            "service_point",
+            point.id,
+            "",
+        )
+        .await?;
         Ok(Json(point.into()))
     }
 
@@ -375,6 +395,15 @@ impl DirectoryApi {
     ) -> Result<Deleted, ApiError> {
         auth.0.require(&[Role::Admin])?;
         service::delete_service_point(&*state.storage, id.0).await?;
+        audit::record(
+            &state,
+            &auth,
+            "delete_service_point",
+            "service_point",
+            id.0,
+            "",
+        )
+        .await?;
         Ok(Deleted::Done)
     }
 
@@ -410,6 +439,7 @@ impl DirectoryApi {
     ) -> Result<CreatedArticle, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let article = service::create_article(&*state.storage, &body.0.into()).await?;
+        audit::record(&state, &auth, "create_article", "article", article.id, "").await?;
         Ok(CreatedArticle::Created(Json(article.into())))
     }
 
@@ -424,6 +454,7 @@ impl DirectoryApi {
     ) -> Result<Json<Article>, ApiError> {
         auth.0.require(&[Role::Admin])?;
         let article = service::update_article(&*state.storage, id.0, &body.0.into()).await?;
+        audit::record(&state, &auth, "update_article", "article", article.id, "").await?;
         Ok(Json(article.into()))
     }
 
@@ -437,6 +468,7 @@ impl DirectoryApi {
     ) -> Result<Deleted, ApiError> {
         auth.0.require(&[Role::Admin])?;
         service::delete_article(&*state.storage, id.0).await?;
+        audit::record(&state, &auth, "delete_article", "article", id.0, "").await?;
         Ok(Deleted::Done)
     }
 }

@@ -15,6 +15,7 @@ use crate::booking::service::{self, working_calendar};
 use crate::directory::http::ServicePoint;
 use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
+use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::text::Text;
@@ -123,6 +124,16 @@ impl ScheduleApi {
             })
             .collect();
         service::replace_calendar_year(&*state.storage, year.0, &days).await?;
+        let detail = format!("{} days", days.len());
+        audit::record(
+            &state,
+            &auth,
+            "put_calendar_year",
+            "calendar",
+            year.0,
+            detail,
+        )
+        .await?;
         Ok(Saved::Done)
     }
 
@@ -152,6 +163,19 @@ impl ScheduleApi {
             input.capacity_afternoon,
         )
         .await?;
+        let detail = format!(
+            "weekdays {weekdays:?}, capacity {}/{}",
+            input.capacity_morning, input.capacity_afternoon
+        );
+        audit::record(
+            &state,
+            &auth,
+            "put_opening",
+            "service_point",
+            point.id,
+            detail,
+        )
+        .await?;
         Ok(Json(point.into()))
     }
 
@@ -175,6 +199,8 @@ impl ScheduleApi {
             body.0.capacity,
         )
         .await?;
+        let detail = format!("{} {:?}: {:?}", date.0, session.0, body.0.capacity);
+        audit::record(&state, &auth, "put_capacity", "service_point", id.0, detail).await?;
         Ok(Saved::Done)
     }
 }
