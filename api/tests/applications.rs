@@ -427,6 +427,18 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["handling"], "初审通过");
     let ap = listed[0]["id"].as_str().unwrap();
+    // The list shows full ID numbers: each person shown is a read in the audit log.
+    let admin = staff(&app, "admin", "admin-demo-2026").await;
+    let log = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "list_appointment"
+                && e["object_id"] == ap
+                && e["detail"] == days[0].to_string().as_str()),
+        "{log}"
+    );
     assert_eq!(
         code_of(
             clerk

@@ -302,6 +302,19 @@ impl CounterApi {
         let day = date.0.unwrap_or_else(|| local_date(state.clock.now()));
         let (place, found) =
             service::day_appointments(&*state.storage, staff, service_point_id.0, day).await?;
+        // The list shows each person's full ID number and phone (the counter matches them to
+        // the card), so every person shown is a read in the audit log.
+        for (_, ap) in &found {
+            crate::platform::audit::record(
+                &state,
+                &auth,
+                "list_appointment",
+                "appointment",
+                ap.id,
+                day.to_string(),
+            )
+            .await?;
+        }
         let point = ServicePointBrief::from(&place);
         Ok(Json(
             found
