@@ -18,7 +18,7 @@ use webauthn_rs::prelude::{
 use super::sessions::{self, SessionStarted};
 use super::{Deps, IdentityError, accounts};
 use crate::identity::model::{StoredPasskey, passkey_name};
-use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
+use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Outcome};
 use crate::platform::storage::StorageError;
 
 const CEREMONY_TTL: Duration = Duration::from_secs(5 * 60);
@@ -257,25 +257,16 @@ pub async fn finish_login(
     credential: serde_json::Value,
 ) -> Result<SessionStarted, IdentityError> {
     let LoginCeremony { subject, attempt } = take(d, "login", id).await?;
-    LOGIN_PER_IP.check(d.ephemeral, ip).await?;
-    LOGIN_PER_ACCOUNT.check(d.ephemeral, &subject).await?;
-    match verify_login(d, attempt, credential).await {
-        Ok(account_id) => {
-            LOGIN_PER_ACCOUNT
-                .record_success(d.ephemeral, &subject)
-                .await?;
-            let account = d.storage.account_by_id(account_id).await?;
-            sessions::start(d, account, false).await
-        }
-        Err(IdentityError::PasskeyLoginRejected) => {
-            LOGIN_PER_IP.record_failure(d.ephemeral, ip).await?;
-            LOGIN_PER_ACCOUNT
-                .record_failure(d.ephemeral, &subject)
-                .await?;
-            Err(IdentityError::PasskeyLoginRejected)
-        }
-        Err(other) => Err(other),
-    }
+    let taken = sessions::SignInAttempt::take(d.ephemeral, ip, &subject).await?;
+    let verified = verify_login(d, attempt, credential).await;
+    let (by_address, by_account) = match &verified {
+        Ok(_) => (Outcome::NotChecked, Outcome::RightSecret),
+        Err(IdentityError::PasskeyLoginRejected) => (Outcome::WrongSecret, Outcome::WrongSecret),
+        Err(_) => (Outcome::NotChecked, Outcome::NotChecked),
+    };
+    taken.settle(d.ephemeral, by_address, by_account).await?;
+    let account = d.storage.account_by_id(verified?).await?;
+    sessions::start(d, account, false).await
 }
 
 /// The account a sign-in assertion proves, or `PasskeyLoginRejected` for every way it fails.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::accounts::{Profile, profile};
 use super::{Deps, IdentityError, sms};
 use crate::identity::model::{Account, Role, SessionLimits, SmsPurpose, staff_session_alive};
-use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP};
+use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Outcome, Ticket};
 use crate::platform::ephemeral::{Ephemeral, EphemeralError};
 use crate::platform::storage::StorageError;
 
@@ -216,38 +216,72 @@ pub async fn sign_in(
     ip: &str,
     c: Credentials<'_>,
 ) -> Result<SessionStarted, IdentityError> {
-    let store = d.ephemeral;
     let subject = c.username.trim().to_ascii_lowercase();
-    let ip_ticket = LOGIN_PER_IP.take(store, ip).await?;
-    let account_ticket = match LOGIN_PER_ACCOUNT.take(store, &subject).await {
-        Ok(ticket) => ticket,
-        Err(locked) => {
-            // Nothing was checked for this address.
-            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
-            return Err(locked.into());
-        }
-    };
+    let attempt = SignInAttempt::take(d.ephemeral, ip, &subject).await?;
     let checked = check_secrets(d, c.username.trim(), c.password, c.sms_code).await;
-    match &checked {
+    let (by_address, by_account) = match &checked {
         // A wrong password counts against the address and the account.
-        Err(IdentityError::InvalidCredentials) => {}
+        Err(IdentityError::InvalidCredentials) => (Outcome::WrongSecret, Outcome::WrongSecret),
         // A wrong code after the right password counts against the account only.
         Err(IdentityError::InvalidSmsCode | IdentityError::SmsCodeExhausted) => {
-            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
+            (Outcome::NotChecked, Outcome::WrongSecret)
         }
-        Ok(_) => {
-            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
-            LOGIN_PER_ACCOUNT.record_success(store, &subject).await?;
-        }
+        Ok(_) => (Outcome::NotChecked, Outcome::RightSecret),
         // Nothing wrong was sent (a code is required, the server is busy or failed).
-        Err(_) => {
-            LOGIN_PER_IP.give_back(store, ip, ip_ticket).await?;
-            LOGIN_PER_ACCOUNT
-                .give_back(store, &subject, account_ticket)
-                .await?;
-        }
-    }
+        Err(_) => (Outcome::NotChecked, Outcome::NotChecked),
+    };
+    attempt.settle(d.ephemeral, by_address, by_account).await?;
     start(d, checked?, c.remember).await
+}
+
+/// One sign-in attempt, taken at once from the address's and the account name's backoff
+/// (refused while either is locked out) before any secret is checked, so parallel guesses
+/// cannot pass the limits; password and passkey sign-in count alike.
+pub(super) struct SignInAttempt<'a> {
+    ip: &'a str,
+    subject: &'a str,
+    by_address: Ticket,
+    by_account: Ticket,
+}
+
+impl<'a> SignInAttempt<'a> {
+    pub(super) async fn take(
+        store: &dyn Ephemeral,
+        ip: &'a str,
+        subject: &'a str,
+    ) -> Result<SignInAttempt<'a>, IdentityError> {
+        let by_address = LOGIN_PER_IP.take(store, ip).await?;
+        let by_account = match LOGIN_PER_ACCOUNT.take(store, subject).await {
+            Ok(ticket) => ticket,
+            Err(locked) => {
+                // Nothing was checked for this address.
+                LOGIN_PER_IP.give_back(store, ip, by_address).await?;
+                return Err(locked.into());
+            }
+        };
+        Ok(SignInAttempt {
+            ip,
+            subject,
+            by_address,
+            by_account,
+        })
+    }
+
+    /// Settles the attempt for the address and for the account name by how it ended.
+    pub(super) async fn settle(
+        self,
+        store: &dyn Ephemeral,
+        by_address: Outcome,
+        by_account: Outcome,
+    ) -> Result<(), IdentityError> {
+        LOGIN_PER_IP
+            .settle(store, self.ip, self.by_address, by_address)
+            .await?;
+        LOGIN_PER_ACCOUNT
+            .settle(store, self.subject, self.by_account, by_account)
+            .await?;
+        Ok(())
+    }
 }
 
 /// The password, then the SMS code when the account needs one: the account if both are right.
