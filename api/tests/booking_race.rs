@@ -575,3 +575,64 @@ async fn opposite_moves_between_two_days_never_fail_and_keep_the_count() {
         );
     }
 }
+
+/// A clerk checking in an appointment while its applicant moves it: the check-in locks the
+/// appointment, the move the application, each then wanting the other's row. One wins: the
+/// appointment is checked in and the move refused, or it moved and the check-in refused.
+#[tokio::test]
+async fn a_check_in_racing_a_move_of_the_same_appointment_has_one_winner() {
+    const APPLICATIONS: u32 = 16;
+    let day1 = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let day2 = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let point = point(&*storage).await;
+        let mut racers = Vec::new();
+        for i in 0..APPLICATIONS {
+            let acc = account(&*storage, i).await;
+            let app = submitted(&*storage, acc, point, i).await;
+            let ap = booking_service::place(&*storage, &booking(acc, app, point, day1))
+                .await
+                .expect(backend);
+            racers.push((app, ap.id, booking(acc, app, point, day2)));
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(2 * racers.len()));
+        let mut tasks = Vec::new();
+        for (app, ap, b) in &racers {
+            let (storage1, barrier1, ap) = (storage.clone(), barrier.clone(), *ap);
+            let check_in = tokio::spawn(async move {
+                barrier1.wait().await;
+                booking_service::check_in(&*storage1, ap, Utc::now()).await
+            });
+            let (storage2, barrier2) = (storage.clone(), barrier.clone());
+            let b = booking(b.account_id, b.application_id, point, b.day);
+            let moved = tokio::spawn(async move {
+                barrier2.wait().await;
+                booking_service::place(&*storage2, &b).await
+            });
+            tasks.push((*app, check_in, moved));
+        }
+        for (app, check_in, moved) in tasks {
+            let check_in = check_in.await.expect("task");
+            let moved = moved.await.expect("task");
+            let current = storage
+                .current_appointment(app)
+                .await
+                .expect(backend)
+                .expect("an appointment");
+            match (check_in, moved) {
+                (Ok(_), Err(BookingError::NotBookable)) => {
+                    assert_eq!(current.day, day1, "{backend}");
+                    assert_eq!(current.status.as_str(), "checked_in", "{backend}");
+                }
+                (Err(BookingError::NotCheckable), Ok(_)) => {
+                    assert_eq!(current.day, day2, "{backend}");
+                    assert_eq!(current.status.as_str(), "booked", "{backend}");
+                }
+                (c, m) => panic!("{backend}: check-in {c:?}, move {m:?}"),
+            }
+        }
+        let usage = storage.slots(point, day1, day2).await.expect(backend);
+        let total: i32 = usage.iter().map(|u| u.booked).sum();
+        assert_eq!(total, APPLICATIONS as i32, "{backend}: {usage:?}");
+    }
+}

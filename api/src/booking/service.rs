@@ -416,21 +416,35 @@ pub async fn cancel(
     })
 }
 
-/// 已受理: the booked appointment and its application are checked in, together.
+/// 已受理: the booked appointment and its application are checked in, together. The
+/// application is locked before the appointment, in the order a move takes them, so a check-in
+/// and the applicant moving the same appointment run one after the other instead of
+/// deadlocking.
 pub async fn check_in(
     storage: &dyn Storage,
     appointment_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Appointment> {
+    let seen = storage
+        .appointment(appointment_id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => BookingError::NotCheckable,
+            other => BookingError::Storage(other),
+        })?;
+    retry_once(|| check_in_once(storage, &seen, now)).await
+}
+
+async fn check_in_once(
+    storage: &dyn Storage,
+    seen: &Appointment,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
     let mut tx = storage.begin().await?;
-    let checked =
-        store::close_appointment(&mut tx, appointment_id, AppointmentStatus::CheckedIn, now)
-            .await?
-            .ok_or(BookingError::NotCheckable)?;
     let moved = casework::service::move_within(
         &mut tx,
         Transition::CheckIn,
-        checked.application_id,
+        seen.application_id,
         None,
         now,
     )
@@ -438,6 +452,10 @@ pub async fn check_in(
     if !moved {
         return Err(BookingError::NotCheckable);
     }
+    // Moved or cancelled since it was read: the rollback undoes the application's move.
+    let checked = store::close_appointment(&mut tx, seen.id, AppointmentStatus::CheckedIn, now)
+        .await?
+        .ok_or(BookingError::NotCheckable)?;
     tx.commit().await?;
     Ok(checked)
 }
