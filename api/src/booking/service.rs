@@ -16,7 +16,7 @@ use super::model::{
     DueAppointment, NoticeFor, SlotUsage, capacity_fits, check_calendar_year, check_day,
     day_states, default_capacity, opening_of,
 };
-use super::store::{self, Due};
+use super::store::{self, Due, SlotKey};
 use crate::casework;
 use crate::casework::applications::model::{
     Application, Appointment, AppointmentStatus, Transition,
@@ -25,7 +25,7 @@ use crate::directory::ServicePoint;
 use crate::notifications;
 use crate::notifications::notice;
 use crate::platform::clock::local_date;
-use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
+use crate::platform::storage::{Storage, StorageError, StorageResult, Transient, Tx, retry_once};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
@@ -69,6 +69,12 @@ impl From<StorageError> for BookingError {
             StorageError::NotFound => BookingError::NotFound,
             other => BookingError::Storage(other),
         }
+    }
+}
+
+impl Transient for BookingError {
+    fn is_transient(&self) -> bool {
+        matches!(self, BookingError::Storage(e) if e.is_transient())
     }
 }
 
@@ -320,8 +326,14 @@ pub async fn book(
 
 /// Takes the place in one transaction: the application moves (and so is locked, so two
 /// bookings of it run one after the other), its old place is given back, the new one taken,
-/// the applicant told. A full session rolls everything back: the old place stays taken.
+/// the applicant told. A full session rolls everything back: the old place stays taken. The
+/// old and the new session are locked in one order ([`store::lock_slots`]); should PostgreSQL
+/// still give the transaction up, it runs once more ([`retry_once`]).
 pub async fn place(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
+    retry_once(|| place_once(storage, b)).await
+}
+
+async fn place_once(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
     let mut tx = storage.begin().await?;
     let moved = casework::service::move_within(
         &mut tx,
@@ -334,13 +346,30 @@ pub async fn place(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
     if !moved {
         return Err(BookingError::NotBookable);
     }
-    store::release_place(
+    let held = store::vacate(
         &mut tx,
         b.application_id,
         AppointmentStatus::Cancelled,
         b.now,
     )
     .await?;
+    let wanted = SlotKey {
+        day: b.day,
+        session: b.session,
+        service_point_id: b.service_point_id,
+    };
+    let old = held.as_ref().map(SlotKey::from);
+    store::lock_slots(
+        &mut tx,
+        &[Some(wanted), old]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    )
+    .await?;
+    if let Some(old) = old {
+        store::give_back(&mut tx, old).await?;
+    }
     if !store::take_place(&mut tx, b.service_point_id, b.day, b.session).await? {
         return Err(BookingError::SlotFull);
     }
@@ -387,21 +416,35 @@ pub async fn cancel(
     })
 }
 
-/// 已受理: the booked appointment and its application are checked in, together.
+/// 已受理: the booked appointment and its application are checked in, together. The
+/// application is locked before the appointment, in the order a move takes them, so a check-in
+/// and the applicant moving the same appointment run one after the other instead of
+/// deadlocking.
 pub async fn check_in(
     storage: &dyn Storage,
     appointment_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Appointment> {
+    let seen = storage
+        .appointment(appointment_id)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => BookingError::NotCheckable,
+            other => BookingError::Storage(other),
+        })?;
+    retry_once(|| check_in_once(storage, &seen, now)).await
+}
+
+async fn check_in_once(
+    storage: &dyn Storage,
+    seen: &Appointment,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
     let mut tx = storage.begin().await?;
-    let checked =
-        store::close_appointment(&mut tx, appointment_id, AppointmentStatus::CheckedIn, now)
-            .await?
-            .ok_or(BookingError::NotCheckable)?;
     let moved = casework::service::move_within(
         &mut tx,
         Transition::CheckIn,
-        checked.application_id,
+        seen.application_id,
         None,
         now,
     )
@@ -409,6 +452,10 @@ pub async fn check_in(
     if !moved {
         return Err(BookingError::NotCheckable);
     }
+    // Moved or cancelled since it was read: the rollback undoes the application's move.
+    let checked = store::close_appointment(&mut tx, seen.id, AppointmentStatus::CheckedIn, now)
+        .await?
+        .ok_or(BookingError::NotCheckable)?;
     tx.commit().await?;
     Ok(checked)
 }

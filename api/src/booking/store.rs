@@ -341,9 +341,69 @@ pub(crate) async fn insert_appointment(tx: &mut Tx, b: &Booking) -> StorageResul
     row.try_into()
 }
 
-/// Gives back the place the application holds, if any, marking its appointment `status`
-/// (cancelled or released). Returns the appointment that held it.
-pub(crate) async fn release_place(
+/// One session of one day at a service point: the key of a `slots` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SlotKey {
+    pub day: NaiveDate,
+    pub session: Session,
+    pub service_point_id: Uuid,
+}
+
+impl From<&Appointment> for SlotKey {
+    fn from(a: &Appointment) -> Self {
+        SlotKey {
+            day: a.day,
+            session: a.session,
+            service_point_id: a.service_point_id,
+        }
+    }
+}
+
+/// Locks the sessions' rows, creating those not there yet, always in one order (day, session,
+/// point ascending): a transaction that changes two sessions (a move) then never waits for one
+/// that holds its second session while holding its first, the deadlock of two opposite moves
+/// on PostgreSQL. SQLite needs no row locks, its write transactions run one at a time.
+pub(crate) async fn lock_slots(tx: &mut Tx, keys: &[SlotKey]) -> StorageResult<()> {
+    let mut keys = keys.to_vec();
+    keys.sort();
+    keys.dedup();
+    // Inserting first: a row being inserted is waited for by a second inserter, and neither
+    // holds a slot lock yet.
+    for k in &keys {
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO slots (service_point_id, day, session, capacity, booked) VALUES ($1, $2, $3, NULL, 0) \
+             ON CONFLICT (service_point_id, day, session) DO NOTHING",
+        )
+        .bind(k.service_point_id)
+        .bind(k.day)
+        .bind(k.session.as_str())
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+    }
+    let for_update = tx.dialect().for_update;
+    if for_update.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "SELECT booked FROM slots WHERE service_point_id = $1 AND day = $2 AND session = $3{for_update}"
+    );
+    for k in &keys {
+        let _: i32 = run!(tx, |e| sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(k.service_point_id)
+            .bind(k.day)
+            .bind(k.session.as_str())
+            .fetch_one(e)
+            .await)
+        .map_err(classify)?;
+    }
+    Ok(())
+}
+
+/// Marks the application's booked appointment `status` (cancelled or released) without giving
+/// its place back yet; the caller locks that session ([`lock_slots`]) and calls [`give_back`].
+pub(crate) async fn vacate(
     tx: &mut Tx,
     application_id: Uuid,
     status: AppointmentStatus,
@@ -360,20 +420,37 @@ pub(crate) async fn release_place(
         .fetch_optional(e)
         .await)
     .map_err(classify)?;
-    let Some(held) = held else {
-        return Ok(None);
-    };
-    let held: Appointment = held.try_into()?;
+    held.map(TryInto::try_into).transpose()
+}
+
+/// Gives one place of the session back.
+pub(crate) async fn give_back(tx: &mut Tx, k: SlotKey) -> StorageResult<()> {
     run!(tx, |e| sqlx::query(
         "UPDATE slots SET booked = booked - 1 WHERE service_point_id = $1 AND day = $2 AND session = $3 AND booked > 0",
     )
-    .bind(held.service_point_id)
-    .bind(held.day)
-    .bind(held.session.as_str())
+    .bind(k.service_point_id)
+    .bind(k.day)
+    .bind(k.session.as_str())
     .execute(e)
     .await
     .map(|r| r.rows_affected()))
-    .map_err(classify)?;
+    .map_err(classify)
+    .map(|_| ())
+}
+
+/// Gives back the place the application holds, if any, marking its appointment `status`
+/// (cancelled or released). Returns the appointment that held it. One session only, so no
+/// lock order to keep.
+pub(crate) async fn release_place(
+    tx: &mut Tx,
+    application_id: Uuid,
+    status: AppointmentStatus,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Appointment>> {
+    let Some(held) = vacate(tx, application_id, status, now).await? else {
+        return Ok(None);
+    };
+    give_back(tx, SlotKey::from(&held)).await?;
     Ok(Some(held))
 }
 

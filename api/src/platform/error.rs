@@ -178,6 +178,16 @@ impl From<StorageError> for ApiError {
                 "in_use",
                 "相关的记录不存在或仍在使用中",
             ),
+            // The same answer as busy password hashers: nothing is wrong with the request.
+            StorageError::Busy(err) => {
+                tracing::warn!(error = %err, "database busy after a retry");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "当前访问人数较多，请稍后再试",
+                )
+                .with_retry_after(1)
+            }
             StorageError::Database(err) => {
                 tracing::error!(error = %err, "database error");
                 ApiError::unavailable()
@@ -221,5 +231,18 @@ pub fn error_body_for(status: StatusCode, detail: &str) -> ErrorBody {
         message,
         field: None,
         retry_after: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_answers_busy_with_a_wait() {
+        let e = ApiError::from(StorageError::Busy(sqlx::Error::PoolTimedOut));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.body().code, "busy");
+        assert_eq!(e.body().retry_after, Some(1));
     }
 }

@@ -123,6 +123,10 @@ pub enum StorageError {
     /// that is not there. SQLite does not say which, so the use case that knows names it.
     #[error("a reference between rows does not hold")]
     ForeignKey,
+    /// PostgreSQL gave up the transaction to break a deadlock or because it could not be
+    /// serialized; run again, it usually succeeds. [`retry_once`] does, once.
+    #[error("the database is busy: {0}")]
+    Busy(sqlx::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("stored data cannot be read: {0}")]
@@ -300,8 +304,52 @@ pub fn found(rows: u64) -> StorageResult<()> {
     }
 }
 
-/// Maps a unique-constraint violation to the field it protects.
+/// SQLSTATEs that say "run the transaction again": serialization_failure and deadlock_detected.
+const TRANSIENT_SQLSTATES: &[&str] = &["40001", "40P01"];
+
+/// Whether a database error code is one a fresh attempt of the same transaction may not meet.
+pub fn is_transient(sqlstate: &str) -> bool {
+    TRANSIENT_SQLSTATES.contains(&sqlstate)
+}
+
+/// An error that may go away when the whole transaction runs again.
+pub trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for StorageError {
+    fn is_transient(&self) -> bool {
+        matches!(self, StorageError::Busy(_))
+    }
+}
+
+/// Runs a use case's transaction, and once more when the database gave it up as a deadlock
+/// victim or as not serializable: the first attempt rolled back entirely, so the second starts
+/// clean. A second such failure stays [`StorageError::Busy`] ("try again" for the caller).
+/// `attempt` must own its whole transaction (begin to commit) and have no effect outside it.
+pub async fn retry_once<T, E, F, Fut>(mut attempt: F) -> Result<T, E>
+where
+    E: Transient,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    match attempt().await {
+        Err(e) if e.is_transient() => {
+            tracing::warn!("transaction gave up by the database, running it again");
+            attempt().await
+        }
+        done => done,
+    }
+}
+
+/// Maps a unique-constraint violation to the field it protects, and a deadlock or
+/// serialization failure to [`StorageError::Busy`].
 pub fn classify(err: sqlx::Error) -> StorageError {
+    if let sqlx::Error::Database(db) = &err
+        && db.code().is_some_and(|c| is_transient(&c))
+    {
+        return StorageError::Busy(err);
+    }
     if let sqlx::Error::Database(db) = &err
         && db.is_unique_violation()
     {
@@ -342,4 +390,93 @@ pub fn classify(err: sqlx::Error) -> StorageError {
         return StorageError::NotFound;
     }
     StorageError::Database(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A database error carrying just an SQLSTATE, as PostgreSQL reports one.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "sqlstate {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl sqlx::error::DatabaseError for Coded {
+        fn message(&self) -> &str {
+            "coded"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn coded(sqlstate: &'static str) -> StorageError {
+        classify(sqlx::Error::Database(Box::new(Coded(sqlstate))))
+    }
+
+    #[test]
+    fn deadlocks_and_serialization_failures_are_busy_and_nothing_else_is() {
+        assert!(matches!(coded("40P01"), StorageError::Busy(_)));
+        assert!(matches!(coded("40001"), StorageError::Busy(_)));
+        assert!(coded("40P01").is_transient());
+        // Other class 40 (rollback) and nearby codes are real failures, not worth a rerun.
+        for other in [
+            "40000", "40002", "40003", "55P03", "57014", "08006", "23503", "5",
+        ] {
+            let e = coded(other);
+            assert!(!e.is_transient(), "{other}: {e:?}");
+            assert!(!matches!(e, StorageError::Busy(_)), "{other}");
+        }
+        assert!(!StorageError::Database(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(!StorageError::NotFound.is_transient());
+    }
+
+    async fn run_failing(times: usize, with: fn() -> StorageError) -> (StorageResult<u8>, usize) {
+        let calls = AtomicUsize::new(0);
+        let out = retry_once(|| async {
+            if calls.fetch_add(1, Ordering::SeqCst) < times {
+                Err(with())
+            } else {
+                Ok(7)
+            }
+        })
+        .await;
+        (out, calls.into_inner())
+    }
+
+    #[tokio::test]
+    async fn a_busy_transaction_runs_once_more_and_only_once() {
+        let (out, calls) = run_failing(0, || coded("40P01")).await;
+        assert_eq!((out.ok(), calls), (Some(7), 1));
+        let (out, calls) = run_failing(1, || coded("40P01")).await;
+        assert_eq!((out.ok(), calls), (Some(7), 2), "a deadlock victim retried");
+        let (out, calls) = run_failing(2, || coded("40001")).await;
+        assert!(matches!(out, Err(StorageError::Busy(_))), "{out:?}");
+        assert_eq!(calls, 2, "no third attempt");
+        let (out, calls) = run_failing(1, || StorageError::Conflict("username")).await;
+        assert!(matches!(out, Err(StorageError::Conflict(_))));
+        assert_eq!(calls, 1, "a real refusal is not retried");
+    }
 }
