@@ -227,7 +227,7 @@ async fn a_flood_of_sign_ins_past_the_hashers_answers_busy_with_retry_after() {
 }
 
 #[tokio::test]
-async fn a_signed_out_sms_code_needs_a_solved_captcha_and_a_session_needs_none() {
+async fn an_sms_code_needs_a_solved_captcha_unless_a_session_asks_for_its_own_use() {
     let app = TestApp::spawn().await;
     let phone = "13912300001";
     let send = |body: Value| {
@@ -260,7 +260,8 @@ async fn a_signed_out_sms_code_needs_a_solved_captcha_and_a_session_needs_none()
     let with = json!({"phone": phone, "purpose": "register", "captcha": captcha});
     assert_eq!(send(with.clone()).await.0, 200);
     assert_eq!(send(with).await, (422, "captcha_replayed".into()));
-    // Signed in: no captcha needed.
+    // Signed in: no captcha for the codes that serve the account itself, a new phone's and
+    // a step-up code to its own phone.
     let p = Person::new(6);
     app.register_and_login(&p).await;
     assert_eq!(
@@ -269,4 +270,27 @@ async fn a_signed_out_sms_code_needs_a_solved_captcha_and_a_session_needs_none()
             .0,
         200
     );
+    assert_eq!(
+        send(json!({"phone": p.phone, "purpose": "step_up"}))
+            .await
+            .0,
+        200
+    );
+    // A session is no way to send codes to strangers without a captcha: a step-up code goes
+    // to the account's own phone only, and registration and sign-in codes cost a captcha.
+    assert_eq!(
+        send(json!({"phone": "13912300003", "purpose": "step_up"})).await,
+        (422, "not_own_phone".into())
+    );
+    assert_eq!(
+        send(json!({"phone": "13912300003", "purpose": "register"})).await,
+        (422, "captcha_required".into())
+    );
+    let sink: Value = app
+        .get("/api/v1/dev/sms?phone=13912300003")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(sink.as_array().map(Vec::len), Some(0), "nothing was sent");
 }

@@ -91,10 +91,18 @@ pub fn refusal_in(reason: &str) -> Option<(Refusal, &str)> {
     Some((Refusal::parse(kind)?, print))
 }
 
-/// Whether `text` is acceptable: no control character, except `\n` and `\t` when multi-line.
+/// Whether `text` is acceptable: no control character, except `\n` and `\t` when multi-line,
+/// and none of the invisible characters that reorder or break what a clerk reads on screen or
+/// on a slip (bidirectional overrides and marks, line and paragraph separators, a stray BOM).
 pub fn acceptable(text: &str, multi_line: bool) -> bool {
-    text.chars()
-        .all(|c| !c.is_control() || (multi_line && matches!(c, '\n' | '\t')))
+    text.chars().all(|c| {
+        let hidden = matches!(
+            c,
+            '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+                | '\u{2028}' | '\u{2029}' | '\u{FEFF}'
+        );
+        !hidden && (!c.is_control() || (multi_line && matches!(c, '\n' | '\t')))
+    })
 }
 
 fn refuse<T: Type>(kind: Refusal, value: &Value) -> ParseError<T> {
@@ -279,7 +287,22 @@ mod tests {
     #[test]
     fn control_characters_are_refused_and_line_breaks_only_in_multi_line_text() {
         for bad in [
-            "a\u{0}b", "\u{1}", "a\u{1f}", "\u{7f}", "\u{85}", "a\nb", "\t", "\r",
+            "a\u{0}b",
+            "\u{1}",
+            "a\u{1f}",
+            "\u{7f}",
+            "\u{85}",
+            "a\nb",
+            "\t",
+            "\r",
+            // Invisible characters that reorder or break what is shown.
+            "路\u{202E}号1",
+            "\u{2066}a",
+            "a\u{2069}",
+            "\u{200F}",
+            "a\u{2028}b",
+            "\u{2029}",
+            "\u{FEFF}张三",
         ] {
             let err = text(json!(bad)).expect_err(bad);
             assert_eq!(

@@ -279,9 +279,11 @@ impl TestApp {
         base64::engine::general_purpose::STANDARD.encode(payload.to_string())
     }
 
-    /// The body of `POST /sms-codes`: with a solved captcha when signed out, as the PWA sends it.
+    /// The body of `POST /sms-codes`, as the PWA sends it: with a solved captcha, except for a
+    /// signed-in session's own step-up or new-phone code.
     pub async fn sms_request(&self, phone: &str, purpose: &str) -> Value {
-        if self.get("/api/v1/me").await.status() == 200 {
+        let own_use = matches!(purpose, "step_up" | "change_phone");
+        if own_use && self.get("/api/v1/me").await.status() == 200 {
             json!({"phone": phone, "purpose": purpose})
         } else {
             json!({"phone": phone, "purpose": purpose, "captcha": self.solve_captcha().await})

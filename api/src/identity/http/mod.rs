@@ -91,6 +91,9 @@ impl From<IdentityError> for ApiError {
                 "captcha",
                 "人机验证已使用过，请重新验证",
             ),
+            IdentityError::NotOwnPhone => {
+                ApiError::unprocessable("not_own_phone", "phone", "请填写本账号绑定的手机号码")
+            }
             IdentityError::InvalidSmsCode => {
                 ApiError::unprocessable("invalid_sms_code", "sms_code", "短信验证码错误或已失效")
             }

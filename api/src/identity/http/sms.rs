@@ -65,9 +65,9 @@ pub struct SmsApi;
 
 #[OpenApi(tag = "ApiTags::Accounts")]
 impl SmsApi {
-    /// Send an SMS code (at most one a minute and ten a day per phone). Signed out, the
-    /// request carries a solved captcha (`captcha_required` otherwise); a signed-in session
-    /// needs none.
+    /// Send an SMS code (at most one a minute and ten a day per phone). It carries a solved
+    /// captcha (`captcha_required` otherwise), except from a signed-in session asking for a
+    /// step-up code to its own phone or a code for a new phone (ten an hour per account).
     #[oai(path = "/sms-codes", method = "post")]
     async fn send(
         &self,
@@ -76,11 +76,13 @@ impl SmsApi {
         ip: ClientIp,
         body: Json<SmsCodeRequest>,
     ) -> Result<Json<SmsCodeSent>, ApiError> {
+        let captcha = body.captcha.as_deref();
         let requester = match signed_in(req).await? {
-            Some(_) => sms::Requester::SignedIn,
-            None => sms::Requester::Anonymous {
-                captcha: body.captcha.as_deref(),
+            Some(who) => sms::Requester::SignedIn {
+                account_id: who.account_id,
+                captcha,
             },
+            None => sms::Requester::Anonymous { captcha },
         };
         let phone = sms::request_code(
             deps(&state),

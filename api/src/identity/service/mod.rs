@@ -62,6 +62,9 @@ pub enum IdentityError {
     CaptchaRequired,
     #[error("the SMS code is wrong or expired")]
     InvalidSmsCode,
+    /// A signed-in account's step-up code goes to its own phone only.
+    #[error("not the account's phone")]
+    NotOwnPhone,
     /// The code had its guesses; only a new code can be spent now.
     #[error("the SMS code has had its guesses")]
     SmsCodeExhausted,

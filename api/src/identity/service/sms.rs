@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use subtle::ConstantTimeEq;
+use uuid::Uuid;
 
 use super::{Deps, IdentityError};
 use crate::identity::model::{PhoneNumber, SmsPurpose, check_phone};
@@ -42,9 +43,21 @@ fn wait_of(e: &RateLimitError) -> u64 {
 
 /// Who asks for a code: a signed-in account, or anyone with a solved captcha.
 pub enum Requester<'a> {
-    SignedIn,
-    Anonymous { captcha: Option<&'a str> },
+    SignedIn {
+        account_id: Uuid,
+        captcha: Option<&'a str>,
+    },
+    Anonymous {
+        captcha: Option<&'a str>,
+    },
 }
+
+/// Codes a signed-in account asks for without a captcha (step-ups, a new phone) in an hour.
+const PER_ACCOUNT: RateLimit = RateLimit {
+    name: "sms-account",
+    max: 10,
+    window: Duration::from_secs(60 * 60),
+};
 
 /// `POST /sms-codes`: the phone's form first, then (signed out) the captcha, which it spends,
 /// then the caller's address allowance, then the code. Answers the phone the code went to.
@@ -56,8 +69,33 @@ pub async fn request_code(
     requester: Requester<'_>,
 ) -> Result<PhoneNumber, IdentityError> {
     let phone = check_phone(raw_phone, "phone")?;
-    if let Requester::Anonymous { captcha } = requester {
-        // Each anonymous code costs a proof of work: an SMS is money and a nuisance.
+    // A session spares the captcha only for codes that serve the account itself: a step-up
+    // code to its own phone, or the code that proves a new phone; those are counted per
+    // account. Anything else costs a proof of work, signed in or not: an SMS is money and a
+    // nuisance to whoever owns the number.
+    let captcha = match requester {
+        Requester::SignedIn {
+            account_id,
+            captcha,
+        } => {
+            let own = || async {
+                let account = d.storage.account_by_id(account_id).await?;
+                Ok::<_, IdentityError>(account.phone.as_ref() == Some(&phone))
+            };
+            match purpose {
+                SmsPurpose::StepUp if !own().await? => return Err(IdentityError::NotOwnPhone),
+                SmsPurpose::StepUp | SmsPurpose::ChangePhone => {
+                    PER_ACCOUNT
+                        .hit(d.ephemeral, &account_id.to_string())
+                        .await?;
+                    None
+                }
+                SmsPurpose::Register | SmsPurpose::Login => Some(captcha),
+            }
+        }
+        Requester::Anonymous { captcha } => Some(captcha),
+    };
+    if let Some(captcha) = captcha {
         let solution = captcha
             .filter(|c| !c.trim().is_empty())
             .ok_or(IdentityError::CaptchaRequired)?;
