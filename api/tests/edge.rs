@@ -69,6 +69,33 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
     assert_eq!(app.get("/api/v1/captcha").await.status(), 200);
 }
 
+#[tokio::test]
+async fn an_ipv6_client_has_one_allowance_for_its_whole_64() {
+    let app = TestApp::spawn_with(|c| {
+        c.trusted_proxies =
+            permit_api::platform::proxy::TrustedProxies::parse("127.0.0.1/32").unwrap();
+    })
+    .await;
+    // A client picking a new address of its /64 for each request still spends one allowance.
+    for i in 1..=120 {
+        assert_eq!(
+            challenge_as(&app, &format!("2001:db8:5:6::{i:x}")).await,
+            200,
+            "{i}"
+        );
+    }
+    assert_eq!(
+        challenge_as(&app, "2001:db8:5:6:ffff::1").await,
+        429,
+        "the same /64 has used its allowance"
+    );
+    assert_eq!(
+        challenge_as(&app, "2001:db8:5:7::1").await,
+        200,
+        "the next /64 is another client"
+    );
+}
+
 // ---------- strict JSON text ----------
 
 async fn error_of(r: reqwest::Response) -> (u16, Value) {

@@ -161,6 +161,23 @@ fn parse_node(text: &str) -> Option<IpAddr> {
         .and_then(|(inner, _)| IpAddr::from_str(inner).ok())
 }
 
+/// The subject a client address's allowances are counted under: an IPv4 address as it is, an
+/// IPv6 address by its /64 (one customer's network hands out a whole /64, so counting single
+/// addresses would give a client a fresh allowance with each one it picks).
+pub fn allowance_subject(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,5 +266,19 @@ mod tests {
         for bad in ["10.0.0.0/33", "example.com", "10.0.0", "*"] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_and_ipv4_as_it_is() {
+        let subject = |t: &str| allowance_subject(t.parse().unwrap());
+        assert_eq!(subject("203.0.113.7"), "203.0.113.7");
+        assert_eq!(subject("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(subject("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            subject("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            subject("2001:db8:1:2::9"),
+            "one /64, one allowance"
+        );
+        assert_ne!(subject("2001:db8:1:3::1"), subject("2001:db8:1:2::1"));
     }
 }

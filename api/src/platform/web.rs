@@ -33,8 +33,9 @@ pub enum ApiTags {
     Permits,
 }
 
-/// The caller's IP address: the socket peer, or, when the peer is one of the trusted proxies,
-/// the client their forwarding header names (see `platform::proxy` for the walk).
+/// The caller's address as per-address allowances count it: the socket peer, or, when the peer
+/// is one of the trusted proxies, the client their forwarding header names (see
+/// `platform::proxy` for the walk); an IPv6 client by its /64.
 pub struct ClientIp(pub String);
 
 impl<'a> FromRequest<'a> for ClientIp {
@@ -56,7 +57,7 @@ impl<'a> FromRequest<'a> for ClientIp {
             }
             _ => peer,
         };
-        Ok(ClientIp(ip.to_string()))
+        Ok(ClientIp(crate::platform::proxy::allowance_subject(ip)))
     }
 }
 
