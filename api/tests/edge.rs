@@ -19,17 +19,32 @@ async fn challenge_as(app: &TestApp, x_forwarded_for: &str) -> u16 {
         .as_u16()
 }
 
-#[tokio::test]
-async fn a_forwarding_header_from_an_untrusted_peer_is_ignored() {
-    // No trusted proxies (the default): every made-up client address counts against the peer.
-    let app = TestApp::spawn().await;
+/// Spends the 120 captcha challenges an address has in an hour, one client address per
+/// challenge as `forwarded_for` names it.
+async fn spend_captcha_allowance(app: &TestApp, forwarded_for: impl Fn(u32) -> String) {
     for i in 1..=120 {
         assert_eq!(
-            challenge_as(&app, &format!("198.51.100.{i}")).await,
+            challenge_as(app, &forwarded_for(i)).await,
             200,
             "challenge {i}"
         );
     }
+}
+
+/// A permitd behind one trusted proxy, 127.0.0.1.
+async fn behind_a_proxy() -> TestApp {
+    TestApp::spawn_with(|c| {
+        c.trusted_proxies =
+            permit_api::platform::proxy::TrustedProxies::parse("127.0.0.1/32").unwrap();
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_forwarding_header_from_an_untrusted_peer_is_ignored() {
+    // No trusted proxies (the default): every made-up client address counts against the peer.
+    let app = TestApp::spawn().await;
+    spend_captcha_allowance(&app, |i| format!("198.51.100.{i}")).await;
     let r = app
         .client
         .get(app.url("/api/v1/captcha"))
@@ -42,19 +57,9 @@ async fn a_forwarding_header_from_an_untrusted_peer_is_ignored() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
-    let app = TestApp::spawn_with(|c| {
-        c.trusted_proxies =
-            permit_api::platform::proxy::TrustedProxies::parse("127.0.0.1/32").unwrap();
-    })
-    .await;
-    // The client made up "6.6.6.6"; the proxy appended the real address to the right.
-    for i in 1..=120 {
-        assert_eq!(
-            challenge_as(&app, &format!("6.6.6.{i}, 198.51.100.1")).await,
-            200,
-            "{i}"
-        );
-    }
+    let app = behind_a_proxy().await;
+    // The client made up "6.6.6.x"; the proxy appended the real address to the right.
+    spend_captcha_allowance(&app, |i| format!("6.6.6.{i}, 198.51.100.1")).await;
     assert_eq!(
         challenge_as(&app, "198.51.100.1").await,
         429,
@@ -71,19 +76,9 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_allowance() {
 
 #[tokio::test]
 async fn an_ipv6_client_has_one_allowance_for_its_whole_64() {
-    let app = TestApp::spawn_with(|c| {
-        c.trusted_proxies =
-            permit_api::platform::proxy::TrustedProxies::parse("127.0.0.1/32").unwrap();
-    })
-    .await;
+    let app = behind_a_proxy().await;
     // A client picking a new address of its /64 for each request still spends one allowance.
-    for i in 1..=120 {
-        assert_eq!(
-            challenge_as(&app, &format!("2001:db8:5:6::{i:x}")).await,
-            200,
-            "{i}"
-        );
-    }
+    spend_captcha_allowance(&app, |i| format!("2001:db8:5:6::{i:x}")).await;
     assert_eq!(
         challenge_as(&app, "2001:db8:5:6:ffff::1").await,
         429,

@@ -196,27 +196,11 @@ impl Backoff {
         }
     }
 
-    /// Refuses while the subject is locked out (for paths that count with `record_failure`).
+    /// Refuses while the subject is locked out, counting nothing: for the first step of a
+    /// ceremony whose answer is counted by `take` at its last step.
     pub async fn check(&self, store: &dyn Ephemeral, subject: &str) -> Result<(), RateLimitError> {
         if let Some(left) = store.ttl(&self.lock_key(subject)).await? {
             return Err(locked(left));
-        }
-        Ok(())
-    }
-
-    /// Counts a failure after the fact; `take` is the atomic way.
-    pub async fn record_failure(
-        &self,
-        store: &dyn Ephemeral,
-        subject: &str,
-    ) -> Result<(), RateLimitError> {
-        let n = store
-            .increment(&self.failures_key(subject), self.window)
-            .await?;
-        if let Some(lock) = self.lock_for(n) {
-            store
-                .put(&self.lock_key(subject), &n.to_string(), lock)
-                .await?;
         }
         Ok(())
     }
