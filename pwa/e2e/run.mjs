@@ -386,6 +386,25 @@ async function main() {
       await sp.getByRole('alert').filter({ hasText: '没有可以解除' }).waitFor()
       await shot(sp, '24b-staff-release')
     })
+    await step('clerk: the release screen in English, large text, at 200 % zoom: no overflow, 44 px targets', async () => {
+      await sp.evaluate(() => localStorage.setItem('permit.prefs', JSON.stringify({ locale: 'en', largeText: true })))
+      await sp.goto(base + '/staff/release')
+      await sp.getByTestId('release').waitFor()
+      // A field's target is its whole cell (a tap anywhere on it focuses the input).
+      const small = await sp.evaluate(() => [...document.querySelectorAll('main button, main input, main textarea, main a')]
+        .map((el) => ({ el: el.outerHTML.slice(0, 80), r: (el.closest('.van-cell') ?? el).getBoundingClientRect() }))
+        .filter(({ r }) => r.width > 0 && (r.height < 44 || r.width < 44))
+        .map(({ el, r }) => `${el} ${Math.round(r.width)}x${Math.round(r.height)}`))
+      if (small.length) throw new Error(`targets under 44 px: ${small.join('; ')}`)
+      if (await sp.getByText('解除').count()) throw new Error('Chinese left on the English release screen')
+      await sp.evaluate(() => { document.documentElement.style.zoom = '2' })
+      await shot(sp, '24c-staff-release-en-large')
+      await audit(sp, 'staff-release-en-large')
+      const overflow = await sp.evaluate(() => document.documentElement.scrollWidth > window.innerWidth * 2 + 4)
+      await sp.evaluate(() => { document.documentElement.style.zoom = '' })
+      await sp.evaluate(() => localStorage.setItem('permit.prefs', JSON.stringify({ locale: 'zh-CN', largeText: false })))
+      if (overflow) throw new Error('horizontal overflow at 200 %')
+    })
     await step('clerk: open a unit account', async () => {
       await sp.goto(base + '/staff/units')
       await sp.getByLabel('单位名称').fill('杭州示例科技有限公司')
@@ -616,6 +635,18 @@ async function main() {
       await Promise.race([row.waitFor(), page.getByTestId('session-step-up').waitFor()].map((w) => w.catch(() => null)))
       if (!(await row.isVisible())) {
         await shot(page, '36a-passkey-step-up')
+        // The step-up dialog in large text at 200 %: its targets stay 44 px, nothing overflows.
+        await page.evaluate(() => document.documentElement.classList.add('large-text'))
+        const small = await page.getByTestId('session-step-up').evaluate((dlg) => [...dlg.querySelectorAll('button, input')]
+          .map((el) => ({ el: el.outerHTML.slice(0, 80), r: (el.closest('.van-cell') ?? el).getBoundingClientRect() }))
+          .filter(({ r }) => r.width > 0 && (r.height < 44 || r.width < 44))
+          .map(({ el, r }) => `${el} ${Math.round(r.width)}x${Math.round(r.height)}`))
+        await page.evaluate(() => { document.documentElement.style.zoom = '2' })
+        await shot(page, '36b-passkey-step-up-large')
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth * 2 + 4)
+        await page.evaluate(() => { document.documentElement.classList.remove('large-text'); document.documentElement.style.zoom = '' })
+        if (small.length) throw new Error(`step-up targets under 44 px: ${small.join('; ')}`)
+        if (overflow) throw new Error('horizontal overflow in the step-up dialog at 200 %')
         await sessionStepUp(page, { phone })
       }
       await row.waitFor()
