@@ -89,7 +89,7 @@ test-rust:
 
 # The API scenarios again, on PostgreSQL with Redis.
 test-postgres:
-	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test sms_gateways
 
 # The real binary: start it, register over HTTP, add a staff account from the command line.
 test-smoke:

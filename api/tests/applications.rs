@@ -784,16 +784,16 @@ async fn the_eligibility_policy_comes_from_configuration() {
 #[tokio::test]
 async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up() {
     use permit_api::notifications::service::dispatch_sms;
-    use permit_api::notifications::sms::{SmsError, SmsSender};
+    use permit_api::notifications::sms::{Delivered, SmsError, SmsMessage, SmsSender};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct GatewayDown(AtomicUsize);
     #[async_trait::async_trait]
     impl SmsSender for GatewayDown {
-        async fn send(&self, _phone: &str, _text: &str) -> Result<(), SmsError> {
+        async fn send(&self, _phone: &str, _message: &SmsMessage) -> Result<Delivered, SmsError> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            Err(SmsError("HTTP 503 from the gateway".into()))
+            Err(SmsError::transient("bad_answer", "HTTP 503 from the gateway"))
         }
     }
 

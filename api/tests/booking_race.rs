@@ -127,6 +127,7 @@ fn booking(account: Uuid, application: Uuid, point: Uuid, day: NaiveDate) -> Boo
             body: "预约成功".into(),
             application_id: Some(application),
             sms_phone: None,
+            sms_params: Vec::new(),
         },
     }
 }
@@ -339,6 +340,7 @@ async fn two_job_runners_mark_each_no_show_once() {
                         body: "逾期未到".into(),
                         application_id: Some(d.application.id),
                         sms_phone: None,
+                        sms_params: Vec::new(),
                     },
                 )
                 .await
@@ -489,6 +491,7 @@ fn notice(a: &Application) -> NewNotification {
         body: "解除".into(),
         application_id: Some(a.id),
         sms_phone: None,
+        sms_params: Vec::new(),
     }
 }
 

@@ -298,8 +298,10 @@ fn notice_to(
     kind: &'static str,
     title: &str,
     body: String,
+    sms_params: Vec<(&'static str, String)>,
 ) -> NewNotification {
     NewNotification {
+        sms_params,
         account_id: p.account_id,
         kind,
         title: title.into(),
@@ -339,6 +341,11 @@ pub async fn endorse(
             "【居住证】{}，您的居住证{}已签注，有效期至{}。",
             p.holder_name, p.number, until
         ),
+        vec![
+            ("name", p.holder_name.clone()),
+            ("permit", p.number.clone()),
+            ("date", until.format("%Y年%m月%d日").to_string()),
+        ],
     );
     record_endorsement(storage, p.id, p.valid_until, today, until, now, &n).await
 }

@@ -14,6 +14,9 @@ pub struct NewNotification {
     pub application_id: Option<Uuid>,
     /// Where the SMS goes; `None` for in-app only.
     pub sms_phone: Option<String>,
+    /// The SMS template's parameters, in the template's order (`body` is the same message
+    /// rendered); the kind picks the template.
+    pub sms_params: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,13 +35,68 @@ pub fn unread(notices: &[Notification]) -> u32 {
     notices.iter().filter(|n| n.read_at.is_none()).count() as u32
 }
 
+/// A phone as staff lists show it: `138****5678`.
+pub fn masked_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().collect();
+    if digits.len() < 8 {
+        return "*".repeat(digits.len());
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
 /// An SMS claimed by one dispatcher; others skip it until the lease ends.
 #[derive(Debug, Clone)]
 pub struct PendingSms {
     pub id: Uuid,
     pub phone: String,
+    pub kind: String,
     pub body: String,
+    pub params: Vec<(String, String)>,
     pub attempts: i32,
+}
+
+/// An SMS given up for good (a refused template or number, or its attempts spent), as the
+/// administrators' list shows it.
+#[derive(Debug, Clone)]
+pub struct FailedSms {
+    pub id: Uuid,
+    pub kind: String,
+    pub phone: String,
+    pub attempts: i32,
+    /// The provider's error code (or ours: `timeout`, `unreachable`, ...).
+    pub error_code: Option<String>,
+    /// The provider's words about it.
+    pub error_detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// One outbox row's delivery, as recorded: `state` is `pending`, `sent` or `failed`.
+#[derive(Debug, Clone)]
+pub struct SmsDelivery {
+    pub state: String,
+    pub attempts: i32,
+    pub message_id: Option<String>,
+    /// The last refusal's code.
+    pub error_code: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub next_at: Option<DateTime<Utc>>,
+}
+
+/// How an SMS attempt ended, as the outbox records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsOutcome {
+    /// The provider took it; its id for the message, when it gave one.
+    Sent { message_id: Option<String> },
+    /// Not taken, tried again at `retry_at`.
+    Retry {
+        retry_at: DateTime<Utc>,
+        code: String,
+    },
+    /// Not taken and never tried again.
+    Failed { code: String, detail: String },
 }
 
 /// Attempts before an SMS is given up.
@@ -64,7 +122,13 @@ pub mod notice {
         d.format("%Y年%m月%d日").to_string()
     }
 
-    fn to(a: &Application, kind: &'static str, title: &str, body: String) -> NewNotification {
+    fn to(
+        a: &Application,
+        kind: &'static str,
+        title: &str,
+        body: String,
+        sms_params: Vec<(&'static str, String)>,
+    ) -> NewNotification {
         NewNotification {
             account_id: a.account_id,
             kind,
@@ -72,7 +136,16 @@ pub mod notice {
             body,
             application_id: Some(a.id),
             sms_phone: Some(a.fields.phone.as_str().to_string()),
+            sms_params,
         }
+    }
+
+    fn name(a: &Application) -> (&'static str, String) {
+        ("name", a.fields.applicant_name.clone())
+    }
+
+    fn number(a: &Application) -> (&'static str, String) {
+        ("number", a.number.clone())
     }
 
     pub fn booked(
@@ -94,6 +167,13 @@ pub mod notice {
                 point.address,
                 a.number
             ),
+            vec![
+                name(a),
+                ("date", day(date)),
+                ("session", session.label_zh().to_string()),
+                ("point", point.name.clone()),
+                number(a),
+            ],
         )
     }
 
@@ -110,6 +190,13 @@ pub mod notice {
                 point_name,
                 a.number
             ),
+            vec![
+                name(a),
+                ("date", day(ap.day)),
+                ("session", ap.session.label_zh().to_string()),
+                ("point", point_name.to_string()),
+                number(a),
+            ],
         )
     }
 
@@ -123,6 +210,7 @@ pub mod notice {
                     "【居住证】{}，您的居住证申请（编号{}）已通过初审，请按预约时间携带身份证和证明材料原件到受理点办理。",
                     a.fields.applicant_name, a.number
                 ),
+                vec![name(a), number(a)],
             ),
             Decision::Return => to(
                 a,
@@ -134,6 +222,11 @@ pub mod notice {
                     a.number,
                     note.unwrap_or("请补充材料")
                 ),
+                vec![
+                    name(a),
+                    number(a),
+                    ("reason", note.unwrap_or("请补充材料").to_string()),
+                ],
             ),
         }
     }
@@ -151,6 +244,13 @@ pub mod notice {
                 point_name,
                 a.number
             ),
+            vec![
+                name(a),
+                ("date", day(ap.day)),
+                ("session", ap.session.label_zh().to_string()),
+                ("point", point_name.to_string()),
+                number(a),
+            ],
         )
     }
 
@@ -167,6 +267,11 @@ pub mod notice {
             ),
             application_id: p.application_id,
             sms_phone: None,
+            sms_params: vec![
+                ("name", p.holder_name.clone()),
+                ("permit", p.number.clone()),
+                ("date", day(p.valid_until)),
+            ],
         }
     }
 
@@ -174,7 +279,7 @@ pub mod notice {
     fn in_app(a: &Application, kind: &'static str, title: &str, body: String) -> NewNotification {
         NewNotification {
             sms_phone: None,
-            ..to(a, kind, title, body)
+            ..to(a, kind, title, body, Vec::new())
         }
     }
 
@@ -213,6 +318,7 @@ pub mod notice {
                 day(ap.day),
                 a.number
             ),
+            vec![name(a), ("date", day(ap.day)), number(a)],
         )
     }
 }
@@ -237,6 +343,12 @@ mod tests {
             unread(&[notice(None), notice(Some(Utc::now())), notice(None)]),
             2
         );
+    }
+
+    #[test]
+    fn a_phone_is_masked_but_for_its_first_three_and_last_four_digits() {
+        assert_eq!(masked_phone("13812345678"), "138****5678");
+        assert_eq!(masked_phone("123"), "***");
     }
 
     #[test]

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{NewNotification, Notification, PendingSms};
+use super::model::{
+    FailedSms, NewNotification, Notification, PendingSms, SmsDelivery, SmsOutcome,
+};
 use crate::platform::storage::Tx;
 use crate::platform::storage::{Database, StorageResult, classify, found, run};
 
@@ -39,7 +41,9 @@ impl From<NotificationRow> for Notification {
 pub(crate) struct PendingSmsRow {
     id: Uuid,
     sms_phone: Option<String>,
+    kind: String,
     body: String,
+    sms_params: Option<String>,
     sms_attempts: i32,
 }
 
@@ -48,8 +52,64 @@ impl From<PendingSmsRow> for PendingSms {
         PendingSms {
             id: r.id,
             phone: r.sms_phone.unwrap_or_default(),
+            kind: r.kind,
             body: r.body,
+            // Rows queued before templates existed have none; the provider is told so.
+            params: r
+                .sms_params
+                .and_then(|p| serde_json::from_str(&p).ok())
+                .unwrap_or_default(),
             attempts: r.sms_attempts,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FailedSmsRow {
+    id: Uuid,
+    kind: String,
+    sms_phone: Option<String>,
+    sms_attempts: i32,
+    sms_error_code: Option<String>,
+    sms_error_detail: Option<String>,
+    created_at: DateTime<Utc>,
+    sms_failed_at: Option<DateTime<Utc>>,
+}
+
+impl From<FailedSmsRow> for FailedSms {
+    fn from(r: FailedSmsRow) -> Self {
+        FailedSms {
+            id: r.id,
+            kind: r.kind,
+            phone: r.sms_phone.unwrap_or_default(),
+            attempts: r.sms_attempts,
+            error_code: r.sms_error_code,
+            error_detail: r.sms_error_detail,
+            created_at: r.created_at,
+            failed_at: r.sms_failed_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SmsDeliveryRow {
+    sms_state: String,
+    sms_attempts: i32,
+    sms_message_id: Option<String>,
+    sms_error_code: Option<String>,
+    sms_sent_at: Option<DateTime<Utc>>,
+    sms_next_at: Option<DateTime<Utc>>,
+}
+
+impl From<SmsDeliveryRow> for SmsDelivery {
+    fn from(r: SmsDeliveryRow) -> Self {
+        SmsDelivery {
+            state: r.sms_state,
+            attempts: r.sms_attempts,
+            message_id: r.sms_message_id,
+            error_code: r.sms_error_code,
+            sent_at: r.sms_sent_at,
+            next_at: r.sms_next_at,
         }
     }
 }
@@ -64,14 +124,17 @@ pub trait NotificationStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StorageResult<Vec<PendingSms>>;
-    /// `retry_at` `None` ends the row: sent, or failed for good when `sent` is false.
+    /// Records how an attempt ended: sent (with the provider's id), due again, or given up.
     async fn finish_sms(
         &self,
         id: Uuid,
-        sent: bool,
+        outcome: &SmsOutcome,
         now: DateTime<Utc>,
-        retry_at: Option<DateTime<Utc>>,
     ) -> StorageResult<()>;
+    /// SMS given up for good, the latest first.
+    async fn failed_sms(&self, limit: i64) -> StorageResult<Vec<FailedSms>>;
+    /// One outbox row's delivery state.
+    async fn sms_delivery(&self, id: Uuid) -> StorageResult<SmsDelivery>;
     // The in-app inbox.
     async fn notifications_of(
         &self,
@@ -98,7 +161,7 @@ impl NotificationStore for Database {
         let sql = format!(
             "UPDATE notifications SET sms_next_at = $2, sms_attempts = sms_attempts + 1 WHERE id IN (\
              SELECT id FROM notifications WHERE sms_state = 'pending' AND sms_next_at <= $1 ORDER BY sms_next_at LIMIT $3{}\
-             ) RETURNING id, sms_phone, body, sms_attempts",
+             ) RETURNING id, sms_phone, kind, body, sms_params, sms_attempts",
             tx.dialect().skip_locked
         );
         let rows: Vec<PendingSmsRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -115,27 +178,76 @@ impl NotificationStore for Database {
     async fn finish_sms(
         &self,
         id: Uuid,
-        sent: bool,
+        outcome: &SmsOutcome,
         now: DateTime<Utc>,
-        retry_at: Option<DateTime<Utc>>,
     ) -> StorageResult<()> {
-        let state = match (sent, retry_at) {
-            (true, _) => "sent",
-            (false, Some(_)) => "pending",
-            (false, None) => "failed",
+        let (state, sent_at, next_at, message_id, code, detail, failed_at) = match outcome {
+            SmsOutcome::Sent { message_id } => {
+                ("sent", Some(now), None, message_id.as_deref(), None, None, None)
+            }
+            SmsOutcome::Retry { retry_at, code } => (
+                "pending",
+                None,
+                Some(*retry_at),
+                None,
+                Some(code.as_str()),
+                None,
+                None,
+            ),
+            SmsOutcome::Failed { code, detail } => (
+                "failed",
+                None,
+                None,
+                None,
+                Some(code.as_str()),
+                Some(detail.as_str()),
+                Some(now),
+            ),
         };
         let done = run!(self, |e| sqlx::query(
-            "UPDATE notifications SET sms_state = $2, sms_sent_at = $3, sms_next_at = $4 WHERE id = $1",
+            "UPDATE notifications SET sms_state = $2, sms_sent_at = $3, sms_next_at = $4, \
+             sms_message_id = $5, sms_error_code = $6, sms_error_detail = $7, sms_failed_at = $8 \
+             WHERE id = $1",
         )
         .bind(id)
         .bind(state)
-        .bind(sent.then_some(now))
-        .bind(retry_at)
+        .bind(sent_at)
+        .bind(next_at)
+        .bind(message_id)
+        .bind(code)
+        .bind(detail)
+        .bind(failed_at)
         .execute(e)
         .await
         .map(|r| r.rows_affected()))
         .map_err(classify)?;
         found(done)
+    }
+
+    async fn failed_sms(&self, limit: i64) -> StorageResult<Vec<FailedSms>> {
+        let rows: Vec<FailedSmsRow> = run!(self, |e| sqlx::query_as(
+            "SELECT id, kind, sms_phone, sms_attempts, sms_error_code, sms_error_detail, created_at, \
+             sms_failed_at FROM notifications WHERE sms_state = 'failed' \
+             ORDER BY sms_failed_at DESC, created_at DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(e)
+        .await)
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn sms_delivery(&self, id: Uuid) -> StorageResult<SmsDelivery> {
+        let row: Option<SmsDeliveryRow> = run!(self, |e| sqlx::query_as(
+            "SELECT sms_state, sms_attempts, sms_message_id, sms_error_code, sms_sent_at, sms_next_at \
+             FROM notifications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(e)
+        .await)
+        .map_err(classify)?;
+        row.map(Into::into)
+            .ok_or(crate::platform::storage::StorageError::NotFound)
     }
 
     async fn notifications_of(
@@ -181,12 +293,16 @@ pub(crate) async fn insert_notification(
     tx: &mut Tx,
     n: &NewNotification,
     now: DateTime<Utc>,
-) -> StorageResult<()> {
+) -> StorageResult<Uuid> {
+    let id = Uuid::new_v4();
+    let params = n.sms_phone.as_ref().map(|_| {
+        serde_json::to_string(&n.sms_params).expect("pairs of text serialise")
+    });
     run!(tx, |e| sqlx::query(
-        "INSERT INTO notifications (id, account_id, kind, title, body, application_id, created_at, sms_phone, sms_state, sms_next_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO notifications (id, account_id, kind, title, body, application_id, created_at, sms_phone, sms_state, sms_next_at, sms_params) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(Uuid::new_v4())
+    .bind(id)
     .bind(n.account_id)
     .bind(n.kind)
     .bind(&n.title)
@@ -196,9 +312,10 @@ pub(crate) async fn insert_notification(
     .bind(&n.sms_phone)
     .bind(if n.sms_phone.is_some() { "pending" } else { "none" })
     .bind(n.sms_phone.as_ref().map(|_| now))
+    .bind(&params)
     .execute(e)
     .await
     .map(|r| r.rows_affected()))
     .map_err(classify)
-    .map(|_| ())
+    .map(|_| id)
 }

@@ -27,7 +27,6 @@ use crate::identity::http::sessions::SessionsApi;
 use crate::identity::http::sms::SmsApi;
 use crate::identity::http::step_up::StepUpApi;
 use crate::notifications::http::NotificationsApi;
-use crate::notifications::sms::DevSmsSink;
 use crate::platform::config::{Config, Secret};
 use crate::platform::metrics::Metrics;
 use crate::platform::state::AppState;
@@ -52,12 +51,16 @@ pub enum StartError {
     Policy { path: String, reason: String },
     #[error("signing keys: {0}")]
     Keys(#[from] crate::credentials::keys::KeyError),
+    #[error(transparent)]
+    Sms(#[from] crate::notifications::sms::SmsSetupError),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
 
 /// Opens every backend the configuration names and loads the reference data.
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
+    // First, before anything is opened: production without an SMS provider is a mistake.
+    let sms = crate::notifications::sms::gateway(&config)?;
     let storage = storage::open(
         config.database_url.as_ref().map(Secret::expose),
         &config.data_dir,
@@ -117,7 +120,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         config: Arc::new(config),
         storage,
         ephemeral,
-        sms: Arc::new(DevSmsSink::default()),
+        sms,
         webauthn: Arc::new(webauthn),
         captcha_key,
         hashing,

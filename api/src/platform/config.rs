@@ -1,6 +1,7 @@
 //! Configuration: defaults, then a TOML file (`--config`), then `PERMIT_*` environment variables
 //! (plus the conventional `DATABASE_URL` and `REDIS_URL`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,72 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(\"***\")")
     }
+}
+
+/// Which SMS gateway sends: a real provider, or the development sink (demo and development
+/// mode only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    Aliyun,
+    Tencent,
+    Dev,
+}
+
+/// Message kind -> the provider's template id. Read from a TOML table, a figment dict
+/// (`{login_code="SMS_1"}`) or a JSON object in a string (`{"login_code":"SMS_1"}`); ids may be
+/// numbers (Tencent's are).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SmsTemplates(pub BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for SmsTemplates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Id {
+            Text(String),
+            Number(u64),
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Map(BTreeMap<String, Id>),
+            Json(String),
+        }
+        let map = match Form::deserialize(d)? {
+            Form::Map(m) => m,
+            Form::Json(text) if text.trim().is_empty() => BTreeMap::new(),
+            Form::Json(text) => serde_json::from_str(&text).map_err(|e| {
+                serde::de::Error::custom(format!("sms_templates: not a JSON object: {e}"))
+            })?,
+        };
+        Ok(SmsTemplates(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Id::Text(t) => t,
+                        Id::Number(n) => n.to_string(),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// A setting that is text but may look like a number in the environment (an SDK app id).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<Value>::deserialize(d)?.map(|v| match v {
+        Value::Text(t) => t,
+        Value::Number(n) => n.to_string(),
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,6 +185,28 @@ pub struct Config {
     /// A bearer token `/metrics` requires. With neither a token nor a separate address,
     /// `/metrics` is not served at all.
     pub metrics_token: Option<Secret>,
+    /// The SMS gateway: `aliyun` or `tencent`; `dev` (the in-memory sink) only in demo or
+    /// development mode, where it is also the default. Outside them permitd refuses to start
+    /// without a provider.
+    pub sms_provider: Option<SmsProvider>,
+    /// The provider's access key id (Alibaba AccessKey ID, Tencent SecretId).
+    #[serde(deserialize_with = "text_or_number")]
+    pub sms_access_key_id: Option<String>,
+    /// The provider's access key secret (Alibaba AccessKey Secret, Tencent SecretKey).
+    pub sms_access_key_secret: Option<Secret>,
+    /// The approved signature (签名) every message carries.
+    pub sms_sign_name: Option<String>,
+    /// Tencent only: the SMS application id (SmsSdkAppId).
+    #[serde(deserialize_with = "text_or_number")]
+    pub sms_sdk_app_id: Option<String>,
+    /// Tencent only: the region of the API (`X-TC-Region`).
+    pub sms_region: String,
+    /// Another base URL for the provider's API (a proxy, or a test server).
+    pub sms_endpoint: Option<String>,
+    /// One template id per message kind (`notifications::sms::SMS_KINDS`).
+    pub sms_templates: SmsTemplates,
+    /// How long a call to the provider may take before it counts as failed (and is retried).
+    pub sms_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -158,6 +247,15 @@ impl Default for Config {
             proxy_header: ProxyHeader::default(),
             metrics_listen: None,
             metrics_token: None,
+            sms_provider: None,
+            sms_access_key_id: None,
+            sms_access_key_secret: None,
+            sms_sign_name: None,
+            sms_sdk_app_id: None,
+            sms_region: "ap-guangzhou".into(),
+            sms_endpoint: None,
+            sms_templates: SmsTemplates::default(),
+            sms_timeout_ms: 10_000,
         }
     }
 }
@@ -280,6 +378,20 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_METRICS_TOKEN       bearer token /metrics requires (16+ characters)
                                                                   [none: /metrics is off unless
                                                                    PERMIT_METRICS_LISTEN is set]
+  PERMIT_SMS_PROVIDER        aliyun, tencent, or dev (demo/development mode only)
+                                                                  [dev in demo/development mode;
+                                                                   required otherwise]
+  PERMIT_SMS_ACCESS_KEY_ID   provider access key id (Tencent SecretId)
+  PERMIT_SMS_ACCESS_KEY_SECRET  provider access key secret (Tencent SecretKey)
+  PERMIT_SMS_SIGN_NAME       the approved SMS signature (签名)
+  PERMIT_SMS_SDK_APP_ID      Tencent: SmsSdkAppId
+  PERMIT_SMS_REGION          Tencent: API region                  [ap-guangzhou]
+  PERMIT_SMS_ENDPOINT        another base URL for the provider API [the provider's own]
+  PERMIT_SMS_TEMPLATES       kind -> template id, JSON object or {kind=\"id\",...}; kinds:
+                             register_code login_code change_phone_code step_up_code
+                             booking_confirmed booking_cancelled review_passed review_returned
+                             reminder no_show endorsement_due permit_issued
+  PERMIT_SMS_TIMEOUT_MS      longest provider call before a retry [10000]
 In a TOML file the keys are the same names in lower case without the prefix
 (listen, data_dir, database_url, ...).";
 
@@ -336,6 +448,41 @@ mod tests {
             jail.set_env("PERMIT_TRUSTED_PROXIES", "10.0.0.0/40");
             let err = Config::load(None).expect_err("a bad range");
             assert!(err.to_string().contains("10.0.0.0/40"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn sms_settings_come_from_a_file_or_the_environment_and_the_secret_stays_hidden() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "permit.toml",
+                "sms_provider = \"tencent\"\nsms_sdk_app_id = 1400000001\n\
+                 [sms_templates]\nlogin_code = 1234567\nreview_passed = \"2345678\"\n",
+            )?;
+            jail.set_env("PERMIT_SMS_ACCESS_KEY_SECRET", "s3cr3t-value");
+            let config = Config::load(Some(Path::new("permit.toml"))).expect("config");
+            assert_eq!(config.sms_provider, Some(SmsProvider::Tencent));
+            assert_eq!(config.sms_sdk_app_id.as_deref(), Some("1400000001"));
+            assert_eq!(config.sms_templates.0["login_code"], "1234567");
+            assert_eq!(config.sms_templates.0["review_passed"], "2345678");
+            assert!(!format!("{config:?}").contains("s3cr3t-value"));
+            // The environment: a JSON object, or figment's own dict form.
+            jail.set_env("PERMIT_SMS_PROVIDER", "aliyun");
+            jail.set_env(
+                "PERMIT_SMS_TEMPLATES",
+                r#"{"login_code":"SMS_1","step_up_code":"SMS_2"}"#,
+            );
+            let config = Config::load(None).expect("config");
+            assert_eq!(config.sms_provider, Some(SmsProvider::Aliyun));
+            assert_eq!(config.sms_templates.0.len(), 2);
+            assert_eq!(config.sms_templates.0["step_up_code"], "SMS_2");
+            jail.set_env("PERMIT_SMS_TEMPLATES", "{login_code=\"SMS_3\"}");
+            let config = Config::load(None).expect("config");
+            assert_eq!(config.sms_templates.0["login_code"], "SMS_3");
+            jail.set_env("PERMIT_SMS_PROVIDER", "twilio");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

@@ -62,6 +62,11 @@ pub async fn issue(
             ),
             application_id: Some(a.id),
             sms_phone: phone.clone(),
+            sms_params: vec![
+                ("name", new.holder_name.clone()),
+                ("permit", new.number.clone()),
+                ("date", new.valid_until.format("%Y年%m月%d日").to_string()),
+            ],
         };
         // A racing issuer took the status index or the number: try again with fresh ones.
         match record_issue(storage, &new, now, &notice).await {
@@ -91,6 +96,7 @@ pub async fn revoke(
             "【居住证】您的居住证{}已注销。如有疑问请联系受理点。",
             p.number
         ),
+        Vec::new(),
     );
     record_revocation(storage, p.id, reason.as_str(), now, &n).await
 }

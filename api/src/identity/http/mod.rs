@@ -112,7 +112,12 @@ impl From<IdentityError> for ApiError {
                 retry_after,
                 "该手机号今日获取验证码次数已达上限",
             ),
-            IdentityError::SmsNotSent => ApiError::unavailable(),
+            IdentityError::SmsNotSent { retry_after } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sms_unavailable",
+                "短信暂时无法发送，请稍后再试",
+            )
+            .with_retry_after(retry_after),
             IdentityError::RateLimited(e) => e.into(),
             IdentityError::Unauthenticated => ApiError::unauthenticated(),
             IdentityError::InvalidCredentials => ApiError::new(

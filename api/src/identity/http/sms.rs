@@ -47,6 +47,8 @@ pub struct SmsCodeSent {
 #[derive(Debug, Clone, Object)]
 pub struct SentSms {
     pub phone: String,
+    /// The message kind (its provider template): `login_code`, `review_passed`, ...
+    pub kind: String,
     pub text: String,
     pub sent_at: DateTime<Utc>,
 }
@@ -55,6 +57,7 @@ impl From<gateway::SentSms> for SentSms {
     fn from(m: gateway::SentSms) -> Self {
         SentSms {
             phone: m.phone,
+            kind: m.kind,
             text: m.text,
             sent_at: m.sent_at,
         }

@@ -72,8 +72,9 @@ pub enum IdentityError {
     SmsTooFrequent { retry_after: u64 },
     #[error("the phone has had its codes for today")]
     SmsDailyLimit { retry_after: u64 },
+    /// The SMS gateway did not take the code (the provider failed, throttled or timed out).
     #[error("the SMS gateway did not take the message")]
-    SmsNotSent,
+    SmsNotSent { retry_after: u64 },
     #[error(transparent)]
     RateLimited(#[from] RateLimitError),
     /// The session's account no longer exists.

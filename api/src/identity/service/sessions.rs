@@ -314,11 +314,13 @@ async fn check_secrets(
         None => {
             // If a code went out moments ago it still stands; say when to ask again.
             let retry_after = match sms::send_code(d, &phone, SmsPurpose::Login).await {
+                Ok(()) => None,
                 Err(
                     IdentityError::SmsTooFrequent { retry_after }
                     | IdentityError::SmsDailyLimit { retry_after },
                 ) => Some(retry_after),
-                _ => None,
+                // No code went out: say so rather than ask for one.
+                Err(e) => return Err(e),
             };
             Err(IdentityError::SmsCodeRequired {
                 phone_masked: phone.masked(),

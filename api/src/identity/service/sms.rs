@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::{Deps, IdentityError};
 use crate::identity::model::{PhoneNumber, SmsPurpose, check_phone};
 use crate::identity::rate_limits::{RateLimit, RateLimitError};
+use crate::notifications::sms::SmsMessage;
 use crate::platform::ephemeral::Ephemeral;
 
 const MAX_GUESSES: u64 = 5;
@@ -112,51 +113,83 @@ pub async fn request_code(
     Ok(phone)
 }
 
-/// Sends a fresh code, within the per-phone limits.
+/// Sends a code, within the per-phone limits, only when the phone has no live code for the
+/// purpose (the last one expired, was used or burnt): a new request does not replace a code on
+/// its way. A refusal says how long until a code can be sent again. When the gateway does not
+/// take the message, the code is withdrawn (so the person may ask again) and the answer is
+/// [`IdentityError::SmsNotSent`].
 pub async fn send_code(
     d: Deps<'_>,
     phone: &PhoneNumber,
     purpose: SmsPurpose,
 ) -> Result<(), IdentityError> {
     let store = d.ephemeral;
-    let interval = d.config.sms_resend_interval_secs;
-    if interval > 0 {
-        per_interval(interval)
-            .hit(store, phone.as_str())
-            .await
-            .map_err(|e| IdentityError::SmsTooFrequent {
-                retry_after: wait_of(&e),
-            })?;
-    }
-    PER_DAY
-        .hit(store, phone.as_str())
-        .await
-        .map_err(|e| IdentityError::SmsDailyLimit {
-            retry_after: wait_of(&e),
-        })?;
     let lifetime = Duration::from_secs(d.config.sms_code_lifetime_secs);
-    let code = keep_code(store, lifetime, phone, purpose).await?;
-    let text = format!(
-        "【居住证服务平台】您的{}验证码为{}，{}分钟内有效。请勿将验证码告诉他人。",
-        purpose.label(),
-        code,
-        lifetime.as_secs().div_ceil(60)
-    );
-    d.sms.send(phone.as_str(), &text).await.map_err(|e| {
-        tracing::error!(error = %e, "SMS not sent");
-        IdentityError::SmsNotSent
-    })?;
+    let key = code_key(purpose, phone);
+    let code = fresh_code();
+    // Taken in one step, so of two requests at once only one sends.
+    if !store.put_if_absent(&key, &code, lifetime).await? {
+        let left = store.ttl(&key).await?.map_or(1, |t| t.as_secs().max(1));
+        return Err(IdentityError::SmsTooFrequent { retry_after: left });
+    }
+    let withdraw = || async {
+        store.delete(&key).await?;
+        Ok::<_, IdentityError>(())
+    };
+    let interval = d.config.sms_resend_interval_secs;
+    if interval > 0
+        && let Err(e) = per_interval(interval).hit(store, phone.as_str()).await
+    {
+        withdraw().await?;
+        return Err(IdentityError::SmsTooFrequent {
+            retry_after: wait_of(&e),
+        });
+    }
+    if let Err(e) = PER_DAY.hit(store, phone.as_str()).await {
+        withdraw().await?;
+        return Err(IdentityError::SmsDailyLimit {
+            retry_after: wait_of(&e),
+        });
+    }
+    store.delete(&format!("{key}:guesses")).await?;
+    let minutes = lifetime.as_secs().div_ceil(60).to_string();
+    let message = SmsMessage {
+        kind: format!("{}_code", purpose.as_str()),
+        text: format!(
+            "【居住证服务平台】您的{}验证码为{}，{}分钟内有效。请勿将验证码告诉他人。",
+            purpose.label(),
+            code,
+            minutes
+        ),
+        params: vec![("code".into(), code), ("minutes".into(), minutes)],
+    };
+    if let Err(e) = d.sms.send(phone.as_str(), &message).await {
+        // The code only: the provider's words may repeat the number.
+        tracing::error!(code = %e.code, transient = e.transient, "SMS code not sent");
+        withdraw().await?;
+        return Err(IdentityError::SmsNotSent {
+            retry_after: SMS_UNAVAILABLE_RETRY_SECS,
+        });
+    }
     Ok(())
 }
 
-/// A fresh code for the phone and purpose, kept for `lifetime`; its guesses start again.
+/// When to ask again after the gateway failed on a code.
+const SMS_UNAVAILABLE_RETRY_SECS: u64 = 30;
+
+fn fresh_code() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+/// A fresh code for the phone and purpose, kept for `lifetime`, replacing any other; its
+/// guesses start again. (Requests go through [`send_code`], which never replaces a live one.)
 pub async fn keep_code(
     store: &dyn Ephemeral,
     lifetime: Duration,
     phone: &PhoneNumber,
     purpose: SmsPurpose,
 ) -> Result<String, IdentityError> {
-    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let code = fresh_code();
     let key = code_key(purpose, phone);
     store.put(&key, &code, lifetime).await?;
     store.delete(&format!("{key}:guesses")).await?;
