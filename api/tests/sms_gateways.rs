@@ -75,7 +75,7 @@ impl FakeProvider {
             .as_socket_addr()
             .expect("socket address")
             .port();
-        let routes = Route::new().at("/", provider).data(state.clone());
+        let routes = Route::new().at("/", fake_provider).data(state.clone());
         tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(routes));
         FakeProvider {
             url: format!("http://127.0.0.1:{port}/"),
@@ -275,7 +275,7 @@ fn check_tencent(req: &Request, body: &[u8]) -> Result<Received, String> {
 }
 
 #[handler]
-async fn provider(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<Fake>>>) -> Response {
+async fn fake_provider(req: &Request, body: Vec<u8>, state: Data<&Arc<Mutex<Fake>>>) -> Response {
     let aliyun = req.headers().contains_key("x-acs-action");
     let checked = if aliyun {
         check_aliyun(req, &body)
