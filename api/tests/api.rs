@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::flow::register_passkey;
+use common::flow::{json_of, register_passkey};
 use common::{ORIGIN, Person, TestApp, code_of, id_with_check};
 use serde_json::{Value, json};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -215,8 +215,10 @@ async fn a_captcha_solution_and_an_sms_code_work_once() {
         (422, "captcha_replayed".into())
     );
 
-    // Reused SMS code: same phone as `a`, a fresh captcha, the code `a` already spent.
-    let mut reuse = app.registration(&b).await;
+    // Reused SMS code: same phone as `a`, a fresh captcha, the code `a` already spent. (`b`'s
+    // own code still stands, so no new one could be asked for yet.)
+    let mut reuse = again.clone();
+    reuse["captcha"] = json!(app.solve_captcha().await);
     reuse["phone"] = json!(a.phone);
     reuse["sms_code"] = body["sms_code"].clone();
     assert_eq!(
@@ -1006,12 +1008,25 @@ async fn errors_are_json_with_stable_codes_and_headers_are_safe() {
 
 #[tokio::test]
 async fn the_development_sms_sink_exists_only_in_demo_or_development_mode() {
-    let app = TestApp::spawn_with(|c| c.dev = false).await;
+    // In development mode the sink shows what was sent, with its kind. Outside it permitd does
+    // not start without a real provider, and with one `/dev/sms` is 404 (sms_gateways.rs).
+    let app = TestApp::spawn().await;
     let body = app.sms_request("13912340000", "register").await;
     assert_eq!(app.post("/api/v1/sms-codes", &body).await.status(), 200);
-    assert_eq!(
-        code_of(app.get("/api/v1/dev/sms?phone=13912340000").await).await,
-        (404, "not_found".into())
+    let sent = json_of(app.get("/api/v1/dev/sms?phone=13912340000").await, 200).await;
+    assert_eq!(sent[0]["kind"], "register_code", "{sent}");
+    let dir = tempfile::tempdir().unwrap();
+    let production = permit_api::platform::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let refused = permit_api::platform::app::build_state(production)
+        .await
+        .err()
+        .expect("no start without an SMS provider");
+    assert!(
+        refused.to_string().contains("PERMIT_SMS_PROVIDER"),
+        "{refused}"
     );
 }
 

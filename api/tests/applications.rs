@@ -769,6 +769,7 @@ async fn the_eligibility_policy_comes_from_configuration() {
     let config = permit_api::platform::config::Config {
         data_dir: dir.path().join("data"),
         eligibility_policy: Some(path.clone()),
+        dev: true,
         ..Default::default()
     };
     let err = permit_api::platform::app::build_state(config)
@@ -793,7 +794,10 @@ async fn an_sms_the_gateway_refuses_is_retried_with_growing_waits_then_given_up(
     impl SmsSender for GatewayDown {
         async fn send(&self, _phone: &str, _message: &SmsMessage) -> Result<Delivered, SmsError> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            Err(SmsError::transient("bad_answer", "HTTP 503 from the gateway"))
+            Err(SmsError::transient(
+                "bad_answer",
+                "HTTP 503 from the gateway",
+            ))
         }
     }
 

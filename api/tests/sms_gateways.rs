@@ -126,9 +126,7 @@ fn rfc3986(text: &str) -> String {
 /// Alibaba's V3 check: the canonical request rebuilt from the request as received.
 fn check_aliyun(req: &Request, body: &[u8]) -> Result<Received, String> {
     let auth = header(req, "authorization");
-    let rest = auth
-        .strip_prefix("ACS3-HMAC-SHA256 ")
-        .ok_or("algorithm")?;
+    let rest = auth.strip_prefix("ACS3-HMAC-SHA256 ").ok_or("algorithm")?;
     let fields: BTreeMap<&str, &str> = rest
         .split(',')
         .filter_map(|f| f.trim().split_once('='))
@@ -226,10 +224,7 @@ fn check_tencent(req: &Request, body: &[u8]) -> Result<Received, String> {
         .to_string();
     let auth = header(req, "authorization");
     let rest = auth.strip_prefix("TC3-HMAC-SHA256 ").ok_or("algorithm")?;
-    let fields: BTreeMap<&str, &str> = rest
-        .split(", ")
-        .filter_map(|f| f.split_once('='))
-        .collect();
+    let fields: BTreeMap<&str, &str> = rest.split(", ").filter_map(|f| f.split_once('=')).collect();
     let scope = format!("{date}/sms/tc3_request");
     if fields.get("Credential") != Some(&format!("{KEY_ID}/{scope}").as_str()) {
         return Err("credential".into());
@@ -261,7 +256,10 @@ fn check_tencent(req: &Request, body: &[u8]) -> Result<Received, String> {
         return Err("app id".into());
     }
     Ok(Received {
-        phone: body["PhoneNumberSet"][0].as_str().unwrap_or_default().into(),
+        phone: body["PhoneNumberSet"][0]
+            .as_str()
+            .unwrap_or_default()
+            .into(),
         sign_name: body["SignName"].as_str().unwrap_or_default().into(),
         template: body["TemplateId"].as_str().unwrap_or_default().into(),
         params: body["TemplateParamSet"]
@@ -429,7 +427,10 @@ async fn each_adapter_is_signed_as_its_provider_checks_and_reads_every_answer() 
         fake.reply(Reply::BadTemplate);
         let e = sms.send("13812345678", &review_passed()).await.unwrap_err();
         assert!(!e.transient, "{provider:?}: a bad template is not: {e:?}");
-        assert!(e.code.contains("TEMPLATE") || e.code.contains("Template"), "{e:?}");
+        assert!(
+            e.code.contains("TEMPLATE") || e.code.contains("Template"),
+            "{e:?}"
+        );
         fake.reply(Reply::Late);
         let e = sms.send("13812345678", &review_passed()).await.unwrap_err();
         assert_eq!((e.code.as_str(), e.transient), ("timeout", true), "{e:?}");
@@ -453,7 +454,10 @@ async fn queue_sms(app: &TestApp, account: uuid::Uuid, phone: &str) -> uuid::Uui
         body: review_passed().text,
         application_id: None,
         sms_phone: Some(phone.into()),
-        sms_params: vec![("name", "张三".into()), ("number", "SQ20261203000001".into())],
+        sms_params: vec![
+            ("name", "张三".into()),
+            ("number", "SQ20261203000001".into()),
+        ],
     };
     let mut tx = app.state.storage.begin().await.unwrap();
     let id = notifications::queue(&mut tx, &notice, Utc::now())
@@ -488,7 +492,11 @@ async fn the_outbox_retries_throttling_and_timeouts_and_shows_admins_what_it_gav
     };
     let delivery = |id| {
         let state = app.state.clone();
-        async move { notifications::sms_delivery(&*state.storage, id).await.unwrap() }
+        async move {
+            notifications::sms_delivery(&*state.storage, id)
+                .await
+                .unwrap()
+        }
     };
 
     // Throttled, then timed out: each time due again after the outbox's backoff.
@@ -556,7 +564,10 @@ async fn outside_development_mode_there_is_no_sink_and_codes_go_to_the_provider(
         );
         let body = app.sms_request("13812345678", "register").await;
         json_of(app.post("/api/v1/sms-codes", &body).await, 200).await;
-        let got = fake.received().pop().expect("the code went to the provider");
+        let got = fake
+            .received()
+            .pop()
+            .expect("the code went to the provider");
         assert_eq!(got.template, template_of(provider, "register_code"));
         let code = &got.params[0].1;
         assert!(
@@ -620,7 +631,8 @@ async fn permitd_refuses_to_start_in_production_without_a_real_provider() {
     .await
     .expect("refused");
     assert!(
-        no_templates.contains("PERMIT_SMS_TEMPLATES") && no_templates.contains("login_code, permit_issued"),
+        no_templates.contains("PERMIT_SMS_TEMPLATES")
+            && no_templates.contains("login_code, permit_issued"),
         "{no_templates}"
     );
     let no_app_id = start(&|c| {

@@ -56,7 +56,10 @@ pub async fn failed_sms(storage: &dyn Storage) -> Result<Vec<FailedSms>, Notific
 }
 
 /// One outbox row's delivery state.
-pub async fn sms_delivery(storage: &dyn Storage, id: Uuid) -> Result<SmsDelivery, NotificationError> {
+pub async fn sms_delivery(
+    storage: &dyn Storage,
+    id: Uuid,
+) -> Result<SmsDelivery, NotificationError> {
     Ok(storage.sms_delivery(id).await?)
 }
 

@@ -277,7 +277,9 @@ impl ProviderSettings {
             ),
         };
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_millis(config.sms_timeout_ms.max(1)))
+            .timeout(std::time::Duration::from_millis(
+                config.sms_timeout_ms.max(1),
+            ))
             .build()
             .map_err(|e| SmsSetupError(format!("HTTP client: {e}")))?;
         Ok(Self {

@@ -6,9 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{
-    FailedSms, NewNotification, Notification, PendingSms, SmsDelivery, SmsOutcome,
-};
+use super::model::{FailedSms, NewNotification, Notification, PendingSms, SmsDelivery, SmsOutcome};
 use crate::platform::storage::Tx;
 use crate::platform::storage::{Database, StorageResult, classify, found, run};
 
@@ -182,9 +180,15 @@ impl NotificationStore for Database {
         now: DateTime<Utc>,
     ) -> StorageResult<()> {
         let (state, sent_at, next_at, message_id, code, detail, failed_at) = match outcome {
-            SmsOutcome::Sent { message_id } => {
-                ("sent", Some(now), None, message_id.as_deref(), None, None, None)
-            }
+            SmsOutcome::Sent { message_id } => (
+                "sent",
+                Some(now),
+                None,
+                message_id.as_deref(),
+                None,
+                None,
+                None,
+            ),
             SmsOutcome::Retry { retry_at, code } => (
                 "pending",
                 None,
@@ -295,9 +299,10 @@ pub(crate) async fn insert_notification(
     now: DateTime<Utc>,
 ) -> StorageResult<Uuid> {
     let id = Uuid::new_v4();
-    let params = n.sms_phone.as_ref().map(|_| {
-        serde_json::to_string(&n.sms_params).expect("pairs of text serialise")
-    });
+    let params = n
+        .sms_phone
+        .as_ref()
+        .map(|_| serde_json::to_string(&n.sms_params).expect("pairs of text serialise"));
     run!(tx, |e| sqlx::query(
         "INSERT INTO notifications (id, account_id, kind, title, body, application_id, created_at, sms_phone, sms_state, sms_next_at, sms_params) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

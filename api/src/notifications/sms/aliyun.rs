@@ -93,13 +93,9 @@ pub fn authorization(
         .map(|(k, _)| k.as_str())
         .collect::<Vec<_>>()
         .join(";");
-    let canonical_request = format!(
-        "{method}\n{path}\n{query}\n{canonical_headers}\n{signed_headers}\n{body_sha256}"
-    );
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    );
+    let canonical_request =
+        format!("{method}\n{path}\n{query}\n{canonical_headers}\n{signed_headers}\n{body_sha256}");
+    let string_to_sign = format!("{ALGORITHM}\n{}", sha256_hex(canonical_request.as_bytes()));
     let signature = hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()));
     format!(
         "{ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
@@ -159,10 +155,7 @@ impl SmsSender for Aliyun {
         }
         let response = request.send().await.map_err(|e| SmsError::from_http(&e))?;
         let status = response.status();
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| SmsError::from_http(&e))?;
+        let body: serde_json::Value = response.json().await.map_err(|e| SmsError::from_http(&e))?;
         let code = body["Code"].as_str().unwrap_or_default();
         if status.is_success() && code == "OK" {
             return Ok(Delivered {
@@ -234,7 +227,10 @@ mod tests {
     #[test]
     fn parameters_are_encoded_as_rfc_3986_asks() {
         assert_eq!(percent_encode("a b*c~d"), "a%20b%2Ac~d");
-        assert_eq!(percent_encode("{\"code\":\"1\"}"), "%7B%22code%22%3A%221%22%7D");
+        assert_eq!(
+            percent_encode("{\"code\":\"1\"}"),
+            "%7B%22code%22%3A%221%22%7D"
+        );
         assert_eq!(percent_encode("居"), "%E5%B1%85");
     }
 }

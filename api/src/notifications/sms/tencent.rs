@@ -137,10 +137,7 @@ impl SmsSender for Tencent {
             .await
             .map_err(|e| SmsError::from_http(&e))?;
         let status = response.status();
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| SmsError::from_http(&e))?;
+        let body: serde_json::Value = response.json().await.map_err(|e| SmsError::from_http(&e))?;
         let answer = &body["Response"];
         if let Some(error) = answer.get("Error") {
             let code = error["Code"].as_str().unwrap_or("bad_answer");
