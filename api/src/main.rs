@@ -9,7 +9,7 @@ use permit_api::credentials::keys::KeyRing;
 use permit_api::identity::model::Role;
 use permit_api::identity::service::staff;
 use permit_api::platform::config::{CONFIG_HELP, Config, LogFormat, Secret};
-use permit_api::platform::{app, storage};
+use permit_api::platform::{app, backup, check, storage};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -35,6 +35,24 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Check the configuration before going live: one line of ✓ or ✗ per item, with the fix;
+    /// exit code 0 only when all pass. Creates and changes nothing.
+    Check,
+    /// Create the SQLite database or apply the migrations this version carries, then exit.
+    Migrate,
+    /// Write one archive (.tar.gz) of the SQLite database (a consistent copy, safe while
+    /// permitd runs), the proof files and the keys directory. On PostgreSQL: files and keys,
+    /// and the database with pg_dump.
+    Backup {
+        /// The archive to write; it must not exist.
+        path: PathBuf,
+    },
+    /// Unpack an archive of `permitd backup` into the configured data directory, which must be
+    /// empty (absent or with nothing in it).
+    Restore {
+        /// The archive to read.
+        path: PathBuf,
     },
 }
 
@@ -77,6 +95,22 @@ fn init_logging(format: LogFormat) {
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
+    }
+}
+
+/// Prints what a backup or restore did, or why it stopped.
+fn report(result: Result<Vec<String>, backup::BackupError>) -> ExitCode {
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("permitd: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -161,6 +195,37 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Check => {
+            let lines = check::run_all(&config).await;
+            for line in &lines {
+                println!("{line}");
+            }
+            let failed = lines.iter().filter(|l| !l.ok).count();
+            if failed == 0 {
+                println!("all {} checks passed", lines.len());
+                ExitCode::SUCCESS
+            } else {
+                println!("{failed} of {} checks failed", lines.len());
+                ExitCode::from(1)
+            }
+        }
+        Command::Migrate => match storage::open(
+            config.database_url.as_ref().map(Secret::expose),
+            &config.data_dir,
+        )
+        .await
+        {
+            Ok(storage) => {
+                println!("database ({}) is up to date", storage.backend());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("permitd: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Backup { path } => report(backup::backup(&config, &path).await),
+        Command::Restore { path } => report(backup::restore(&config, &path)),
         Command::Keys { command } => {
             let dir = config.keys_dir();
             let now = chrono::Utc::now();

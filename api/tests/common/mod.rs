@@ -157,6 +157,11 @@ impl TestApp {
         }
     }
 
+    /// The server's data directory (SQLite file, keys, proof files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     /// The same server seen from another device (its own cookie jar).
     pub fn another_device(&self) -> TestApp {
         TestApp {

@@ -15,7 +15,11 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 mod postgres;
+mod schema;
 mod sqlite;
+
+pub use schema::{SchemaState, schema_state, sqlite_file};
+pub use sqlite::snapshot as snapshot_sqlite;
 
 /// One statement's executor: a pool or an open transaction, of one backend.
 pub enum Exec<S, P> {
@@ -145,6 +149,8 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the data directory: {0}")]
     DataDir(#[from] std::io::Error),
+    #[error("the database file {} does not exist", .0.display())]
+    Missing(std::path::PathBuf),
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
