@@ -427,12 +427,32 @@ async fn on_postgresql_the_backup_holds_files_and_keys_and_points_to_pg_dump() {
         return; // SQLite-only run: the PostgreSQL run covers this (PERMIT_TEST_POSTGRES_URL)
     };
     let url = common::fresh_postgres(&admin).await;
+    // `permitd check` on PostgreSQL: an empty database is not migrated; after the start it is,
+    // and with Redis configured and reachable both lines pass.
+    let scratch = tempfile::tempdir().unwrap();
+    let (_, report) = run(permitd(scratch.path())
+        .env("DATABASE_URL", &url)
+        .arg("check"));
+    let l = line(&report, "database");
+    assert!(l.starts_with('✗') && l.contains("not applied"), "{report}");
     let app = TestApp::spawn_with(|c| {
         c.demo = true;
         c.database_url = Some(permit_api::platform::config::Secret::new(url.clone()));
         c.redis_url = None;
     })
     .await;
+    let redis = common::redis_url().expect("the PostgreSQL run has Redis too");
+    let (_, report) = run(permitd(scratch.path())
+        .env("DATABASE_URL", &url)
+        .env("REDIS_URL", &redis)
+        .arg("check"));
+    assert!(line(&report, "database").starts_with('✓'), "{report}");
+    assert!(line(&report, "redis").starts_with('✓'), "{report}");
+    let (_, report) = run(permitd(scratch.path())
+        .env("DATABASE_URL", &url)
+        .env("REDIS_URL", "redis://127.0.0.1:1")
+        .arg("check"));
+    assert!(line(&report, "redis").starts_with('✗'), "{report}");
     let place = place(&app).await;
     let me = Person::new(43);
     app.register_and_login(&me).await;

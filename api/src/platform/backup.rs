@@ -27,11 +27,11 @@ pub enum BackupError {
         .0.display()
     )]
     NotEmpty(PathBuf),
-    #[error("{}: {1}", .0.display())]
+    #[error("{}: {}", .0.display(), .1)]
     Io(PathBuf, #[source] std::io::Error),
     #[error(transparent)]
     Database(#[from] storage::OpenError),
-    #[error("{} is not a permitd backup: {1}", .0.display())]
+    #[error("{} is not a permitd backup: {}", .0.display(), .1)]
     NotABackup(PathBuf, String),
     #[error("{0}")]
     Mismatch(String),
