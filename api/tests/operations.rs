@@ -53,12 +53,15 @@ fn line<'a>(report: &'a str, subject: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {subject} line in\n{report}"))
 }
 
+/// The names in `dir`, without SQLite's own -wal and -shm companions of a database file (whether
+/// a closing process removed them depends on how its last connection ended).
 fn listing(dir: &Path) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| !n.ends_with("-wal") && !n.ends_with("-shm"))
                 .collect()
         })
         .unwrap_or_default();

@@ -76,9 +76,12 @@ pub async fn schema_state(url: Option<&str>, data_dir: &Path) -> Result<SchemaSt
         if !file.is_file() {
             return Err(OpenError::Missing(file));
         }
+        // Read-write but never writing (and never creating: the file exists): a read-only
+        // reader of a WAL database leaves the -wal and -shm files behind, a writer's last
+        // close removes them.
         let mut conn = SqliteConnectOptions::new()
             .filename(&file)
-            .read_only(true)
+            .create_if_missing(false)
             .busy_timeout(Duration::from_secs(5))
             .connect()
             .await
