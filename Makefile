@@ -89,11 +89,11 @@ test-rust:
 
 # The API scenarios again, on PostgreSQL with Redis.
 test-postgres:
-	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test staff
 
 # The real binary: start it, register over HTTP, add a staff account from the command line.
 test-smoke:
-	$(CARGO) build -p permit-api --bin permitd
+	$(CARGO) build -p permit-api --bin permitd --example staff_session
 	bash tests/smoke.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd
 
 # The whole-API fuzz: permitd in demo mode, its OpenAPI document fuzzed anonymous, as a resident
@@ -106,7 +106,7 @@ schemathesis:
 	fi
 
 fuzz: deps schemathesis
-	$(CARGO) build -p permit-api --bin permitd
+	$(CARGO) build -p permit-api --bin permitd --example staff_session
 	bash tests/fuzz/run.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd $(SCHEMATHESIS_VENV)/bin/schemathesis $(FUZZ_EXAMPLES)
 
 # The short form `make test` runs.

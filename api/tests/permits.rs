@@ -156,7 +156,7 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     );
 
     // A clerk of another service point sees none of it.
-    permit_api::identity::service::staff::add(
+    let (_, code) = permit_api::identity::service::staff::add(
         &*app.state.storage,
         "clerk_hubin",
         permit_api::identity::model::Role::Clerk,
@@ -166,7 +166,8 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     )
     .await
     .unwrap();
-    let other_clerk = staff(&app, "clerk_hubin", "Hubin2026pw!").await;
+    let other_clerk =
+        common::flow::staff_with_code(&app, "clerk_hubin", "Hubin2026pw!", &code.grouped()).await;
     let own_detail = json_of(app.get(&format!("/api/v1/applications/{id}")).await, 200).await;
     let proof = own_detail["materials"][0]["id"].as_str().unwrap();
     for path in [

@@ -264,6 +264,7 @@ impl CounterApi {
         body: Json<ReleaseInput>,
     ) -> Result<Json<Released>, ApiError> {
         auth.0.staff()?;
+        auth.0.require_fresh_step_up()?;
         let input = body.0;
         let id = IdNumber::parse(&input.id_number)
             .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;

@@ -356,6 +356,128 @@ impl PasskeyStore for Database {
     }
 }
 
+/// The one-time codes a clerk or administrator enrols their first passkey with.
+#[async_trait]
+pub trait EnrolmentStore: Send + Sync {
+    /// Keeps a new code for the staff account (replacing any earlier one), removes its
+    /// passkeys, so the next sign-in enrols a new one.
+    async fn reset_staff_enrolment(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+    /// Whether the account has an unspent, unexpired code with this hash.
+    async fn staff_enrolment_valid(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool>;
+    /// Spends the code and adds the passkey it allows, in one transaction: `NotFound` when the
+    /// code is no longer valid (spent by a racing enrolment, or expired).
+    async fn finish_staff_enrolment(
+        &self,
+        passkey: &StoredPasskey,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}
+
+#[async_trait]
+impl EnrolmentStore for Database {
+    async fn reset_staff_enrolment(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut tx = self.begin().await?;
+        run!(tx, |e| sqlx::query(
+            "DELETE FROM passkeys WHERE account_id = $1"
+        )
+        .bind(account_id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        run!(tx, |e| sqlx::query(
+            "DELETE FROM staff_enrolments WHERE account_id = $1"
+        )
+        .bind(account_id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO staff_enrolments (account_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(account_id)
+        .bind(code_hash)
+        .bind(expires_at)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        tx.commit().await
+    }
+
+    async fn staff_enrolment_valid(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let hit: Option<Uuid> = run!(self, |e| sqlx::query_scalar(
+            "SELECT account_id FROM staff_enrolments WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3"
+        )
+        .bind(account_id)
+        .bind(code_hash)
+        .bind(now)
+        .fetch_optional(e)
+        .await)
+        .map_err(classify)?;
+        Ok(hit.is_some())
+    }
+
+    async fn finish_staff_enrolment(
+        &self,
+        p: &StoredPasskey,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut tx = self.begin().await?;
+        let spent = run!(tx, |e| sqlx::query(
+            "DELETE FROM staff_enrolments WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3"
+        )
+        .bind(p.account_id)
+        .bind(code_hash)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(spent)?;
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO passkeys (id, account_id, name, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(p.id)
+        .bind(p.account_id)
+        .bind(&p.name)
+        .bind(&p.credential_id)
+        .bind(&p.credential_json)
+        .bind(p.created_at)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        tx.commit().await
+    }
+}
+
 /// Serialises changes to one account's applications (the five-people rule).
 pub(crate) async fn lock_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {
     let sql = format!(

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use webauthn_rs::prelude::Passkey;
 
+mod enrolment;
 mod id_number;
 mod phone;
 mod session;
 
+pub use enrolment::EnrolmentCode;
 pub use id_number::{IdNumber, IdNumberError, check_character, mask as mask_id_number};
 pub use phone::{PhoneNumber, mask as mask_phone};
 pub use session::{SessionLimits, staff_session_alive, step_up_fresh};

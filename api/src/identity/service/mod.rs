@@ -9,6 +9,7 @@ use webauthn_rs::Webauthn;
 pub mod accounts;
 pub mod captcha;
 pub mod passkeys;
+pub mod second_factor;
 pub mod sessions;
 pub mod sms;
 pub mod staff;
@@ -111,6 +112,18 @@ pub enum IdentityError {
     /// Too many failed step-ups: locked out for `retry_after` more seconds.
     #[error("step-up locked for {retry_after}s")]
     StepUpLocked { retry_after: u64 },
+    /// A staff sign-in's second step came too late or twice: start again with the password.
+    #[error("the staff sign-in expired")]
+    SecondFactorExpired,
+    /// The staff enrolment code is wrong, spent or expired.
+    #[error("the enrolment code is not valid")]
+    InvalidEnrolmentCode,
+    /// An enrolment code for an account that already has its passkey.
+    #[error("the account already has a passkey")]
+    PasskeyEnrolled,
+    /// A clerk or administrator keeps at least one passkey: it is their second factor.
+    #[error("the last passkey of a staff account")]
+    LastStaffPasskey,
     /// Every password hasher stayed busy: come back shortly.
     #[error("the password hashers are busy")]
     Busy,

@@ -154,6 +154,7 @@ pub type StorageResult<T> = Result<T, StorageError>;
 pub trait Storage:
     crate::identity::store::AccountStore
     + crate::identity::store::PasskeyStore
+    + crate::identity::store::EnrolmentStore
     + crate::directory::store::DirectoryStore
     + crate::residence::store::RegistrationStore
     + crate::casework::store::ApplicationStore
