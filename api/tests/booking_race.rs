@@ -724,15 +724,16 @@ async fn the_no_show_job_racing_moves_cancels_and_check_ins_never_deadlocks() {
                         let application = storage.application(app).await.expect("application");
                         barrier.wait().await;
                         match racer {
-                            Racer::Move => booking_service::place(
-                                &*storage,
-                                &booking(acc, app, point, later),
-                            )
-                            .await
-                            .map(|_| ()),
-                            Racer::Cancel => booking_service::cancel(&*storage, application, Utc::now())
-                                .await
-                                .map(|_| ()),
+                            Racer::Move => {
+                                booking_service::place(&*storage, &booking(acc, app, point, later))
+                                    .await
+                                    .map(|_| ())
+                            }
+                            Racer::Cancel => {
+                                booking_service::cancel(&*storage, application, Utc::now())
+                                    .await
+                                    .map(|_| ())
+                            }
                             Racer::CheckIn => booking_service::check_in(&*storage, ap, Utc::now())
                                 .await
                                 .map(|_| ()),
@@ -802,7 +803,10 @@ async fn the_no_show_job_racing_moves_cancels_and_check_ins_never_deadlocks() {
                     (racer, answer) => panic!("{backend}: {racer:?} answered {answer:?}"),
                 }
             }
-            assert_eq!(marked, won_this_round, "{backend}: each no-show marked once");
+            assert_eq!(
+                marked, won_this_round,
+                "{backend}: each no-show marked once"
+            );
             job_won += won_this_round as i32;
         }
         let usage = storage.slots(point, past, later).await.expect(backend);
@@ -815,7 +819,11 @@ async fn the_no_show_job_racing_moves_cancels_and_check_ins_never_deadlocks() {
         };
         // A no-show and a check-in keep their place; a move takes one on the later day and a
         // cancellation gives its place back.
-        assert_eq!(booked_on(past), job_won + checked_in, "{backend}: {usage:?}");
+        assert_eq!(
+            booked_on(past),
+            job_won + checked_in,
+            "{backend}: {usage:?}"
+        );
         assert_eq!(booked_on(later), moved, "{backend}: {usage:?}");
         assert!(job_won > 0, "{backend}: the job took part in the races");
     }

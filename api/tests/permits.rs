@@ -977,7 +977,6 @@ async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
 /// the custody account cannot sign in, and the person claims the permit by its number.
 #[tokio::test]
 async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_it() {
-    use permit_api::identity::store::AccountStore;
     use permit_api::platform::storage::StorageError;
 
     let app = TestApp::spawn_with(|c| c.demo = true).await;
@@ -1033,7 +1032,10 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
     );
 
     // The clerk's wallet never shows it, nor answers for it.
-    assert_eq!(json_of(clerk.get("/api/v1/permits").await, 200).await, json!([]));
+    assert_eq!(
+        json_of(clerk.get("/api/v1/permits").await, 200).await,
+        json!([])
+    );
     for path in [
         format!("/api/v1/permits/{pid}"),
         format!("/api/v1/permits/{pid}/qr?presentation=full&format=svg"),
@@ -1046,7 +1048,10 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
         format!("/api/v1/permits/{pid}/endorsements"),
     ] {
         assert_eq!(
-            clerk.post(&path, &json!({"sms_code": "000000"})).await.status(),
+            clerk
+                .post(&path, &json!({"sms_code": "000000"}))
+                .await
+                .status(),
             404,
             "{path}"
         );
@@ -1142,11 +1147,14 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
         .await;
     assert_eq!(passkey.status(), 200, "a decoy ceremony, as for anyone");
     assert_eq!(
-        code_of(app.another_device().register(&Person {
-            username: custody.username.clone(),
-            ..Person::new(54)
-        })
-        .await)
+        code_of(
+            app.another_device()
+                .register(&Person {
+                    username: custody.username.clone(),
+                    ..Person::new(54)
+                })
+                .await
+        )
         .await
         .1,
         "invalid_username"
@@ -1183,5 +1191,8 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
         "valid",
         "the holder shows it"
     );
-    assert_eq!(json_of(clerk.get("/api/v1/permits").await, 200).await, json!([]));
+    assert_eq!(
+        json_of(clerk.get("/api/v1/permits").await, 200).await,
+        json!([])
+    );
 }

@@ -528,41 +528,107 @@ macro_rules! seed_earlier {
 }
 
 /// What the custody migration must have done to `Earlier`'s rows.
-async fn check_moved_to_custody(backend: &str, storage: &dyn permit_api::platform::storage::Storage, e: &Earlier) {
-    let custody_id = storage.application(e.walk_in_issued).await.expect(backend).account_id;
+async fn check_moved_to_custody(
+    backend: &str,
+    storage: &dyn permit_api::platform::storage::Storage,
+    e: &Earlier,
+) {
+    let custody_id = storage
+        .application(e.walk_in_issued)
+        .await
+        .expect(backend)
+        .account_id;
     let custody = storage.account_by_id(custody_id).await.expect(backend);
     assert_eq!(custody.custody_point_id, Some(e.point), "{backend}");
-    assert_eq!(custody.username, format!("custody:{}", e.point.simple()), "{backend}");
+    assert_eq!(
+        custody.username,
+        format!("custody:{}", e.point.simple()),
+        "{backend}"
+    );
     assert_eq!(custody.role, Role::Unit, "{backend}");
     assert!(custody.phone.is_none(), "{backend}");
-    assert!(matches!(
-        storage.account_by_username(&custody.username).await,
-        Err(StorageError::NotFound)
-    ), "{backend}: no sign-in finds it");
+    assert!(
+        matches!(
+            storage.account_by_username(&custody.username).await,
+            Err(StorageError::NotFound)
+        ),
+        "{backend}: no sign-in finds it"
+    );
     for walk_in in [e.walk_in_checked_in, e.walk_in_claimed] {
-        assert_eq!(storage.application(walk_in).await.expect(backend).account_id, custody.id, "{backend}");
+        assert_eq!(
+            storage
+                .application(walk_in)
+                .await
+                .expect(backend)
+                .account_id,
+            custody.id,
+            "{backend}"
+        );
     }
-    assert_eq!(storage.application(e.own_application).await.expect(backend).account_id, e.resident, "{backend}");
+    assert_eq!(
+        storage
+            .application(e.own_application)
+            .await
+            .expect(backend)
+            .account_id,
+        e.resident,
+        "{backend}"
+    );
     // The permit in the clerk's wallet is the point's now, to be claimed and stepped up again,
     // with the clerk's device key gone; one its person claimed, and a resident's own, stay.
-    let held = storage.permit(e.permit_in_clerk_wallet).await.expect(backend);
+    let held = storage
+        .permit(e.permit_in_clerk_wallet)
+        .await
+        .expect(backend);
     assert_eq!(held.account_id, custody.id, "{backend}");
-    assert!(held.claimed_at.is_none() && held.device_key.is_none(), "{backend}");
+    assert!(
+        held.claimed_at.is_none() && held.device_key.is_none(),
+        "{backend}"
+    );
     for kept in [e.permit_claimed, e.own_permit] {
         let p = storage.permit(kept).await.expect(backend);
         assert_eq!(p.account_id, e.resident, "{backend}");
-        assert!(p.claimed_at.is_some() && p.device_key.is_some(), "{backend}");
+        assert!(
+            p.claimed_at.is_some() && p.device_key.is_some(),
+            "{backend}"
+        );
     }
-    assert!(storage.permits_of(e.clerk).await.expect(backend).is_empty(), "{backend}");
-    let notes = storage.notifications_of(custody.id, 10).await.expect(backend);
-    assert_eq!(notes.iter().map(|n| n.id).collect::<Vec<_>>(), vec![e.notice], "{backend}");
-    assert!(storage.notifications_of(e.clerk, 10).await.expect(backend).is_empty(), "{backend}");
-    // Only the point with walk-ins got a custody account.
-    assert!(storage.username_taken(&custody.username).await.expect(backend), "{backend}");
-    assert!(!storage
-        .username_taken(&format!("custody:{}", e.other_point.simple()))
+    assert!(
+        storage.permits_of(e.clerk).await.expect(backend).is_empty(),
+        "{backend}"
+    );
+    let notes = storage
+        .notifications_of(custody.id, 10)
         .await
-        .expect(backend), "{backend}");
+        .expect(backend);
+    assert_eq!(
+        notes.iter().map(|n| n.id).collect::<Vec<_>>(),
+        vec![e.notice],
+        "{backend}"
+    );
+    assert!(
+        storage
+            .notifications_of(e.clerk, 10)
+            .await
+            .expect(backend)
+            .is_empty(),
+        "{backend}"
+    );
+    // Only the point with walk-ins got a custody account.
+    assert!(
+        storage
+            .username_taken(&custody.username)
+            .await
+            .expect(backend),
+        "{backend}"
+    );
+    assert!(
+        !storage
+            .username_taken(&format!("custody:{}", e.other_point.simple()))
+            .await
+            .expect(backend),
+        "{backend}"
+    );
     // A new walk-in at the point joins the same custody account.
     let mut fields = permit_api::casework::applications::model::ApplicationFields {
         business_type: permit_api::casework::applications::model::BusinessType::First,
@@ -590,7 +656,8 @@ async fn check_moved_to_custody(backend: &str, storage: &dyn permit_api::platfor
     assert_eq!(filed.account_id, custody.id, "{backend}");
     // The other point's first walk-in opens its own.
     fields.service_point_id = e.other_point;
-    fields.applicant_id_number = IdNumber::parse(&common::id_with_check("33010219900303002")).unwrap();
+    fields.applicant_id_number =
+        IdNumber::parse(&common::id_with_check("33010219900303002")).unwrap();
     let elsewhere = permit_api::casework::service::create_for(
         storage,
         permit_api::casework::service::Filer::CustodyOf(e.other_point),
@@ -600,7 +667,10 @@ async fn check_moved_to_custody(backend: &str, storage: &dyn permit_api::platfor
     )
     .await
     .expect(backend);
-    let other = storage.account_by_id(elsewhere.account_id).await.expect(backend);
+    let other = storage
+        .account_by_id(elsewhere.account_id)
+        .await
+        .expect(backend);
     assert_eq!(other.custody_point_id, Some(e.other_point), "{backend}");
 }
 
@@ -616,7 +686,9 @@ async fn the_custody_migration_moves_earlier_walk_ins_out_of_the_clerks_account(
             .filename(dir.path().join("permit.sqlite"))
             .create_if_missing(true)
             .foreign_keys(true);
-        let pool = sqlx::SqlitePool::connect_with(options).await.expect("SQLite");
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("SQLite");
         let (migrator, _files) = migrator_before_custody("sqlite").await;
         migrator.run(&pool).await.expect("the earlier migrations");
         seed_earlier!(&pool, &earlier);
@@ -637,9 +709,10 @@ async fn the_custody_migration_moves_earlier_walk_ins_out_of_the_clerks_account(
             seed_earlier!(&pool, &earlier);
             pool.close().await;
         }
-        let storage = permit_api::platform::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
-            .await
-            .expect("the custody migration runs");
+        let storage =
+            permit_api::platform::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
+                .await
+                .expect("the custody migration runs");
         check_moved_to_custody("postgres", &*storage, &earlier).await;
     }
 }
