@@ -686,7 +686,7 @@ async function main() {
       await shot(page, '37-passkey-login')
     })
     await step('claim a permit issued at the counter, then show it after a passkey step-up', async () => {
-      // A walk-in at the counter: accepted and issued at once, held by the clerk until claimed.
+      // A walk-in at the counter: accepted and issued at once, held by the service point until claimed.
       const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
       // The context's request client shares the cookies of its page, which signs in.
       await clerkSignIn(await clerk.newPage())

@@ -95,6 +95,9 @@ pub struct Account {
     pub login_sms_required: bool,
     pub real_name_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Set on a service point's custody account, which holds its walk-ins until each person
+    /// claims their permit; no one signs in with it.
+    pub custody_point_id: Option<Uuid>,
 }
 
 impl std::fmt::Debug for Account {

@@ -163,3 +163,9 @@ pub async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> Storage
 pub async fn hold_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {
     store::lock_account(tx, account_id).await
 }
+
+/// The service point's custody account (opened on first need, inside the caller's
+/// transaction): walk-ins are filed under it, never under the clerk who serves the person.
+pub async fn custody_account(tx: &mut Tx, point: Uuid) -> StorageResult<Uuid> {
+    store::custody_account(tx, point).await
+}

@@ -44,6 +44,17 @@ pub struct Dialect {
     pub skip_locked: &'static str,
 }
 
+impl Dialect {
+    /// `skip_locked` for the rows of one table (by its alias) of a join only.
+    pub fn skip_locked_of(&self, alias: &str) -> String {
+        if self.skip_locked.is_empty() {
+            String::new()
+        } else {
+            format!(" FOR UPDATE OF {alias} SKIP LOCKED")
+        }
+    }
+}
+
 const SQLITE: Dialect = Dialect {
     for_update: "",
     skip_locked: "",
