@@ -1080,7 +1080,7 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
     );
 
     // A clerk of another service point gets 404 on all of it.
-    permit_api::identity::service::staff::add(
+    let (_, code) = permit_api::identity::service::staff::add(
         storage,
         "clerk_hubin",
         permit_api::identity::model::Role::Clerk,
@@ -1090,7 +1090,8 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
     )
     .await
     .unwrap();
-    let other_clerk = staff(&app, "clerk_hubin", "Hubin2026pw!").await;
+    let other_clerk =
+        common::flow::staff_with_code(&app, "clerk_hubin", "Hubin2026pw!", &code.grouped()).await;
     for path in [
         format!("/api/v1/staff/applications/{id}"),
         format!("/api/v1/staff/permits/{pid}/slip.pdf"),
