@@ -35,10 +35,12 @@ build: deps verifier-wasm pwa-build
 # `cargo test` builds it for the API tests: with the dev-dependencies' features (among them
 # tokio's test-util, which webauthn-authenticator-rs turns on, and reqwest's cookies, json and
 # multipart). A plain `cargo build -p permit-api` resolves other features, and so compiles
-# most of the dependency tree a second time.
+# most of the dependency tree a second time. The staff sign-in example (a software passkey) is
+# an example, so it is built with the dev-dependencies too.
 PERMITD_DEBUG := $(TARGET_DIR)/debug/permitd
 permitd-debug:
 	$(CARGO) test -p permit-api --no-run --test openapi
+	$(CARGO) build -p permit-api --example staff_session
 
 # System packages the build needs; installed only when missing.
 deps:
@@ -101,7 +103,7 @@ test-rust:
 
 # The API scenarios again, on PostgreSQL with Redis.
 test-postgres:
-	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test staff
 
 # The real binary: start it, register over HTTP, add a staff account from the command line.
 test-smoke: permitd-debug test-systemd

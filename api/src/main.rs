@@ -80,6 +80,12 @@ enum StaffCommand {
         #[arg(long = "service-point")]
         service_points: Vec<Uuid>,
     },
+    /// Give a staff member a new one-time enrolment code (a lost or replaced phone): their
+    /// passkeys are removed and their session ends; the next sign-in enrols a new passkey.
+    Enrolment {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,6 +118,39 @@ fn report(result: Result<Vec<String>, backup::BackupError>) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The code goes to the person on paper or in person; it is shown once and never stored.
+fn print_enrolment(code: &permit_api::identity::model::EnrolmentCode) {
+    println!(
+        "one-time enrolment code: {} (valid {} days: at the first sign-in, enter it to register a passkey)",
+        code.grouped(),
+        staff::ENROLMENT_VALID.num_days()
+    );
+}
+
+async fn open_stores(
+    config: &Config,
+) -> Result<
+    (
+        std::sync::Arc<dyn storage::Storage>,
+        std::sync::Arc<dyn permit_api::platform::ephemeral::Ephemeral>,
+    ),
+    String,
+> {
+    let storage = storage::open(
+        config.database_url.as_ref().map(Secret::expose),
+        &config.data_dir,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let ephemeral = permit_api::platform::ephemeral::open(
+        config.redis_url.as_ref().map(Secret::expose),
+        &config.redis_prefix,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok((storage, ephemeral))
 }
 
 #[tokio::main]
@@ -180,13 +219,44 @@ async fn main() -> ExitCode {
             )
             .await
             {
-                Ok(account) => {
+                Ok((account, code)) => {
                     println!(
                         "created {} account {} ({})",
                         role.as_str(),
                         account.username,
                         account.id
                     );
+                    print_enrolment(&code);
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Staff {
+            command: StaffCommand::Enrolment { username },
+        } => {
+            let (storage, ephemeral) = match open_stores(&config).await {
+                Ok(stores) => stores,
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match staff::reset_enrolment(&*storage, &*ephemeral, &username, chrono::Utc::now())
+                .await
+            {
+                Ok(code) => {
+                    println!("new enrolment code for {}", username.trim());
+                    print_enrolment(&code);
+                    if config.redis_url.is_none() {
+                        println!(
+                            "sessions live in the running server's memory: its session of this account ends when it is idle for {} minutes, or at the next restart",
+                            config.staff_idle_secs / 60
+                        );
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

@@ -392,14 +392,10 @@ async fn a_backup_taken_under_load_restores_into_a_new_directory_with_the_same_d
         original,
         "the proof file came back"
     );
+    // The clerk's passkey came back too: password and the same passkey sign in.
     let clerk_again = new.another_device();
     json_of(
-        clerk_again
-            .post(
-                "/api/v1/sessions",
-                &json!({"username": "clerk", "password": "clerk-demo-2026"}),
-            )
-            .await,
+        common::flow::staff_sign_in(&clerk_again, "clerk", "clerk-demo-2026").await,
         200,
     )
     .await;

@@ -48,6 +48,17 @@ pub struct Dialect {
     pub skip_locked: &'static str,
 }
 
+impl Dialect {
+    /// `skip_locked` for the rows of one table (by its alias) of a join only.
+    pub fn skip_locked_of(&self, alias: &str) -> String {
+        if self.skip_locked.is_empty() {
+            String::new()
+        } else {
+            format!(" FOR UPDATE OF {alias} SKIP LOCKED")
+        }
+    }
+}
+
 const SQLITE: Dialect = Dialect {
     for_update: "",
     skip_locked: "",
@@ -160,6 +171,7 @@ pub type StorageResult<T> = Result<T, StorageError>;
 pub trait Storage:
     crate::identity::store::AccountStore
     + crate::identity::store::PasskeyStore
+    + crate::identity::store::EnrolmentStore
     + crate::directory::store::DirectoryStore
     + crate::residence::store::RegistrationStore
     + crate::casework::store::ApplicationStore
