@@ -16,17 +16,31 @@ SCHEMATHESIS_VENV ?= $(HOME)/.cache/permit/schemathesis-venv
 SCHEMATHESIS_VERSION := 4.32.5
 FUZZ_EXAMPLES ?= 50
 FUZZ_SHORT_EXAMPLES ?= 10
-APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils
+APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils systemd
 
-.PHONY: run build test deps services s3-server schemathesis layers test-rust test-postgres test-smoke test-fuzz fuzz test-pwa pwa-wasm lint bench clean-test-dbs load
+.PHONY: run build test deps services s3-server schemathesis layers test-rust test-postgres test-smoke test-systemd test-fuzz fuzz test-pwa pwa-wasm permitd-debug lint bench clean-test-dbs load
+
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 run: deps build
-	PERMIT_DEMO=true ./target/release/permitd
+	PERMIT_DEMO=true $(TARGET_DIR)/release/permitd
 
 # The PWA is embedded in permitd, so it is built first, after the verifier's wasm module its
-# scanner uses offline.
+# scanner uses offline. Each step does nothing when its inputs are unchanged, so a second
+# `make run` starts the binary it built before.
 build: deps verifier-wasm pwa-build
 	$(CARGO) build --release --workspace
+
+# The debug permitd that the smoke test, the fuzz and the browser journeys drive, built the way
+# `cargo test` builds it for the API tests: with the dev-dependencies' features (among them
+# tokio's test-util, which webauthn-authenticator-rs turns on, and reqwest's cookies, json and
+# multipart). A plain `cargo build -p permit-api` resolves other features, and so compiles
+# most of the dependency tree a second time. The staff sign-in example (a software passkey) is
+# an example, so it is built with the dev-dependencies too.
+PERMITD_DEBUG := $(TARGET_DIR)/debug/permitd
+permitd-debug:
+	$(CARGO) test -p permit-api --no-run --test openapi
+	$(CARGO) build -p permit-api --example staff_session
 
 # System packages the build needs; installed only when missing.
 deps:
@@ -89,12 +103,20 @@ test-rust:
 
 # The API scenarios again, on PostgreSQL with Redis.
 test-postgres:
-	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test sms_gateways
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test staff --test sms_gateways
 
 # The real binary: start it, register over HTTP, add a staff account from the command line.
-test-smoke:
-	$(CARGO) build -p permit-api --bin permitd
-	bash tests/smoke.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd
+test-smoke: permitd-debug test-systemd
+	bash tests/smoke.sh $(PERMITD_DEBUG)
+
+# The systemd unit (deploy/permitd.service), verified by systemd-analyze with the built binary
+# in place of /usr/local/bin/permitd; any warning fails (systemd-analyze itself exits 0 on them).
+test-systemd: deps permitd-debug
+	@dir=$$(mktemp -d); \
+	sed 's#/usr/local/bin/permitd#$(abspath $(PERMITD_DEBUG))#g' deploy/permitd.service > $$dir/permitd.service; \
+	out=$$(systemd-analyze verify $$dir/permitd.service 2>&1); rc=$$?; rm -rf $$dir; \
+	if [ $$rc != 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "deploy/permitd.service: systemd-analyze verify failed"; exit 1; fi; \
+	echo "deploy/permitd.service: systemd-analyze verify passed"
 
 # The whole-API fuzz: permitd in demo mode, its OpenAPI document fuzzed anonymous, as a resident
 # and as a clerk; any 5xx or any answer the document does not describe fails (tests/fuzz/run.sh).
@@ -105,9 +127,8 @@ schemathesis:
 	  python3 -m venv $(SCHEMATHESIS_VENV) && $(SCHEMATHESIS_VENV)/bin/pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'; \
 	fi
 
-fuzz: deps schemathesis
-	$(CARGO) build -p permit-api --bin permitd
-	bash tests/fuzz/run.sh $(or $(CARGO_TARGET_DIR),target)/debug/permitd $(SCHEMATHESIS_VENV)/bin/schemathesis $(FUZZ_EXAMPLES)
+fuzz: deps schemathesis permitd-debug
+	bash tests/fuzz/run.sh $(PERMITD_DEBUG) $(SCHEMATHESIS_VENV)/bin/schemathesis $(FUZZ_EXAMPLES)
 
 # The short form `make test` runs.
 test-fuzz:
@@ -122,14 +143,14 @@ load: services
 # copy it there when CARGO_TARGET_DIR puts the build elsewhere.
 pwa-build: pwa-wasm
 pwa-wasm: verifier-wasm
-	@if [ "$(abspath $(VERIFIER_WASM_WEB_DIR))" != "$(abspath target/verifier-wasm-web)" ]; then \
+	@if [ "$(abspath $(VERIFIER_WASM_WEB_DIR))" != "$(abspath target/verifier-wasm-web)" ] && \
+	    ! diff -rq $(VERIFIER_WASM_WEB_DIR) target/verifier-wasm-web >/dev/null 2>&1; then \
 	  mkdir -p target && rm -rf target/verifier-wasm-web && cp -r $(VERIFIER_WASM_WEB_DIR) target/verifier-wasm-web; \
 	fi
 
 # The PWA: component tests, then the browser journeys against the debug permitd.
-test-pwa: pwa-unit
-	$(CARGO) build -p permit-api --bin permitd
-	$(MAKE) pwa-e2e PERMITD=$(or $(CARGO_TARGET_DIR),target)/debug/permitd
+test-pwa: pwa-unit permitd-debug
+	$(MAKE) pwa-e2e PERMITD=$(PERMITD_DEBUG)
 
 # The shape of api/src: model, store and service modules stay below http, and a context
 # reaches another only through its service or model (tests/layers.py).

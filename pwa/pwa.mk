@@ -1,6 +1,7 @@
 # The PWA's targets; the root Makefile can `include pwa/pwa.mk`.
 #   pwa-deps   npm ci from the committed package-lock.json (no browser downloads)
-#   pwa-build  type-check and build to pwa/dist (hashed assets, sw.js, manifest)
+#   pwa-build  type-check and build to pwa/dist (hashed assets, sw.js, manifest), when its
+#              inputs changed
 #   pwa-unit   Vitest unit and component tests
 #   pwa-e2e    Playwright (playwright-core + Debian's Chromium) against PERMITD=path/to/permitd,
 #              started in demo mode on a free port with a temp data dir, serving the app it
@@ -20,9 +21,21 @@ $(PWA_DIR)/node_modules/.package-lock.json: $(PWA_DIR)/package.json $(PWA_DIR)/p
 
 pwa-deps: $(PWA_DIR)/node_modules/.package-lock.json
 
+# Built only when its inputs changed (scripts/build-inputs.sh hashes them): an unchanged tree
+# keeps dist/ as it is, so cargo has nothing new to embed. The hash of the last build is kept
+# next to node_modules' own caches (a fresh `npm ci` starts over).
+PWA_BUILD_STAMP := $(PWA_DIR)/node_modules/.cache/permit/dist-inputs.sha256
+
 pwa-build: pwa-deps
-	cd $(PWA_DIR) && $(NPM) run --silent build
-	cd $(PWA_DIR) && node scripts/first-load-size.mjs
+	@inputs=$$(bash $(PWA_DIR)/scripts/build-inputs.sh); \
+	if [ -f $(PWA_DIR)/dist/index.html ] && [ "$$(cat $(PWA_BUILD_STAMP) 2>/dev/null)" = "$$inputs" ]; then \
+	  echo "pwa-build: pwa/dist is up to date"; \
+	else \
+	  rm -f $(PWA_BUILD_STAMP) && \
+	  (cd $(PWA_DIR) && $(NPM) run --silent build) && \
+	  (cd $(PWA_DIR) && node scripts/first-load-size.mjs) && \
+	  mkdir -p $(dir $(PWA_BUILD_STAMP)) && echo "$$inputs" > $(PWA_BUILD_STAMP); \
+	fi
 
 pwa-size:
 	cd $(PWA_DIR) && node scripts/first-load-size.mjs

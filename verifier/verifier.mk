@@ -14,6 +14,8 @@ VERIFIER_WASM_FILE := $(VERIFIER_TARGET_DIR)/$(VERIFIER_WASM_TARGET)/release/per
 # wasm-bindgen output: --target nodejs (for the Node test) and --target web (for the PWA).
 VERIFIER_WASM_DIR ?= $(VERIFIER_TARGET_DIR)/verifier-wasm
 VERIFIER_WASM_WEB_DIR ?= $(VERIFIER_TARGET_DIR)/verifier-wasm-web
+# The module the bindings in those folders were made from.
+VERIFIER_WASM_STAMP := $(VERIFIER_TARGET_DIR)/verifier-wasm.sha256
 # Length of a fuzzing run, in seconds; the proptest smoke run's number of cases.
 VERIFIER_FUZZ_SECONDS ?= 300
 VERIFIER_FUZZ_TARGET ?= verify
@@ -43,8 +45,17 @@ verifier-wasm:
 	fi
 	$(VERIFIER_WASM_PROFILE) $(VERIFIER_CARGO) rustc -p permit-verifier --lib --release \
 		--target $(VERIFIER_WASM_TARGET) --no-default-features --features wasm --crate-type cdylib
-	wasm-bindgen --target nodejs --out-dir $(VERIFIER_WASM_DIR) $(VERIFIER_WASM_FILE)
-	wasm-bindgen --target web --out-dir $(VERIFIER_WASM_WEB_DIR) $(VERIFIER_WASM_FILE)
+	@# The bindings are written again only for a new module: rewritten files would look new to
+	@# the PWA build that bundles them.
+	@sum=$$(sha256sum < $(VERIFIER_WASM_FILE)); \
+	if [ "$$(cat $(VERIFIER_WASM_STAMP) 2>/dev/null)" != "$$sum" ] || [ ! -d $(VERIFIER_WASM_DIR) ] || [ ! -d $(VERIFIER_WASM_WEB_DIR) ]; then \
+	  echo "wasm-bindgen: $(VERIFIER_WASM_DIR), $(VERIFIER_WASM_WEB_DIR)"; \
+	  wasm-bindgen --target nodejs --out-dir $(VERIFIER_WASM_DIR) $(VERIFIER_WASM_FILE) && \
+	  wasm-bindgen --target web --out-dir $(VERIFIER_WASM_WEB_DIR) $(VERIFIER_WASM_FILE) && \
+	  echo "$$sum" > $(VERIFIER_WASM_STAMP); \
+	else \
+	  echo "wasm-bindgen: the bindings are up to date"; \
+	fi
 
 ## verifier-wasm-test: the committed vectors through the wasm module, in Node's test runner.
 verifier-wasm-test: verifier-wasm

@@ -9,7 +9,7 @@ use permit_api::credentials::keys::KeyRing;
 use permit_api::identity::model::Role;
 use permit_api::identity::service::staff;
 use permit_api::platform::config::{CONFIG_HELP, Config, LogFormat, Secret};
-use permit_api::platform::{app, storage};
+use permit_api::platform::{app, backup, check, storage};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -35,6 +35,24 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Check the configuration before going live: one line of ✓ or ✗ per item, with the fix;
+    /// exit code 0 only when all pass. Creates and changes nothing.
+    Check,
+    /// Create the SQLite database or apply the migrations this version carries, then exit.
+    Migrate,
+    /// Write one archive (.tar.gz) of the SQLite database (a consistent copy, safe while
+    /// permitd runs), the proof files and the keys directory. On PostgreSQL: files and keys,
+    /// and the database with pg_dump.
+    Backup {
+        /// The archive to write; it must not exist.
+        path: PathBuf,
+    },
+    /// Unpack an archive of `permitd backup` into the configured data directory, which must be
+    /// empty (absent or with nothing in it).
+    Restore {
+        /// The archive to read.
+        path: PathBuf,
     },
 }
 
@@ -62,6 +80,12 @@ enum StaffCommand {
         #[arg(long = "service-point")]
         service_points: Vec<Uuid>,
     },
+    /// Give a staff member a new one-time enrolment code (a lost or replaced phone): their
+    /// passkeys are removed and their session ends; the next sign-in enrols a new passkey.
+    Enrolment {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,6 +102,55 @@ fn init_logging(format: LogFormat) {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+}
+
+/// Prints what a backup or restore did, or why it stopped.
+fn report(result: Result<Vec<String>, backup::BackupError>) -> ExitCode {
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("permitd: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The code goes to the person on paper or in person; it is shown once and never stored.
+fn print_enrolment(code: &permit_api::identity::model::EnrolmentCode) {
+    println!(
+        "one-time enrolment code: {} (valid {} days: at the first sign-in, enter it to register a passkey)",
+        code.grouped(),
+        staff::ENROLMENT_VALID.num_days()
+    );
+}
+
+async fn open_stores(
+    config: &Config,
+) -> Result<
+    (
+        std::sync::Arc<dyn storage::Storage>,
+        std::sync::Arc<dyn permit_api::platform::ephemeral::Ephemeral>,
+    ),
+    String,
+> {
+    let storage = storage::open(
+        config.database_url.as_ref().map(Secret::expose),
+        &config.data_dir,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let ephemeral = permit_api::platform::ephemeral::open(
+        config.redis_url.as_ref().map(Secret::expose),
+        &config.redis_prefix,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok((storage, ephemeral))
 }
 
 #[tokio::main]
@@ -146,13 +219,14 @@ async fn main() -> ExitCode {
             )
             .await
             {
-                Ok(account) => {
+                Ok((account, code)) => {
                     println!(
                         "created {} account {} ({})",
                         role.as_str(),
                         account.username,
                         account.id
                     );
+                    print_enrolment(&code);
                     ExitCode::SUCCESS
                 }
                 Err(e) => {
@@ -161,6 +235,67 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Command::Staff {
+            command: StaffCommand::Enrolment { username },
+        } => {
+            let (storage, ephemeral) = match open_stores(&config).await {
+                Ok(stores) => stores,
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match staff::reset_enrolment(&*storage, &*ephemeral, &username, chrono::Utc::now())
+                .await
+            {
+                Ok(code) => {
+                    println!("new enrolment code for {}", username.trim());
+                    print_enrolment(&code);
+                    if config.redis_url.is_none() {
+                        println!(
+                            "sessions live in the running server's memory: its session of this account ends when it is idle for {} minutes, or at the next restart",
+                            config.staff_idle_secs / 60
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Check => {
+            let lines = check::run_all(&config).await;
+            for line in &lines {
+                println!("{line}");
+            }
+            let failed = lines.iter().filter(|l| !l.ok).count();
+            if failed == 0 {
+                println!("all {} checks passed", lines.len());
+                ExitCode::SUCCESS
+            } else {
+                println!("{failed} of {} checks failed", lines.len());
+                ExitCode::from(1)
+            }
+        }
+        Command::Migrate => match storage::open(
+            config.database_url.as_ref().map(Secret::expose),
+            &config.data_dir,
+        )
+        .await
+        {
+            Ok(storage) => {
+                println!("database ({}) is up to date", storage.backend());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("permitd: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Backup { path } => report(backup::backup(&config, &path).await),
+        Command::Restore { path } => report(backup::restore(&config, &path)),
         Command::Keys { command } => {
             let dir = config.keys_dir();
             let now = chrono::Utc::now();

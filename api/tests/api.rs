@@ -819,14 +819,9 @@ async fn demo_directory_is_public_and_only_administrators_edit_it() {
         (403, "forbidden".into())
     );
 
-    let admin = TestApp::new_client();
-    let r = admin
-        .post(app.url("/api/v1/sessions"))
-        .json(&json!({"username": "admin", "password": "admin-demo-2026"}))
-        .send()
+    let admin = common::flow::staff(&app, "admin", "admin-demo-2026")
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+        .client;
     let r = admin
         .post(app.url("/api/v1/service-points"))
         .json(&new_point)
@@ -875,23 +870,8 @@ async fn demo_directory_is_public_and_only_administrators_edit_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let clerk = TestApp::new_client();
-    let me: Value = {
-        clerk
-            .post(app.url("/api/v1/sessions"))
-            .json(&json!({"username": "clerk", "password": "clerk-demo-2026"}))
-            .send()
-            .await
-            .unwrap();
-        clerk
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
+    let clerk = common::flow::staff(&app, "clerk", "clerk-demo-2026").await;
+    let me = common::flow::json_of(clerk.get("/api/v1/me").await, 200).await;
     assert_eq!(me["role"], "clerk");
     assert_eq!(me["service_points"].as_array().unwrap().len(), 1);
 }

@@ -156,7 +156,7 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     );
 
     // A clerk of another service point sees none of it.
-    permit_api::identity::service::staff::add(
+    let (_, code) = permit_api::identity::service::staff::add(
         &*app.state.storage,
         "clerk_hubin",
         permit_api::identity::model::Role::Clerk,
@@ -166,7 +166,8 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     )
     .await
     .unwrap();
-    let other_clerk = staff(&app, "clerk_hubin", "Hubin2026pw!").await;
+    let other_clerk =
+        common::flow::staff_with_code(&app, "clerk_hubin", "Hubin2026pw!", &code.grouped()).await;
     let own_detail = json_of(app.get(&format!("/api/v1/applications/{id}")).await, 200).await;
     let proof = own_detail["materials"][0]["id"].as_str().unwrap();
     for path in [
@@ -968,5 +969,232 @@ async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
     assert_eq!(
         verify_offline(&own, &old_qr).await.verdict.code(),
         "revoked"
+    );
+}
+
+/// A walk-in's application and permit are held by the service point (custody), never in the
+/// clerk's own account: the clerk's wallet never shows the permit nor answers for it, staff of
+/// the point work with the application as before, another point's clerk sees nothing of it,
+/// the custody account cannot sign in, and the person claims the permit by its number.
+#[tokio::test]
+async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_it() {
+    use permit_api::platform::storage::StorageError;
+
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
+    let person = Person::new(53);
+    let mut body = step1(&place);
+    body["applicant_name"] = json!(person.real_name);
+    body["applicant_id_number"] = json!(person.id_number);
+    body["phone"] = json!(person.phone);
+    body["condition"] = json!("residence");
+    let a = json_of(clerk.post("/api/v1/staff/walk-ins", &body).await, 200).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let permit = json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/issue"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let pid = permit["id"].as_str().unwrap().to_string();
+    let number = permit["number"].as_str().unwrap().to_string();
+
+    // Filed under the point's custody account, not the clerk's.
+    let storage = &*app.state.storage;
+    let application = storage.application(id.parse().unwrap()).await.unwrap();
+    let clerk_account = storage.account_by_username("clerk").await.unwrap();
+    assert_ne!(application.account_id, clerk_account.id);
+    let custody = storage.account_by_id(application.account_id).await.unwrap();
+    assert_eq!(
+        custody.custody_point_id,
+        Some(place.qingbo.parse().unwrap())
+    );
+    assert!(custody.phone.is_none() && custody.id_number.is_none());
+    let held = storage.permit(pid.parse().unwrap()).await.unwrap();
+    assert_eq!(held.account_id, custody.id);
+    // The SMS went to the phone given at the counter, and says where the permit waits.
+    permit_api::platform::jobs::run_once(&app.state, Utc::now())
+        .await
+        .unwrap();
+    let sms = json_of(
+        app.get(&format!("/api/v1/dev/sms?phone={}", person.phone))
+            .await,
+        200,
+    )
+    .await;
+    assert!(
+        sms.to_string().contains("由受理点代为保管"),
+        "the issue SMS names the custody: {sms}"
+    );
+
+    // The clerk's wallet never shows it, nor answers for it.
+    assert_eq!(
+        json_of(clerk.get("/api/v1/permits").await, 200).await,
+        json!([])
+    );
+    for path in [
+        format!("/api/v1/permits/{pid}"),
+        format!("/api/v1/permits/{pid}/qr?presentation=full&format=svg"),
+        format!("/api/v1/permits/{pid}/slip.pdf"),
+    ] {
+        assert_eq!(clerk.get(&path).await.status(), 404, "{path}");
+    }
+    for path in [
+        format!("/api/v1/permits/{pid}/step-up"),
+        format!("/api/v1/permits/{pid}/endorsements"),
+    ] {
+        assert_eq!(
+            clerk
+                .post(&path, &json!({"sms_code": "000000"}))
+                .await
+                .status(),
+            404,
+            "{path}"
+        );
+    }
+
+    // The point's staff reach it through the staff endpoints as before.
+    let detail = json_of(
+        clerk.get(&format!("/api/v1/staff/applications/{id}")).await,
+        200,
+    )
+    .await;
+    assert_eq!(detail["status"], "issued");
+    let queue = json_of(
+        clerk.get("/api/v1/staff/applications?status=issued").await,
+        200,
+    )
+    .await;
+    assert!(queue.to_string().contains(&id), "in the point's queue");
+    assert_eq!(
+        clerk
+            .get(&format!("/api/v1/staff/permits/{pid}/slip.pdf"))
+            .await
+            .status(),
+        200
+    );
+
+    // A clerk of another service point gets 404 on all of it.
+    let (_, code) = permit_api::identity::service::staff::add(
+        storage,
+        "clerk_hubin",
+        permit_api::identity::model::Role::Clerk,
+        Some("湖滨民警"),
+        "Hubin2026pw!",
+        &[place.hubin.parse().unwrap()],
+    )
+    .await
+    .unwrap();
+    let other_clerk =
+        common::flow::staff_with_code(&app, "clerk_hubin", "Hubin2026pw!", &code.grouped()).await;
+    for path in [
+        format!("/api/v1/staff/applications/{id}"),
+        format!("/api/v1/staff/permits/{pid}/slip.pdf"),
+        format!("/api/v1/permits/{pid}"),
+    ] {
+        assert_eq!(other_clerk.get(&path).await.status(), 404, "{path}");
+    }
+    assert_eq!(
+        other_clerk
+            .post(
+                &format!("/api/v1/staff/applications/{id}/issue"),
+                &json!({})
+            )
+            .await
+            .status(),
+        404
+    );
+
+    // The custody account cannot sign in: sign-in never finds it, whatever its hash, and its
+    // name is none a person can register.
+    assert!(matches!(
+        storage.account_by_username(&custody.username).await,
+        Err(StorageError::NotFound)
+    ));
+    let password = "Custody2026pw!";
+    for attempt in ["!custody", password] {
+        assert_eq!(
+            code_of(
+                app.another_device()
+                    .post(
+                        "/api/v1/sessions",
+                        &json!({"username": custody.username, "password": attempt}),
+                    )
+                    .await
+            )
+            .await,
+            (401, "invalid_credentials".into()),
+            "{attempt}"
+        );
+        // Even with a real hash set behind its back.
+        storage
+            .set_password_hash(
+                custody.id,
+                &permit_api::identity::password::hash(password).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let passkey = app
+        .another_device()
+        .post(
+            "/api/v1/sessions/passkey",
+            &json!({"username": custody.username}),
+        )
+        .await;
+    assert_eq!(passkey.status(), 200, "a decoy ceremony, as for anyone");
+    assert_eq!(
+        code_of(
+            app.another_device()
+                .register(&Person {
+                    username: custody.username.clone(),
+                    ..Person::new(54)
+                })
+                .await
+        )
+        .await
+        .1,
+        "invalid_username"
+    );
+
+    // The person, registered and real-name verified, claims it by its number and holds it.
+    let own = app.another_device();
+    own.register_and_login(&person).await;
+    common::flow::verify_real_name(&clerk, &person.id_number).await;
+    own.step_up(&person.phone).await;
+    let claimed = json_of(
+        own.post("/api/v1/permits/claim", &json!({"permit_number": number}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(claimed["id"], pid.as_str());
+    let mine = json_of(own.get("/api/v1/permits").await, 200).await;
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    assert_eq!(mine[0]["id"], pid.as_str());
+    let code = own.sms_code(&person.phone, "step_up").await;
+    json_of(
+        own.post(
+            &format!("/api/v1/permits/{pid}/step-up"),
+            &json!({"sms_code": code}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let qr = qr_text(&own, &pid, "full").await;
+    assert_eq!(
+        verify_offline(&own, &qr).await.verdict.code(),
+        "valid",
+        "the holder shows it"
+    );
+    assert_eq!(
+        json_of(clerk.get("/api/v1/permits").await, 200).await,
+        json!([])
     );
 }

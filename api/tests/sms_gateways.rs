@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
-use common::flow::{json_of, staff};
+use common::flow::json_of;
 use common::{Person, TestApp, code_of};
 use hmac::{Hmac, Mac};
 use permit_api::notifications::model::NewNotification;
@@ -472,7 +472,7 @@ async fn the_outbox_retries_throttling_and_timeouts_and_shows_admins_what_it_gav
     use permit_api::identity::model::Role;
     use permit_api::identity::service::staff as staff_accounts;
     let (app, fake) = production(SmsProvider::Aliyun).await;
-    let admin = staff_accounts::add(
+    let (admin, enrolment) = staff_accounts::add(
         &*app.state.storage,
         "sms_admin",
         Role::Admin,
@@ -541,7 +541,9 @@ async fn the_outbox_retries_throttling_and_timeouts_and_shows_admins_what_it_gav
     assert_eq!(dispatch(t2 + Duration::days(1)).await, 0, "never retried");
     assert_eq!(fake.received().len(), 4);
 
-    let admin_app = staff(&app, "sms_admin", "SmsAdmin2026pw!").await;
+    let admin_app =
+        common::flow::staff_with_code(&app, "sms_admin", "SmsAdmin2026pw!", &enrolment.grouped())
+            .await;
     let failures = json_of(admin_app.get("/api/v1/admin/sms-failures").await, 200).await;
     let failures = failures.as_array().unwrap();
     assert_eq!(failures.len(), 1, "{failures:?}");

@@ -370,3 +370,349 @@ async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
         assert_eq!(kept[0].detail, "以欺骗等不正当手段取得", "{backend}");
     }
 }
+
+/// The migrations before custody, for a database as it was then.
+async fn migrator_before_custody(dialect: &str) -> (sqlx::migrate::Migrator, tempfile::TempDir) {
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(dialect);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(&all).expect("migrations") {
+        let path = entry.expect("a migration").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "20261203140002" {
+            std::fs::copy(&path, dir.path().join(&name)).expect("copy a migration");
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .expect("the earlier migrations");
+    (migrator, dir)
+}
+
+/// The rows of one point's earlier walk-ins, filed under a clerk, and of a resident.
+struct Earlier {
+    point: Uuid,
+    other_point: Uuid,
+    clerk: Uuid,
+    resident: Uuid,
+    walk_in_issued: Uuid,
+    walk_in_checked_in: Uuid,
+    walk_in_claimed: Uuid,
+    own_application: Uuid,
+    permit_in_clerk_wallet: Uuid,
+    permit_claimed: Uuid,
+    own_permit: Uuid,
+    notice: Uuid,
+}
+
+impl Earlier {
+    fn new() -> Earlier {
+        Earlier {
+            point: Uuid::new_v4(),
+            other_point: Uuid::new_v4(),
+            clerk: Uuid::new_v4(),
+            resident: Uuid::new_v4(),
+            walk_in_issued: Uuid::new_v4(),
+            walk_in_checked_in: Uuid::new_v4(),
+            walk_in_claimed: Uuid::new_v4(),
+            own_application: Uuid::new_v4(),
+            permit_in_clerk_wallet: Uuid::new_v4(),
+            permit_claimed: Uuid::new_v4(),
+            own_permit: Uuid::new_v4(),
+            notice: Uuid::new_v4(),
+        }
+    }
+}
+
+/// Writes `Earlier`'s rows with the schema before custody (same SQL on both engines).
+macro_rules! seed_earlier {
+    ($pool:expr, $e:expr) => {{
+        let pool = $pool;
+        let e: &Earlier = $e;
+        let now = Utc::now();
+        let today = now.date_naive();
+        for (id, n) in [(e.point, 1), (e.other_point, 2)] {
+            sqlx::query(
+                "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at) \
+                 VALUES ($1, $2, '330102', '330102001', '清波派出所', $3, '辖区', '四宜路61号', '87780283', '9:00-17:30', FALSE, $4)",
+            )
+            .bind(id)
+            .bind(n)
+            .bind(format!("{n}号受理点"))
+            .bind(now)
+            .execute(pool)
+            .await
+            .expect("a service point");
+        }
+        for (id, name, role, id_number) in [
+            (e.clerk, "clerk", "clerk", None),
+            (e.resident, "resident", "resident", Some(common::id_with_check("33010219900101001"))),
+        ] {
+            sqlx::query(
+                "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, login_sms_required, created_at, updated_at) \
+                 VALUES ($1, $2, '$argon2id$v=19$dummy', $3, '王五', $4, FALSE, $5, $5)",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(role)
+            .bind(id_number)
+            .bind(now)
+            .execute(pool)
+            .await
+            .expect("an account");
+        }
+        for (i, (id, account, status)) in [
+            (e.walk_in_issued, e.clerk, "issued"),
+            (e.walk_in_checked_in, e.clerk, "checked_in"),
+            (e.walk_in_claimed, e.clerk, "issued"),
+            (e.own_application, e.resident, "issued"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO applications (id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, \
+                 district_code, street_code, address_detail, community_code, service_point_id, condition, status, submitted_at, reviewed_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, 'first', '王五', $4, 'male', '13900000000', '330102', '330102001', '四宜路1号', '330102001001', $5, 'residence', $6, $7, $7, $7, $7)",
+            )
+            .bind(id)
+            .bind(format!("JZ2026112400{i:03}"))
+            .bind(account)
+            .bind(common::id_with_check(&format!("33010219900202{i:03}")))
+            .bind(e.point)
+            .bind(status)
+            .bind(now)
+            .execute(pool)
+            .await
+            .expect("an application");
+        }
+        for (i, (id, application, account)) in [
+            (e.permit_in_clerk_wallet, e.walk_in_issued, e.clerk),
+            (e.permit_claimed, e.walk_in_claimed, e.resident),
+            (e.own_permit, e.own_application, e.resident),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO permits (id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, \
+                 service_point_id, first_issued, valid_until, status, status_index, device_key, claimed_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, '王五', $5, 'male', $6, '浙江省杭州市上城区', '杭州市公安局上城区分局', $7, $6, $6, 'active', $8, 'ab', $9, $9, $9)",
+            )
+            .bind(id)
+            .bind(format!("3301022026{i:06}"))
+            .bind(application)
+            .bind(account)
+            .bind(common::id_with_check(&format!("33010219900202{i:03}")))
+            .bind(today)
+            .bind(e.point)
+            .bind(i as i64)
+            .bind(now)
+            .execute(pool)
+            .await
+            .expect("a permit");
+        }
+        sqlx::query(
+            "INSERT INTO notifications (id, account_id, kind, title, body, application_id, created_at, sms_state) \
+             VALUES ($1, $2, 'permit_issued', '居住证已签发', '王五，您的居住证已签发', $3, $4, 'sent')",
+        )
+        .bind(e.notice)
+        .bind(e.clerk)
+        .bind(e.walk_in_issued)
+        .bind(now)
+        .execute(pool)
+        .await
+        .expect("a notice");
+    }};
+}
+
+/// What the custody migration must have done to `Earlier`'s rows.
+async fn check_moved_to_custody(
+    backend: &str,
+    storage: &dyn permit_api::platform::storage::Storage,
+    e: &Earlier,
+) {
+    let custody_id = storage
+        .application(e.walk_in_issued)
+        .await
+        .expect(backend)
+        .account_id;
+    let custody = storage.account_by_id(custody_id).await.expect(backend);
+    assert_eq!(custody.custody_point_id, Some(e.point), "{backend}");
+    assert_eq!(
+        custody.username,
+        format!("custody:{}", e.point.simple()),
+        "{backend}"
+    );
+    assert_eq!(custody.role, Role::Unit, "{backend}");
+    assert!(custody.phone.is_none(), "{backend}");
+    assert!(
+        matches!(
+            storage.account_by_username(&custody.username).await,
+            Err(StorageError::NotFound)
+        ),
+        "{backend}: no sign-in finds it"
+    );
+    for walk_in in [e.walk_in_checked_in, e.walk_in_claimed] {
+        assert_eq!(
+            storage
+                .application(walk_in)
+                .await
+                .expect(backend)
+                .account_id,
+            custody.id,
+            "{backend}"
+        );
+    }
+    assert_eq!(
+        storage
+            .application(e.own_application)
+            .await
+            .expect(backend)
+            .account_id,
+        e.resident,
+        "{backend}"
+    );
+    // The permit in the clerk's wallet is the point's now, to be claimed and stepped up again,
+    // with the clerk's device key gone; one its person claimed, and a resident's own, stay.
+    let held = storage
+        .permit(e.permit_in_clerk_wallet)
+        .await
+        .expect(backend);
+    assert_eq!(held.account_id, custody.id, "{backend}");
+    assert!(
+        held.claimed_at.is_none() && held.device_key.is_none(),
+        "{backend}"
+    );
+    for kept in [e.permit_claimed, e.own_permit] {
+        let p = storage.permit(kept).await.expect(backend);
+        assert_eq!(p.account_id, e.resident, "{backend}");
+        assert!(
+            p.claimed_at.is_some() && p.device_key.is_some(),
+            "{backend}"
+        );
+    }
+    assert!(
+        storage.permits_of(e.clerk).await.expect(backend).is_empty(),
+        "{backend}"
+    );
+    let notes = storage
+        .notifications_of(custody.id, 10)
+        .await
+        .expect(backend);
+    assert_eq!(
+        notes.iter().map(|n| n.id).collect::<Vec<_>>(),
+        vec![e.notice],
+        "{backend}"
+    );
+    assert!(
+        storage
+            .notifications_of(e.clerk, 10)
+            .await
+            .expect(backend)
+            .is_empty(),
+        "{backend}"
+    );
+    // Only the point with walk-ins got a custody account.
+    assert!(
+        storage
+            .username_taken(&custody.username)
+            .await
+            .expect(backend),
+        "{backend}"
+    );
+    assert!(
+        !storage
+            .username_taken(&format!("custody:{}", e.other_point.simple()))
+            .await
+            .expect(backend),
+        "{backend}"
+    );
+    // A new walk-in at the point joins the same custody account.
+    let mut fields = permit_api::casework::applications::model::ApplicationFields {
+        business_type: permit_api::casework::applications::model::BusinessType::First,
+        applicant_name: "赵六".into(),
+        applicant_id_number: IdNumber::parse(&common::id_with_check("33010219900303001")).unwrap(),
+        applicant_sex: Sex::Male,
+        phone: PhoneNumber::parse("13900000001").unwrap(),
+        district_code: "330102".into(),
+        street_code: "330102001".into(),
+        address_detail: "四宜路2号".into(),
+        community_code: "330102001001".into(),
+        service_point_id: e.point,
+        employer: None,
+        condition: Some("residence".into()),
+    };
+    let filed = permit_api::casework::service::create_for(
+        storage,
+        permit_api::casework::service::Filer::CustodyOf(e.point),
+        &fields,
+        i64::MAX,
+        Utc::now(),
+    )
+    .await
+    .expect(backend);
+    assert_eq!(filed.account_id, custody.id, "{backend}");
+    // The other point's first walk-in opens its own.
+    fields.service_point_id = e.other_point;
+    fields.applicant_id_number =
+        IdNumber::parse(&common::id_with_check("33010219900303002")).unwrap();
+    let elsewhere = permit_api::casework::service::create_for(
+        storage,
+        permit_api::casework::service::Filer::CustodyOf(e.other_point),
+        &fields,
+        i64::MAX,
+        Utc::now(),
+    )
+    .await
+    .expect(backend);
+    let other = storage
+        .account_by_id(elsewhere.account_id)
+        .await
+        .expect(backend);
+    assert_eq!(other.custody_point_id, Some(e.other_point), "{backend}");
+}
+
+/// Walk-ins filed before custody sit under the filing clerk's own account; the custody
+/// migration moves them (applications, the permits still in the clerk's wallet, their notices)
+/// to their point's custody account, and leaves residents' own rows alone.
+#[tokio::test]
+async fn the_custody_migration_moves_earlier_walk_ins_out_of_the_clerks_account() {
+    let earlier = Earlier::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("permit.sqlite"))
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("SQLite");
+        let (migrator, _files) = migrator_before_custody("sqlite").await;
+        migrator.run(&pool).await.expect("the earlier migrations");
+        seed_earlier!(&pool, &earlier);
+        pool.close().await;
+    }
+    let storage = permit_api::platform::storage::open(None, dir.path())
+        .await
+        .expect("the custody migration runs");
+    check_moved_to_custody("sqlite", &*storage, &earlier).await;
+
+    if let Some(admin) = common::postgres_admin_url() {
+        let earlier = Earlier::new();
+        let url = common::fresh_postgres(&admin).await;
+        {
+            let pool = sqlx::PgPool::connect(&url).await.expect("PostgreSQL");
+            let (migrator, _files) = migrator_before_custody("postgres").await;
+            migrator.run(&pool).await.expect("the earlier migrations");
+            seed_earlier!(&pool, &earlier);
+            pool.close().await;
+        }
+        let storage =
+            permit_api::platform::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
+                .await
+                .expect("the custody migration runs");
+        check_moved_to_custody("postgres", &*storage, &earlier).await;
+    }
+}

@@ -87,13 +87,36 @@ async function main() {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] })
   const device = devices['Pixel 7'] ?? devices['Pixel 5']
   const shot = (page, name) => page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true })
-  // The demo clerk of 清波派出所受理点 signs in with a password and lands on the console.
-  const clerkSignIn = async (p) => {
+  // The demo clerk of 清波派出所受理点 signs in with a password and a passkey (a virtual
+  // authenticator): the first time the passkey is enrolled with the demo's one-time code; later
+  // contexts get a copy of that credential, taken from the authenticator that used it last so
+  // its signature counter only goes up.
+  let clerkAuth = null
+  let clerkCredential = null
+  const saveClerkCredential = async () => {
+    if (!clerkAuth) return
+    const got = await clerkAuth.cdp.send('WebAuthn.getCredentials', { authenticatorId: clerkAuth.id }).catch(() => null)
+    if (got?.credentials?.length) clerkCredential = got.credentials[0]
+  }
+  const clerkSignIn = async (p, { shotName } = {}) => {
+    await saveClerkCredential()
+    const cdp = await p.context().newCDPSession(p)
+    await cdp.send('WebAuthn.enable')
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } })
+    if (clerkCredential) await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: clerkCredential })
     await p.goto(base + '/login')
     await p.getByLabel('账号名').fill('clerk')
     await p.getByLabel('账户密码').fill('clerk-demo-2026')
     await p.getByTestId('login-submit').click()
+    if (!clerkCredential) {
+      await p.getByTestId('enrolment-needed').waitFor()
+      await p.getByLabel('登记码').fill('DEMQ-CLRK-2345-6789')
+      if (shotName) await shot(p, shotName)
+      await p.getByTestId('second-factor-submit').click()
+    }
     await p.waitForURL(/\/staff$/)
+    clerkAuth = { cdp, id: authenticatorId }
+    await saveClerkCredential()
   }
   // Types an ID number in the field with the ID keyboard, then closes the keyboard.
   const typeIdNumber = async (p, value) => {
@@ -329,7 +352,7 @@ async function main() {
     const sp = await staff.newPage()
     currentPage = sp
     await step('clerk: review queue with proof, pass with a note', async () => {
-      await clerkSignIn(sp)
+      await clerkSignIn(sp, { shotName: '20a-staff-enrolment' })
       await sp.locator('[data-testid=queue-row]', { hasText: '测试居民' }).first().waitFor()
       await shot(sp, '20-staff-queue')
       await audit(sp, 'staff-queue')
@@ -574,6 +597,7 @@ async function main() {
       await cp.getByTestId('revoke-dialog').getByRole('button', { name: '注销' }).click()
       await cp.locator('[data-testid=staff-permit][data-state=revoked]').waitFor()
       await shot(cp, '34a-staff-revoked')
+      await saveClerkCredential()
       await clerk.close()
       const revoked = await scan(boundText, '34-scan-revoked')
       if (revoked.valid !== 'false' || revoked.verdict !== 'revoked') throw new Error(`revoked scan: ${JSON.stringify(revoked)}`)
@@ -662,11 +686,11 @@ async function main() {
       await shot(page, '37-passkey-login')
     })
     await step('claim a permit issued at the counter, then show it after a passkey step-up', async () => {
-      // A walk-in at the counter: accepted and issued at once, held by the clerk until claimed.
+      // A walk-in at the counter: accepted and issued at once, held by the service point until claimed.
       const clerk = await browser.newContext({ ...device, locale: 'zh-CN' })
+      // The context's request client shares the cookies of its page, which signs in.
+      await clerkSignIn(await clerk.newPage())
       const api = clerk.request
-      const signIn = await api.post(base + '/api/v1/sessions', { data: { username: 'clerk', password: 'clerk-demo-2026' }, headers: { Origin: base } })
-      if (!signIn.ok()) throw new Error(`clerk sign-in: ${signIn.status()}`)
       const points = await (await api.get(base + '/api/v1/service-points')).json()
       const [community] = await (await api.get(base + '/api/v1/regions?parent=330102001')).json()
       const walkIn = await api.post(base + '/api/v1/staff/walk-ins', {

@@ -5,6 +5,7 @@
 # (status, content type, headers, body schema) fails the run.
 #
 #   run.sh PERMITD SCHEMATHESIS [EXAMPLES]   EXAMPLES: generated cases per operation [50]
+#   (STAFF_SESSION: the staff sign-in example binary; by default examples/ beside PERMITD)
 #
 # With DATABASE_URL (an empty PostgreSQL database) and REDIS_URL set, permitd runs on those
 # instead; `make fuzz` runs on SQLite.
@@ -12,6 +13,8 @@ set -euo pipefail
 BIN=$1
 ST=$2
 EXAMPLES=${3:-50}
+# The staff session maker, built from api/examples beside the binary.
+STAFF_SESSION=${STAFF_SESSION:-$(dirname "$BIN")/examples/staff_session}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -29,10 +32,12 @@ for _ in $(seq 1 100); do curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break; sl
 # Both sessions are made before any fuzzing: the fuzz trips the per-address limits on SMS
 # codes and failed sign-ins, which would then refuse them.
 POINT=$(curl -fsS "$BASE/api/v1/service-points" | python3 -c 'import json,sys; print(next(p["id"] for p in json.load(sys.stdin) if p["name"] == "清波派出所受理点"))')
-echo 'Fuzzclerk2026' | PERMIT_DATA_DIR=$DATA "$BIN" staff add --username fuzzclerk --role clerk \
-  --service-point "$POINT" >/dev/null
+# The clerk signs in with the password and a software passkey enrolled with the one-time code
+# `staff add` prints (api/examples/staff_session.rs, built beside permitd).
+ENROLMENT=$(echo 'Fuzzclerk2026' | PERMIT_DATA_DIR=$DATA "$BIN" staff add --username fuzzclerk --role clerk \
+  --service-point "$POINT" | sed -n 's/^one-time enrolment code: \([A-Z0-9-]*\).*/\1/p')
 RESIDENT=$(python3 "$HERE/session.py" "$BASE" resident fuzzresident 13899990001)
-CLERK=$(python3 "$HERE/session.py" "$BASE" staff fuzzclerk Fuzzclerk2026)
+CLERK=$("$STAFF_SESSION" "$BASE" http://localhost:8080 fuzzclerk Fuzzclerk2026 "$ENROLMENT")
 
 # Real identifiers, so the fuzz reaches past "not found": the clerk's service point, an article,
 # then a draft application of the resident's at that point (one open application per person).

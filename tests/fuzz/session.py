@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Signs in to a running permitd the way the PWA does and prints the session cookie's value.
+"""Signs in to a running permitd the way the PWA does and prints the session cookie's value
+(a clerk's session, which needs a passkey, comes from api/examples/staff_session.rs).
 
     session.py BASE resident USERNAME PHONE   registers (captcha, SMS code), signs in
-    session.py BASE staff USERNAME PASSWORD   signs in an account made by `permitd staff add`
     session.py BASE draft COOKIE POINT        a draft application at service point POINT; its id
     session.py BASE permit RESIDENT,CLERK POINT  a permit issued to the resident (the clock moves
                                               to the appointment day); its id
@@ -103,12 +103,6 @@ def resident(base, username, phone):
     return cookie_of(headers)
 
 
-def staff(base, username, password):
-    status, body, headers = sign_in(base, username, password)
-    expect(status, body, 200, "staff sign-in")
-    return cookie_of(headers)
-
-
 def draft(base, cookie, point, condition=None):
     _, communities, _ = call(base, "GET", "/regions?parent=330102001")
     fields = {
@@ -155,5 +149,5 @@ def permit(base, cookies, point):
 
 if __name__ == "__main__":
     base, kind, a, b = sys.argv[1:5]
-    make = {"resident": resident, "staff": staff, "draft": draft, "permit": permit}[kind]
+    make = {"resident": resident, "draft": draft, "permit": permit}[kind]
     print(make(base, a, b))

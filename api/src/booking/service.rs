@@ -16,7 +16,7 @@ use super::model::{
     DueAppointment, NoticeFor, SlotUsage, capacity_fits, check_calendar_year, check_day,
     day_states, default_capacity, opening_of,
 };
-use super::store::{self, Due, SlotKey};
+use super::store::{self, SlotKey};
 use crate::casework;
 use crate::casework::applications::model::{
     Application, Appointment, AppointmentStatus, Transition,
@@ -472,6 +472,9 @@ pub async fn release_place(
 }
 
 /// Booked appointments of days before `today` become no-shows, and their applicants are told.
+/// Each application is locked before its appointment, the order a move, a cancellation and a
+/// check-in take, so the job and an applicant moving the same appointment run one after the
+/// other instead of deadlocking; an appointment that moved in between is left alone.
 pub async fn mark_no_shows(
     storage: &dyn Storage,
     today: NaiveDate,
@@ -480,21 +483,33 @@ pub async fn mark_no_shows(
     notice: &NoticeFor<'_>,
 ) -> StorageResult<usize> {
     let mut tx = storage.begin().await?;
-    let due = due(&mut tx, Due::Before, today, limit).await?;
-    for d in &due {
-        store::close_appointment(&mut tx, d.appointment.id, AppointmentStatus::NoShow, now).await?;
-        casework::service::move_within(
+    let mut marked = 0;
+    for application_id in store::lock_missed_applications(&mut tx, today, limit).await? {
+        let Some(appointment) = store::close_missed(&mut tx, application_id, today, now).await?
+        else {
+            continue;
+        };
+        let moved = casework::service::move_within(
             &mut tx,
             Transition::MissAppointment,
-            d.application.id,
+            application_id,
             None,
             now,
         )
         .await?;
-        notifications::service::queue(&mut tx, &notice(d), now).await?;
+        marked += 1;
+        if !moved {
+            continue;
+        }
+        let application = casework::service::application_within(&mut tx, application_id).await?;
+        let due = DueAppointment {
+            appointment,
+            application,
+        };
+        notifications::service::queue(&mut tx, &notice(&due), now).await?;
     }
     tx.commit().await?;
-    Ok(due.len())
+    Ok(marked)
 }
 
 /// One reminder for each booked appointment on `day`.
@@ -506,30 +521,18 @@ pub async fn queue_reminders(
     notice: &NoticeFor<'_>,
 ) -> StorageResult<usize> {
     let mut tx = storage.begin().await?;
-    let due = due(&mut tx, Due::UnremindedOn, day, limit).await?;
-    for d in &due {
-        store::mark_reminded(&mut tx, d.appointment.id).await?;
-        notifications::service::queue(&mut tx, &notice(d), now).await?;
-    }
-    tx.commit().await?;
-    Ok(due.len())
-}
-
-async fn due(
-    tx: &mut Tx,
-    which: Due,
-    day: NaiveDate,
-    limit: i64,
-) -> StorageResult<Vec<DueAppointment>> {
-    let appointments = store::due_appointments(tx, which, day, limit).await?;
-    let mut out = Vec::with_capacity(appointments.len());
+    let appointments = store::unreminded_appointments(&mut tx, day, limit).await?;
+    let count = appointments.len();
     for appointment in appointments {
+        store::mark_reminded(&mut tx, appointment.id).await?;
         let application =
-            casework::service::application_within(tx, appointment.application_id).await?;
-        out.push(DueAppointment {
+            casework::service::application_within(&mut tx, appointment.application_id).await?;
+        let due = DueAppointment {
             appointment,
             application,
-        });
+        };
+        notifications::service::queue(&mut tx, &notice(&due), now).await?;
     }
-    Ok(out)
+    tx.commit().await?;
+    Ok(count)
 }

@@ -488,28 +488,18 @@ pub(crate) async fn mark_reminded(tx: &mut Tx, appointment_id: Uuid) -> StorageR
     .map(|_| ())
 }
 
-/// Which booked appointments a job takes: the day before `day` (no-shows) or on it (reminders).
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Due {
-    Before,
-    UnremindedOn,
-}
-
-/// The booked appointments a job takes, locked (`SKIP LOCKED` on PostgreSQL, so several
-/// instances share the work).
-pub(crate) async fn due_appointments(
+/// The booked appointments on `day` not yet reminded, locked (`SKIP LOCKED` on PostgreSQL, so
+/// several instances share the work). A reminder only flags the appointment and never waits
+/// for its application, so it cannot close a lock cycle with a move.
+pub(crate) async fn unreminded_appointments(
     tx: &mut Tx,
-    due: Due,
     day: NaiveDate,
     limit: i64,
 ) -> StorageResult<Vec<Appointment>> {
-    let pick = match due {
-        Due::Before => "status = 'booked' AND day < $1 ORDER BY day",
-        Due::UnremindedOn => "status = 'booked' AND day = $1 AND NOT reminded ORDER BY created_at",
-    };
     let sql = format!(
         "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id IN \
-         (SELECT id FROM appointments WHERE {pick} LIMIT $2{}) ORDER BY day, created_at",
+         (SELECT id FROM appointments WHERE status = 'booked' AND day = $1 AND NOT reminded \
+          ORDER BY created_at LIMIT $2{}) ORDER BY day, created_at",
         tx.dialect().skip_locked
     );
     let rows: Vec<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -519,4 +509,52 @@ pub(crate) async fn due_appointments(
         .await)
     .map_err(classify)?;
     rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// The applications whose booked appointment lies before `today`, up to `limit`, each locked
+/// (and on PostgreSQL those another runner or a move holds skipped). Only the application rows
+/// are locked here, before any appointment, in the order a move and a check-in take them
+/// (application, then slot and appointment), so the no-show job never waits for a row while
+/// holding one a move wants. The appointments may have moved since this read: the caller
+/// closes them with [`close_missed`], which checks again under the application's lock.
+pub(crate) async fn lock_missed_applications(
+    tx: &mut Tx,
+    today: NaiveDate,
+    limit: i64,
+) -> StorageResult<Vec<Uuid>> {
+    let sql = format!(
+        "SELECT a.id FROM applications a JOIN appointments p ON p.application_id = a.id \
+         WHERE p.status = 'booked' AND p.day < $1 ORDER BY p.day, a.id LIMIT $2{}",
+        tx.dialect().skip_locked_of("a")
+    );
+    let rows: Vec<(Uuid,)> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(today)
+        .bind(limit)
+        .fetch_all(e)
+        .await)
+    .map_err(classify)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Marks the application's booked appointment of a day before `today` a no-show; `None` when
+/// it has none (moved, cancelled or checked in since it was picked).
+pub(crate) async fn close_missed(
+    tx: &mut Tx,
+    application_id: Uuid,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> StorageResult<Option<Appointment>> {
+    let sql = format!(
+        "UPDATE appointments SET status = $4, updated_at = $3 \
+         WHERE application_id = $1 AND status = 'booked' AND day < $2 RETURNING {APPOINTMENT_COLUMNS}"
+    );
+    let row: Option<AppointmentRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(application_id)
+        .bind(today)
+        .bind(now)
+        .bind(AppointmentStatus::NoShow.as_str())
+        .fetch_optional(e)
+        .await)
+    .map_err(classify)?;
+    row.map(TryInto::try_into).transpose()
 }

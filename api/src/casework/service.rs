@@ -210,6 +210,16 @@ async fn who_holds(
     }
 }
 
+/// Whom a new application is filed under.
+#[derive(Debug, Clone, Copy)]
+pub enum Filer {
+    /// The signed-in resident or unit.
+    Account(Uuid),
+    /// A walk-in at this service point: its custody account, opened on first need in the same
+    /// transaction, holds the application and later its permit until the person claims it.
+    CustodyOf(Uuid),
+}
+
 /// Step 1 (and 2): a draft, numbered afresh if the random number is taken. A draft holds no
 /// ID number; one that another submitted application holds is refused at once, so the person
 /// learns of it when they apply.
@@ -220,9 +230,24 @@ pub async fn create(
     max_people: i64,
     now: DateTime<Utc>,
 ) -> Result<Application> {
+    create_for(storage, Filer::Account(account_id), fields, max_people, now).await
+}
+
+/// [`create`], filed under `filer`.
+pub async fn create_for(
+    storage: &dyn Storage,
+    filer: Filer,
+    fields: &ApplicationFields,
+    max_people: i64,
+    now: DateTime<Utc>,
+) -> Result<Application> {
     let mut tries = 0;
     loop {
         let mut tx = storage.begin().await?;
+        let account_id = match filer {
+            Filer::Account(id) => id,
+            Filer::CustodyOf(point) => identity::service::custody_account(&mut tx, point).await?,
+        };
         identity::service::hold_account(&mut tx, account_id).await?;
         if let Some(holder) = store::holder_of(&mut tx, fields.applicant_id_number.as_str()).await?
         {

@@ -213,9 +213,10 @@ impl CounterApi {
 
     /// 现场受理: a person without an appointment is served at the counter. The clerk files the
     /// application (applicant name, ID number and phone required, and the condition checked
-    /// against the originals), and it is accepted at once, ready to issue. The permit is held
-    /// under the service point's staff until the person claims it into their own verified
-    /// account; the slip is printed at the counter meanwhile.
+    /// against the originals), and it is accepted at once, ready to issue. The application and
+    /// its permit are held by the service point (custody), never in the clerk's own account,
+    /// until the person claims the permit into their own real-name verified account by its
+    /// number; the slip is printed at the counter meanwhile.
     #[oai(path = "/staff/walk-ins", method = "post")]
     async fn walk_in(
         &self,
@@ -246,7 +247,7 @@ impl CounterApi {
             ));
         }
         let fields = check_fields(&state, &auth, input, None).await?;
-        let admitted = service::walk_in(&*state.storage, staff, &fields, state.clock.now()).await?;
+        let admitted = service::walk_in(&*state.storage, &fields, state.clock.now()).await?;
         crate::platform::audit::record(&state, &auth, "walk_in", "application", admitted.id, "")
             .await?;
         Ok(Json(detail(&state, admitted).await?))
@@ -264,6 +265,7 @@ impl CounterApi {
         body: Json<ReleaseInput>,
     ) -> Result<Json<Released>, ApiError> {
         auth.0.staff()?;
+        auth.0.require_fresh_step_up()?;
         let input = body.0;
         let id = IdNumber::parse(&input.id_number)
             .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;

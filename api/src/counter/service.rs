@@ -6,12 +6,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::units::MAX_PEOPLE_PER_UNIT;
 use crate::booking::service::BookingError;
 use crate::casework::applications::model::{
     Application, ApplicationFields, Appointment, Decision, Status,
 };
-use crate::casework::service::CaseworkError;
+use crate::casework::service::{CaseworkError, Filer};
 use crate::directory::ServicePoint;
 use crate::identity::model::{Account, IdNumber, NewAccount, Role, Staff};
 use crate::identity::service::serves;
@@ -136,18 +135,21 @@ pub async fn review(
     Ok((reviewed, note))
 }
 
-/// 现场受理: the application is filed under the clerk and accepted at once, ready to issue.
+/// 现场受理: the application is filed under the service point's custody account (never the
+/// clerk's own, whose wallet would then hold the person's permit) and accepted at once, ready
+/// to issue. The caller checked that the staff member serves the point.
 pub async fn walk_in(
     storage: &dyn Storage,
-    staff: Staff,
     fields: &ApplicationFields,
     now: DateTime<Utc>,
 ) -> Result<Application> {
-    let draft = crate::casework::service::create(
+    // A point holds every walk-in it files until the person claims the permit: no account's
+    // people limit applies to it.
+    let draft = crate::casework::service::create_for(
         storage,
-        staff.account_id,
+        Filer::CustodyOf(fields.service_point_id),
         fields,
-        MAX_PEOPLE_PER_UNIT,
+        i64::MAX,
         now,
     )
     .await?;

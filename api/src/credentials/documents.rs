@@ -78,21 +78,34 @@ impl Fonts {
         out
     }
 
+    /// The first candidate font file that exists, read and parsed.
+    fn load(&self) -> Result<(Font, PathBuf), DocumentError> {
+        let (path, index) = self
+            .candidates()
+            .into_iter()
+            .find(|(p, _)| Path::new(p).is_file())
+            .ok_or(DocumentError::NoFont)?;
+        let data =
+            std::fs::read(&path).map_err(|_| DocumentError::BadFont(path.display().to_string()))?;
+        let font = Font::new(Arc::new(data).into(), index)
+            .ok_or_else(|| DocumentError::BadFont(path.display().to_string()))?;
+        Ok((font, path))
+    }
+
     pub fn font(&self) -> Result<Font, DocumentError> {
         self.loaded
             .get_or_init(|| {
-                let (path, index) = self
-                    .candidates()
-                    .into_iter()
-                    .find(|(p, _)| Path::new(p).is_file())
-                    .ok_or(DocumentError::NoFont)?;
-                let data = std::fs::read(&path)
-                    .map_err(|_| DocumentError::BadFont(path.display().to_string()))?;
-                tracing::info!(font = %path.display(), index, "CJK font for PDF documents");
-                Font::new(Arc::new(data).into(), index)
-                    .ok_or_else(|| DocumentError::BadFont(path.display().to_string()))
+                let (font, path) = self.load()?;
+                tracing::info!(font = %path.display(), "CJK font for PDF documents");
+                Ok(font)
             })
             .clone()
+    }
+
+    /// Where the font the documents would use is, once it has been read and parsed
+    /// (`permitd check`).
+    pub fn locate(&self) -> Result<PathBuf, DocumentError> {
+        self.load().map(|(_, path)| path)
     }
 }
 

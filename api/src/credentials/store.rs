@@ -127,7 +127,7 @@ impl PermitStore for Database {
         account_id: Uuid,
     ) -> StorageResult<Permit> {
         let sql = format!(
-            "UPDATE permits SET account_id = $3, claimed_at = NULL WHERE number = $1 AND id_number = $2 RETURNING {}",
+            "UPDATE permits SET account_id = $3, claimed_at = NULL, device_key = NULL WHERE number = $1 AND id_number = $2 RETURNING {}",
             PERMIT_COLUMNS
         );
         let row: PermitRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))

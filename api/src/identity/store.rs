@@ -9,7 +9,7 @@ use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, classify, found, one_by, run,
 };
 
-pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, real_name_verified_at, created_at";
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, real_name_verified_at, created_at, custody_point_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountRow {
@@ -25,6 +25,7 @@ pub(crate) struct AccountRow {
     login_sms_required: bool,
     real_name_verified_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    custody_point_id: Option<Uuid>,
 }
 
 impl TryFrom<AccountRow> for Account {
@@ -54,6 +55,7 @@ impl TryFrom<AccountRow> for Account {
             login_sms_required: r.login_sms_required,
             real_name_verified_at: r.real_name_verified_at,
             created_at: r.created_at,
+            custody_point_id: r.custody_point_id,
         })
     }
 }
@@ -142,8 +144,9 @@ impl AccountStore for Database {
 
     async fn account_by_username(&self, username: &str) -> StorageResult<Account> {
         // Only constant column lists are spliced in; values are always bound.
+        // A service point's custody account is no one's to sign in with.
         let sql = format!(
-            "SELECT {} FROM accounts WHERE username = $1",
+            "SELECT {} FROM accounts WHERE username = $1 AND custody_point_id IS NULL",
             ACCOUNT_COLUMNS
         );
         let row: AccountRow = one_by(self, sql, username.to_string()).await?;
@@ -355,6 +358,162 @@ impl PasskeyStore for Database {
         found(done)
     }
 }
+
+/// The one-time codes a clerk or administrator enrols their first passkey with.
+#[async_trait]
+pub trait EnrolmentStore: Send + Sync {
+    /// Keeps a new code for the staff account (replacing any earlier one), removes its
+    /// passkeys, so the next sign-in enrols a new one.
+    async fn reset_staff_enrolment(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+    /// Whether the account has an unspent, unexpired code with this hash.
+    async fn staff_enrolment_valid(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool>;
+    /// Spends the code and adds the passkey it allows, in one transaction: `NotFound` when the
+    /// code is no longer valid (spent by a racing enrolment, or expired).
+    async fn finish_staff_enrolment(
+        &self,
+        passkey: &StoredPasskey,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()>;
+}
+
+#[async_trait]
+impl EnrolmentStore for Database {
+    async fn reset_staff_enrolment(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut tx = self.begin().await?;
+        run!(tx, |e| sqlx::query(
+            "DELETE FROM passkeys WHERE account_id = $1"
+        )
+        .bind(account_id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        run!(tx, |e| sqlx::query(
+            "DELETE FROM staff_enrolments WHERE account_id = $1"
+        )
+        .bind(account_id)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO staff_enrolments (account_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(account_id)
+        .bind(code_hash)
+        .bind(expires_at)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        tx.commit().await
+    }
+
+    async fn staff_enrolment_valid(
+        &self,
+        account_id: Uuid,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<bool> {
+        let hit: Option<Uuid> = run!(self, |e| sqlx::query_scalar(
+            "SELECT account_id FROM staff_enrolments WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3"
+        )
+        .bind(account_id)
+        .bind(code_hash)
+        .bind(now)
+        .fetch_optional(e)
+        .await)
+        .map_err(classify)?;
+        Ok(hit.is_some())
+    }
+
+    async fn finish_staff_enrolment(
+        &self,
+        p: &StoredPasskey,
+        code_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StorageResult<()> {
+        let mut tx = self.begin().await?;
+        let spent = run!(tx, |e| sqlx::query(
+            "DELETE FROM staff_enrolments WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3"
+        )
+        .bind(p.account_id)
+        .bind(code_hash)
+        .bind(now)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        found(spent)?;
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO passkeys (id, account_id, name, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(p.id)
+        .bind(p.account_id)
+        .bind(&p.name)
+        .bind(&p.credential_id)
+        .bind(&p.credential_json)
+        .bind(p.created_at)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+        tx.commit().await
+    }
+}
+/// The service point's custody account, which holds its walk-ins' applications and permits
+/// until each person claims theirs; opened on first need, in the caller's transaction, so two
+/// clerks' first walk-ins at once share one. It has no usable password hash and a username no
+/// person can register (a colon), and sign-in never finds it (`account_by_username`).
+pub(crate) async fn custody_account(tx: &mut Tx, point: Uuid) -> StorageResult<Uuid> {
+    let opened = run!(tx, |e| sqlx::query(
+        "INSERT INTO accounts (id, username, password_hash, role, real_name, login_sms_required, custody_point_id, created_at, updated_at) \
+         SELECT $1, $2, $3, $4, name || '（代管）', $5, id, $6, $6 FROM service_points WHERE id = $7 \
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(Uuid::new_v4())
+    .bind(format!("custody:{}", point.simple()))
+    .bind(CUSTODY_PASSWORD_HASH)
+    .bind(Role::Unit.as_str())
+    .bind(false)
+    .bind(Utc::now())
+    .bind(point)
+    .execute(e)
+    .await
+    .map(|_| ()))
+    .map_err(classify);
+    opened?;
+    let row: Option<(Uuid,)> = run!(tx, |e| sqlx::query_as(
+        "SELECT id FROM accounts WHERE custody_point_id = $1"
+    )
+    .bind(point)
+    .fetch_optional(e)
+    .await)
+    .map_err(classify)?;
+    row.map(|(id,)| id).ok_or(StorageError::NotFound)
+}
+
+/// No password verifies against it: it is no PHC string.
+const CUSTODY_PASSWORD_HASH: &str = "!custody";
 
 /// Serialises changes to one account's applications (the five-people rule).
 pub(crate) async fn lock_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {

@@ -116,6 +116,9 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// `redis://...`; empty means the in-process ephemeral store.
     pub redis_url: Option<Secret>,
+    /// One permitd instance only: PostgreSQL without Redis is then allowed by `permitd check`
+    /// (with several instances, limits and sessions kept in one process would not agree).
+    pub single_instance: bool,
     /// Prefix for every Redis key, so several deployments (or test runs) can share one server.
     pub redis_prefix: String,
     /// Demo mode: loads the seed data once and enables the development SMS sink.
@@ -216,6 +219,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             redis_url: None,
+            single_instance: false,
             redis_prefix: "permit:".into(),
             demo: false,
             dev: false,
@@ -344,6 +348,7 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   DATABASE_URL               postgres://... or sqlite://...       [SQLite in the data directory]
   REDIS_URL                  redis://...                          [in-process store]
   PERMIT_REDIS_PREFIX        prefix of every Redis key            [permit:]
+  PERMIT_SINGLE_INSTANCE     true: one instance, PostgreSQL without Redis passes `permitd check` [false]
   PERMIT_DEMO                true: load demo data, enable the development SMS sink [false]
   PERMIT_DEV                 true: enable the development SMS sink only            [false]
   PERMIT_WEBAUTHN_RP_ID      WebAuthn relying-party id (domain)   [localhost]

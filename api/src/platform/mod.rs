@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod audit;
+pub mod backup;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod demo;

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 use super::TestApp;
 
@@ -81,16 +82,63 @@ pub fn step1(place: &Place) -> Value {
     })
 }
 
+/// A clerk or administrator signed in on a device of their own, with the password and their
+/// software passkey (enrolled with the demo code at their first sign-in on this server); the
+/// session starts stepped up.
 pub async fn staff(app: &TestApp, username: &str, password: &str) -> TestApp {
+    staff_with_code(app, username, password, demo_enrolment_code(username)).await
+}
+
+/// [`staff`] for an account `permitd staff add` made, with the enrolment code it printed.
+pub async fn staff_with_code(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    enrolment_code: &str,
+) -> TestApp {
     let staff = app.another_device();
-    let r = staff
-        .post(
-            "/api/v1/sessions",
-            &json!({"username": username, "password": password}),
-        )
-        .await;
+    let r = staff_sign_in_with(&staff, username, password, enrolment_code).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     staff
+}
+
+/// The demo staff's published enrolment codes.
+pub fn demo_enrolment_code(username: &str) -> &'static str {
+    match username {
+        "admin" => permit_api::platform::demo::DEMO_ADMIN_ENROLMENT,
+        _ => permit_api::platform::demo::DEMO_CLERK_ENROLMENT,
+    }
+}
+
+/// A staff sign-in from `device`, answered as it ends (see common/staff_sign_in.rs).
+pub async fn staff_sign_in(device: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    staff_sign_in_with(device, username, password, demo_enrolment_code(username)).await
+}
+
+async fn staff_sign_in_with(
+    device: &TestApp,
+    username: &str,
+    password: &str,
+    enrolment_code: &str,
+) -> reqwest::Response {
+    let taken = device.staff_passkeys.lock().unwrap().remove(username);
+    let mut passkey = taken.unwrap_or_else(|| SoftPasskey::new(true));
+    let r = super::staff_sign_in::sign_in(
+        &device.client,
+        &device.address,
+        super::ORIGIN,
+        username,
+        password,
+        enrolment_code,
+        &mut passkey,
+    )
+    .await;
+    device
+        .staff_passkeys
+        .lock()
+        .unwrap()
+        .insert(username.to_string(), passkey);
+    r
 }
 
 pub async fn json_of(r: reqwest::Response, status: u16) -> Value {
@@ -147,6 +195,21 @@ pub async fn issue_permit(
     application: &str,
     point: &str,
 ) -> Value {
+    checked_in(owner, clerk, application, point).await;
+    json_of(
+        clerk
+            .post(
+                &format!("/api/v1/staff/applications/{application}/issue"),
+                &json!({}),
+            )
+            .await,
+        200,
+    )
+    .await
+}
+
+/// The application booked, passed and checked in on its day, ready to issue.
+pub async fn checked_in(owner: &TestApp, clerk: &TestApp, application: &str, point: &str) {
     let day = available_days(owner, application).await[0];
     json_of(
         owner
@@ -200,16 +263,6 @@ pub async fn issue_permit(
         200,
     )
     .await;
-    json_of(
-        clerk
-            .post(
-                &format!("/api/v1/staff/applications/{application}/issue"),
-                &json!({}),
-            )
-            .await,
-        200,
-    )
-    .await
 }
 
 /// Registers a software passkey for the signed-in account of `client`.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod flow;
+pub mod staff_sign_in;
 
 use std::sync::Arc;
 
@@ -94,8 +95,17 @@ pub struct TestApp {
     pub state: permit_api::platform::state::AppState,
     /// The server's clock: tests move it instead of sleeping.
     pub clock: Arc<permit_api::platform::clock::ShiftedClock>,
+    /// The software passkeys staff enrolled on this server, by account name, so a later
+    /// sign-in (from any device of the test) answers with the same one.
+    pub staff_passkeys: StaffPasskeys,
     _data_dir: Arc<tempfile::TempDir>,
 }
+
+pub type StaffPasskeys = Arc<
+    std::sync::Mutex<
+        std::collections::HashMap<String, webauthn_authenticator_rs::softpasskey::SoftPasskey>,
+    >,
+>;
 
 pub const ORIGIN: &str = "http://localhost:8080";
 
@@ -153,8 +163,14 @@ impl TestApp {
             backend,
             state,
             clock,
+            staff_passkeys: StaffPasskeys::default(),
             _data_dir: Arc::new(data_dir),
         }
+    }
+
+    /// The server's data directory (SQLite file, keys, proof files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
     }
 
     /// The same server seen from another device (its own cookie jar).
@@ -165,6 +181,7 @@ impl TestApp {
             backend: self.backend,
             state: self.state.clone(),
             clock: self.clock.clone(),
+            staff_passkeys: self.staff_passkeys.clone(),
             _data_dir: self._data_dir.clone(),
         }
     }

@@ -20,7 +20,7 @@ export class ApiError extends Error {
     return this.status === 0
   }
   get isUnauthenticated() {
-    return this.status === 401 && this.code !== 'sms_code_required' && this.code !== 'invalid_credentials'
+    return this.status === 401 && !['sms_code_required', 'invalid_credentials', 'second_factor_expired'].includes(this.code)
   }
   /** The endpoint does not exist (yet) on this server, e.g. permits before they land. */
   get isMissingEndpoint() {

@@ -20,6 +20,8 @@ export default {
     registered: 'Account created; please log in', placeholderUsername: '4-32 letters, digits or _', placeholderPassword: 'At least 8, letters and digits',
     placeholderPhone: '11-digit mobile number', placeholderId: '18-character ID number', placeholderSms: '6 digits', pickRegion: 'Choose your region',
     keyboardTitle: 'Enter ID number', sent: 'Code sent',
+    enrolmentNeeded: 'Staff accounts sign in with a passkey. The first time, enter the one-time enrolment code your system administrator gave you, then follow your phone or computer (fingerprint, face or screen lock) to register a passkey.', enrolmentCode: 'Enrolment code', placeholderEnrolment: '16 letters and digits, e.g. ABCD-EFGH-JKLM-NPQR', enrolBtn: 'Register a passkey and sign in',
+    secondFactorNeeded: 'Password correct. A staff account also confirms with your passkey (fingerprint, face or screen lock).', secondFactorBtn: 'Confirm with passkey', backToPassword: 'Back to the password',
   },
   v: {
     required: 'Please fill in {f}', username: 'Account name: 4-32 letters, digits or underscores', password: 'At least 8 characters with letters and digits', confirm: 'The passwords do not match',

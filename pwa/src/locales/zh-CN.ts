@@ -18,6 +18,8 @@ export default {
     registered: '注册成功，请登录', placeholderUsername: '4-32位字母、数字或下划线', placeholderPassword: '至少8位，含字母和数字',
     placeholderPhone: '11位手机号码', placeholderId: '18位公民身份号码', placeholderSms: '6位数字', pickRegion: '请选择所在区域',
     keyboardTitle: '输入身份号码', sent: '验证码已发送',
+    enrolmentNeeded: '工作人员账号需要用通行密钥登录。首次登录请输入系统管理员给您的一次性登记码，再按手机或电脑的提示（指纹、面容或屏幕锁）登记通行密钥。', enrolmentCode: '登记码', placeholderEnrolment: '16位字母和数字，如 ABCD-EFGH-JKLM-NPQR', enrolBtn: '登记通行密钥并登录',
+    secondFactorNeeded: '密码正确。工作人员账号还需用您的通行密钥确认（指纹、面容或屏幕锁）。', secondFactorBtn: '用通行密钥确认', backToPassword: '返回重新输入密码',
   },
   v: {
     required: '请填写{f}', username: '账号名为4-32位字母、数字或下划线', password: '密码至少8位，须包含字母和数字', confirm: '两次输入的密码不一致',

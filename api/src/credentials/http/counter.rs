@@ -46,6 +46,7 @@ impl PermitCounterApi {
         id: Path<Uuid>,
     ) -> Result<Json<PermitView>, ApiError> {
         let staff = auth.0.staff()?;
+        auth.0.require_fresh_step_up()?;
         let permit = service::issue(
             &*state.storage,
             staff,
@@ -117,6 +118,7 @@ impl PermitCounterApi {
         body: Json<RevokeInput>,
     ) -> Result<Json<PermitView>, ApiError> {
         let staff = auth.0.staff()?;
+        auth.0.require_fresh_step_up()?;
         let reason = RevokeReason::from(body.0.reason);
         let revoked =
             service::revoke(&*state.storage, staff, id.0, reason, state.clock.now()).await?;
@@ -142,6 +144,7 @@ impl PermitCounterApi {
         body: Json<RealNameInput>,
     ) -> Result<Json<crate::identity::http::views::Me>, ApiError> {
         auth.0.require(&[Role::Clerk, Role::Admin])?;
+        auth.0.require_fresh_step_up()?;
         let account =
             service::confirm_real_name(&*state.storage, id.0, &body.0.id_number, state.clock.now())
                 .await?;

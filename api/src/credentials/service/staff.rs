@@ -28,7 +28,14 @@ pub async fn issue(
         None => String::new(),
     };
     let today = local_date(now);
+    // The phone given on the form: for a walk-in, the person's own, since the service point's
+    // custody account (which holds the permit until it is claimed) has none.
     let phone = Some(a.fields.phone.as_str().to_string());
+    let in_custody = storage
+        .account_by_id(a.account_id)
+        .await?
+        .custody_point_id
+        .is_some();
     let mut tries = 0;
     loop {
         let number = format!(
@@ -56,10 +63,17 @@ pub async fn issue(
             account_id: a.account_id,
             kind: "permit_issued",
             title: "居住证已签发".into(),
-            body: format!(
-                "【居住证】{}，您的居住证（{}）已签发，有效期至{}。登录后在“我的居住证”中确认身份即可出示电子居住证。",
-                new.holder_name, new.number, new.valid_until
-            ),
+            body: if in_custody {
+                format!(
+                    "【居住证】{}，您的居住证（{}）已签发，有效期至{}，由受理点代为保管。完成实名认证后，登录并在“我的证照”中按证件号码添加，即可出示电子居住证。",
+                    new.holder_name, new.number, new.valid_until
+                )
+            } else {
+                format!(
+                    "【居住证】{}，您的居住证（{}）已签发，有效期至{}。登录后在“我的居住证”中确认身份即可出示电子居住证。",
+                    new.holder_name, new.number, new.valid_until
+                )
+            },
             application_id: Some(a.id),
             sms_phone: phone.clone(),
             sms_params: vec![

@@ -175,6 +175,26 @@ impl From<IdentityError> for ApiError {
                 retry_after,
                 format!("身份确认失败次数过多，请 {retry_after} 秒后再试"),
             ),
+            IdentityError::SecondFactorExpired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "second_factor_expired",
+                "登录已超时，请重新输入账号名和密码",
+            ),
+            IdentityError::InvalidEnrolmentCode => ApiError::unprocessable(
+                "invalid_enrolment_code",
+                "enrolment_code",
+                "登记码不正确或已失效，请向系统管理员索取新的登记码",
+            ),
+            IdentityError::PasskeyEnrolled => ApiError::conflict(
+                "passkey_enrolled",
+                "enrolment_code",
+                "该账号已登记通行密钥，请直接用通行密钥确认",
+            ),
+            IdentityError::LastStaffPasskey => ApiError::conflict(
+                "last_passkey",
+                "passkey",
+                "工作人员账号至少要保留一个通行密钥",
+            ),
             IdentityError::Busy => HashingError::Busy.into(),
             IdentityError::Internal(_) => ApiError::internal(),
             IdentityError::Storage(e) => e.into(),

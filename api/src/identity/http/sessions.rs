@@ -6,7 +6,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::identity::auth::{SessionAuth, deps};
 use crate::identity::http::views::Me;
-use crate::identity::service::sessions::{self, Credentials, SessionStarted};
+use crate::identity::service::second_factor;
+use crate::identity::service::sessions::{self, Credentials, SessionStarted, SignIn};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
 use crate::platform::text::Text;
@@ -32,11 +33,63 @@ pub enum SignedIn {
     Ok(Json<Me>, #[oai(header = "Set-Cookie")] String),
 }
 
+/// The profile and the cookie of a session just started.
+fn signed_in(state: &AppState, started: SessionStarted) -> (Json<Me>, String) {
+    let set_cookie = cookie(state, &started.session_id, started.max_age);
+    (Json(started.profile.into()), set_cookie)
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum PasswordSignIn {
+    /// Signed in; the session cookie is set.
+    #[oai(status = 200)]
+    Ok(Json<Me>, #[oai(header = "Set-Cookie")] String),
+    /// The password was right, and a clerk or an administrator has a second step: a passkey
+    /// assertion (`options`), or at the first sign-in the enrolment code and a new passkey.
+    #[oai(status = 202)]
+    SecondFactor(Json<SecondFactorRequired>),
+}
+
+/// The second step of a staff sign-in.
+#[derive(Debug, Object)]
+pub struct SecondFactorRequired {
+    /// Always `second_factor_required`.
+    pub code: String,
+    /// Send this back with the next step; it lasts five minutes and is spent by the last step.
+    pub ticket: String,
+    /// No passkey yet: send the enrolment code to `POST /sessions/enrolment` first.
+    pub enrolment_required: bool,
+    /// For an account with a passkey: the options for `navigator.credentials.get()`; send the
+    /// answer to `POST /sessions/second-factor`.
+    pub options: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Object)]
+pub struct EnrolmentCodeEntry {
+    pub ticket: Text,
+    /// The one-time code from the system administrator, e.g. `ABCD-EFGH-JKLM-NPQR`.
+    pub enrolment_code: Text,
+}
+
+#[derive(Debug, Object)]
+pub struct EnrolmentOptions {
+    /// The options for `navigator.credentials.create()`; send the answer to
+    /// `POST /sessions/second-factor` with the same ticket.
+    pub options: serde_json::Value,
+}
+
+#[derive(Debug, Object)]
+pub struct SecondFactorAnswer {
+    pub ticket: Text,
+    /// The `PublicKeyCredential` the browser returned, as JSON.
+    pub credential: serde_json::Value,
+}
+
 impl SignedIn {
     /// The answer for a session just started: the profile, and the cookie that carries it.
     pub fn of(state: &AppState, started: SessionStarted) -> SignedIn {
-        let set_cookie = cookie(state, &started.session_id, started.max_age);
-        SignedIn::Ok(Json(started.profile.into()), set_cookie)
+        let (me, set_cookie) = signed_in(state, started);
+        SignedIn::Ok(me, set_cookie)
     }
 }
 
@@ -69,9 +122,9 @@ impl SessionsApi {
         state: Data<&AppState>,
         ip: ClientIp,
         body: Json<Login>,
-    ) -> Result<SignedIn, ApiError> {
+    ) -> Result<PasswordSignIn, ApiError> {
         let body = body.0;
-        let started = sessions::sign_in(
+        let outcome = sessions::sign_in(
             deps(&state),
             &ip.0,
             Credentials {
@@ -82,6 +135,48 @@ impl SessionsApi {
             },
         )
         .await?;
+        Ok(match outcome {
+            SignIn::Started(started) => {
+                let (me, set_cookie) = signed_in(&state, *started);
+                PasswordSignIn::Ok(me, set_cookie)
+            }
+            SignIn::SecondFactor(next) => {
+                PasswordSignIn::SecondFactor(Json(SecondFactorRequired {
+                    code: "second_factor_required".into(),
+                    ticket: next.ticket,
+                    enrolment_required: next.enrolment_required,
+                    options: next.options,
+                }))
+            }
+        })
+    }
+
+    /// A staff member's first sign-in: the one-time enrolment code; answers the options for
+    /// the new passkey.
+    #[oai(path = "/sessions/enrolment", method = "post")]
+    async fn enrolment(
+        &self,
+        state: Data<&AppState>,
+        ip: ClientIp,
+        body: Json<EnrolmentCodeEntry>,
+    ) -> Result<Json<EnrolmentOptions>, ApiError> {
+        let options =
+            second_factor::enrol(deps(&state), &ip.0, &body.ticket, &body.enrolment_code).await?;
+        Ok(Json(EnrolmentOptions { options }))
+    }
+
+    /// The last step of a staff sign-in: the passkey assertion, or the new passkey at the
+    /// first sign-in. The session starts stepped up.
+    #[oai(path = "/sessions/second-factor", method = "post")]
+    async fn second_factor(
+        &self,
+        state: Data<&AppState>,
+        ip: ClientIp,
+        body: Json<SecondFactorAnswer>,
+    ) -> Result<SignedIn, ApiError> {
+        let body = body.0;
+        let started =
+            second_factor::finish(deps(&state), &ip.0, &body.ticket, body.credential).await?;
         Ok(SignedIn::of(&state, started))
     }
 

@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use webauthn_rs::prelude::Passkey;
 
+mod enrolment;
 mod id_number;
 mod phone;
 mod session;
 
+pub use enrolment::EnrolmentCode;
 pub use id_number::{IdNumber, IdNumberError, check_character, mask as mask_id_number};
 pub use phone::{PhoneNumber, mask as mask_phone};
 pub use session::{SessionLimits, staff_session_alive, step_up_fresh};
@@ -93,6 +95,9 @@ pub struct Account {
     pub login_sms_required: bool,
     pub real_name_verified_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Set on a service point's custody account, which holds its walk-ins until each person
+    /// claims their permit; no one signs in with it.
+    pub custody_point_id: Option<Uuid>,
 }
 
 impl std::fmt::Debug for Account {

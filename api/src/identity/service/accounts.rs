@@ -163,7 +163,7 @@ pub async fn change_password(
     )?;
     let hash = d.hashing.hash(c.new_password).await?;
     d.storage.set_password_hash(account.id, &hash).await?;
-    sessions::start(d, account, remember).await
+    sessions::start(d, account, remember, false).await
 }
 
 async fn check_current_password(

@@ -9,6 +9,7 @@ use webauthn_rs::Webauthn;
 pub mod accounts;
 pub mod captcha;
 pub mod passkeys;
+pub mod second_factor;
 pub mod sessions;
 pub mod sms;
 pub mod staff;
@@ -112,6 +113,18 @@ pub enum IdentityError {
     /// Too many failed step-ups: locked out for `retry_after` more seconds.
     #[error("step-up locked for {retry_after}s")]
     StepUpLocked { retry_after: u64 },
+    /// A staff sign-in's second step came too late or twice: start again with the password.
+    #[error("the staff sign-in expired")]
+    SecondFactorExpired,
+    /// The staff enrolment code is wrong, spent or expired.
+    #[error("the enrolment code is not valid")]
+    InvalidEnrolmentCode,
+    /// An enrolment code for an account that already has its passkey.
+    #[error("the account already has a passkey")]
+    PasskeyEnrolled,
+    /// A clerk or administrator keeps at least one passkey: it is their second factor.
+    #[error("the last passkey of a staff account")]
+    LastStaffPasskey,
     /// Every password hasher stayed busy: come back shortly.
     #[error("the password hashers are busy")]
     Busy,
@@ -150,4 +163,10 @@ pub async fn serves(storage: &dyn Storage, staff: Staff, point: Uuid) -> Storage
 /// five-people rule is checked against what the account already holds).
 pub async fn hold_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {
     store::lock_account(tx, account_id).await
+}
+
+/// The service point's custody account (opened on first need, inside the caller's
+/// transaction): walk-ins are filed under it, never under the clerk who serves the person.
+pub async fn custody_account(tx: &mut Tx, point: Uuid) -> StorageResult<Uuid> {
+    store::custody_account(tx, point).await
 }

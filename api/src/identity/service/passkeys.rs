@@ -177,22 +177,13 @@ pub async fn finish_registration(
     if ceremony.account_id != account_id {
         return Err(IdentityError::CeremonyExpired);
     }
-    let credential: RegisterPublicKeyCredential =
-        serde_json::from_value(credential).map_err(webauthn_failed)?;
-    let passkey = d
-        .webauthn
-        .finish_passkey_registration(&credential, &ceremony.state)
-        .map_err(webauthn_failed)?;
-    let stored = StoredPasskey {
-        id: Uuid::new_v4(),
-        account_id: ceremony.account_id,
-        name: ceremony.name,
-        credential_id: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(passkey.cred_id()),
-        credential_json: serde_json::to_string(&passkey)
-            .map_err(|_| IdentityError::Internal("passkey"))?,
-        created_at: Utc::now(),
-        last_used_at: None,
-    };
+    let stored = registered(
+        d,
+        ceremony.account_id,
+        ceremony.name,
+        &ceremony.state,
+        credential,
+    )?;
     d.storage.add_passkey(&stored).await.map_err(|e| match e {
         StorageError::Conflict(_) => IdentityError::PasskeyExists,
         other => other.into(),
@@ -205,8 +196,16 @@ pub async fn list(d: Deps<'_>, account_id: Uuid) -> Result<Vec<StoredPasskey>, I
     Ok(d.storage.passkeys_of(account_id).await?)
 }
 
-/// Deletes one of the account's passkeys.
+/// Deletes one of the account's passkeys; a clerk or administrator keeps their last one (it is
+/// their second factor: without it they could not sign in).
 pub async fn delete(d: Deps<'_>, account_id: Uuid, id: Uuid) -> Result<(), IdentityError> {
+    let account = accounts::account(d.storage, account_id).await?;
+    if account.role.is_staff() {
+        let keys = d.storage.passkeys_of(account_id).await?;
+        if keys.len() <= 1 && keys.iter().any(|k| k.id == id) {
+            return Err(IdentityError::LastStaffPasskey);
+        }
+    }
     Ok(d.storage.delete_passkey(account_id, id).await?)
 }
 
@@ -266,7 +265,10 @@ pub async fn finish_login(
     };
     taken.settle(d.ephemeral, by_address, by_account).await?;
     let account = d.storage.account_by_id(verified?).await?;
-    sessions::start(d, account, false).await
+    // A passkey with user verification is two factors in one: a clerk signed in with it has
+    // just stepped up.
+    let stepped_up = account.role.is_staff();
+    sessions::start(d, account, false, stepped_up).await
 }
 
 /// The account a sign-in assertion proves, or `PasskeyLoginRejected` for every way it fails.
@@ -302,15 +304,9 @@ pub async fn start_step_up(
     d: Deps<'_>,
     account_id: Uuid,
 ) -> Result<Option<Ceremony>, IdentityError> {
-    let keys = d.storage.passkeys_of(account_id).await?;
-    if keys.is_empty() {
+    let Some((options, auth_state)) = assertion_for(d, account_id).await? else {
         return Ok(None);
-    }
-    let passkeys = keys.iter().map(unreadable).collect::<Result<Vec<_>, _>>()?;
-    let (options, auth_state) = d
-        .webauthn
-        .start_passkey_authentication(&passkeys)
-        .map_err(webauthn_failed)?;
+    };
     let id = Uuid::new_v4();
     keep(
         d,
@@ -322,10 +318,7 @@ pub async fn start_step_up(
         },
     )
     .await?;
-    Ok(Some(Ceremony {
-        id,
-        options: options_json(options)?,
-    }))
+    Ok(Some(Ceremony { id, options }))
 }
 
 /// Finishes a step-up: the assertion must come from one of the same account's passkeys.
@@ -339,13 +332,80 @@ pub async fn finish_step_up(
     if ceremony.account_id != account_id {
         return Err(IdentityError::CeremonyExpired);
     }
+    check_assertion(d, account_id, &ceremony.state, credential).await
+}
+
+/// Request options and state for an assertion by one of the account's passkeys; `None` when it
+/// has none.
+pub(super) async fn assertion_for(
+    d: Deps<'_>,
+    account_id: Uuid,
+) -> Result<Option<(serde_json::Value, PasskeyAuthentication)>, IdentityError> {
+    let keys = d.storage.passkeys_of(account_id).await?;
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let passkeys = keys.iter().map(unreadable).collect::<Result<Vec<_>, _>>()?;
+    let (options, state) = d
+        .webauthn
+        .start_passkey_authentication(&passkeys)
+        .map_err(webauthn_failed)?;
+    Ok(Some((options_json(options)?, state)))
+}
+
+/// Checks an assertion against the state it answers and keeps the passkey's counter current.
+pub(super) async fn check_assertion(
+    d: Deps<'_>,
+    account_id: Uuid,
+    state: &PasskeyAuthentication,
+    credential: serde_json::Value,
+) -> Result<(), IdentityError> {
     let credential: PublicKeyCredential =
         serde_json::from_value(credential).map_err(webauthn_failed)?;
     let result = d
         .webauthn
-        .finish_passkey_authentication(&credential, &ceremony.state)
+        .finish_passkey_authentication(&credential, state)
         .map_err(webauthn_failed)?;
     remember_use(d, account_id, &result).await
+}
+
+/// Creation options and state for a new passkey of the account (none of its own excluded: it
+/// has none when it enrols).
+pub(super) fn registration_for(
+    d: Deps<'_>,
+    account: &crate::identity::model::Account,
+) -> Result<(serde_json::Value, PasskeyRegistration), IdentityError> {
+    let (options, state) = d
+        .webauthn
+        .start_passkey_registration(account.id, &account.username, &account.real_name, None)
+        .map_err(webauthn_failed)?;
+    Ok((options_json(options)?, state))
+}
+
+/// The passkey a registration answer creates, ready to store.
+pub(super) fn registered(
+    d: Deps<'_>,
+    account_id: Uuid,
+    name: String,
+    state: &PasskeyRegistration,
+    credential: serde_json::Value,
+) -> Result<StoredPasskey, IdentityError> {
+    let credential: RegisterPublicKeyCredential =
+        serde_json::from_value(credential).map_err(webauthn_failed)?;
+    let passkey = d
+        .webauthn
+        .finish_passkey_registration(&credential, state)
+        .map_err(webauthn_failed)?;
+    Ok(StoredPasskey {
+        id: Uuid::new_v4(),
+        account_id,
+        name,
+        credential_id: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(passkey.cred_id()),
+        credential_json: serde_json::to_string(&passkey)
+            .map_err(|_| IdentityError::Internal("passkey"))?,
+        created_at: Utc::now(),
+        last_used_at: None,
+    })
 }
 
 /// Keeps the signature counter and backup state of the passkey that was used current.

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::accounts::{Profile, profile};
+use super::second_factor::{self, SecondFactor};
 use super::{Deps, IdentityError, sms};
 use crate::identity::model::{Account, Role, SessionLimits, SmsPurpose, staff_session_alive};
 use crate::identity::rate_limits::{LOGIN_PER_ACCOUNT, LOGIN_PER_IP, Outcome, Ticket};
@@ -166,6 +167,18 @@ pub async fn open(
     remember: bool,
     now: DateTime<Utc>,
 ) -> Result<(String, Duration), IdentityError> {
+    open_with(ephemeral, account_id, role, remember, now, None).await
+}
+
+/// [`open`], for a session whose sign-in was itself a step-up (`stepped_up_at`).
+async fn open_with(
+    ephemeral: &dyn Ephemeral,
+    account_id: Uuid,
+    role: Role,
+    remember: bool,
+    now: DateTime<Utc>,
+    stepped_up_at: Option<DateTime<Utc>>,
+) -> Result<(String, Duration), IdentityError> {
     let id = new_session_id();
     let key = session_key(&id);
     let ttl = if remember {
@@ -178,7 +191,7 @@ pub async fn open(
         role,
         remember,
         created_at: now,
-        stepped_up_at: None,
+        stepped_up_at,
         last_used_at: None,
     };
     let raw =
@@ -193,12 +206,24 @@ pub async fn open(
 }
 
 /// Starts a session with a fresh id, ending the account's previous one (one device at a time).
+/// `stepped_up`: the sign-in itself was a passkey assertion, so the session starts fresh.
 pub async fn start(
     d: Deps<'_>,
     account: Account,
     remember: bool,
+    stepped_up: bool,
 ) -> Result<SessionStarted, IdentityError> {
-    let (id, ttl) = open(d.ephemeral, account.id, account.role, remember, Utc::now()).await?;
+    let now = Utc::now();
+    let stepped_up_at = stepped_up.then_some(now);
+    let (id, ttl) = open_with(
+        d.ephemeral,
+        account.id,
+        account.role,
+        remember,
+        now,
+        stepped_up_at,
+    )
+    .await?;
     tracing::info!(account = %account.id, "signed in");
     Ok(SessionStarted {
         session_id: id,
@@ -207,15 +232,20 @@ pub async fn start(
     })
 }
 
+/// How a password sign-in ended: a session, or (for a clerk or administrator) the second step
+/// with a passkey.
+pub enum SignIn {
+    Started(Box<SessionStarted>),
+    SecondFactor(SecondFactor),
+}
+
 /// Sign-in with account name and password: one attempt is taken from the address's and the
 /// account's backoff at once (refused while either is locked out), then the password is
 /// checked (even for an unknown name, so timing tells nothing), then the SMS code when the
-/// account needs one. The attempt stays counted only for what it got wrong.
-pub async fn sign_in(
-    d: Deps<'_>,
-    ip: &str,
-    c: Credentials<'_>,
-) -> Result<SessionStarted, IdentityError> {
+/// account needs one. The attempt stays counted only for what it got wrong. A clerk or an
+/// administrator then has a second step: a passkey assertion, or at first the enrolment of one;
+/// the account's count is cleared only when that passes.
+pub async fn sign_in(d: Deps<'_>, ip: &str, c: Credentials<'_>) -> Result<SignIn, IdentityError> {
     let subject = c.username.trim().to_ascii_lowercase();
     let attempt = SignInAttempt::take(d.ephemeral, ip, &subject).await?;
     let checked = check_secrets(d, c.username.trim(), c.password, c.sms_code).await;
@@ -226,12 +256,20 @@ pub async fn sign_in(
         Err(IdentityError::InvalidSmsCode | IdentityError::SmsCodeExhausted) => {
             (Outcome::NotChecked, Outcome::WrongSecret)
         }
+        Ok(account) if account.role.is_staff() => (Outcome::NotChecked, Outcome::NotChecked),
         Ok(_) => (Outcome::NotChecked, Outcome::RightSecret),
         // Nothing wrong was sent (a code is required, the server is busy or failed).
         Err(_) => (Outcome::NotChecked, Outcome::NotChecked),
     };
     attempt.settle(d.ephemeral, by_address, by_account).await?;
-    start(d, checked?, c.remember).await
+    let account = checked?;
+    if account.role.is_staff() {
+        let next = second_factor::begin(d, &account, &subject, c.remember).await?;
+        return Ok(SignIn::SecondFactor(next));
+    }
+    Ok(SignIn::Started(Box::new(
+        start(d, account, c.remember, false).await?,
+    )))
 }
 
 /// One sign-in attempt, taken at once from the address's and the account name's backoff
@@ -334,6 +372,15 @@ async fn check_secrets(
             Ok(account)
         }
     }
+}
+
+/// Ends whatever session the account has (an operator reset its second factor).
+pub async fn end_all(ephemeral: &dyn Ephemeral, account_id: Uuid) -> Result<(), EphemeralError> {
+    let pointer = format!("account-session:{account_id}");
+    if let Some(key) = ephemeral.get(&pointer).await? {
+        ephemeral.delete(&format!("session:{key}")).await?;
+    }
+    ephemeral.delete(&pointer).await
 }
 
 /// Ends the account's session everywhere.

@@ -1,11 +1,17 @@
-//! Staff accounts, created by an operator with `permitd staff add`.
+//! Staff accounts, created by an operator with `permitd staff add`, which prints the one-time
+//! code the clerk or administrator enrols their passkey with at the first sign-in;
+//! `permitd staff enrolment` gives a new one (a lost phone) and removes the old passkeys.
 
+use chrono::{DateTime, Utc};
+use rand::RngCore;
 use uuid::Uuid;
 
 use crate::identity::model::{
-    Account, AccountFieldError, NewAccount, Role, check_password, check_real_name, check_username,
+    Account, AccountFieldError, EnrolmentCode, NewAccount, Role, check_password, check_real_name,
+    check_username,
 };
 use crate::identity::password;
+use crate::platform::ephemeral::{Ephemeral, EphemeralError};
 use crate::platform::storage::{Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -16,8 +22,62 @@ pub enum StaffError {
     UnknownServicePoint(Uuid),
     #[error("the account name is already taken")]
     UsernameTaken,
+    #[error("no staff account has this name")]
+    UnknownStaff,
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Ephemeral(#[from] EphemeralError),
+}
+
+/// How long an enrolment code stays valid.
+pub const ENROLMENT_VALID: chrono::Duration = chrono::Duration::days(7);
+
+/// Gives the staff account a new enrolment code valid until `expires_at` and removes its
+/// passkeys; answers the code to hand to the person (it is not stored, only its hash).
+pub async fn new_enrolment(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<EnrolmentCode, StaffError> {
+    let mut random = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let code = EnrolmentCode::from_random(random);
+    enrol_with(storage, account_id, &code, expires_at, now).await?;
+    Ok(code)
+}
+
+/// Keeps `code` as the account's enrolment code (demo mode gives its staff a published one).
+pub async fn enrol_with(
+    storage: &dyn Storage,
+    account_id: Uuid,
+    code: &EnrolmentCode,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StaffError> {
+    storage
+        .reset_staff_enrolment(account_id, &code.hash(), expires_at, now)
+        .await?;
+    Ok(())
+}
+
+/// A new enrolment code for a staff member who lost their passkey: their passkeys are removed
+/// and their session ends, so only the new code lets them in again.
+pub async fn reset_enrolment(
+    storage: &dyn Storage,
+    ephemeral: &dyn Ephemeral,
+    username: &str,
+    now: DateTime<Utc>,
+) -> Result<EnrolmentCode, StaffError> {
+    let account = match storage.account_by_username(username.trim()).await {
+        Ok(a) if a.role.is_staff() => a,
+        Ok(_) | Err(StorageError::NotFound) => return Err(StaffError::UnknownStaff),
+        Err(e) => return Err(e.into()),
+    };
+    let code = new_enrolment(storage, account.id, now + ENROLMENT_VALID, now).await?;
+    super::sessions::end_all(ephemeral, account.id).await?;
+    Ok(code)
 }
 
 pub async fn add(
@@ -27,7 +87,7 @@ pub async fn add(
     display_name: Option<&str>,
     password_text: &str,
     service_points: &[Uuid],
-) -> Result<Account, StaffError> {
+) -> Result<(Account, EnrolmentCode), StaffError> {
     let invalid = |e: AccountFieldError| StaffError::Invalid(e.message().to_string());
     if !role.is_staff() {
         return Err(StaffError::Invalid("role must be clerk or admin".into()));
@@ -66,5 +126,7 @@ pub async fn add(
     storage
         .set_staff_service_points(account.id, service_points)
         .await?;
-    Ok(account)
+    let now = Utc::now();
+    let code = new_enrolment(storage, account.id, now + ENROLMENT_VALID, now).await?;
+    Ok((account, code))
 }

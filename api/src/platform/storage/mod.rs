@@ -15,7 +15,11 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Postgres, Sqlite, Transaction};
 
 mod postgres;
+mod schema;
 mod sqlite;
+
+pub use schema::{SchemaState, schema_state, sqlite_file};
+pub use sqlite::snapshot as snapshot_sqlite;
 
 /// One statement's executor: a pool or an open transaction, of one backend.
 pub enum Exec<S, P> {
@@ -42,6 +46,17 @@ pub struct Dialect {
     pub for_update: &'static str,
     /// Lets several job runners share work: rows another runner holds are skipped.
     pub skip_locked: &'static str,
+}
+
+impl Dialect {
+    /// `skip_locked` for the rows of one table (by its alias) of a join only.
+    pub fn skip_locked_of(&self, alias: &str) -> String {
+        if self.skip_locked.is_empty() {
+            String::new()
+        } else {
+            format!(" FOR UPDATE OF {alias} SKIP LOCKED")
+        }
+    }
 }
 
 const SQLITE: Dialect = Dialect {
@@ -145,6 +160,8 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the data directory: {0}")]
     DataDir(#[from] std::io::Error),
+    #[error("the database file {} does not exist", .0.display())]
+    Missing(std::path::PathBuf),
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
@@ -154,6 +171,7 @@ pub type StorageResult<T> = Result<T, StorageError>;
 pub trait Storage:
     crate::identity::store::AccountStore
     + crate::identity::store::PasskeyStore
+    + crate::identity::store::EnrolmentStore
     + crate::directory::store::DirectoryStore
     + crate::residence::store::RegistrationStore
     + crate::casework::store::ApplicationStore

@@ -10,7 +10,7 @@ use sqlx::sqlite::{
 
 use super::OpenError;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 pub async fn open_file(path: &Path) -> Result<SqlitePool, OpenError> {
     open_with(SqliteConnectOptions::new().filename(path)).await
@@ -35,4 +35,27 @@ async fn open_with(options: SqliteConnectOptions) -> Result<SqlitePool, OpenErro
         .map_err(OpenError::Connect)?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// A consistent copy of the SQLite database at `file` into `dest` (which must not exist), taken
+/// with `VACUUM INTO` while permitd may be writing: the copy is one read transaction's view, so
+/// it holds every committed transaction up to its start and nothing half done.
+pub async fn snapshot(file: &Path, dest: &Path) -> Result<(), OpenError> {
+    use sqlx::{ConnectOptions, Connection};
+    if !file.is_file() {
+        return Err(OpenError::Missing(file.to_path_buf()));
+    }
+    let mut conn = SqliteConnectOptions::new()
+        .filename(file)
+        .busy_timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .map_err(OpenError::Connect)?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(dest.to_string_lossy().to_string())
+        .execute(&mut conn)
+        .await
+        .map_err(OpenError::Connect)?;
+    let _ = conn.close().await;
+    Ok(())
 }
