@@ -21,7 +21,7 @@ use crate::identity::model::{IdNumber, Role};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::{MultiLineText, Text};
+use crate::platform::text::{MultiLineText, Nullable, Text};
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
@@ -50,7 +50,7 @@ pub struct ReviewInput {
     /// `pass` or `return`.
     pub decision: DecisionView,
     /// Required when returning: what the applicant must fix.
-    pub note: Option<MultiLineText>,
+    pub note: Nullable<MultiLineText>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -58,7 +58,7 @@ pub struct ReleaseInput {
     /// The person's 公民身份号码, read from the ID card they show at the counter.
     pub id_number: Text,
     /// What the clerk checked (e.g. 核验本人居民身份证原件); written to the audit log.
-    pub note: Option<MultiLineText>,
+    pub note: Nullable<MultiLineText>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -191,7 +191,7 @@ impl CounterApi {
             staff,
             id.0,
             decision,
-            body.0.note.map(String::from),
+            body.0.note.0.map(String::from),
             state.clock.now(),
         )
         .await?;
@@ -269,7 +269,11 @@ impl CounterApi {
         let input = body.0;
         let id = IdNumber::parse(&input.id_number)
             .map_err(|e| ApiError::unprocessable(e.code(), "id_number", e.message()))?;
-        let note = input.note.map(|n| n.trim().to_string()).unwrap_or_default();
+        let note = input
+            .note
+            .0
+            .map(|n| n.trim().to_string())
+            .unwrap_or_default();
         if note.chars().count() > 500 {
             return Err(CounterError::NoteTooLong.into());
         }

@@ -16,7 +16,7 @@ use crate::identity::model::Role;
 use crate::platform::audit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::{MultiLineText, Text};
+use crate::platform::text::{MultiLineText, Nullable, Text};
 use crate::platform::web::{ApiTags, api_enum};
 
 #[derive(Debug, Clone, Object)]
@@ -44,9 +44,9 @@ impl From<model::Region> for Region {
 
 #[derive(Debug, Clone, Object)]
 pub struct RegionInput {
-    pub parent_code: Option<Text>,
+    pub parent_code: Nullable<Text>,
     pub name: Text,
-    pub name_en: Option<Text>,
+    pub name_en: Nullable<Text>,
     /// city, district, street or community
     pub level: Text,
 }
@@ -54,9 +54,9 @@ pub struct RegionInput {
 impl From<RegionInput> for model::RegionInput {
     fn from(r: RegionInput) -> Self {
         model::RegionInput {
-            parent_code: r.parent_code.map(Into::into),
+            parent_code: r.parent_code.0.map(Into::into),
             name: r.name.into(),
-            name_en: r.name_en.map(Into::into),
+            name_en: r.name_en.0.map(Into::into),
             level: r.level.into(),
         }
     }
@@ -122,7 +122,7 @@ impl From<model::ServicePoint> for ServicePoint {
 pub struct ServicePointInput {
     pub number: i32,
     pub district_code: Text,
-    pub street_code: Option<Text>,
+    pub street_code: Nullable<Text>,
     pub police_station: Text,
     pub name: Text,
     pub scope: Text,
@@ -138,7 +138,7 @@ impl From<ServicePointInput> for model::ServicePointInput {
         model::ServicePointInput {
             number: p.number,
             district_code: p.district_code.into(),
-            street_code: p.street_code.map(Into::into),
+            street_code: p.street_code.0.map(Into::into),
             police_station: p.police_station.into(),
             name: p.name.into(),
             scope: p.scope.into(),
@@ -194,10 +194,10 @@ pub struct ArticleInput {
     pub slug: Text,
     pub kind: ArticleKind,
     pub title: Text,
-    pub title_en: Option<Text>,
+    pub title_en: Nullable<Text>,
     pub summary: Text,
     pub body: MultiLineText,
-    pub source: Option<Text>,
+    pub source: Nullable<Text>,
     pub published_on: Option<NaiveDate>,
 }
 
@@ -207,10 +207,10 @@ impl From<ArticleInput> for model::ArticleInput {
             slug: a.slug.into(),
             kind: a.kind.into(),
             title: a.title.into(),
-            title_en: a.title_en.map(Into::into),
+            title_en: a.title_en.0.map(Into::into),
             summary: a.summary.into(),
             body: a.body.into(),
-            source: a.source.map(Into::into),
+            source: a.source.0.map(Into::into),
             published_on: a.published_on,
         }
     }

@@ -254,6 +254,98 @@ strict_text!(
     multi_line = true
 );
 
+/// An optional text field of a request that may be left out or sent as JSON `null` (the same
+/// thing), and whose schema says so (`nullable`): poem-openapi's plain `Option` accepts `null`
+/// while documenting only a string.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Nullable<T>(pub Option<T>);
+
+impl<T> Nullable<T> {
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+    }
+}
+
+impl<T> From<Option<T>> for Nullable<T> {
+    fn from(value: Option<T>) -> Self {
+        Self(value)
+    }
+}
+
+impl<T> std::ops::Deref for Nullable<T> {
+    type Target = Option<T>;
+    fn deref(&self) -> &Option<T> {
+        &self.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Nullable<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl<T: Type> Type for Nullable<T> {
+    const IS_REQUIRED: bool = false;
+    type RawValueType = T::RawValueType;
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        format!("nullable_{}", T::name()).into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        match T::schema_ref() {
+            MetaSchemaRef::Inline(mut schema) => {
+                schema.nullable = true;
+                MetaSchemaRef::Inline(schema)
+            }
+            reference => reference,
+        }
+    }
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.0.as_ref().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match &self.0 {
+            Some(value) => value.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<T: ParseFromJSON> ParseFromJSON for Nullable<T> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            None | Some(Value::Null) => Ok(Self(None)),
+            value => T::parse_from_json(value)
+                .map(|v| Self(Some(v)))
+                .map_err(ParseError::propagate),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Nullable<T> {
+    fn to_json(&self) -> Option<Value> {
+        match &self.0 {
+            Some(value) => value.to_json(),
+            None => Some(Value::Null),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -344,5 +436,24 @@ mod tests {
             panic!("an inline schema");
         };
         assert_eq!((schema.ty, schema.format), ("string", None));
+    }
+
+    #[test]
+    fn an_optional_text_may_be_left_out_or_null_and_its_schema_says_so() {
+        type Note = Nullable<Text>;
+        assert_eq!(Note::parse_from_json(None).unwrap(), Nullable(None));
+        assert_eq!(Note::parse_from_json(Some(json!(null))).unwrap(), Nullable(None));
+        assert_eq!(
+            Note::parse_from_json(Some(json!("我的手机"))).unwrap().as_deref(),
+            Some("我的手机")
+        );
+        assert!(Note::parse_from_json(Some(json!(13812345678u64))).is_err());
+        assert!(Note::parse_from_json(Some(json!("a\u{0}b"))).is_err());
+        assert!(!Note::IS_REQUIRED);
+        let MetaSchemaRef::Inline(schema) = Note::schema_ref() else {
+            panic!("an inline schema")
+        };
+        assert!(schema.nullable, "null is documented as accepted");
+        assert_eq!(schema.ty, "string");
     }
 }

@@ -13,7 +13,7 @@ use crate::identity::model::{IdNumber, Role, mask_id_number};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::Text;
+use crate::platform::text::{Nullable, Text};
 use crate::platform::web::ApiTags;
 use crate::residence::eligibility::Assessment;
 use crate::residence::service::{self, ResidenceError};
@@ -96,9 +96,9 @@ impl HousingType {
 #[oai(rename = "ResidenceRegistrationInput")]
 pub struct RegistrationInput {
     /// The person's name; the account holder's when absent.
-    pub person_name: Option<Text>,
+    pub person_name: Nullable<Text>,
     /// The person's citizen ID number; the account holder's when absent.
-    pub id_number: Option<Text>,
+    pub id_number: Nullable<Text>,
     #[oai(flatten)]
     pub address: Address,
     /// 入住日期

@@ -18,13 +18,13 @@ use crate::platform::audit;
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::{MultiLineText, Text};
+use crate::platform::text::{MultiLineText, Nullable, Text};
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Object)]
 pub struct RevokeInput {
     pub reason: RevokeReasonView,
-    pub note: Option<MultiLineText>,
+    pub note: Nullable<MultiLineText>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -128,7 +128,7 @@ impl PermitCounterApi {
             "revoke_permit",
             "permit",
             revoked.id,
-            format!("{} {}", reason.as_str(), body.0.note.unwrap_or_default()),
+            format!("{} {}", reason.as_str(), body.0.note.0.unwrap_or_default()),
         )
         .await?;
         Ok(Json(view(&revoked, local_date(state.clock.now()))))

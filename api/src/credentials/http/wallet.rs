@@ -17,7 +17,7 @@ use crate::identity::http::views::{CeremonyStarted, FinishCeremony};
 use crate::platform::clock::local_date;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::Text;
+use crate::platform::text::{Nullable, Text};
 use crate::platform::web::ApiTags;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -40,7 +40,7 @@ pub enum QrFormat {
 #[derive(Debug, Clone, Object)]
 pub struct StepUpInput {
     /// The SMS code sent with purpose `step_up`, for accounts without a passkey.
-    pub sms_code: Option<Text>,
+    pub sms_code: Nullable<Text>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -128,7 +128,7 @@ impl PermitsApi {
         body: Json<StepUpInput>,
     ) -> Result<PermitSteppedUp, ApiError> {
         let p = service::own_permit(&*state.storage, auth.0.account_id, id.0).await?;
-        let code = body.0.sms_code.unwrap_or_default();
+        let code = body.0.sms_code.0.unwrap_or_default();
         let cookie = auth::step_up_with_sms(&state, &auth.0, req, &code).await?;
         into_wallet(&state, p.id, cookie).await
     }

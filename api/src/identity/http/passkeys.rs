@@ -15,7 +15,7 @@ use crate::identity::model::StoredPasskey;
 use crate::identity::service::passkeys;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::Text;
+use crate::platform::text::{Nullable, Text};
 use crate::platform::web::{ApiTags, ClientIp};
 
 #[derive(Debug, Object)]
@@ -41,7 +41,7 @@ impl From<&StoredPasskey> for PasskeyView {
 #[derive(Debug, Object)]
 pub struct StartRegistration {
     /// A name for the device, e.g. 我的手机.
-    pub name: Option<Text>,
+    pub name: Nullable<Text>,
 }
 
 #[derive(Debug, Object)]
@@ -72,7 +72,7 @@ impl PasskeysApi {
         let started = passkeys::start_registration(
             deps(&state),
             auth.0.account_id,
-            body.0.name.map(String::from),
+            body.0.name.0.map(String::from),
         )
         .await?;
         Ok(Json(started.into()))

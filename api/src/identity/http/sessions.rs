@@ -10,7 +10,7 @@ use crate::identity::service::second_factor;
 use crate::identity::service::sessions::{self, Credentials, SessionStarted, SignIn};
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::Text;
+use crate::platform::text::{Nullable, Text};
 use crate::platform::web::{ApiTags, ClientIp};
 
 pub const COOKIE: &str = "permit_session";
@@ -99,7 +99,7 @@ pub struct Login {
     pub password: Text,
     /// Needed on the first login and after a phone change; the answer `sms_code_required`
     /// says so, and the code has then been sent to the account's phone.
-    pub sms_code: Option<Text>,
+    pub sms_code: Nullable<Text>,
     /// 记住我: keep the session for 30 days.
     #[oai(default)]
     pub remember_me: bool,

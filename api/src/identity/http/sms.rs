@@ -13,7 +13,7 @@ use crate::identity::service::sms;
 use crate::notifications::sms as gateway;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::Text;
+use crate::platform::text::{Nullable, Text};
 use crate::platform::web::{ApiTags, ClientIp, api_enum};
 
 api_enum!(
@@ -32,7 +32,7 @@ pub struct SmsCodeRequest {
     pub phone: Text,
     pub purpose: SmsPurposeView,
     /// The ALTCHA solution payload; required unless signed in (one solution per code).
-    pub captcha: Option<Text>,
+    pub captcha: Nullable<Text>,
 }
 
 #[derive(Debug, Object)]

@@ -21,7 +21,7 @@ use crate::casework::applications::model::{
     Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, Decision,
     MAX_PEOPLE_PER_ACCOUNT, StaffScope, Status,
 };
-use crate::platform::text::Text;
+use crate::platform::text::{Nullable, Text};
 
 api_enum!(BusinessTypeView as "BusinessType" mirrors BusinessType {
     First,
@@ -59,20 +59,20 @@ api_enum!(
 pub struct ApplicationInput {
     /// `first` (default), `endorsement`, `renewal`, `replacement`, `reapplication`.
     pub business_type: Option<BusinessTypeView>,
-    pub applicant_name: Option<Text>,
-    pub applicant_id_number: Option<Text>,
+    pub applicant_name: Nullable<Text>,
+    pub applicant_id_number: Nullable<Text>,
     /// The applicant's phone for SMS; the account's phone when absent.
-    pub phone: Option<Text>,
-    pub district_code: Option<Text>,
-    pub street_code: Option<Text>,
-    pub address_detail: Option<Text>,
-    pub community_code: Option<Text>,
+    pub phone: Nullable<Text>,
+    pub district_code: Nullable<Text>,
+    pub street_code: Nullable<Text>,
+    pub address_detail: Nullable<Text>,
+    pub community_code: Nullable<Text>,
     /// The 受理网点 (police station) where the applicant will go.
     pub service_point_id: Option<Uuid>,
     /// 服务单位, when the applicant works locally.
-    pub employer: Option<Text>,
+    pub employer: Nullable<Text>,
     /// Step 2: the one 申领条件 (`employment`, `residence`, `study`, `talent`).
-    pub condition: Option<Text>,
+    pub condition: Nullable<Text>,
 }
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
@@ -295,7 +295,7 @@ pub(crate) async fn check_fields(
             "签注、换领、补领和再次申领需先在受理点完成实名认证",
         ));
     }
-    let (name, id_number) = match (base, &input.applicant_name, &input.applicant_id_number) {
+    let (name, id_number) = match (base, &input.applicant_name.0, &input.applicant_id_number.0) {
         (Some(b), None, None) => (b.applicant_name.clone(), b.applicant_id_number.clone()),
         (Some(b), name, id) => {
             let p = person_or_holder(
@@ -314,6 +314,7 @@ pub(crate) async fn check_fields(
     };
     let phone_text = input
         .phone
+        .0
         .map(String::from)
         .or(base.map(|b| b.phone.as_str().to_string()))
         .or(account.phone.as_deref().map(str::to_string))
@@ -322,18 +323,21 @@ pub(crate) async fn check_fields(
     let address = Address {
         district_code: input
             .district_code
+            .0
             .map(String::from)
             .or(base.map(|b| b.district_code.clone()))
             .ok_or_else(|| missing("district_code"))?
             .into(),
         street_code: input
             .street_code
+            .0
             .map(String::from)
             .or(base.map(|b| b.street_code.clone()))
             .ok_or_else(|| missing("street_code"))?
             .into(),
         address_detail: input
             .address_detail
+            .0
             .map(String::from)
             .or(base.map(|b| b.address_detail.clone()))
             .ok_or_else(|| missing("address_detail"))?
@@ -342,6 +346,7 @@ pub(crate) async fn check_fields(
             .into(),
         community_code: input
             .community_code
+            .0
             .map(String::from)
             .or(base.map(|b| b.community_code.clone()))
             .ok_or_else(|| missing("community_code"))?
@@ -353,7 +358,7 @@ pub(crate) async fn check_fields(
         .or(base.map(|b| b.service_point_id))
         .ok_or_else(|| missing("service_point_id"))?;
     service::check_service_point(&*state.storage, service_point_id, &address.district_code).await?;
-    let employer = match input.employer {
+    let employer = match input.employer.0 {
         Some(e) => Some(e.trim().to_string()).filter(|e| !e.is_empty()),
         None => base.and_then(|b| b.employer.clone()),
     };
@@ -366,6 +371,7 @@ pub(crate) async fn check_fields(
     }
     let condition = input
         .condition
+        .0
         .map(String::from)
         .or(base.and_then(|b| b.condition.clone()));
     if let Some(c) = &condition
