@@ -299,14 +299,11 @@ async fn issue_revoke_real_name_and_release_need_a_fresh_staff_step_up() {
     }
 }
 
-#[tokio::test]
-async fn a_staff_sign_in_is_a_step_up_and_a_staff_member_steps_up_with_the_passkey_only() {
-    let app = TestApp::spawn_with(|c| c.demo = true).await;
-    let clerk = staff(&app, CLERK.0, CLERK.1).await;
-    // Fresh from the sign-in: the release is looked at (nobody holds this number), not refused
-    // for a step-up.
+/// The session's step-up is fresh: a release is looked at (nobody holds this number), not
+/// refused for a step-up.
+async fn assert_fresh(staff: &TestApp) {
     let (status, code) = code_of(
-        clerk
+        staff
             .post(
                 "/api/v1/staff/id-number-releases",
                 &json!({"id_number": "330102199001017714"}),
@@ -315,6 +312,14 @@ async fn a_staff_sign_in_is_a_step_up_and_a_staff_member_steps_up_with_the_passk
     )
     .await;
     assert_ne!(code, "step_up_required", "{status}");
+}
+
+#[tokio::test]
+async fn a_staff_sign_in_is_a_step_up_and_a_staff_member_steps_up_with_the_passkey_only() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let clerk = staff(&app, CLERK.0, CLERK.1).await;
+    // Fresh from the sign-in.
+    assert_fresh(&clerk).await;
     // An SMS step-up is not theirs: the passkey is.
     assert_eq!(
         code_of(
@@ -361,14 +366,5 @@ async fn a_staff_sign_in_is_a_step_up_and_a_staff_member_steps_up_with_the_passk
         200,
     )
     .await;
-    let (status, code) = code_of(
-        device
-            .post(
-                "/api/v1/staff/id-number-releases",
-                &json!({"id_number": "330102199001017714"}),
-            )
-            .await,
-    )
-    .await;
-    assert_ne!(code, "step_up_required", "{status}");
+    assert_fresh(&device).await;
 }
