@@ -855,6 +855,17 @@ async fn passkey_step_up_device_binding_and_the_endorsement_reminder() {
         .await
         .unwrap();
     assert_eq!(round.endorsement_reminders, 0);
+    // The reminder went by SMS to the holder's phone as well, once.
+    let texts: Vec<String> = app
+        .state
+        .sms
+        .sent_to(&me.phone)
+        .into_iter()
+        .map(|m| m.text)
+        .filter(|t| t.contains("签注"))
+        .collect();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].contains(&permit["number"].as_str().unwrap().to_string()));
     let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
     assert!(
         inbox["items"]

@@ -484,12 +484,19 @@ pub async fn queue_endorsement_reminders(
     opens_by: NaiveDate,
     limit: i64,
     now: DateTime<Utc>,
-    notice: &(dyn Fn(&Permit) -> NewNotification + Send + Sync),
+    notice: &(dyn Fn(&Permit, Option<String>) -> NewNotification + Send + Sync),
 ) -> StorageResult<usize> {
     let mut tx = storage.begin().await?;
     let due = store::take_endorsement_reminders(&mut tx, opens_by, limit).await?;
     for permit in &due {
-        notifications::service::queue(&mut tx, &notice(permit), now).await?;
+        // The holder's own phone gets the reminder too; a permit in a service point's custody
+        // has none, so it is told in the app only.
+        let phone = match storage.account_by_id(permit.account_id).await {
+            Ok(account) => account.phone.as_deref().map(str::to_string),
+            Err(StorageError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        notifications::service::queue(&mut tx, &notice(permit, phone), now).await?;
     }
     tx.commit().await?;
     Ok(due.len())

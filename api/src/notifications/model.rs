@@ -254,7 +254,11 @@ pub mod notice {
         )
     }
 
-    pub fn endorsement_due(p: &crate::credentials::permits::model::Permit) -> NewNotification {
+    /// To the holder's account, and by SMS to its phone when it has one.
+    pub fn endorsement_due(
+        p: &crate::credentials::permits::model::Permit,
+        phone: Option<String>,
+    ) -> NewNotification {
         NewNotification {
             account_id: p.account_id,
             kind: "endorsement_due",
@@ -266,7 +270,7 @@ pub mod notice {
                 day(p.valid_until)
             ),
             application_id: p.application_id,
-            sms_phone: None,
+            sms_phone: phone,
             sms_params: vec![
                 ("name", p.holder_name.clone()),
                 ("permit", p.number.clone()),

@@ -79,7 +79,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
             opens_by,
             BATCH,
             now,
-            &|p: &Permit| notice::endorsement_due(p),
+            &|p: &Permit, phone: Option<String>| notice::endorsement_due(p, phone),
         )
         .await?;
     }
