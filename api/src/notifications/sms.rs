@@ -331,6 +331,31 @@ fn classify(code: &str, detail: &str, transient_prefixes: &[&str]) -> SmsError {
     }
 }
 
+/// The canonical header block and the signed-header list both providers' v3 signatures hash:
+/// names in lower case, sorted, values trimmed (and lower-cased too where the provider asks).
+fn canonical_headers(headers: &[(&str, &str)], lowercase_values: bool) -> (String, String) {
+    let mut headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = if lowercase_values {
+                v.to_ascii_lowercase()
+            } else {
+                v.to_string()
+            };
+            (k.to_ascii_lowercase(), v)
+        })
+        .collect();
+    headers.sort();
+    let canonical = headers.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
+    let signed = headers
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(";");
+    (canonical, signed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
