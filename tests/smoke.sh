@@ -49,6 +49,9 @@ check "a development key set was generated, readable by the owner only" "[ \"\$(
 check "the signed trust list is served" "curl -fsS $BASE/api/v1/trust-list?format=json | grep root_public_key >/dev/null"
 check "keys rotate adds an issuer key" "PERMIT_DATA_DIR=$DATA $BIN keys rotate 2>/dev/null | grep 'added issuer key' >/dev/null && [ \$(ls $DATA/keys/issuer-*.key | wc -l) = 2 ]"
 check "keys show prints the pinned root key" "PERMIT_DATA_DIR=$DATA $BIN keys show | grep -E 'root public key: [0-9a-f]{64}' >/dev/null"
+check "development personal-data keys were generated, readable by the owner only" "[ \"\$(stat -c %a $DATA/keys/index.key)\" = 600 ] && [ \$(ls $DATA/keys/data-*.key | wc -l) = 1 ]"
+check "keys rotate-data adds a data key and reseals the accounts while permitd runs" "PERMIT_DATA_DIR=$DATA $BIN keys rotate-data --settle-seconds 0 | grep -E '^accounts: [1-9][0-9]* row' >/dev/null && [ \$(ls $DATA/keys/data-*.key | wc -l) = 2 ]"
+check "the running permitd still reads the resealed clerk" "curl -fsS -H 'cookie: permit_session=$SESSION' $BASE/api/v1/me | grep $POINT >/dev/null"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" = 0 ]

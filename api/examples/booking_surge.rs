@@ -57,6 +57,9 @@ struct Args {
     /// The database that permitd uses (postgres://... or sqlite://path).
     #[arg(long, env = "DATABASE_URL")]
     database_url: String,
+    /// permitd's keys directory: the seeded people are sealed with its personal-data keys.
+    #[arg(long, env = "PERMIT_KEYS_DIR")]
+    keys_dir: std::path::PathBuf,
     /// Concurrent clients, each with its own account and application.
     #[arg(long, env = "PERMIT_LOAD_CLIENTS", default_value_t = 1000)]
     clients: usize,
@@ -146,9 +149,15 @@ async fn run(args: Args) -> Result<bool, BoxError> {
 
     // ---- Seed through the storage layer. ----
     let t_seed = Instant::now();
-    let storage = storage::open(Some(&args.database_url), Path::new("."))
-        .await
-        .map_err(|e| format!("open {}: {e}", redact(&args.database_url)))?;
+    let keys = permit_api::platform::data_keys::DataKeys::load(&args.keys_dir, false)
+        .map_err(|e| format!("keys: {e}"))?;
+    let storage = storage::open(
+        Some(&args.database_url),
+        Path::new("."),
+        std::sync::Arc::new(keys),
+    )
+    .await
+    .map_err(|e| format!("open {}: {e}", redact(&args.database_url)))?;
     let point = storage
         .service_points(None)
         .await?

@@ -63,6 +63,14 @@ enum KeysCommand {
     Rotate,
     /// Print the root public key verifiers pin, and the issuer keys.
     Show,
+    /// Add a personal-data key (the first one, and the blind-index key, if there is none) and
+    /// reseal every stored value under it, in batches, while the service runs.
+    RotateData {
+        /// Seconds to wait before resealing, so running instances have picked the new key up
+        /// (they look every 30 s).
+        #[arg(long, default_value_t = 35)]
+        settle_seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -138,19 +146,21 @@ async fn open_stores(
     ),
     String,
 > {
-    let storage = storage::open(
-        config.database_url.as_ref().map(Secret::expose),
-        &config.data_dir,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let storage = storage::open_configured(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let keys =
+        permit_api::platform::data_keys::DataKeys::for_config(config).map_err(|e| e.to_string())?;
     let ephemeral = permit_api::platform::ephemeral::open(
         config.redis_url.as_ref().map(Secret::expose),
         &config.redis_prefix,
     )
     .await
     .map_err(|e| e.to_string())?;
-    Ok((storage, ephemeral))
+    Ok((
+        storage,
+        permit_api::platform::ephemeral::pseudonymous(ephemeral, keys),
+    ))
 }
 
 #[tokio::main]
@@ -193,12 +203,7 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             let password = line.trim_end_matches(['\r', '\n']);
-            let storage = match storage::open(
-                config.database_url.as_ref().map(Secret::expose),
-                &config.data_dir,
-            )
-            .await
-            {
+            let storage = match storage::open_configured(&config).await {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("permitd: {e}");
@@ -279,12 +284,7 @@ async fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        Command::Migrate => match storage::open(
-            config.database_url.as_ref().map(Secret::expose),
-            &config.data_dir,
-        )
-        .await
-        {
+        Command::Migrate => match storage::open_configured(&config).await {
             Ok(storage) => {
                 println!("database ({}) is up to date", storage.backend());
                 ExitCode::SUCCESS
@@ -296,6 +296,37 @@ async fn main() -> ExitCode {
         },
         Command::Backup { path } => report(backup::backup(&config, &path).await),
         Command::Restore { path } => report(backup::restore(&config, &path)),
+        Command::Keys {
+            command: KeysCommand::RotateData { settle_seconds },
+        } => {
+            let kid = match permit_api::platform::data_keys::DataKeys::add_key(
+                &config.keys_dir(),
+                chrono::Utc::now(),
+            ) {
+                Ok(kid) => kid,
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            println!("added data key {kid}; resealing in {settle_seconds} s");
+            tokio::time::sleep(std::time::Duration::from_secs(settle_seconds)).await;
+            match storage::reseal(&config).await {
+                Ok(done) => {
+                    for (table, n) in &done.rows {
+                        println!("{table}: {n} row(s) resealed");
+                    }
+                    println!(
+                        "every value is sealed under {kid}; keep the older data-*.key files: the append-only audit log still uses them"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Keys { command } => {
             let dir = config.keys_dir();
             let now = chrono::Utc::now();
@@ -306,6 +337,7 @@ async fn main() -> ExitCode {
                         println!("added issuer key {}", path.display());
                         Ok(())
                     }),
+                KeysCommand::RotateData { .. } => unreachable!("handled above"),
                 KeysCommand::Show => {
                     KeyRing::load_or_create(&dir, &config.issuer_name, now).map(|ring| {
                         println!(

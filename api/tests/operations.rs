@@ -90,7 +90,13 @@ fn check_reports_an_empty_a_good_and_a_broken_configuration() {
         listing(&data)
     );
 
-    // Good: migrated, a key set, development mode on localhost.
+    // Good: personal-data keys (production needs them before anything opens the database),
+    // migrated, a signing key set, development mode on localhost.
+    let (ok, out) = run(permitd(&data).arg("migrate"));
+    assert!(!ok, "migrate in production needs the data keys: {out}");
+    assert!(out.contains("permitd keys rotate-data"), "{out}");
+    let (ok, out) = run(permitd(&data).args(["keys", "rotate-data", "--settle-seconds", "0"]));
+    assert!(ok, "{out}");
     let (ok, out) = run(permitd(&data).arg("migrate"));
     assert!(ok, "{out}");
     let (ok, out) = run(permitd(&data).args(["keys", "show"]));
@@ -102,14 +108,22 @@ fn check_reports_an_empty_a_good_and_a_broken_configuration() {
         .lines()
         .filter(|l| l.starts_with('✓') || l.starts_with('✗'))
         .collect();
-    assert_eq!(marks.len(), 8, "{report}");
+    assert_eq!(marks.len(), 9, "{report}");
     assert!(marks.iter().all(|l| l.starts_with('✓')), "{report}");
     for subject in [
-        "database", "redis", "files", "keys", "font", "sms", "webauthn", "cookies",
+        "database",
+        "redis",
+        "files",
+        "keys",
+        "data-keys",
+        "font",
+        "sms",
+        "webauthn",
+        "cookies",
     ] {
         line(&report, subject);
     }
-    assert!(report.contains("all 8 checks passed"), "{report}");
+    assert!(report.contains("all 9 checks passed"), "{report}");
     assert_eq!(listing(&data), before, "check changed the data directory");
 
     // Broken: production mode with an unreachable PostgreSQL and no Redis, a key readable by
@@ -143,7 +157,7 @@ fn check_reports_an_empty_a_good_and_a_broken_configuration() {
     failed("webauthn", "PERMIT_WEBAUTHN_RP_ID=permit.example.gov.cn");
     failed("cookies", "PERMIT_SECURE_COOKIES=true");
     assert!(line(&report, "files").starts_with('✓'), "{report}");
-    assert!(report.contains("7 of 8 checks failed"), "{report}");
+    assert!(report.contains("7 of 9 checks failed"), "{report}");
 }
 
 fn free_port() -> u16 {

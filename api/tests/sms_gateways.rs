@@ -441,7 +441,13 @@ async fn each_adapter_is_signed_as_its_provider_checks_and_reads_every_answer() 
 /// A production app with its SMS going to the fake.
 async fn production(provider: SmsProvider) -> (TestApp, FakeProvider) {
     let fake = FakeProvider::start().await;
-    let app = TestApp::spawn_with(|c| with_provider(c, provider, &fake)).await;
+    let app = TestApp::spawn_with(|c| {
+        with_provider(c, provider, &fake);
+        // Production generates no keys: the operator creates them first.
+        permit_api::platform::data_keys::DataKeys::add_key(&c.keys_dir(), chrono::Utc::now())
+            .expect("data keys");
+    })
+    .await;
     (app, fake)
 }
 

@@ -297,10 +297,14 @@ async fn the_demo_directory_loads_once() {
 #[tokio::test]
 async fn an_unknown_database_scheme_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = permit_api::platform::storage::open(Some("mysql://localhost/x"), dir.path())
-        .await
-        .err()
-        .expect("refused");
+    let err = permit_api::platform::storage::open(
+        Some("mysql://localhost/x"),
+        dir.path(),
+        common::data_keys(),
+    )
+    .await
+    .err()
+    .expect("refused");
     assert!(err.to_string().contains("mysql"), "{err}");
     assert!(err.to_string().contains("postgres://"), "{err}");
 }
@@ -315,17 +319,20 @@ async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut databases = vec![(
         "sqlite",
-        permit_api::platform::storage::open(None, dir.path())
+        permit_api::platform::storage::open(None, dir.path(), common::data_keys())
             .await
             .expect("open SQLite"),
         format!("sqlite://{}", dir.path().join("permit.sqlite").display()),
     )];
     if let Some(admin) = common::postgres_admin_url() {
         let url = common::fresh_postgres(&admin).await;
-        let pg =
-            permit_api::platform::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
-                .await
-                .expect("open PostgreSQL");
+        let pg = permit_api::platform::storage::open(
+            Some(&url),
+            std::path::Path::new("/nonexistent"),
+            common::data_keys(),
+        )
+        .await
+        .expect("open PostgreSQL");
         databases.push(("postgres", pg, url));
     }
     for (backend, storage, url) in databases {
@@ -694,7 +701,7 @@ async fn the_custody_migration_moves_earlier_walk_ins_out_of_the_clerks_account(
         seed_earlier!(&pool, &earlier);
         pool.close().await;
     }
-    let storage = permit_api::platform::storage::open(None, dir.path())
+    let storage = permit_api::platform::storage::open(None, dir.path(), common::data_keys())
         .await
         .expect("the custody migration runs");
     check_moved_to_custody("sqlite", &*storage, &earlier).await;
@@ -709,10 +716,13 @@ async fn the_custody_migration_moves_earlier_walk_ins_out_of_the_clerks_account(
             seed_earlier!(&pool, &earlier);
             pool.close().await;
         }
-        let storage =
-            permit_api::platform::storage::open(Some(&url), std::path::Path::new("/nonexistent"))
-                .await
-                .expect("the custody migration runs");
+        let storage = permit_api::platform::storage::open(
+            Some(&url),
+            std::path::Path::new("/nonexistent"),
+            common::data_keys(),
+        )
+        .await
+        .expect("the custody migration runs");
         check_moved_to_custody("postgres", &*storage, &earlier).await;
     }
 }

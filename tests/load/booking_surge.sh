@@ -128,7 +128,7 @@ run_backend() {
         FAILED=1; stop_permitd "$pid"; return
     fi
     set +e
-    "$SURGE" --base-url "http://127.0.0.1:$port" --database-url "$url" \
+    "$SURGE" --base-url "http://127.0.0.1:$port" --database-url "$url" --keys-dir "$data/keys" \
         --clients "$CLIENTS" --places "$PLACES" --label "$backend" | tee "$out"
     rc=${PIPESTATUS[0]}
     set -e

@@ -16,6 +16,11 @@ use super::applications::model::{
 };
 use super::materials::content::MaterialKind;
 use crate::identity::model::{IdNumber, PhoneNumber, Sex};
+use crate::platform::data_keys::DataKeys;
+use crate::platform::storage::sealing::{
+    APPLICANT_ADDRESS, APPLICANT_EMPLOYER, APPLICANT_ID_NUMBER, APPLICANT_NAME, APPLICANT_PHONE,
+    ID_NUMBER,
+};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, all_by, classify, one_by, run,
 };
@@ -31,10 +36,10 @@ const HELD: &str = "status <> 'cancelled'";
 pub(crate) static INSERT_APPLICATION: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO applications (id, number, account_id, business_type, applicant_name, applicant_id_number, applicant_sex, phone, \
-         district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, created_at, updated_at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16 \
-         WHERE EXISTS (SELECT 1 FROM applications WHERE account_id = $3 AND applicant_id_number = $6 AND {HELD}) \
-            OR (SELECT COUNT(DISTINCT applicant_id_number) FROM applications WHERE account_id = $3 AND {HELD}) < $17 \
+         district_code, street_code, address_detail, community_code, service_point_id, employer, condition, status, created_at, updated_at, applicant_id_index) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16, $18 \
+         WHERE EXISTS (SELECT 1 FROM applications WHERE account_id = $3 AND applicant_id_index = $18 AND {HELD}) \
+            OR (SELECT COUNT(DISTINCT applicant_id_index) FROM applications WHERE account_id = $3 AND {HELD}) < $17 \
          RETURNING {APPLICATION_COLUMNS}"
     )
 });
@@ -43,10 +48,10 @@ pub(crate) static UPDATE_APPLICATION: LazyLock<String> = LazyLock::new(|| {
     format!(
         "UPDATE applications SET business_type = $3, applicant_name = $4, applicant_id_number = $5, applicant_sex = $6, phone = $7, \
          district_code = $8, street_code = $9, address_detail = $10, community_code = $11, service_point_id = $12, employer = $13, \
-         condition = $14, updated_at = $15 \
+         condition = $14, updated_at = $15, applicant_id_index = $17 \
          WHERE id = $1 AND account_id = $2 AND {editable} \
-           AND (EXISTS (SELECT 1 FROM applications o WHERE o.account_id = $2 AND o.applicant_id_number = $5 AND o.{HELD}) \
-            OR (SELECT COUNT(DISTINCT o.applicant_id_number) FROM applications o WHERE o.account_id = $2 AND o.{HELD} AND o.id <> $1) < $16) \
+           AND (EXISTS (SELECT 1 FROM applications o WHERE o.account_id = $2 AND o.applicant_id_index = $17 AND o.{HELD}) \
+            OR (SELECT COUNT(DISTINCT o.applicant_id_index) FROM applications o WHERE o.account_id = $2 AND o.{HELD} AND o.id <> $1) < $16) \
          RETURNING {APPLICATION_COLUMNS}",
         editable = Transition::Edit.sql_from(),
     )
@@ -77,29 +82,34 @@ pub(crate) struct ApplicationRow {
     updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<ApplicationRow> for Application {
-    type Error = StorageError;
-    fn try_from(r: ApplicationRow) -> StorageResult<Self> {
+impl ApplicationRow {
+    pub(crate) fn open(self, keys: &DataKeys) -> StorageResult<Application> {
+        let r = self;
+        let id = r.id;
         Ok(Application {
-            id: r.id,
+            id,
             number: r.number,
             account_id: r.account_id,
             fields: ApplicationFields {
                 business_type: BusinessType::parse(&r.business_type)
                     .ok_or(StorageError::Corrupt("application business type"))?,
-                applicant_name: r.applicant_name,
-                applicant_id_number: IdNumber::parse(&r.applicant_id_number)
-                    .map_err(|_| StorageError::Corrupt("applicant ID number"))?,
+                applicant_name: keys.open(APPLICANT_NAME, id, &r.applicant_name)?,
+                applicant_id_number: IdNumber::parse(&keys.open(
+                    APPLICANT_ID_NUMBER,
+                    id,
+                    &r.applicant_id_number,
+                )?)
+                .map_err(|_| StorageError::Corrupt("applicant ID number"))?,
                 applicant_sex: Sex::parse(&r.applicant_sex)
                     .ok_or(StorageError::Corrupt("applicant sex"))?,
-                phone: PhoneNumber::parse(&r.phone)
+                phone: PhoneNumber::parse(&keys.open(APPLICANT_PHONE, id, &r.phone)?)
                     .ok_or(StorageError::Corrupt("applicant phone"))?,
                 district_code: r.district_code,
                 street_code: r.street_code,
-                address_detail: r.address_detail,
+                address_detail: keys.open(APPLICANT_ADDRESS, id, &r.address_detail)?,
                 community_code: r.community_code,
                 service_point_id: r.service_point_id,
-                employer: r.employer,
+                employer: keys.open_opt(APPLICANT_EMPLOYER, id, r.employer.as_deref())?,
                 condition: r.condition,
             },
             status: Status::parse(&r.status).ok_or(StorageError::Corrupt("application status"))?,
@@ -176,7 +186,7 @@ impl ApplicationStore for Database {
             APPLICATION_COLUMNS
         );
         let row: ApplicationRow = one_by(self, sql, id).await?;
-        row.try_into()
+        row.open(self.keys())
     }
 
     async fn applications_of(&self, account_id: Uuid) -> StorageResult<Vec<Application>> {
@@ -185,7 +195,7 @@ impl ApplicationStore for Database {
             APPLICATION_COLUMNS
         );
         let rows: Vec<ApplicationRow> = all_by(self, sql, account_id).await?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn applications_at(
@@ -204,7 +214,7 @@ impl ApplicationStore for Database {
             .fetch_all(e)
             .await)
         .map_err(classify)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn submit_application(
@@ -227,7 +237,7 @@ impl ApplicationStore for Database {
             .fetch_optional(e)
             .await)
         .map_err(classify)?;
-        row.map(TryInto::try_into).transpose()
+        row.map(|r| r.open(self.keys())).transpose()
     }
 
     async fn admit_walk_in(
@@ -247,7 +257,7 @@ impl ApplicationStore for Database {
             .fetch_optional(e)
             .await)
         .map_err(classify)?;
-        row.map(TryInto::try_into).transpose()
+        row.map(|r| r.open(self.keys())).transpose()
     }
 }
 
@@ -358,29 +368,34 @@ impl MaterialStore for Database {
 }
 
 /// Binds the twelve fields of steps 1 and 2, in column order, after the statement's
-/// leading values ($4..$15 of the insert, $3..$14 of the update).
+/// leading values ($4..$15 of the insert, $3..$14 of the update), the personal ones sealed for
+/// the row `id`.
 fn bind_fields<'q, DB, O>(
     q: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
     f: &'q ApplicationFields,
+    id: Uuid,
+    keys: &DataKeys,
 ) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
 where
     DB: sqlx::Database,
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     q.bind(f.business_type.as_str())
-        .bind(&f.applicant_name)
-        .bind(f.applicant_id_number.as_str())
+        .bind(keys.seal(APPLICANT_NAME, id, &f.applicant_name))
+        .bind(keys.seal(APPLICANT_ID_NUMBER, id, f.applicant_id_number.as_str()))
         .bind(f.applicant_sex.as_str())
-        .bind(f.phone.as_str())
+        .bind(keys.seal(APPLICANT_PHONE, id, f.phone.as_str()))
         .bind(&f.district_code)
         .bind(&f.street_code)
-        .bind(&f.address_detail)
+        .bind(keys.seal(APPLICANT_ADDRESS, id, &f.address_detail))
         .bind(&f.community_code)
         .bind(f.service_point_id)
-        .bind(&f.employer)
+        .bind(keys.seal_opt(APPLICANT_EMPLOYER, id, f.employer.as_deref()))
         .bind(&f.condition)
 }
 
@@ -394,19 +409,25 @@ pub(crate) async fn insert_application(
     max_people: i64,
     now: DateTime<Utc>,
 ) -> StorageResult<Option<Application>> {
+    let keys = tx.keys().clone();
+    let id = Uuid::new_v4();
+    let index = keys.index(ID_NUMBER, f.applicant_id_number.as_str());
     let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
         sqlx::query_as(sqlx::AssertSqlSafe(INSERT_APPLICATION.as_str()))
-            .bind(Uuid::new_v4())
+            .bind(id)
             .bind(number)
             .bind(account_id),
         f,
+        id,
+        &keys,
     )
     .bind(now)
     .bind(max_people)
+    .bind(&index)
     .fetch_optional(e)
     .await)
     .map_err(classify)?;
-    row.map(TryInto::try_into).transpose()
+    row.map(|r| r.open(&keys)).transpose()
 }
 
 /// Rewrites steps 1 and 2 of an editable application of the account, within the five-people
@@ -419,18 +440,23 @@ pub(crate) async fn update_fields(
     max_people: i64,
     now: DateTime<Utc>,
 ) -> StorageResult<Option<Application>> {
+    let keys = tx.keys().clone();
+    let index = keys.index(ID_NUMBER, f.applicant_id_number.as_str());
     let row: Option<ApplicationRow> = run!(tx, |e| bind_fields(
         sqlx::query_as(sqlx::AssertSqlSafe(UPDATE_APPLICATION.as_str()))
             .bind(id)
             .bind(account_id),
         f,
+        id,
+        &keys,
     )
     .bind(now)
     .bind(max_people)
+    .bind(&index)
     .fetch_optional(e)
     .await)
     .map_err(classify)?;
-    row.map(TryInto::try_into).transpose()
+    row.map(|r| r.open(&keys)).transpose()
 }
 
 /// Moves the application as `transition` allows; `review`, when given, is the pre-review note
@@ -461,7 +487,7 @@ pub(crate) async fn transition(
         .fetch_optional(e)
         .await)
     .map_err(classify)?;
-    row.map(TryInto::try_into).transpose()
+    row.map(|r| r.open(&tx.keys())).transpose()
 }
 
 /// The application as the transaction sees it.
@@ -472,23 +498,24 @@ pub(crate) async fn application_in(tx: &mut Tx, id: Uuid) -> StorageResult<Appli
         .fetch_one(e)
         .await)
     .map_err(classify)?;
-    row.try_into()
+    row.open(&tx.keys())
 }
 
 /// The submitted application in progress that holds `id_number`, if any; on PostgreSQL it is
 /// locked until the transaction ends.
 pub(crate) async fn holder_of(tx: &mut Tx, id_number: &str) -> StorageResult<Option<Application>> {
     let sql = format!(
-        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE applicant_id_number = $1 AND {}{}",
+        "SELECT {APPLICATION_COLUMNS} FROM applications WHERE applicant_id_index = $1 AND {}{}",
         Status::sql_holding(),
         tx.dialect().for_update
     );
+    let index = tx.keys().index(ID_NUMBER, id_number);
     let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id_number)
+        .bind(index)
         .fetch_optional(e)
         .await)
     .map_err(classify)?;
-    row.map(TryInto::try_into).transpose()
+    row.map(|r| r.open(&tx.keys())).transpose()
 }
 
 /// Up to `limit` drafts started before `before`, oldest first; on PostgreSQL rows another job
@@ -510,5 +537,5 @@ pub(crate) async fn stale_drafts(
         .fetch_all(e)
         .await)
     .map_err(classify)?;
-    rows.into_iter().map(TryInto::try_into).collect()
+    rows.into_iter().map(|r| r.open(&tx.keys())).collect()
 }

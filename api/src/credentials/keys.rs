@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use permit_verifier::ed25519_dalek::SigningKey;
 use permit_verifier::{Issuer, TrustList, TrustedKey};
-use rand::RngCore;
+
+use crate::platform::secret_files::{self, SecretFileError};
 
 pub const ROOT_FILE: &str = "root.key";
 const ISSUER_PREFIX: &str = "issuer-";
@@ -21,10 +22,8 @@ const STAMP: &str = "%Y%m%dT%H%M%SZ";
 pub enum KeyError {
     #[error("keys directory {0}: {1}")]
     Io(PathBuf, #[source] std::io::Error),
-    #[error("key file {0}: expected 64 hexadecimal characters")]
-    Format(PathBuf),
-    #[error("key file {0} is readable by other users; chmod 600 it")]
-    Permissions(PathBuf),
+    #[error(transparent)]
+    File(#[from] SecretFileError),
     #[error("keys directory {0} holds no issuer-*.key file")]
     NoIssuer(PathBuf),
 }
@@ -43,41 +42,13 @@ pub struct KeyRing {
 }
 
 fn read_secret(path: &Path) -> Result<SigningKey, KeyError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map_err(|e| KeyError::Io(path.into(), e))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(KeyError::Permissions(path.into()));
-        }
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| KeyError::Io(path.into(), e))?;
-    let bytes = hex::decode(text.trim()).map_err(|_| KeyError::Format(path.into()))?;
-    let secret: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| KeyError::Format(path.into()))?;
-    Ok(SigningKey::from_bytes(&secret))
+    Ok(SigningKey::from_bytes(&secret_files::read(path)?))
 }
 
+/// Creates a new key file; one that appeared meanwhile (another instance) is kept.
 fn write_secret(path: &Path) -> Result<(), KeyError> {
-    let mut secret = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    use std::io::Write;
-    let mut file = options
-        .open(path)
-        .map_err(|e| KeyError::Io(path.into(), e))?;
-    file.write_all(format!("{}\n", hex::encode(secret)).as_bytes())
-        .map_err(|e| KeyError::Io(path.into(), e))
+    secret_files::create(path)?;
+    Ok(())
 }
 
 fn issuer_file(at: DateTime<Utc>) -> String {
@@ -240,13 +211,13 @@ mod tests {
             std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(
                 KeyRing::load(dir.path(), "test"),
-                Err(KeyError::Permissions(_))
+                Err(KeyError::File(SecretFileError::Permissions(_)))
             ));
             std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o600)).unwrap();
             std::fs::write(&root, "zz").unwrap();
             assert!(matches!(
                 KeyRing::load(dir.path(), "test"),
-                Err(KeyError::Format(_))
+                Err(KeyError::File(SecretFileError::Format(_)))
             ));
             for f in std::fs::read_dir(dir.path()).unwrap().flatten() {
                 if f.file_name().to_string_lossy().starts_with("issuer-") {

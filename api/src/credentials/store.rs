@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use super::permits::model::{NewPermit, Permit, PermitStatus, StatusIndex};
 use crate::identity::model::{IdNumber, Sex};
+use crate::platform::data_keys::DataKeys;
+use crate::platform::storage::sealing::{ID_NUMBER, PERMIT_HOLDER_NAME, PERMIT_ID_NUMBER};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, all_by, classify, found, one_by, run,
 };
@@ -39,16 +41,16 @@ pub(crate) struct PermitRow {
     created_at: DateTime<Utc>,
 }
 
-impl TryFrom<PermitRow> for Permit {
-    type Error = StorageError;
-    fn try_from(r: PermitRow) -> StorageResult<Self> {
+impl PermitRow {
+    pub(crate) fn open(self, keys: &DataKeys) -> StorageResult<Permit> {
+        let r = self;
         Ok(Permit {
             id: r.id,
             number: r.number,
             application_id: r.application_id,
             account_id: r.account_id,
-            holder_name: r.holder_name,
-            id_number: IdNumber::parse(&r.id_number)
+            holder_name: keys.open(PERMIT_HOLDER_NAME, r.id, &r.holder_name)?,
+            id_number: IdNumber::parse(&keys.open(PERMIT_ID_NUMBER, r.id, &r.id_number)?)
                 .map_err(|_| StorageError::Corrupt("permit ID number"))?,
             sex: Sex::parse(&r.sex).ok_or(StorageError::Corrupt("permit sex"))?,
             birth_date: r.birth_date,
@@ -99,7 +101,7 @@ impl PermitStore for Database {
     async fn permit(&self, id: Uuid) -> StorageResult<Permit> {
         let sql = format!("SELECT {} FROM permits WHERE id = $1", PERMIT_COLUMNS);
         let row: PermitRow = one_by(self, sql, id).await?;
-        row.try_into()
+        row.open(self.keys())
     }
 
     async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>> {
@@ -108,16 +110,17 @@ impl PermitStore for Database {
             PERMIT_COLUMNS
         );
         let rows: Vec<PermitRow> = all_by(self, sql, account_id).await?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn permits_of_person(&self, id_number: &str) -> StorageResult<Vec<Permit>> {
         let sql = format!(
-            "SELECT {} FROM permits WHERE id_number = $1 ORDER BY created_at DESC",
+            "SELECT {} FROM permits WHERE id_number_index = $1 ORDER BY created_at DESC",
             PERMIT_COLUMNS
         );
-        let rows: Vec<PermitRow> = all_by(self, sql, id_number.to_string()).await?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        let rows: Vec<PermitRow> =
+            all_by(self, sql, self.keys().index(ID_NUMBER, id_number)).await?;
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn transfer_permit(
@@ -127,17 +130,17 @@ impl PermitStore for Database {
         account_id: Uuid,
     ) -> StorageResult<Permit> {
         let sql = format!(
-            "UPDATE permits SET account_id = $3, claimed_at = NULL, device_key = NULL WHERE number = $1 AND id_number = $2 RETURNING {}",
+            "UPDATE permits SET account_id = $3, claimed_at = NULL, device_key = NULL WHERE number = $1 AND id_number_index = $2 RETURNING {}",
             PERMIT_COLUMNS
         );
         let row: PermitRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(number)
-            .bind(id_number)
+            .bind(self.keys().index(ID_NUMBER, id_number))
             .bind(account_id)
             .fetch_one(e)
             .await)
         .map_err(classify)?;
-        row.try_into()
+        row.open(self.keys())
     }
 
     async fn claim_permit(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<()> {
@@ -234,17 +237,20 @@ pub(crate) async fn insert_permit(
     .map_err(classify)?;
     let sql = format!(
         "INSERT INTO permits (id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, \
-         service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $15, $15) RETURNING {}",
+         service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at, id_number_index) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $15, $15, $16) RETURNING {}",
         PERMIT_COLUMNS
     );
+    let keys = tx.keys();
+    let id = Uuid::new_v4();
+    let id_index = keys.index(ID_NUMBER, p.id_number.as_str());
     let row: PermitRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(Uuid::new_v4())
+        .bind(id)
         .bind(&p.number)
         .bind(p.application_id)
         .bind(p.account_id)
-        .bind(&p.holder_name)
-        .bind(p.id_number.as_str())
+        .bind(keys.seal(PERMIT_HOLDER_NAME, id, &p.holder_name))
+        .bind(keys.seal(PERMIT_ID_NUMBER, id, p.id_number.as_str()))
         .bind(p.sex.as_str())
         .bind(p.birth_date)
         .bind(&p.district)
@@ -254,15 +260,16 @@ pub(crate) async fn insert_permit(
         .bind(p.valid_until)
         .bind(index)
         .bind(now)
+        .bind(&id_index)
         .fetch_one(e)
         .await)
     .map_err(classify)?;
     if p.supersedes {
         run!(tx, |e| sqlx::query(
             "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
-             WHERE id_number = $1 AND status = 'active' AND id <> $2",
+             WHERE id_number_index = $1 AND status = 'active' AND id <> $2",
         )
-        .bind(p.id_number.as_str())
+        .bind(&id_index)
         .bind(row.id)
         .bind(now)
         .execute(e)
@@ -270,7 +277,7 @@ pub(crate) async fn insert_permit(
         .map(|r| r.rows_affected()))
         .map_err(classify)?;
     }
-    row.try_into()
+    row.open(&keys)
 }
 
 /// Moves the validity on if it still ends on `expected_until` (two concurrent endorsements
@@ -297,7 +304,7 @@ pub(crate) async fn endorse_permit(
         .fetch_optional(e)
         .await)
     .map_err(classify)?;
-    row.map(TryInto::try_into).transpose()
+    row.map(|r| r.open(&tx.keys())).transpose()
 }
 
 /// Revokes an active permit; `None` when it is not active.
@@ -319,7 +326,7 @@ pub(crate) async fn revoke_permit(
         .fetch_optional(e)
         .await)
     .map_err(classify)?;
-    row.map(TryInto::try_into).transpose()
+    row.map(|r| r.open(&tx.keys())).transpose()
 }
 
 /// Active permits whose endorsement window opens by `opens_by` and that were not yet reminded
@@ -351,7 +358,7 @@ pub(crate) async fn take_endorsement_reminders(
             .fetch_one(e)
             .await)
         .map_err(classify)?;
-        out.push(row.try_into()?);
+        out.push(row.open(&tx.keys())?);
     }
     Ok(out)
 }

@@ -5,6 +5,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{Account, IdNumber, NewAccount, PhoneNumber, Role, Sex, StoredPasskey};
+use crate::platform::data_keys::DataKeys;
+use crate::platform::storage::sealing::{
+    ACCOUNT_ID_NUMBER, ACCOUNT_PHONE, ACCOUNT_REAL_NAME, ID_NUMBER,
+};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, classify, found, one_by, run,
 };
@@ -28,17 +32,17 @@ pub(crate) struct AccountRow {
     custody_point_id: Option<Uuid>,
 }
 
-impl TryFrom<AccountRow> for Account {
-    type Error = StorageError;
-    fn try_from(r: AccountRow) -> StorageResult<Self> {
+impl AccountRow {
+    pub(crate) fn open(self, keys: &DataKeys) -> StorageResult<Account> {
+        let r = self;
         Ok(Account {
             id: r.id,
             username: r.username,
             password_hash: r.password_hash,
             role: Role::parse(&r.role).ok_or(StorageError::Corrupt("account role"))?,
-            real_name: r.real_name,
-            id_number: r
-                .id_number
+            real_name: keys.open(ACCOUNT_REAL_NAME, r.id, &r.real_name)?,
+            id_number: keys
+                .open_opt(ACCOUNT_ID_NUMBER, r.id, r.id_number.as_deref())?
                 .map(|n| {
                     IdNumber::parse(&n).map_err(|_| StorageError::Corrupt("account ID number"))
                 })
@@ -47,8 +51,8 @@ impl TryFrom<AccountRow> for Account {
                 .sex
                 .map(|s| Sex::parse(&s).ok_or(StorageError::Corrupt("account sex")))
                 .transpose()?,
-            phone: r
-                .phone
+            phone: keys
+                .open_opt(ACCOUNT_PHONE, r.id, r.phone.as_deref())?
                 .map(|p| PhoneNumber::parse(&p).ok_or(StorageError::Corrupt("account phone")))
                 .transpose()?,
             region_code: r.region_code,
@@ -113,33 +117,36 @@ impl AccountStore for Database {
     async fn create_account(&self, a: &NewAccount) -> StorageResult<Account> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!(
-            "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING {}",
+            "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at, id_number_index) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING {}",
             ACCOUNT_COLUMNS
         );
+        let keys = self.keys();
+        let id = Uuid::new_v4();
         let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(Uuid::new_v4())
+            .bind(id)
             .bind(&a.username)
             .bind(&a.password_hash)
             .bind(a.role.as_str())
-            .bind(&a.real_name)
-            .bind(a.id_number.as_deref())
+            .bind(keys.seal(ACCOUNT_REAL_NAME, id, &a.real_name))
+            .bind(keys.seal_opt(ACCOUNT_ID_NUMBER, id, a.id_number.as_deref()))
             .bind(a.sex.map(|s| s.as_str()))
-            .bind(a.phone.as_deref())
+            .bind(keys.seal_opt(ACCOUNT_PHONE, id, a.phone.as_deref()))
             .bind(&a.region_code)
             .bind(a.login_sms_required)
             .bind(Utc::now())
+            .bind(a.id_number.as_deref().map(|n| keys.index(ID_NUMBER, n)))
             .fetch_one(e)
             .await)
         .map_err(classify)?;
-        row.try_into()
+        row.open(keys)
     }
 
     async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!("SELECT {} FROM accounts WHERE id = $1", ACCOUNT_COLUMNS);
         let row: AccountRow = one_by(self, sql, id).await?;
-        row.try_into()
+        row.open(self.keys())
     }
 
     async fn account_by_username(&self, username: &str) -> StorageResult<Account> {
@@ -150,7 +157,7 @@ impl AccountStore for Database {
             ACCOUNT_COLUMNS
         );
         let row: AccountRow = one_by(self, sql, username.to_string()).await?;
-        row.try_into()
+        row.open(self.keys())
     }
 
     async fn username_taken(&self, username: &str) -> StorageResult<bool> {
@@ -166,9 +173,9 @@ impl AccountStore for Database {
 
     async fn resident_id_number_taken(&self, id_number: &str) -> StorageResult<bool> {
         let n: i64 = run!(self, |e| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM accounts WHERE id_number = $1 AND role = 'resident'",
+            "SELECT COUNT(*) FROM accounts WHERE id_number_index = $1 AND role = 'resident'",
         )
-        .bind(id_number)
+        .bind(self.keys().index(ID_NUMBER, id_number))
         .fetch_one(e)
         .await)
         .map_err(classify)?;
@@ -178,11 +185,11 @@ impl AccountStore for Database {
     async fn resident_by_id_number(&self, id_number: &str) -> StorageResult<Account> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!(
-            "SELECT {} FROM accounts WHERE id_number = $1 AND role = 'resident'",
+            "SELECT {} FROM accounts WHERE id_number_index = $1 AND role = 'resident'",
             ACCOUNT_COLUMNS
         );
-        let row: AccountRow = one_by(self, sql, id_number.to_string()).await?;
-        row.try_into()
+        let row: AccountRow = one_by(self, sql, self.keys().index(ID_NUMBER, id_number)).await?;
+        row.open(self.keys())
     }
 
     async fn set_password_hash(&self, id: Uuid, hash: &str) -> StorageResult<()> {
@@ -203,7 +210,7 @@ impl AccountStore for Database {
         let done = run!(self, |e| sqlx::query(
             "UPDATE accounts SET phone = $1, login_sms_required = $2, updated_at = $3 WHERE id = $4",
         )
-        .bind(phone)
+        .bind(self.keys().seal(ACCOUNT_PHONE, id, phone))
         .bind(true)
         .bind(Utc::now())
         .bind(id)

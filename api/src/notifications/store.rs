@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{FailedSms, NewNotification, Notification, PendingSms, SmsDelivery, SmsOutcome};
+use crate::platform::data_keys::DataKeys;
 use crate::platform::storage::Tx;
+use crate::platform::storage::sealing::{NOTICE_BODY, NOTICE_SMS_PARAMS, NOTICE_SMS_PHONE};
 use crate::platform::storage::{Database, StorageResult, classify, found, run};
 
 #[derive(sqlx::FromRow)]
@@ -21,17 +23,18 @@ pub(crate) struct NotificationRow {
     read_at: Option<DateTime<Utc>>,
 }
 
-impl From<NotificationRow> for Notification {
-    fn from(r: NotificationRow) -> Self {
-        Notification {
+impl NotificationRow {
+    fn open(self, keys: &DataKeys) -> StorageResult<Notification> {
+        let r = self;
+        Ok(Notification {
             id: r.id,
             kind: r.kind,
             title: r.title,
-            body: r.body,
+            body: keys.open(NOTICE_BODY, r.id, &r.body)?,
             application_id: r.application_id,
             created_at: r.created_at,
             read_at: r.read_at,
-        }
+        })
     }
 }
 
@@ -45,20 +48,23 @@ pub(crate) struct PendingSmsRow {
     sms_attempts: i32,
 }
 
-impl From<PendingSmsRow> for PendingSms {
-    fn from(r: PendingSmsRow) -> Self {
-        PendingSms {
+impl PendingSmsRow {
+    fn open(self, keys: &DataKeys) -> StorageResult<PendingSms> {
+        let r = self;
+        Ok(PendingSms {
             id: r.id,
-            phone: r.sms_phone.unwrap_or_default(),
+            phone: keys
+                .open_opt(NOTICE_SMS_PHONE, r.id, r.sms_phone.as_deref())?
+                .unwrap_or_default(),
             kind: r.kind,
-            body: r.body,
+            body: keys.open(NOTICE_BODY, r.id, &r.body)?,
             // Rows queued before templates existed have none; the provider is told so.
-            params: r
-                .sms_params
+            params: keys
+                .open_opt(NOTICE_SMS_PARAMS, r.id, r.sms_params.as_deref())?
                 .and_then(|p| serde_json::from_str(&p).ok())
                 .unwrap_or_default(),
             attempts: r.sms_attempts,
-        }
+        })
     }
 }
 
@@ -74,18 +80,21 @@ pub(crate) struct FailedSmsRow {
     sms_failed_at: Option<DateTime<Utc>>,
 }
 
-impl From<FailedSmsRow> for FailedSms {
-    fn from(r: FailedSmsRow) -> Self {
-        FailedSms {
+impl FailedSmsRow {
+    fn open(self, keys: &DataKeys) -> StorageResult<FailedSms> {
+        let r = self;
+        Ok(FailedSms {
             id: r.id,
             kind: r.kind,
-            phone: r.sms_phone.unwrap_or_default(),
+            phone: keys
+                .open_opt(NOTICE_SMS_PHONE, r.id, r.sms_phone.as_deref())?
+                .unwrap_or_default(),
             attempts: r.sms_attempts,
             error_code: r.sms_error_code,
             error_detail: r.sms_error_detail,
             created_at: r.created_at,
             failed_at: r.sms_failed_at,
-        }
+        })
     }
 }
 
@@ -170,7 +179,7 @@ impl NotificationStore for Database {
             .await)
         .map_err(classify)?;
         tx.commit().await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn finish_sms(
@@ -238,7 +247,7 @@ impl NotificationStore for Database {
         .fetch_all(e)
         .await)
         .map_err(classify)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn sms_delivery(&self, id: Uuid) -> StorageResult<SmsDelivery> {
@@ -270,7 +279,7 @@ impl NotificationStore for Database {
         .await
         })
         .map_err(classify)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
     async fn mark_notification_read(
@@ -299,10 +308,14 @@ pub(crate) async fn insert_notification(
     now: DateTime<Utc>,
 ) -> StorageResult<Uuid> {
     let id = Uuid::new_v4();
-    let params = n
-        .sms_phone
-        .as_ref()
-        .map(|_| serde_json::to_string(&n.sms_params).expect("pairs of text serialise"));
+    let keys = tx.keys();
+    let params = n.sms_phone.as_ref().map(|_| {
+        keys.seal(
+            NOTICE_SMS_PARAMS,
+            id,
+            &serde_json::to_string(&n.sms_params).expect("pairs of text serialise"),
+        )
+    });
     run!(tx, |e| sqlx::query(
         "INSERT INTO notifications (id, account_id, kind, title, body, application_id, created_at, sms_phone, sms_state, sms_next_at, sms_params) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -311,10 +324,10 @@ pub(crate) async fn insert_notification(
     .bind(n.account_id)
     .bind(n.kind)
     .bind(&n.title)
-    .bind(&n.body)
+    .bind(keys.seal(NOTICE_BODY, id, &n.body))
     .bind(n.application_id)
     .bind(now)
-    .bind(&n.sms_phone)
+    .bind(keys.seal_opt(NOTICE_SMS_PHONE, id, n.sms_phone.as_deref()))
     .bind(if n.sms_phone.is_some() { "pending" } else { "none" })
     .bind(n.sms_phone.as_ref().map(|_| now))
     .bind(&params)

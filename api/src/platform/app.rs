@@ -49,6 +49,8 @@ pub enum StartError {
     Files(#[from] crate::casework::materials::FilesOpenError),
     #[error("eligibility policy {path}: {reason}")]
     Policy { path: String, reason: String },
+    #[error("personal-data keys: {0}")]
+    DataKeys(#[from] crate::platform::data_keys::DataKeyError),
     #[error("signing keys: {0}")]
     Keys(#[from] crate::credentials::keys::KeyError),
     #[error(transparent)]
@@ -61,16 +63,21 @@ pub enum StartError {
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     // First, before anything is opened: production without an SMS provider is a mistake.
     let sms = crate::notifications::sms::gateway(&config)?;
+    let data_keys = crate::platform::data_keys::DataKeys::for_config(&config)?;
     let storage = storage::open(
         config.database_url.as_ref().map(Secret::expose),
         &config.data_dir,
+        data_keys.clone(),
     )
     .await?;
-    let ephemeral = ephemeral::open(
-        config.redis_url.as_ref().map(Secret::expose),
-        &config.redis_prefix,
-    )
-    .await?;
+    let ephemeral = ephemeral::pseudonymous(
+        ephemeral::open(
+            config.redis_url.as_ref().map(Secret::expose),
+            &config.redis_prefix,
+        )
+        .await?,
+        data_keys.clone(),
+    );
     seed::load_regions_once(&*storage).await?;
     crate::booking::service::seed_calendar_once(&*storage).await?;
     let files = crate::casework::materials::open_files(&config)?;

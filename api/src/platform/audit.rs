@@ -6,8 +6,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::identity::auth::SessionAuth;
+use crate::platform::data_keys::DataKeys;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
+use crate::platform::storage::sealing::AUDIT_DETAIL;
 use crate::platform::storage::{Database, StorageResult, classify, run};
 
 /// One staff action or read, as written to the log.
@@ -45,6 +47,7 @@ pub async fn record(
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AuditRow {
+    id: Uuid,
     at: DateTime<Utc>,
     staff_id: Uuid,
     action: String,
@@ -53,16 +56,17 @@ pub(crate) struct AuditRow {
     detail: String,
 }
 
-impl From<AuditRow> for AuditEntry {
-    fn from(r: AuditRow) -> Self {
-        AuditEntry {
+impl AuditRow {
+    fn open(self, keys: &DataKeys) -> StorageResult<AuditEntry> {
+        let r = self;
+        Ok(AuditEntry {
             at: r.at,
             staff_id: r.staff_id,
             action: r.action,
             object_type: r.object_type,
             object_id: r.object_id,
-            detail: r.detail,
-        }
+            detail: keys.open(AUDIT_DETAIL, r.id, &r.detail)?,
+        })
     }
 }
 
@@ -76,16 +80,23 @@ pub trait AuditStore: Send + Sync {
 #[async_trait]
 impl AuditStore for Database {
     async fn audit(&self, entry: &AuditEntry) -> StorageResult<()> {
+        let id = Uuid::new_v4();
+        // The detail may name a person (an ID number searched for): sealed like the rest.
+        let detail = if entry.detail.is_empty() {
+            String::new()
+        } else {
+            self.keys().seal(AUDIT_DETAIL, id, &entry.detail)
+        };
         run!(self, |e| sqlx::query(
             "INSERT INTO audit_log (id, at, staff_id, action, object_type, object_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(Uuid::new_v4())
+        .bind(id)
         .bind(entry.at)
         .bind(entry.staff_id)
         .bind(&entry.action)
         .bind(&entry.object_type)
         .bind(&entry.object_id)
-        .bind(&entry.detail)
+        .bind(&detail)
         .execute(e)
         .await
         .map(|r| r.rows_affected()))
@@ -95,12 +106,12 @@ impl AuditStore for Database {
 
     async fn audit_log(&self, limit: i64) -> StorageResult<Vec<AuditEntry>> {
         let rows: Vec<AuditRow> = run!(self, |e| sqlx::query_as(
-            "SELECT at, staff_id, action, object_type, object_id, detail FROM audit_log ORDER BY at DESC LIMIT $1",
+            "SELECT id, at, staff_id, action, object_type, object_id, detail FROM audit_log ORDER BY at DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(e)
         .await)
         .map_err(classify)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 }

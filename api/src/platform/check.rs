@@ -51,6 +51,7 @@ pub async fn run_all(config: &Config) -> Vec<CheckLine> {
         ephemeral_store(config).await,
         object_store(config).await,
         keys(config),
+        data_keys(config),
         font(config),
         sms_provider(config),
         webauthn(config),
@@ -310,6 +311,24 @@ pub fn keys(config: &Config) -> CheckLine {
         Err(e @ crate::credentials::keys::KeyError::NoIssuer(_)) => {
             CheckLine::fail(S, format!("{e}: add one with `permitd keys rotate`"))
         }
+        Err(e) => CheckLine::fail(S, e.to_string()),
+    }
+}
+
+/// The personal-data keys (data-*.key, index.key) are there and private; checked without
+/// creating any, so production learns it lacks them before it starts.
+pub fn data_keys(config: &Config) -> CheckLine {
+    const S: &str = "data-keys";
+    let dir = config.keys_dir();
+    match crate::platform::data_keys::DataKeys::load(&dir, false) {
+        Ok(keys) => CheckLine::pass(
+            S,
+            format!(
+                "{}: blind-index key and data keys, mode 0600; sealing with {}",
+                dir.display(),
+                keys.current_kid()
+            ),
+        ),
         Err(e) => CheckLine::fail(S, e.to_string()),
     }
 }
@@ -611,6 +630,22 @@ mod tests {
             assert!(!line.ok);
             assert!(line.text.contains("chmod 600"), "{line}");
         }
+    }
+
+    #[test]
+    fn data_keys_are_checked_without_creating_any() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..production()
+        };
+        let line = data_keys(&config);
+        assert!(!line.ok);
+        assert!(line.text.contains("permitd keys rotate-data"), "{line}");
+        assert!(!config.keys_dir().exists(), "check created no keys");
+        crate::platform::data_keys::DataKeys::add_key(&config.keys_dir(), chrono::Utc::now())
+            .unwrap();
+        assert!(data_keys(&config).ok, "{}", data_keys(&config));
     }
 
     #[test]

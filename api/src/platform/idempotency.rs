@@ -1,13 +1,14 @@
 //! `Idempotency-Key`: a client that repeats a booking or submit request with the same key gets
-//! the first answer again instead of a second effect. Keys live in the ephemeral store (shared
-//! by every instance when it is Redis) for a day.
+//! the first outcome again instead of a second effect. Keys live in the ephemeral store (shared
+//! by every instance when it is Redis) for a day. A record keeps only the request's fingerprint,
+//! the status and, for a refusal, the error body: never the answer itself, which names a person;
+//! a repeat of a success reads the resource again.
 
 use std::future::Future;
 use std::time::Duration;
 
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -28,24 +29,26 @@ enum Record {
     Done {
         fingerprint: String,
         status: u16,
-        ok: Option<serde_json::Value>,
         err: Option<ErrorBody>,
     },
 }
 
 /// Runs `work` once per (account, key): a repeat with the same key and the same request gets
-/// the stored answer; the same key with a different request is refused.
-pub async fn once<T, F, Fut>(
+/// the same refusal, or for a success what `reread` answers now; the same key with a different
+/// request is refused.
+pub async fn once<T, F, Fut, R, RFut>(
     state: &AppState,
     account_id: Uuid,
     key: Option<&str>,
     request: &str,
     work: F,
+    reread: R,
 ) -> Result<T, ApiError>
 where
-    T: Serialize + DeserializeOwned,
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
+    R: FnOnce() -> RFut,
+    RFut: Future<Output = Result<T, ApiError>>,
 {
     let Some(key) = key else {
         return work().await;
@@ -70,20 +73,18 @@ where
         .put_if_absent(&slot, &pending, PENDING)
         .await?
     {
-        return replay(state, &slot, &fingerprint).await;
+        return replay(state, &slot, &fingerprint, reread).await;
     }
     let result = work().await;
     let done = match &result {
-        Ok(value) => Some(Record::Done {
+        Ok(_) => Some(Record::Done {
             fingerprint,
             status: 200,
-            ok: serde_json::to_value(value).ok(),
             err: None,
         }),
         Err(e) if e.status().is_client_error() => Some(Record::Done {
             fingerprint,
             status: e.status().as_u16(),
-            ok: None,
             err: Some(e.body().clone()),
         }),
         // A failure on our side may pass: let the client try again with the same key.
@@ -96,11 +97,16 @@ where
     result
 }
 
-async fn replay<T: DeserializeOwned>(
+async fn replay<T, R, RFut>(
     state: &AppState,
     slot: &str,
     fingerprint: &str,
-) -> Result<T, ApiError> {
+    reread: R,
+) -> Result<T, ApiError>
+where
+    R: FnOnce() -> RFut,
+    RFut: Future<Output = Result<T, ApiError>>,
+{
     let stored = state.ephemeral.get(slot).await?;
     let record = stored.and_then(|s| serde_json::from_str::<Record>(&s).ok());
     match record {
@@ -113,16 +119,13 @@ async fn replay<T: DeserializeOwned>(
                 "此 Idempotency-Key 已用于另一个请求",
             ))
         }
-        Some(Record::Done {
-            status, ok, err, ..
-        }) => match (ok, err) {
-            (Some(value), _) => serde_json::from_value(value).map_err(|_| ApiError::internal()),
-            (None, Some(body)) => {
+        Some(Record::Done { status, err, .. }) => match err {
+            None => reread().await,
+            Some(body) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CONFLICT);
                 let retry_after = body.retry_after;
                 Err(ApiError::Client(status, Json(body), retry_after))
             }
-            (None, None) => Err(ApiError::internal()),
         },
         // Still running, or it expired between our two reads.
         _ => Err(ApiError::conflict(

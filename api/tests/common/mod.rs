@@ -54,18 +54,35 @@ pub async fn fresh_postgres(admin_url: &str) -> String {
     format!("{base}/{name}")
 }
 
+/// A fresh development set of personal-data keys, for a store a test opens by itself.
+pub fn data_keys() -> Arc<permit_api::platform::data_keys::DataKeys> {
+    let dir = std::env::temp_dir().join(format!(
+        "permit-test-keys-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    Arc::new(
+        permit_api::platform::data_keys::DataKeys::load(&dir, true).expect("development data keys"),
+    )
+}
+
 /// SQLite always; PostgreSQL too when the run includes it. The temporary directory, when there
 /// is one, must outlive the storage.
 pub async fn storage_backends() -> Vec<(&'static str, Arc<dyn Storage>, Option<tempfile::TempDir>)>
 {
     let dir = tempfile::tempdir().expect("tempdir");
-    let sqlite = storage::open(None, dir.path()).await.expect("open SQLite");
+    let sqlite = storage::open(None, dir.path(), data_keys())
+        .await
+        .expect("open SQLite");
     let mut out = vec![("sqlite", sqlite, Some(dir))];
     if let Some(admin) = postgres_admin_url() {
         let url = fresh_postgres(&admin).await;
-        let pg = storage::open(Some(&url), std::path::Path::new("/nonexistent"))
-            .await
-            .expect("open PostgreSQL");
+        let pg = storage::open(
+            Some(&url),
+            std::path::Path::new("/nonexistent"),
+            data_keys(),
+        )
+        .await
+        .expect("open PostgreSQL");
         out.push(("postgres", pg, None));
     }
     out

@@ -220,9 +220,14 @@ impl AppointmentsApi {
             "book:{}:{}:{:?}:{:?}",
             id.0, body.0.date, body.0.session, body.0.service_point_id
         );
-        let out = idempotency::once(state, auth.0.account_id, key.0.as_deref(), &request, || {
-            book(state, &auth, id.0, body.0.clone())
-        })
+        let out = idempotency::once(
+            state,
+            auth.0.account_id,
+            key.0.as_deref(),
+            &request,
+            || book(state, &auth, id.0, body.0.clone()),
+            || booked(state, &auth, id.0),
+        )
         .await?;
         Ok(Json(out))
     }
@@ -259,6 +264,32 @@ async fn own_counted(
         .hit(&*state.ephemeral, &auth.0.account_id.to_string())
         .await?;
     Ok(application)
+}
+
+/// The place a repeated booking request made the first time: the application's booking now.
+async fn booked(
+    state: &AppState,
+    auth: &SessionAuth,
+    id: Uuid,
+) -> Result<AppointmentInfo, ApiError> {
+    let application =
+        casework::service::own_application(&*state.storage, auth.0.account_id, id).await?;
+    let appointment = casework::service::current_appointment(&*state.storage, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "appointment_gone",
+                "appointment",
+                "这次预约已取消或已办理，请查看申请详情",
+            )
+        })?;
+    let point =
+        casework::service::service_point(&*state.storage, appointment.service_point_id).await?;
+    Ok(appointment_info(
+        &application,
+        &appointment,
+        ServicePointBrief::from(&point),
+    ))
 }
 
 async fn book(

@@ -8,9 +8,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 mod memory;
+mod pseudonymous;
 mod redis_store;
 
 pub use memory::MemoryStore;
+pub use pseudonymous::pseudonymous;
 pub use redis_store::RedisStore;
 
 #[derive(Debug, thiserror::Error)]

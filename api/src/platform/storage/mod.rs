@@ -9,13 +9,18 @@
 //! transaction starts, row locks, `SKIP LOCKED`) is the [`Dialect`] of the connection, visible
 //! where it is used.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{Postgres, Sqlite, Transaction};
 
+use crate::platform::data_keys::DataKeys;
+
 mod postgres;
 mod schema;
+pub mod sealing;
 mod sqlite;
 
 pub use schema::{SchemaState, schema_state, sqlite_file};
@@ -71,10 +76,15 @@ const POSTGRES: Dialect = Dialect {
 /// The database permitd keeps its durable state in.
 pub struct Database {
     pool: Exec<SqlitePool, PgPool>,
+    /// Seals the personal columns as the stores write them and opens them as they read.
+    keys: Arc<DataKeys>,
 }
 
 /// A write transaction; dropping it without [`Tx::commit`] rolls back.
-pub struct Tx(Exec<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>);
+pub struct Tx(
+    Exec<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>,
+    Arc<DataKeys>,
+);
 
 impl Database {
     pub fn exec(&self) -> Exec<&SqlitePool, &PgPool> {
@@ -87,12 +97,26 @@ impl Database {
     /// Opens a write transaction (`BEGIN IMMEDIATE` on SQLite, so it holds the write lock from
     /// the start instead of failing at its first write).
     pub async fn begin(&self) -> StorageResult<Tx> {
-        Ok(Tx(match &self.pool {
-            Exec::Sqlite(p) => {
-                Exec::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.map_err(classify)?)
-            }
-            Exec::Postgres(p) => Exec::Postgres(p.begin().await.map_err(classify)?),
-        }))
+        Ok(Tx(
+            match &self.pool {
+                Exec::Sqlite(p) => {
+                    Exec::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.map_err(classify)?)
+                }
+                Exec::Postgres(p) => Exec::Postgres(p.begin().await.map_err(classify)?),
+            },
+            self.keys.clone(),
+        ))
+    }
+
+    pub fn keys(&self) -> &DataKeys {
+        &self.keys
+    }
+
+    pub fn dialect(&self) -> &'static Dialect {
+        match self.pool {
+            Exec::Sqlite(_) => &SQLITE,
+            Exec::Postgres(_) => &POSTGRES,
+        }
     }
 
     pub fn backend(&self) -> &'static str {
@@ -116,6 +140,11 @@ impl Tx {
             Exec::Sqlite(_) => &SQLITE,
             Exec::Postgres(_) => &POSTGRES,
         }
+    }
+
+    /// The data keys, owned, so a statement can borrow the transaction meanwhile.
+    pub fn keys(&self) -> Arc<DataKeys> {
+        self.1.clone()
     }
 
     pub async fn commit(self) -> StorageResult<()> {
@@ -162,6 +191,10 @@ pub enum OpenError {
     DataDir(#[from] std::io::Error),
     #[error("the database file {} does not exist", .0.display())]
     Missing(std::path::PathBuf),
+    #[error("cannot seal the personal data: {0}")]
+    Seal(#[source] StorageError),
+    #[error(transparent)]
+    Keys(#[from] crate::platform::data_keys::DataKeyError),
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
@@ -243,11 +276,58 @@ impl PlatformStore for Database {
     }
 }
 
-/// Opens the storage the URL names, creating the SQLite file and applying migrations.
+/// Opens the storage the configuration names, with the data keys of its keys directory.
+pub async fn open_configured(
+    config: &crate::platform::config::Config,
+) -> Result<Arc<dyn Storage>, OpenError> {
+    let keys = DataKeys::for_config(config)?;
+    open(
+        config
+            .database_url
+            .as_ref()
+            .map(crate::platform::config::Secret::expose),
+        &config.data_dir,
+        keys,
+    )
+    .await
+}
+
+/// Opens the storage the URL names, creating the SQLite file and applying migrations; rows not
+/// yet sealed under the current data key are sealed before it is handed out.
 pub async fn open(
     url: Option<&str>,
     data_dir: &std::path::Path,
-) -> Result<std::sync::Arc<dyn Storage>, OpenError> {
+    keys: Arc<DataKeys>,
+) -> Result<Arc<dyn Storage>, OpenError> {
+    let db = connect(url, data_dir, keys).await?;
+    let resealed = sealing::seal_all(&db).await.map_err(OpenError::Seal)?;
+    if resealed.total() > 0 {
+        tracing::info!(
+            values = resealed.total(),
+            "sealed personal data under the current key"
+        );
+    }
+    Ok(Arc::new(db))
+}
+
+/// `permitd keys rotate-data`: reseals, in batches, every row not under the newest data key.
+pub async fn reseal(
+    config: &crate::platform::config::Config,
+) -> Result<sealing::Resealed, OpenError> {
+    let keys = DataKeys::for_config(config)?;
+    let url = config
+        .database_url
+        .as_ref()
+        .map(crate::platform::config::Secret::expose);
+    let db = connect(url, &config.data_dir, keys).await?;
+    sealing::seal_all(&db).await.map_err(OpenError::Seal)
+}
+
+async fn connect(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+    keys: Arc<DataKeys>,
+) -> Result<Database, OpenError> {
     let pool = match url {
         None | Some("") => {
             std::fs::create_dir_all(data_dir)?;
@@ -263,7 +343,7 @@ pub async fn open(
             ));
         }
     };
-    Ok(std::sync::Arc::new(Database { pool }))
+    Ok(Database { pool, keys })
 }
 
 /// The one row `sql` selects with its single parameter `key`; none is `NotFound`.
@@ -389,7 +469,7 @@ pub fn classify(err: sqlx::Error) -> StorageError {
                 &["appointments_one_booked", "appointments.application_id"],
                 "appointment",
             ),
-            (&["id_number"], "id_number"),
+            (&["id_number", "id_index"], "id_number"),
             (&["slug"], "slug"),
             (&["credential_id"], "credential"),
         ];

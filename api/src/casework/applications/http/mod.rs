@@ -124,6 +124,11 @@ impl ApplicationsApi {
                         .await?;
                 detail(state, submitted).await
             },
+            || async {
+                let application =
+                    service::own_application(&*state.storage, auth.0.account_id, id.0).await?;
+                detail(state, application).await
+            },
         )
         .await?;
         Ok(Json(out))
