@@ -255,3 +255,80 @@ async fn rotating_the_data_key_reseals_every_row_and_the_old_ones_still_open() {
     let mine = json_of(app.get("/api/v1/me").await, 200).await;
     assert_eq!(mine["real_name"], me.real_name);
 }
+
+#[tokio::test]
+async fn rows_from_before_sealing_are_sealed_and_indexed_at_the_next_start() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let me = Person {
+        real_name: "司马旧档".into(),
+        ..Person::new(44)
+    };
+    app.register_and_login(&me).await;
+    let mine = json_of(app.get("/api/v1/me").await, 200).await;
+    let id: uuid::Uuid = mine["id"].as_str().unwrap().parse().unwrap();
+    // What an earlier version wrote: plaintext and no blind index.
+    let legacy = "UPDATE accounts SET real_name = $1, id_number = $2, phone = $3, id_number_index = NULL WHERE id = $4";
+    let url = app
+        .state
+        .config
+        .database_url
+        .as_ref()
+        .map(|u| u.expose().to_string());
+    match &url {
+        Some(url) => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::query(legacy)
+                .bind(&me.real_name)
+                .bind(&me.id_number)
+                .bind(&me.phone)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        None => {
+            let file = app.data_dir().join("permit.sqlite");
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            sqlx::query(legacy)
+                .bind(&me.real_name)
+                .bind(&me.id_number)
+                .bind(&me.phone)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    let keys = permit_api::platform::data_keys::DataKeys::load(&app.state.config.keys_dir(), false)
+        .unwrap();
+    let storage = permit_api::platform::storage::open(
+        url.as_deref(),
+        app.data_dir(),
+        std::sync::Arc::new(keys),
+    )
+    .await
+    .expect("the start-up pass seals the old row");
+    let found = storage
+        .resident_by_id_number(&me.id_number)
+        .await
+        .expect("found through the index the pass filled");
+    assert_eq!(found.id, id);
+    assert_eq!(found.real_name, me.real_name);
+    // SQLite zeroes what it overwrites (secure_delete); the write-ahead log still holds the
+    // frames until a checkpoint, so the file is read after one.
+    if app.backend == "sqlite" {
+        let file = app.data_dir().join("permit.sqlite");
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let raw = raw_database(&app).await;
+    assert!(!raw.contains(&me.real_name), "sealed in place");
+    assert!(!raw.contains(&me.id_number));
+}

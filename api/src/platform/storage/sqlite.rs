@@ -27,6 +27,9 @@ async fn open_with(options: SqliteConnectOptions) -> Result<SqlitePool, OpenErro
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        // Erased and overwritten rows (retention, a closed account, resealing) are zeroed in
+        // the file, not left in free pages for a copy of it to show.
+        .pragma("secure_delete", "on")
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
