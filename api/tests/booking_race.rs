@@ -832,3 +832,73 @@ async fn the_no_show_job_racing_moves_cancels_and_check_ins_never_deadlocks() {
         assert!(job_won > 0, "{backend}: the job took part in the races");
     }
 }
+
+/// Issuing at many counters at once: every permit gets its own status-list index, and none of
+/// the applications is left checked in by a collision (issue 16: 23 of 40 failed with
+/// `status_index_taken` when the index was MAX + 1).
+#[tokio::test]
+async fn concurrent_issues_each_get_their_own_status_index() {
+    const ISSUES: u32 = 24;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        permit_api::directory::seed::load_regions_once(&*storage)
+            .await
+            .expect(backend);
+        let point = point(&*storage).await;
+        storage
+            .set_slot_capacity(point, day, Session::Morning, Some(ISSUES as i32))
+            .await
+            .expect(backend);
+        let admin = account(&*storage, 999).await;
+        let staff = permit_api::identity::model::Staff {
+            account_id: admin,
+            role: Role::Admin,
+        };
+        let mut ready = Vec::new();
+        for i in 0..ISSUES {
+            let acc = account(&*storage, i).await;
+            let app = submitted(&*storage, acc, point, i).await;
+            let ap = booking_service::place(&*storage, &booking(acc, app, point, day))
+                .await
+                .expect(backend);
+            booking_service::check_in(&*storage, ap.id, Utc::now())
+                .await
+                .expect(backend);
+            ready.push(app);
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(ready.len()));
+        let tasks: Vec<_> = ready
+            .iter()
+            .map(|app| {
+                let (storage, barrier, app) = (storage.clone(), barrier.clone(), *app);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    permit_api::credentials::service::issue(
+                        &*storage,
+                        staff,
+                        app,
+                        "浙江省",
+                        Utc::now(),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut indices = std::collections::BTreeSet::new();
+        for t in tasks {
+            let permit = t.await.expect("task").expect(backend);
+            assert!(
+                indices.insert(permit.status_index.get()),
+                "{backend}: index given twice"
+            );
+        }
+        assert_eq!(indices.len(), ISSUES as usize, "{backend}");
+        for app in &ready {
+            assert_eq!(
+                storage.application(*app).await.unwrap().status.as_str(),
+                "issued",
+                "{backend}"
+            );
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Storage of electronic permits and the keys' last use.
 //!
-//! One permit per application is a unique index; the status-list index is the next free
-//! number, guarded by a unique index (a racing issuer retries).
+//! One permit per application is a unique index; the status-list index comes from a counter row
+//! the issuing transaction holds (and a unique index guards it).
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -229,8 +229,9 @@ pub(crate) async fn insert_permit(
     p: &NewPermit,
     now: DateTime<Utc>,
 ) -> StorageResult<Permit> {
+    // The counter row stays locked until this transaction ends: the next issuer waits for it.
     let index: i64 = run!(tx, |e| sqlx::query_scalar(
-        "SELECT COALESCE(MAX(status_index), -1) + 1 FROM permits"
+        "UPDATE counters SET next = next + 1 WHERE name = 'status_index' RETURNING next - 1"
     )
     .fetch_one(e)
     .await)
