@@ -533,3 +533,143 @@ async fn on_postgresql_the_backup_holds_files_and_keys_and_points_to_pg_dump() {
         .unwrap();
     assert_eq!(file.bytes().await.unwrap(), original);
 }
+
+/// Several instances on PostgreSQL must share sessions, limits and codes: without Redis permitd
+/// does not start, unless the operator says only one instance runs.
+#[tokio::test]
+async fn postgres_without_redis_is_refused_unless_one_instance_runs() {
+    let Some(admin) = common::postgres_admin_url() else {
+        return;
+    };
+    let url = common::fresh_postgres(&admin).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = |single_instance| permit_api::platform::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(permit_api::platform::config::Secret::new(url.clone())),
+        redis_url: None,
+        single_instance,
+        dev: true,
+        ..Default::default()
+    };
+    let refused = permit_api::platform::app::build_state(config(false))
+        .await
+        .err()
+        .expect("refused");
+    assert!(refused.to_string().contains("REDIS_URL"), "{refused}");
+    assert!(
+        permit_api::platform::app::build_state(config(true))
+            .await
+            .is_ok(),
+        "one instance may keep them in process"
+    );
+}
+
+/// An ephemeral store that never answers a ping (a Redis behind a dead link).
+struct Unanswering(Arc<dyn permit_api::platform::ephemeral::Ephemeral>);
+
+#[async_trait::async_trait]
+impl permit_api::platform::ephemeral::Ephemeral for Unanswering {
+    async fn ping(&self) -> permit_api::platform::ephemeral::EphemeralResult<()> {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        Ok(())
+    }
+    fn backend(&self) -> &'static str {
+        "unanswering"
+    }
+    async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: std::time::Duration,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<()> {
+        self.0.put(key, value, ttl).await
+    }
+    async fn get(
+        &self,
+        key: &str,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<Option<String>> {
+        self.0.get(key).await
+    }
+    async fn take(
+        &self,
+        key: &str,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<Option<String>> {
+        self.0.take(key).await
+    }
+    async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: std::time::Duration,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<bool> {
+        self.0.put_if_absent(key, value, ttl).await
+    }
+    async fn increment(
+        &self,
+        key: &str,
+        ttl: std::time::Duration,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<u64> {
+        self.0.increment(key, ttl).await
+    }
+    async fn ttl(
+        &self,
+        key: &str,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<Option<std::time::Duration>> {
+        self.0.ttl(key).await
+    }
+    async fn delete(&self, key: &str) -> permit_api::platform::ephemeral::EphemeralResult<()> {
+        self.0.delete(key).await
+    }
+    async fn take_attempt(
+        &self,
+        counter: &str,
+        lock: &str,
+        rule: &permit_api::platform::ephemeral::AttemptRule,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<permit_api::platform::ephemeral::Attempt>
+    {
+        self.0.take_attempt(counter, lock, rule).await
+    }
+    async fn give_back(
+        &self,
+        counter: &str,
+        lock: &str,
+        ticket: u64,
+    ) -> permit_api::platform::ephemeral::EphemeralResult<()> {
+        self.0.give_back(counter, lock, ticket).await
+    }
+}
+
+/// The readiness probe answers "not ready" within its bound while a backing service hangs,
+/// with `Retry-After`, instead of waiting as long as the service does.
+#[tokio::test]
+async fn readiness_says_not_ready_promptly_when_a_backing_service_hangs() {
+    use poem::listener::{Acceptor, Listener};
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = permit_api::platform::app::build_state(permit_api::platform::config::Config {
+        data_dir: dir.path().to_path_buf(),
+        dev: true,
+        ..Default::default()
+    })
+    .await
+    .expect("permitd starts");
+    state.ephemeral = Arc::new(Unanswering(state.ephemeral.clone()));
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .unwrap();
+    let port = acceptor.local_addr()[0].as_socket_addr().unwrap().port();
+    tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor).run(permit_api::platform::app::routes(state)),
+    );
+    let answer = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await
+        .expect("an answer, not a hang");
+    assert_eq!(answer.status(), 503);
+    assert!(answer.headers().contains_key("retry-after"));
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["ephemeral"]["ok"], false);
+    assert_eq!(body["database"]["ok"], true);
+}

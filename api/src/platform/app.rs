@@ -49,6 +49,10 @@ pub enum StartError {
     Files(#[from] crate::casework::materials::FilesOpenError),
     #[error("eligibility policy {path}: {reason}")]
     Policy { path: String, reason: String },
+    #[error(
+        "PostgreSQL without REDIS_URL: with several instances, sessions, rate limits and SMS codes kept in each process would not agree; set REDIS_URL, or PERMIT_SINGLE_INSTANCE=true when only one permitd runs"
+    )]
+    NeedsRedis,
     #[error("personal-data keys: {0}")]
     DataKeys(#[from] crate::platform::data_keys::DataKeyError),
     #[error("signing keys: {0}")]
@@ -61,13 +65,24 @@ pub enum StartError {
 
 /// Opens every backend the configuration names and loads the reference data.
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
-    // First, before anything is opened: production without an SMS provider is a mistake.
+    // First, before anything is opened: production without an SMS provider is a mistake, and
+    // so is PostgreSQL (several instances) with sessions and limits kept in each process.
     let sms = crate::notifications::sms::gateway(&config)?;
+    if crate::platform::check::uses_postgres(&config)
+        && config
+            .redis_url
+            .as_ref()
+            .is_none_or(|u| u.expose().is_empty())
+        && !config.single_instance
+    {
+        return Err(StartError::NeedsRedis);
+    }
     let data_keys = crate::platform::data_keys::DataKeys::for_config(&config)?;
-    let storage = storage::open(
+    let storage = storage::open_with(
         config.database_url.as_ref().map(Secret::expose),
         &config.data_dir,
         data_keys.clone(),
+        config.db_pool_size,
     )
     .await?;
     let ephemeral = ephemeral::pseudonymous(
@@ -219,21 +234,29 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .data(state)
 }
 
+/// How long the readiness probe waits for each backing service: a load balancer polling it
+/// must hear "not ready" promptly while a database or Redis is down, not when a pool gives up.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[handler]
 async fn readyz(state: Data<&AppState>) -> Response {
-    let db = state.storage.ping().await;
-    let eph = state.ephemeral.ping().await;
+    let (db, eph) = tokio::join!(
+        tokio::time::timeout(READY_WITHIN, state.storage.ping()),
+        tokio::time::timeout(READY_WITHIN, state.ephemeral.ping()),
+    );
+    let (db, eph) = (matches!(db, Ok(Ok(()))), matches!(eph, Ok(Ok(()))));
     let body = serde_json::json!({
-        "database": { "backend": state.storage.backend(), "ok": db.is_ok() },
-        "ephemeral": { "backend": state.ephemeral.backend(), "ok": eph.is_ok() },
+        "database": { "backend": state.storage.backend(), "ok": db },
+        "ephemeral": { "backend": state.ephemeral.backend(), "ok": eph },
     });
-    let status = if db.is_ok() && eph.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
     let mut resp = poem::web::Json(body).into_response();
-    resp.set_status(status);
+    if db && eph {
+        resp.set_status(StatusCode::OK);
+    } else {
+        resp.set_status(StatusCode::SERVICE_UNAVAILABLE);
+        resp.headers_mut()
+            .insert("retry-after", poem::http::HeaderValue::from_static("5"));
+    }
     resp
 }
 

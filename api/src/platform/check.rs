@@ -64,7 +64,7 @@ fn database_url(config: &Config) -> Option<&str> {
 }
 
 /// Whether the configuration names PostgreSQL (so several instances may share it).
-fn uses_postgres(config: &Config) -> bool {
+pub fn uses_postgres(config: &Config) -> bool {
     matches!(
         storage::sqlite_file(database_url(config), &config.data_dir),
         Ok(None)

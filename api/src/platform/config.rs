@@ -119,6 +119,9 @@ pub struct Config {
     /// One permitd instance only: PostgreSQL without Redis is then allowed by `permitd check`
     /// (with several instances, limits and sessions kept in one process would not agree).
     pub single_instance: bool,
+    /// Connections of this instance's PostgreSQL pool; with N instances the database serves
+    /// N times as many (keep it under PostgreSQL's `max_connections`).
+    pub db_pool_size: u32,
     /// Prefix for every Redis key, so several deployments (or test runs) can share one server.
     pub redis_prefix: String,
     /// Demo mode: loads the seed data once and enables the development SMS sink.
@@ -220,6 +223,7 @@ impl Default for Config {
             database_url: None,
             redis_url: None,
             single_instance: false,
+            db_pool_size: crate::platform::storage::DEFAULT_POOL_SIZE,
             redis_prefix: "permit:".into(),
             demo: false,
             dev: false,
@@ -290,6 +294,12 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=1000).contains(&self.db_pool_size) {
+            return Err(ConfigError(format!(
+                "PERMIT_DB_POOL_SIZE must be 1 to 1000 connections, not {}",
+                self.db_pool_size
+            )));
+        }
         if !(1..=1_000_000).contains(&self.captcha_difficulty) {
             return Err(ConfigError(
                 "captcha_difficulty must be between 1 and 1000000".into(),
@@ -348,7 +358,8 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   DATABASE_URL               postgres://... or sqlite://...       [SQLite in the data directory]
   REDIS_URL                  redis://...                          [in-process store]
   PERMIT_REDIS_PREFIX        prefix of every Redis key            [permit:]
-  PERMIT_SINGLE_INSTANCE     true: one instance, PostgreSQL without Redis passes `permitd check` [false]
+  PERMIT_SINGLE_INSTANCE     true: one instance, PostgreSQL without Redis is allowed [false]
+  PERMIT_DB_POOL_SIZE        PostgreSQL connections of this instance (1-1000) [16]
   PERMIT_DEMO                true: load demo data, enable the development SMS sink [false]
   PERMIT_DEV                 true: enable the development SMS sink only            [false]
   PERMIT_WEBAUTHN_RP_ID      WebAuthn relying-party id (domain)   [localhost]
@@ -366,7 +377,7 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_MAX_UPLOAD_BYTES    largest proof-file upload request    [10551296]
   PERMIT_ELIGIBILITY_POLICY  JSON eligibility policy file         [Zhejiang, built in]
   PERMIT_JOBS_INTERVAL_SECS  background jobs period, 0 = off      [30]
-  PERMIT_KEYS_DIR            signing keys (root.key, issuer-*.key) [<data_dir>/keys, generated]
+  PERMIT_KEYS_DIR            signing and personal-data keys       [<data_dir>/keys, generated in demo/dev]
   PERMIT_ISSUER_NAME         issuer name in credentials            [浙江省公安厅居住证签发]
   PERMIT_TRUST_LIST_TTL_SECS   trust list time to live             [604800]
   PERMIT_STATUS_LIST_TTL_SECS  status list time to live            [3600]
@@ -413,6 +424,20 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("***"));
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn the_pool_size_is_read_and_bounded() {
+        figment::Jail::expect_with(|jail| {
+            assert_eq!(Config::load(None).unwrap().db_pool_size, 16);
+            jail.set_env("PERMIT_DB_POOL_SIZE", "48");
+            assert_eq!(Config::load(None).unwrap().db_pool_size, 48);
+            jail.set_env("PERMIT_DB_POOL_SIZE", "0");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("PERMIT_DB_POOL_SIZE"), "{err}");
+            Ok(())
+        });
     }
 
     #[test]

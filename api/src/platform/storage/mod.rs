@@ -281,13 +281,14 @@ pub async fn open_configured(
     config: &crate::platform::config::Config,
 ) -> Result<Arc<dyn Storage>, OpenError> {
     let keys = DataKeys::for_config(config)?;
-    open(
+    open_with(
         config
             .database_url
             .as_ref()
             .map(crate::platform::config::Secret::expose),
         &config.data_dir,
         keys,
+        config.db_pool_size,
     )
     .await
 }
@@ -299,7 +300,20 @@ pub async fn open(
     data_dir: &std::path::Path,
     keys: Arc<DataKeys>,
 ) -> Result<Arc<dyn Storage>, OpenError> {
-    let db = connect(url, data_dir, keys).await?;
+    open_with(url, data_dir, keys, DEFAULT_POOL_SIZE).await
+}
+
+/// The PostgreSQL pool of one instance unless `PERMIT_DB_POOL_SIZE` says otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
+/// [`open`] with a PostgreSQL pool of `pool_size` connections (SQLite keeps its own few).
+pub async fn open_with(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+    keys: Arc<DataKeys>,
+    pool_size: u32,
+) -> Result<Arc<dyn Storage>, OpenError> {
+    let db = connect(url, data_dir, keys, pool_size).await?;
     let resealed = sealing::seal_all(&db).await.map_err(OpenError::Seal)?;
     if resealed.total() > 0 {
         tracing::info!(
@@ -319,7 +333,7 @@ pub async fn reseal(
         .database_url
         .as_ref()
         .map(crate::platform::config::Secret::expose);
-    let db = connect(url, &config.data_dir, keys).await?;
+    let db = connect(url, &config.data_dir, keys, config.db_pool_size).await?;
     sealing::seal_all(&db).await.map_err(OpenError::Seal)
 }
 
@@ -327,6 +341,7 @@ async fn connect(
     url: Option<&str>,
     data_dir: &std::path::Path,
     keys: Arc<DataKeys>,
+    pool_size: u32,
 ) -> Result<Database, OpenError> {
     let pool = match url {
         None | Some("") => {
@@ -335,7 +350,7 @@ async fn connect(
         }
         Some(url) if url.starts_with("sqlite:") => Exec::Sqlite(sqlite::open_url(url).await?),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Exec::Postgres(postgres::open(url).await?)
+            Exec::Postgres(postgres::open(url, pool_size).await?)
         }
         Some(url) => {
             return Err(OpenError::UnsupportedScheme(

@@ -8,9 +8,9 @@ use super::OpenError;
 
 pub(super) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-pub async fn open(url: &str) -> Result<PgPool, OpenError> {
+pub async fn open(url: &str, pool_size: u32) -> Result<PgPool, OpenError> {
     let pool = PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(pool_size.max(1))
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await
