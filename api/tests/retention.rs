@@ -56,6 +56,32 @@ impl Raw {
         .unwrap()
     }
 
+    /// A proof file's row, as an upload writes it, for bytes the test put in the store itself.
+    async fn insert_material(&self, application: Uuid, key: &str) {
+        let sql = "INSERT INTO materials (id, application_id, object_key, kind, size_bytes, file_name, sha256, created_at) \
+                   VALUES ($1, $2, $3, 'pdf', 1, 'x.pdf', 'x', $4)";
+        let (id, now) = (Uuid::new_v4(), Utc::now());
+        match self {
+            Raw::Sqlite(p) => sqlx::query(sql)
+                .bind(id)
+                .bind(application)
+                .bind(key)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Raw::Postgres(p) => sqlx::query(sql)
+                .bind(id)
+                .bind(application)
+                .bind(key)
+                .bind(now)
+                .execute(p)
+                .await
+                .map(|_| ()),
+        }
+        .unwrap()
+    }
+
     async fn exec(&self, sql: &str) {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         match self {
@@ -105,7 +131,10 @@ async fn proof_files_go_90_days_after_the_application_ends_and_not_a_day_earlier
     let cancelled = submitted(&other, &place).await;
     json_of(
         other
-            .post(&format!("/api/v1/applications/{cancelled}/cancel"), &json!({}))
+            .post(
+                &format!("/api/v1/applications/{cancelled}/cancel"),
+                &json!({}),
+            )
             .await,
         200,
     )
@@ -155,7 +184,11 @@ async fn proof_files_go_90_days_after_the_application_ends_and_not_a_day_earlier
 
     // Just past them: the issued and the cancelled lose their files; the permit's application
     // row stays (the permit names it), and so does the cancelled one's.
-    let r = round(&app, issued_at.max(cancelled_at) + Duration::days(90) + Duration::minutes(1)).await;
+    let r = round(
+        &app,
+        issued_at.max(cancelled_at) + Duration::days(90) + Duration::minutes(1),
+    )
+    .await;
     assert_eq!(r.retention.proof_files, 2, "{r:?}");
     assert_eq!(r.retention.proof_files_failed, 0);
     for (a, k) in [(&issued, &issued_keys), (&cancelled, &cancelled_keys)] {
@@ -171,7 +204,11 @@ async fn proof_files_go_90_days_after_the_application_ends_and_not_a_day_earlier
     let r = round(&app, returned_at + Duration::days(119)).await;
     assert_eq!(r.retention.proof_files, 0, "{r:?}");
     assert!(file_exists(&app, &returned_keys[0]).await);
-    let r = round(&app, returned_at + Duration::days(120) + Duration::minutes(1)).await;
+    let r = round(
+        &app,
+        returned_at + Duration::days(120) + Duration::minutes(1),
+    )
+    .await;
     assert_eq!(r.retention.proof_files, 1, "{r:?}");
     assert!(!file_exists(&app, &returned_keys[0]).await);
     assert_eq!(raw.count(APPLICATIONS, id(&returned)).await, 1);
@@ -197,8 +234,7 @@ async fn proof_files_go_90_days_after_the_application_ends_and_not_a_day_earlier
 }
 
 #[tokio::test]
-async fn a_draft_goes_with_its_files_30_days_after_it_was_started_and_a_missing_file_is_no_error()
-{
+async fn a_draft_goes_with_its_files_30_days_after_it_was_started_and_a_missing_file_is_no_error() {
     let app = TestApp::spawn_with(|c| c.demo = true).await;
     let raw = Raw::open(&app).await;
     let place = place(&app).await;
@@ -212,18 +248,29 @@ async fn a_draft_goes_with_its_files_30_days_after_it_was_started_and_a_missing_
     // A draft the applicant withdrew the next day: still 30 days from its start.
     let other = app.another_device();
     other.register_and_login(&Person::new(52)).await;
-    let withdrawn = json_of(other.post("/api/v1/applications", &step1(&place)).await, 201).await;
+    let withdrawn = json_of(
+        other.post("/api/v1/applications", &step1(&place)).await,
+        201,
+    )
+    .await;
     let withdrawn = withdrawn["id"].as_str().unwrap().to_string();
     json_of(
         other
-            .upload(&format!("/api/v1/applications/{withdrawn}/materials"), "c.pdf", tiny_pdf())
+            .upload(
+                &format!("/api/v1/applications/{withdrawn}/materials"),
+                "c.pdf",
+                tiny_pdf(),
+            )
             .await,
         201,
     )
     .await;
     json_of(
         other
-            .post(&format!("/api/v1/applications/{withdrawn}/cancel"), &json!({}))
+            .post(
+                &format!("/api/v1/applications/{withdrawn}/cancel"),
+                &json!({}),
+            )
             .await,
         200,
     )
@@ -255,7 +302,12 @@ async fn a_draft_goes_with_its_files_30_days_after_it_was_started_and_a_missing_
             assert!(!file_exists(&app, k).await);
         }
     }
-    assert_eq!(app.get(&format!("/api/v1/applications/{draft}")).await.status(), 404);
+    assert_eq!(
+        app.get(&format!("/api/v1/applications/{draft}"))
+            .await
+            .status(),
+        404
+    );
     // The applicant was told, and the notice says what went.
     let inbox = json_of(app.get("/api/v1/notifications").await, 200).await;
     let notice = inbox["items"]
@@ -265,7 +317,10 @@ async fn a_draft_goes_with_its_files_30_days_after_it_was_started_and_a_missing_
         .find(|n| n["kind"] == "draft_expired")
         .expect("told in the app")
         .clone();
-    assert!(notice["body"].as_str().unwrap().contains("已删除"), "{notice}");
+    assert!(
+        notice["body"].as_str().unwrap().contains("已删除"),
+        "{notice}"
+    );
 }
 
 #[tokio::test]
@@ -278,8 +333,11 @@ async fn sms_bodies_go_after_30_days_and_notifications_after_a_year() {
     let a = submitted(&app, &place).await;
     let day = common::flow::available_days(&app, &a).await[0];
     json_of(
-        app.put(&format!("/api/v1/applications/{a}/appointment"), &json!({"date": day}))
-            .await,
+        app.put(
+            &format!("/api/v1/applications/{a}/appointment"),
+            &json!({"date": day}),
+        )
+        .await,
         200,
     )
     .await;
@@ -293,14 +351,21 @@ async fn sms_bodies_go_after_30_days_and_notifications_after_a_year() {
         )
     };
     assert_eq!(
-        raw.count(&booked("AND sms_state = 'sent' AND sms_phone IS NOT NULL AND sms_params IS NOT NULL"), id(&a))
-            .await,
+        raw.count(
+            &booked("AND sms_state = 'sent' AND sms_phone IS NOT NULL AND sms_params IS NOT NULL"),
+            id(&a)
+        )
+        .await,
         1
     );
 
     let r = round(&app, sent_at + Duration::days(29)).await;
     assert_eq!(r.retention.sms_bodies, 0, "{r:?}");
-    assert_eq!(raw.count(&booked("AND sms_phone IS NOT NULL"), id(&a)).await, 1);
+    assert_eq!(
+        raw.count(&booked("AND sms_phone IS NOT NULL"), id(&a))
+            .await,
+        1
+    );
     let r = round(&app, sent_at + Duration::days(30) + Duration::minutes(1)).await;
     assert!(r.retention.sms_bodies >= 1, "{r:?}");
     assert_eq!(
@@ -345,7 +410,10 @@ async fn sms_bodies_go_after_30_days_and_notifications_after_a_year() {
 async fn expired_sessions_and_ceremonies_leave_the_ephemeral_store() {
     for (name, store) in common::ephemeral_backends().await {
         let ttl = std::time::Duration::from_millis(200);
-        store.put("session:retention-test", "{}", ttl).await.unwrap();
+        store
+            .put("session:retention-test", "{}", ttl)
+            .await
+            .unwrap();
         store
             .put("webauthn-registration:retention-test", "{}", ttl)
             .await
@@ -359,10 +427,28 @@ async fn expired_sessions_and_ceremonies_leave_the_ephemeral_store() {
         if name == "memory" {
             assert_eq!(purged, 2, "{name}: both expired entries dropped now");
         }
-        assert_eq!(store.ttl("session:retention-test").await.unwrap(), None, "{name}");
-        assert_eq!(store.get("webauthn-registration:retention-test").await.unwrap(), None);
-        assert_eq!(store.get("session:kept").await.unwrap().as_deref(), Some("{}"), "{name}");
-        assert_eq!(store.purge_expired().await.unwrap(), 0, "{name}: nothing left to drop");
+        assert_eq!(
+            store.ttl("session:retention-test").await.unwrap(),
+            None,
+            "{name}"
+        );
+        assert_eq!(
+            store
+                .get("webauthn-registration:retention-test")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store.get("session:kept").await.unwrap().as_deref(),
+            Some("{}"),
+            "{name}"
+        );
+        assert_eq!(
+            store.purge_expired().await.unwrap(),
+            0,
+            "{name}: nothing left to drop"
+        );
     }
     // Redis itself no longer holds the keys (not merely hides them): EXISTS answers 0.
     if let Some(url) = common::redis_url() {
@@ -416,12 +502,7 @@ async fn two_rounds_at_once_delete_each_row_once_and_both_finish() {
             .put(&ObjectPath::from(key.as_str()), tiny_pdf().into())
             .await
             .unwrap();
-        raw.exec(&format!(
-            "INSERT INTO materials (id, application_id, object_key, kind, size_bytes, file_name, sha256, created_at) \
-             VALUES ('{}', '{a}', '{key}', 'pdf', 1, 'x.pdf', 'x', now())",
-            Uuid::new_v4()
-        ))
-        .await;
+        raw.insert_material(id(&a), &key).await;
     }
     raw.exec(
         "INSERT INTO notifications (id, account_id, kind, title, body, created_at, sms_state) \
@@ -452,7 +533,11 @@ async fn two_rounds_at_once_delete_each_row_once_and_both_finish() {
     let started = std::time::Instant::now();
     let (one, two) = tokio::join!(go(), go());
     let (one, two) = (one.expect("first round"), two.expect("second round"));
-    assert_eq!(one.proof_files + two.proof_files, FILES + 1, "{one:?} {two:?}");
+    assert_eq!(
+        one.proof_files + two.proof_files,
+        FILES + 1,
+        "{one:?} {two:?}"
+    );
     assert_eq!(one.proof_files_failed + two.proof_files_failed, 0);
     assert!(
         one.notifications + two.notifications >= 1000,
@@ -466,4 +551,139 @@ async fn two_rounds_at_once_delete_each_row_once_and_both_finish() {
         "two rounds at once: {one:?} and {two:?} in {:?}",
         started.elapsed()
     );
+}
+
+/// An S3 bucket on the test server (`PERMIT_TEST_S3_URL`, moto under `make test`), built from
+/// explicit settings rather than the `AWS_*` environment, so this binary's other tests are
+/// untouched.
+fn s3_store(endpoint: &str, bucket: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {
+    let quick = object_store::RetryConfig {
+        backoff: object_store::BackoffConfig::default(),
+        max_retries: 0,
+        retry_timeout: std::time::Duration::from_secs(2),
+    };
+    std::sync::Arc::new(
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(endpoint)
+            .with_bucket_name(bucket)
+            .with_access_key_id("permit-test")
+            .with_secret_access_key("permit-test")
+            .with_region("us-east-1")
+            .with_retry(quick)
+            .with_client_options(
+                object_store::ClientOptions::new()
+                    .with_allow_http(true)
+                    .with_connect_timeout(std::time::Duration::from_secs(1)),
+            )
+            .build()
+            .unwrap(),
+    )
+}
+
+/// Proof files in an S3 bucket: deleted when due and not a day earlier; a key already gone is
+/// no error; a store that cannot be reached keeps the rows for the next round.
+#[tokio::test]
+async fn in_an_s3_bucket_files_go_when_due_and_a_failed_delete_keeps_the_row() {
+    let Some(endpoint) = std::env::var("PERMIT_TEST_S3_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("skipped: PERMIT_TEST_S3_URL is not set (make test starts an S3 server)");
+        return;
+    };
+    let bucket = format!(
+        "permit-retention-{}",
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
+    let made = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("the S3 server is reachable");
+    assert!(
+        made.status().is_success(),
+        "create bucket: {}",
+        made.status()
+    );
+    let s3 = s3_store(&endpoint, &bucket);
+
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let raw = Raw::open(&app).await;
+    let place = place(&app).await;
+    app.register_and_login(&Person::new(81)).await;
+    let a = submitted(&app, &place).await;
+    json_of(
+        app.post(&format!("/api/v1/applications/{a}/cancel"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let ended = app.clock.now();
+    // The bytes the server stored, copied into the bucket under the same keys, plus a row
+    // whose object was never there.
+    let mut keys = raw.keys(id(&a)).await;
+    for k in &keys {
+        let path = ObjectPath::from(k.as_str());
+        let bytes = app
+            .state
+            .files
+            .get(&path)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        s3.put(&path, bytes.into()).await.unwrap();
+    }
+    let lost = format!("materials/{}/lost", id(&a).simple());
+    raw.insert_material(id(&a), &lost).await;
+    keys.push(lost);
+    let apply = |files: std::sync::Arc<dyn object_store::ObjectStore>, at: DateTime<Utc>| {
+        let state = app.state.clone();
+        async move {
+            permit_api::privacy::retention::service::apply(
+                &*state.storage,
+                &*files,
+                &*state.ephemeral,
+                &state.config.retention,
+                at,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let in_s3 = |k: String| {
+        let s3 = s3.clone();
+        async move {
+            match s3.head(&ObjectPath::from(k.as_str())).await {
+                Ok(_) => true,
+                Err(object_store::Error::NotFound { .. }) => false,
+                Err(e) => panic!("S3: {e}"),
+            }
+        }
+    };
+
+    let swept = apply(s3.clone(), ended + Duration::days(89)).await;
+    assert_eq!(swept.proof_files, 0, "{swept:?}");
+    assert!(in_s3(keys[0].clone()).await);
+
+    // Due, but the store is unreachable: nothing is deleted, the rows stay.
+    let down = s3_store("http://127.0.0.1:9", &bucket);
+    let swept = apply(down, ended + Duration::days(91)).await;
+    assert_eq!(
+        (swept.proof_files, swept.proof_files_failed),
+        (0, 2),
+        "{swept:?}"
+    );
+    assert_eq!(raw.count(MATERIALS, id(&a)).await, 2);
+
+    // The next round reaches it: the object and the row go; the lost one's row goes too.
+    let swept = apply(s3.clone(), ended + Duration::days(91)).await;
+    assert_eq!(
+        (swept.proof_files, swept.proof_files_failed),
+        (2, 0),
+        "{swept:?}"
+    );
+    assert_eq!(raw.count(MATERIALS, id(&a)).await, 0);
+    assert!(!in_s3(keys[0].clone()).await);
 }

@@ -520,7 +520,10 @@ mod tests {
             assert_eq!(config.retention.proof_files_days, 60);
             assert_eq!(config.retention.notifications_days, 180);
             assert_eq!(config.retention.sms_bodies_days, 7);
-            assert_eq!(config.retention.draft_days, 30, "the rest keep their defaults");
+            assert_eq!(
+                config.retention.draft_days, 30,
+                "the rest keep their defaults"
+            );
             jail.set_env("PERMIT_RETENTION__DRAFT_DAYS", "0");
             let err = Config::load(None).expect_err("zero days");
             assert!(err.to_string().contains("retention.draft_days"), "{err}");

@@ -88,12 +88,9 @@ impl RetentionPolicy {
             .then(|| after(a.created_at, self.draft_days));
         let as_ended = match a.status {
             s if s.has_ended() => a.ended_at.map(|at| after(at, self.proof_files_days)),
-            Status::Returned => a.reviewed_at.map(|at| {
-                after(
-                    at,
-                    self.returned_abandoned_days + self.proof_files_days,
-                )
-            }),
+            Status::Returned => a
+                .reviewed_at
+                .map(|at| after(at, self.returned_abandoned_days + self.proof_files_days)),
             _ => None,
         };
         [as_draft, as_ended].into_iter().flatten().min()
@@ -196,7 +193,11 @@ mod tests {
             sms_bodies_days: 0,
             ..RetentionPolicy::default()
         };
-        assert!(zero.check().unwrap_err().contains("retention.sms_bodies_days"));
+        assert!(
+            zero.check()
+                .unwrap_err()
+                .contains("retention.sms_bodies_days")
+        );
         let huge = RetentionPolicy {
             proof_files_days: MAX_DAYS + 1,
             ..RetentionPolicy::default()

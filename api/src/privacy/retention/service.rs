@@ -41,7 +41,11 @@ pub async fn apply(
     })
     .await?;
     swept.notifications = batches(storage, |tx| {
-        Box::pin(store::delete_notifications(tx, cutoffs.notifications, BATCH))
+        Box::pin(store::delete_notifications(
+            tx,
+            cutoffs.notifications,
+            BATCH,
+        ))
     })
     .await?;
     swept.sms_bodies = batches(storage, |tx| {
@@ -70,7 +74,10 @@ async fn delete_files(
     let due = store::due_files(&mut tx, cutoffs, FILE_BATCH).await?;
     let (mut deleted, mut failed) = (0, 0);
     for file in &due {
-        match files.delete(&ObjectPath::from(file.object_key.as_str())).await {
+        match files
+            .delete(&ObjectPath::from(file.object_key.as_str()))
+            .await
+        {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {
                 deleted += store::delete_file_row(&mut tx, file.id).await? as usize;
             }
@@ -85,9 +92,8 @@ async fn delete_files(
     Ok((deleted, failed, due.len()))
 }
 
-type Step<'a> = std::pin::Pin<
-    Box<dyn std::future::Future<Output = StorageResult<u64>> + Send + 'a>,
->;
+type Step<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = StorageResult<u64>> + Send + 'a>>;
 
 /// Runs `step` in transactions of its own until a batch comes back short; returns the total.
 async fn batches<F>(storage: &dyn Storage, step: F) -> StorageResult<usize>
