@@ -144,12 +144,6 @@ pub struct Swept {
     pub ephemeral: u64,
 }
 
-impl Swept {
-    pub fn is_empty(&self) -> bool {
-        *self == Swept::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
