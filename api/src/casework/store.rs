@@ -472,11 +472,13 @@ pub(crate) async fn transition(
 ) -> StorageResult<Option<Application>> {
     let sql = format!(
         "UPDATE applications SET status = {next}, updated_at = $2, \
+         ended_at = CASE WHEN {next} IN ({ended}) THEN $2 ELSE ended_at END, \
          review_note = CASE WHEN $5 THEN $4 ELSE review_note END, \
          reviewed_at = CASE WHEN $5 THEN $2 ELSE reviewed_at END \
          WHERE id = $1 AND account_id = COALESCE($3, account_id) AND {from} RETURNING {APPLICATION_COLUMNS}",
         next = transition.sql_next(),
         from = transition.sql_from(),
+        ended = Status::sql_ended_list(),
     );
     let row: Option<ApplicationRow> = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)

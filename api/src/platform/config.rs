@@ -11,6 +11,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::platform::proxy::{ProxyHeader, TrustedProxies};
+use crate::privacy::retention::model::RetentionPolicy;
 
 /// A value that must never reach a log line or a `Debug` dump (database passwords, keys).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +214,9 @@ pub struct Config {
     pub sms_templates: SmsTemplates,
     /// How long a call to the provider may take before it counts as failed (and is retried).
     pub sms_timeout_ms: u64,
+    /// How long personal data is kept (`[retention]` in the file, `PERMIT_RETENTION__*` in the
+    /// environment), in days.
+    pub retention: RetentionPolicy,
 }
 
 impl Default for Config {
@@ -264,6 +268,7 @@ impl Default for Config {
             sms_endpoint: None,
             sms_templates: SmsTemplates::default(),
             sms_timeout_ms: 10_000,
+            retention: RetentionPolicy::default(),
         }
     }
 }
@@ -287,7 +292,8 @@ impl Config {
         }
         figment = figment
             .merge(Env::raw().only(&["DATABASE_URL", "REDIS_URL"]))
-            .merge(Env::prefixed("PERMIT_"));
+            // `__` reaches into a section: PERMIT_RETENTION__DRAFT_DAYS is retention.draft_days.
+            .merge(Env::prefixed("PERMIT_").split("__"));
         let config: Config = figment.extract().map_err(|e| ConfigError(e.to_string()))?;
         config.validate()?;
         Ok(config)
@@ -324,6 +330,7 @@ impl Config {
         if self.metrics_listen == Some(self.listen) {
             return Err(ConfigError("metrics_listen must differ from listen".into()));
         }
+        self.retention.check().map_err(ConfigError)?;
         url::Url::parse(&self.webauthn_origin)
             .map_err(|e| ConfigError(format!("webauthn_origin: {e}")))?;
         Ok(())
@@ -408,8 +415,14 @@ Configuration (defaults, then --config FILE (TOML), then environment):
                              booking_confirmed booking_cancelled review_passed review_returned
                              reminder no_show endorsement_due permit_issued
   PERMIT_SMS_TIMEOUT_MS      longest provider call before a retry [10000]
+  PERMIT_RETENTION__PROOF_FILES_DAYS  proof files kept after the application ended [90]
+  PERMIT_RETENTION__DRAFT_DAYS  a draft and its files kept from its start (it expires then) [30]
+  PERMIT_RETENTION__RETURNED_ABANDONED_DAYS  a returned application not resubmitted ends after [30]
+  PERMIT_RETENTION__NOTIFICATIONS_DAYS  notifications kept               [365]
+  PERMIT_RETENTION__SMS_BODIES_DAYS  SMS phone, parameters and error words kept after sending [30]
 In a TOML file the keys are the same names in lower case without the prefix
-(listen, data_dir, database_url, ...).";
+(listen, data_dir, database_url, ...); the retention periods form a [retention] table
+(proof_files_days = 90, ...).";
 
 #[cfg(test)]
 mod tests {
@@ -513,6 +526,36 @@ mod tests {
             assert_eq!(config.sms_templates.0["login_code"], "SMS_3");
             jail.set_env("PERMIT_SMS_PROVIDER", "twilio");
             assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn retention_comes_from_a_table_or_the_environment_and_zero_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("config");
+            assert_eq!(config.retention, RetentionPolicy::default());
+            jail.create_file(
+                "permit.toml",
+                "[retention]\nproof_files_days = 60\nnotifications_days = 180\n",
+            )?;
+            jail.set_env("PERMIT_RETENTION__SMS_BODIES_DAYS", "7");
+            let config = Config::load(Some(Path::new("permit.toml"))).expect("config");
+            assert_eq!(config.retention.proof_files_days, 60);
+            assert_eq!(config.retention.notifications_days, 180);
+            assert_eq!(config.retention.sms_bodies_days, 7);
+            assert_eq!(
+                config.retention.draft_days, 30,
+                "the rest keep their defaults"
+            );
+            jail.set_env("PERMIT_RETENTION__DRAFT_DAYS", "0");
+            let err = Config::load(None).expect_err("zero days");
+            assert!(err.to_string().contains("retention.draft_days"), "{err}");
+            jail.create_file("bad.toml", "[retention]\nproof_file_days = 60\n")?;
+            jail.set_env("PERMIT_RETENTION__DRAFT_DAYS", "30");
+            let err = Config::load(Some(Path::new("bad.toml"))).expect_err("a misspelt key");
+            assert!(err.to_string().contains("proof_file_days"), "{err}");
             Ok(())
         });
     }

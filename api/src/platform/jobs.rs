@@ -1,6 +1,7 @@
 //! Background work every instance may run: no-shows after the day passes, reminders the day
-//! before, drafts not submitted within 30 days, and the SMS outbox. On PostgreSQL each step takes its rows with
-//! `FOR UPDATE SKIP LOCKED`, so several instances share the work without doing it twice.
+//! before, drafts not submitted in time, the SMS outbox, and the retention policy. On
+//! PostgreSQL each step takes its rows with `FOR UPDATE SKIP LOCKED`, so several instances
+//! share the work without doing it twice.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::booking::model::DueAppointment;
 use crate::booking::service as booking;
-use crate::casework::applications::model::{Application, DRAFT_LIFETIME_DAYS};
+use crate::casework::applications::model::Application;
 use crate::casework::service as casework;
 use crate::credentials::permits::model::Permit;
 use crate::notifications::notice;
@@ -16,6 +17,8 @@ use crate::notifications::service::dispatch_sms;
 use crate::platform::clock::local_date;
 use crate::platform::state::AppState;
 use crate::platform::storage::StorageError;
+use crate::privacy::retention::model::Swept;
+use crate::privacy::retention::service as retention;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Round {
@@ -24,6 +27,7 @@ pub struct Round {
     pub endorsement_reminders: usize,
     pub drafts_expired: usize,
     pub sms_sent: usize,
+    pub retention: Swept,
 }
 
 const BATCH: i64 = 200;
@@ -83,11 +87,15 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
         )
         .await?;
     }
-    // A draft holds no one's ID number, but one left for a month is cleared away.
-    let before = now - chrono::Duration::days(DRAFT_LIFETIME_DAYS);
+    // A draft holds no one's ID number, but one left for a month is cleared away: cancelled
+    // here, with a notice, then deleted with its files by the retention step below (the same
+    // cutoff, so in the same round).
+    let policy = &state.config.retention;
+    let before = policy.cutoffs(now).drafts;
+    let days = i64::from(policy.draft_days);
     loop {
         let n = casework::expire_drafts(&*state.storage, before, BATCH, now, &|a: &Application| {
-            notice::draft_expired(a, DRAFT_LIFETIME_DAYS)
+            notice::draft_expired(a, days)
         })
         .await?;
         round.drafts_expired += n;
@@ -102,6 +110,14 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
             break;
         }
     }
+    round.retention = retention::apply(
+        &*state.storage,
+        &*state.files,
+        &*state.ephemeral,
+        policy,
+        now,
+    )
+    .await?;
     Ok(round)
 }
 

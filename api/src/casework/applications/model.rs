@@ -165,6 +165,25 @@ impl Status {
                 | Status::CheckedIn
         )
     }
+    /// The application is over: nothing moves it any more (a returned one may still be
+    /// resubmitted, so it has not ended). The moment it got here is its `ended_at`, from which
+    /// the retention of its proof files counts.
+    pub fn has_ended(self) -> bool {
+        Transition::ALL.into_iter().all(|t| !t.allows(self))
+    }
+    /// `status IN (...)` over the statuses that have ended, for a WHERE clause.
+    pub fn sql_ended() -> String {
+        format!("status IN ({})", Status::sql_ended_list())
+    }
+    /// The statuses that have ended as an SQL list (`'issued', ...`).
+    pub fn sql_ended_list() -> String {
+        let list: Vec<String> = Status::ALL
+            .into_iter()
+            .filter(|s| s.has_ended())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        list.join(", ")
+    }
     /// `status IN (...)` over the statuses that hold an ID number, for a WHERE clause.
     pub fn sql_holding() -> String {
         let list: Vec<String> = Status::ALL
@@ -419,6 +438,16 @@ impl StaffScope {
 mod tests {
     use super::Status::*;
     use super::*;
+
+    #[test]
+    fn issued_cancelled_and_no_show_are_the_ends() {
+        let ended: Vec<Status> = Status::ALL.into_iter().filter(|s| s.has_ended()).collect();
+        assert_eq!(ended, vec![Issued, Cancelled, NoShow]);
+        assert_eq!(
+            Status::sql_ended(),
+            "status IN ('issued', 'cancelled', 'no_show')"
+        );
+    }
 
     /// Every allowed transition, written out by hand from docs/product.md §4.3; anything not listed is
     /// forbidden.

@@ -61,16 +61,24 @@ async fn record_of(
     Ok(serde_json::from_str::<SessionRecord>(&raw).ok())
 }
 
-/// Writes a changed record back for the time the session has left.
+/// The longest a staff session can live from now: its record expires with it, instead of
+/// waiting in the store for the resident's lifetime (retention: expired sessions go at once).
+fn staff_ttl(limits: SessionLimits) -> Duration {
+    Duration::from_secs(limits.staff_idle_secs.min(limits.staff_session_secs))
+}
+
+/// Writes a changed record back for the time the session has left (at most `cap`).
 async fn rewrite(
     ephemeral: &dyn Ephemeral,
     key: &str,
     record: &SessionRecord,
+    cap: Option<Duration>,
 ) -> Result<(), EphemeralError> {
     let name = format!("session:{key}");
     let Some(left) = ephemeral.ttl(&name).await? else {
         return Ok(());
     };
+    let left = cap.map_or(left, |cap| left.min(cap));
     let raw = serde_json::to_string(record).unwrap_or_default();
     if !raw.is_empty() {
         ephemeral.put(&name, &raw, left).await?;
@@ -133,7 +141,11 @@ pub async fn resolve(
             return Ok(None);
         }
         record.last_used_at = Some(now);
-        rewrite(ephemeral, &key, &record).await?;
+        // Used now: idle from now on, and never past its absolute end.
+        let elapsed = (now - record.created_at).to_std().unwrap_or_default();
+        let absolute_left = Duration::from_secs(limits.staff_session_secs).saturating_sub(elapsed);
+        let cap = Duration::from_secs(limits.staff_idle_secs).min(absolute_left);
+        rewrite(ephemeral, &key, &record, Some(cap)).await?;
     }
     Ok(Some(Session {
         account_id: record.account_id,
@@ -153,7 +165,7 @@ pub async fn mark_stepped_up(
 ) -> Result<(), EphemeralError> {
     if let Some(mut record) = record_of(ephemeral, &session.key).await? {
         record.stepped_up_at = Some(now);
-        rewrite(ephemeral, &session.key, &record).await?;
+        rewrite(ephemeral, &session.key, &record, None).await?;
     }
     Ok(())
 }
@@ -167,7 +179,7 @@ pub async fn open(
     remember: bool,
     now: DateTime<Utc>,
 ) -> Result<(String, Duration), IdentityError> {
-    open_with(ephemeral, account_id, role, remember, now, None).await
+    open_with(ephemeral, account_id, role, remember, now, None, None).await
 }
 
 /// [`open`], for a session whose sign-in was itself a step-up (`stepped_up_at`).
@@ -178,6 +190,7 @@ async fn open_with(
     remember: bool,
     now: DateTime<Utc>,
     stepped_up_at: Option<DateTime<Utc>>,
+    limits: Option<SessionLimits>,
 ) -> Result<(String, Duration), IdentityError> {
     let id = new_session_id();
     let key = session_key(&id);
@@ -185,6 +198,10 @@ async fn open_with(
         Duration::from_secs(REMEMBER_DAYS * 24 * 3600)
     } else {
         Duration::from_secs(SESSION_HOURS * 3600)
+    };
+    let ttl = match limits {
+        Some(limits) if is_staff(role) => ttl.min(staff_ttl(limits)),
+        _ => ttl,
     };
     let record = SessionRecord {
         account_id,
@@ -222,6 +239,7 @@ pub async fn start(
         remember,
         now,
         stepped_up_at,
+        Some(d.config.session_limits()),
     )
     .await?;
     tracing::info!(account = %account.id, "signed in");
@@ -462,6 +480,48 @@ mod tests {
                 .unwrap()
                 .is_some()
         );
+    }
+
+    #[tokio::test]
+    async fn a_staff_sessions_record_expires_with_the_session_not_hours_later() {
+        let store = MemoryStore::new();
+        let t0 = Utc::now();
+        let (id, ttl) = open_with(
+            &store,
+            Uuid::new_v4(),
+            Role::Clerk,
+            true,
+            t0,
+            None,
+            Some(LIMITS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ttl, Duration::from_secs(15 * 60), "idle limit, not 30 days");
+        let name = format!("session:{}", session_key(&id));
+        assert!(store.ttl(&name).await.unwrap().unwrap() <= Duration::from_secs(15 * 60));
+        // Used every 10 minutes, last 9 h 55 min after sign-in: 5 minutes are left of its
+        // 10 hours, and of its record.
+        for minutes in (10..600).step_by(10).chain([595]) {
+            let at = t0 + chrono::Duration::minutes(minutes);
+            assert!(resolve(&store, LIMITS, &id, at).await.unwrap().is_some());
+        }
+        assert!(store.ttl(&name).await.unwrap().unwrap() <= Duration::from_secs(5 * 60));
+        // A resident's keeps its own lifetime.
+        let (id, ttl) = open_with(
+            &store,
+            Uuid::new_v4(),
+            Role::Resident,
+            false,
+            t0,
+            None,
+            Some(LIMITS),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ttl, Duration::from_secs(SESSION_HOURS * 3600));
+        let name = format!("session:{}", session_key(&id));
+        assert!(store.ttl(&name).await.unwrap().unwrap() > Duration::from_secs(11 * 3600));
     }
 
     #[tokio::test]

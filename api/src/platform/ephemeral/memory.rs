@@ -1,4 +1,5 @@
-//! The in-process ephemeral store: a map behind a mutex, with lazy expiry.
+//! The in-process ephemeral store: a map behind a mutex. An expired entry is never read;
+//! it is dropped at the next sweep (every few thousand operations) or purge (each jobs round).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -154,6 +155,14 @@ impl Ephemeral for MemoryStore {
                 );
             }
             Attempt::Allowed { ticket }
+        }))
+    }
+
+    async fn purge_expired(&self) -> EphemeralResult<u64> {
+        Ok(self.with(|map, now| {
+            let before = map.len();
+            map.retain(|_, e| e.expires > now);
+            (before - map.len()) as u64
         }))
     }
 

@@ -53,6 +53,9 @@ pub trait Ephemeral: Send + Sync + 'static {
     /// Undoes one attempt taken by [`Ephemeral::take_attempt`]: the count goes down by one and
     /// the lock goes only if this attempt armed it.
     async fn give_back(&self, counter: &str, lock: &str, ticket: u64) -> EphemeralResult<()>;
+    /// Drops every expired entry now (sessions, ceremonies, codes), so none outlives its time
+    /// to live in memory; returns how many went. Redis drops expired keys itself: 0.
+    async fn purge_expired(&self) -> EphemeralResult<u64>;
 }
 
 /// How attempts are limited: the first `free` in a `window` cost nothing; from the last free

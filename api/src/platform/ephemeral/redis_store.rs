@@ -140,6 +140,12 @@ impl Ephemeral for RedisStore {
         })
     }
 
+    async fn purge_expired(&self) -> EphemeralResult<u64> {
+        // Every key is written with a time to live (PX/PEXPIRE): Redis deletes it when it
+        // expires, on access or by its own active expiry.
+        Ok(0)
+    }
+
     async fn give_back(&self, counter: &str, lock: &str, ticket: u64) -> EphemeralResult<()> {
         let script = redis::Script::new(
             "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end \
