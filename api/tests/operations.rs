@@ -637,6 +637,9 @@ impl permit_api::platform::ephemeral::Ephemeral for Unanswering {
     ) -> permit_api::platform::ephemeral::EphemeralResult<()> {
         self.0.give_back(counter, lock, ticket).await
     }
+    async fn purge_expired(&self) -> permit_api::platform::ephemeral::EphemeralResult<u64> {
+        self.0.purge_expired().await
+    }
 }
 
 /// The readiness probe answers "not ready" within its bound while a backing service hangs,

@@ -72,6 +72,9 @@ impl Ephemeral for Pseudonymous {
             .give_back(&self.name(counter), &self.name(lock), ticket)
             .await
     }
+    async fn purge_expired(&self) -> EphemeralResult<u64> {
+        self.inner.purge_expired().await
+    }
 }
 
 #[cfg(test)]
