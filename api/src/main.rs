@@ -58,6 +58,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
+    /// Create what is missing of the key set: the root key, a first issuer key, the
+    /// personal-data and blind-index keys. Production runs it once, before the first start;
+    /// existing keys are never replaced.
+    Init,
     /// Add a new issuer key; it signs from the next start on, and older keys stay in the trust
     /// list until their last credential expires.
     Rotate,
@@ -330,30 +334,44 @@ async fn main() -> ExitCode {
         Command::Keys { command } => {
             let dir = config.keys_dir();
             let now = chrono::Utc::now();
-            let result = match command {
-                KeysCommand::Rotate => KeyRing::load_or_create(&dir, &config.issuer_name, now)
-                    .and_then(|_| {
-                        let path = KeyRing::rotate(&dir, now)?;
-                        println!("added issuer key {}", path.display());
-                        Ok(())
-                    }),
-                KeysCommand::RotateData { .. } => unreachable!("handled above"),
-                KeysCommand::Show => {
+            let result = match &command {
+                KeysCommand::Init => {
                     KeyRing::load_or_create(&dir, &config.issuer_name, now).map(|ring| {
                         println!(
                             "root public key: {}",
                             hex::encode(ring.root.verifying_key().as_bytes())
                         );
-                        for k in &ring.issuers {
-                            println!(
-                                "issuer key {} since {}",
-                                hex::encode(k.issuer.kid()),
-                                k.created_at
-                            );
-                        }
                     })
                 }
+                KeysCommand::Rotate => KeyRing::load(&dir, &config.issuer_name).and_then(|_| {
+                    let path = KeyRing::rotate(&dir, now)?;
+                    println!("added issuer key {}", path.display());
+                    Ok(())
+                }),
+                KeysCommand::RotateData { .. } => unreachable!("handled above"),
+                KeysCommand::Show => KeyRing::load(&dir, &config.issuer_name).map(|ring| {
+                    println!(
+                        "root public key: {}",
+                        hex::encode(ring.root.verifying_key().as_bytes())
+                    );
+                    for k in &ring.issuers {
+                        println!(
+                            "issuer key {} since {}",
+                            hex::encode(k.issuer.kid()),
+                            k.created_at
+                        );
+                    }
+                }),
             };
+            // `init` makes the personal-data keys as well.
+            let result = result.map_err(|e| e.to_string()).and_then(|()| {
+                if matches!(command, KeysCommand::Init) {
+                    let keys = permit_api::platform::data_keys::DataKeys::load(&dir, true)
+                        .map_err(|e| e.to_string())?;
+                    println!("personal-data key {}", keys.current_kid());
+                }
+                Ok(())
+            });
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -94,9 +94,12 @@ fn check_reports_an_empty_a_good_and_a_broken_configuration() {
     // migrated, a signing key set, development mode on localhost.
     let (ok, out) = run(permitd(&data).arg("migrate"));
     assert!(!ok, "migrate in production needs the data keys: {out}");
-    assert!(out.contains("permitd keys rotate-data"), "{out}");
-    let (ok, out) = run(permitd(&data).args(["keys", "rotate-data", "--settle-seconds", "0"]));
+    assert!(out.contains("permitd keys init"), "{out}");
+    let (ok, out) = run(permitd(&data).args(["keys", "show"]));
+    assert!(!ok, "show creates nothing: {out}");
+    let (ok, out) = run(permitd(&data).args(["keys", "init"]));
     assert!(ok, "{out}");
+    assert!(out.contains("personal-data key"), "{out}");
     let (ok, out) = run(permitd(&data).arg("migrate"));
     assert!(ok, "{out}");
     let (ok, out) = run(permitd(&data).args(["keys", "show"]));

@@ -443,9 +443,15 @@ async fn production(provider: SmsProvider) -> (TestApp, FakeProvider) {
     let fake = FakeProvider::start().await;
     let app = TestApp::spawn_with(|c| {
         with_provider(c, provider, &fake);
-        // Production generates no keys: the operator creates them first.
+        // Production generates no keys: the operator creates them first (`permitd keys init`).
         permit_api::platform::data_keys::DataKeys::add_key(&c.keys_dir(), chrono::Utc::now())
             .expect("data keys");
+        permit_api::credentials::keys::KeyRing::load_or_create(
+            &c.keys_dir(),
+            &c.issuer_name,
+            chrono::Utc::now(),
+        )
+        .expect("signing keys");
     })
     .await;
     (app, fake)

@@ -96,11 +96,17 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     seed::load_regions_once(&*storage).await?;
     crate::booking::service::seed_calendar_once(&*storage).await?;
     let files = crate::casework::materials::open_files(&config)?;
-    let keys = crate::credentials::keys::KeyRing::load_or_create(
-        &config.keys_dir(),
-        &config.issuer_name,
-        chrono::Utc::now(),
-    )?;
+    // Development and demo mode make themselves a key set; production mounts its own (made
+    // once with `permitd keys init`), and a missing one stops the start.
+    let keys = if config.dev_helpers() {
+        crate::credentials::keys::KeyRing::load_or_create(
+            &config.keys_dir(),
+            &config.issuer_name,
+            chrono::Utc::now(),
+        )?
+    } else {
+        crate::credentials::keys::KeyRing::load(&config.keys_dir(), &config.issuer_name)?
+    };
     let policy = match &config.eligibility_policy {
         None => crate::residence::eligibility::zhejiang(),
         Some(path) => {

@@ -265,7 +265,7 @@ pub fn keys(config: &Config) -> CheckLine {
         return CheckLine::fail(
             S,
             format!(
-                "no keys directory {}: copy the production root.key and issuer-*.key there (mode 0600), or create a new set with `permitd keys rotate`",
+                "no keys directory {}: copy the production root.key and issuer-*.key there (mode 0600), or create a new set with `permitd keys init`",
                 dir.display()
             ),
         );
@@ -641,7 +641,7 @@ mod tests {
         };
         let line = data_keys(&config);
         assert!(!line.ok);
-        assert!(line.text.contains("permitd keys rotate-data"), "{line}");
+        assert!(line.text.contains("permitd keys init"), "{line}");
         assert!(!config.keys_dir().exists(), "check created no keys");
         crate::platform::data_keys::DataKeys::add_key(&config.keys_dir(), chrono::Utc::now())
             .unwrap();

@@ -43,7 +43,7 @@ pub enum DataKeyError {
     #[error(transparent)]
     File(#[from] SecretFileError),
     #[error(
-        "keys directory {0} holds no personal-data key (data-*.key and index.key); create them with `permitd keys rotate-data`"
+        "keys directory {0} holds no personal-data key (data-*.key and index.key); create them with `permitd keys init`"
     )]
     Missing(PathBuf),
 }
