@@ -3,7 +3,7 @@
 //! One folder per bounded context, named as the product is: who people are (identity), where
 //! they go (directory), where they live (residence), what they apply for (casework), when they
 //! come (booking), what the police station does (counter), what they carry (credentials), what
-//! they are told (notifications), and the platform that runs it all. See the README for the
+//! they are told (notifications), what they may ask of what is held about them (privacy), and the platform that runs it all. See the README for the
 //! architecture in a page.
 
 pub mod booking;
@@ -14,4 +14,5 @@ pub mod directory;
 pub mod identity;
 pub mod notifications;
 pub mod platform;
+pub mod privacy;
 pub mod residence;

@@ -27,6 +27,7 @@ use crate::identity::http::sessions::SessionsApi;
 use crate::identity::http::sms::SmsApi;
 use crate::identity::http::step_up::StepUpApi;
 use crate::notifications::http::NotificationsApi;
+use crate::privacy::http::PrivacyApi;
 use crate::platform::config::{Config, Secret};
 use crate::platform::metrics::Metrics;
 use crate::platform::state::AppState;
@@ -162,7 +163,7 @@ pub type Apis = (
         CounterApi,
         ScheduleApi,
     ),
-    (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi),
+    (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi, PrivacyApi),
 );
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
@@ -186,7 +187,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
                 CounterApi,
                 ScheduleApi,
             ),
-            (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi),
+            (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi, PrivacyApi),
         ),
         "居住证服务平台 API",
         env!("CARGO_PKG_VERSION"),

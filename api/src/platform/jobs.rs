@@ -1,5 +1,5 @@
 //! Background work every instance may run: no-shows after the day passes, reminders the day
-//! before, drafts not submitted within 30 days, and the SMS outbox. On PostgreSQL each step takes its rows with
+//! before, drafts not submitted within 30 days, the SMS outbox, and closed accounts' files a delete missed. On PostgreSQL each step takes its rows with
 //! `FOR UPDATE SKIP LOCKED`, so several instances share the work without doing it twice.
 
 use std::time::Duration;
@@ -24,6 +24,8 @@ pub struct Round {
     pub endorsement_reminders: usize,
     pub drafts_expired: usize,
     pub sms_sent: usize,
+    /// Proof files of closed accounts whose first delete had failed.
+    pub files_erased: usize,
 }
 
 const BATCH: i64 = 200;
@@ -102,6 +104,9 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
             break;
         }
     }
+    round.files_erased =
+        crate::privacy::service::erase_pending_files(&*state.storage, &*state.files, BATCH)
+            .await?;
     Ok(round)
 }
 

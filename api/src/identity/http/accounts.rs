@@ -36,6 +36,8 @@ pub struct Registration {
     pub region_code: Text,
     /// 验证码: the ALTCHA solution payload
     pub captcha: Text,
+    /// The version of the privacy notice (`GET /privacy-notice`) the person read and agreed to.
+    pub privacy_notice_version: Text,
 }
 
 impl From<Registration> for accounts::Registration {
@@ -51,6 +53,7 @@ impl From<Registration> for accounts::Registration {
             sms_code: r.sms_code.into(),
             region_code: r.region_code.into(),
             captcha: r.captcha.into(),
+            privacy_notice_version: r.privacy_notice_version.into(),
         }
     }
 }
