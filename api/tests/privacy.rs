@@ -19,13 +19,31 @@ use uuid::Uuid;
 async fn scalar(app: &TestApp, sql: &'static str, id: Uuid) -> i64 {
     use sqlx::Connection;
     if app.backend == "sqlite" {
-        let url = format!("sqlite://{}", app.data_dir().join("permit.sqlite").display());
+        let url = format!(
+            "sqlite://{}",
+            app.data_dir().join("permit.sqlite").display()
+        );
         let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar(sql).bind(id).fetch_one(&mut c).await.unwrap()
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
     } else {
-        let url = app.state.config.database_url.as_ref().unwrap().expose().to_string();
+        let url = app
+            .state
+            .config
+            .database_url
+            .as_ref()
+            .unwrap()
+            .expose()
+            .to_string();
         let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar(sql).bind(id).fetch_one(&mut c).await.unwrap()
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
     }
 }
 
@@ -56,14 +74,24 @@ async fn registration_agrees_to_the_current_notice_and_a_new_version_asks_again(
     let sections = notice["sections"].as_array().unwrap();
     assert_eq!(sections.len(), 5);
     let text = notice.to_string();
-    for word in ["身份号码", "90天", "30天", "1年", "受理点", "注销", "Who sees it"] {
+    for word in [
+        "身份号码",
+        "90天",
+        "30天",
+        "1年",
+        "受理点",
+        "注销",
+        "Who sees it",
+    ] {
         assert!(text.contains(word), "{word}");
     }
 
     // Without the version, or with another one, nobody registers.
     let me = Person::new(61);
     let mut body = app.registration(&me).await;
-    body.as_object_mut().unwrap().remove("privacy_notice_version");
+    body.as_object_mut()
+        .unwrap()
+        .remove("privacy_notice_version");
     assert_eq!(app.post("/api/v1/accounts", &body).await.status(), 400);
     body["privacy_notice_version"] = json!("2020-01-01");
     assert_eq!(
@@ -81,7 +109,13 @@ async fn registration_agrees_to_the_current_notice_and_a_new_version_asks_again(
     assert_eq!(consent["agreed_version"], NOTICE_VERSION);
     assert!(consent["agreed_at"].is_string());
     assert_eq!(consent["needs_consent"], false);
-    assert_eq!(app.another_device().get("/api/v1/me/privacy-consent").await.status(), 401);
+    assert_eq!(
+        app.another_device()
+            .get("/api/v1/me/privacy-consent")
+            .await
+            .status(),
+        401
+    );
 
     // The same database under a new notice: everyone who agreed to the old one is asked again.
     let data_dir = app.data_dir().to_path_buf();
@@ -105,14 +139,20 @@ async fn registration_agrees_to_the_current_notice_and_a_new_version_asks_again(
     assert_eq!(
         code_of(
             renewed
-                .post("/api/v1/me/privacy-consent", &json!({"version": NOTICE_VERSION}))
+                .post(
+                    "/api/v1/me/privacy-consent",
+                    &json!({"version": NOTICE_VERSION})
+                )
                 .await
         )
         .await,
         (422, "privacy_notice_outdated".into())
     );
     let r = renewed
-        .post("/api/v1/me/privacy-consent", &json!({"version": "2027-01-01"}))
+        .post(
+            "/api/v1/me/privacy-consent",
+            &json!({"version": "2027-01-01"}),
+        )
         .await;
     assert_eq!(r.status(), 204);
     let consent = json_of(renewed.get("/api/v1/me/privacy-consent").await, 200).await;
@@ -165,11 +205,17 @@ async fn the_export_holds_my_data_and_files_and_nobody_elses_after_a_step_up() {
     let r = app.get("/api/v1/me/data").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/zip");
-    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let day = permit_api::platform::clock::local_date(app.clock.now());
     assert_eq!(
         disposition,
-        format!("attachment; filename=\"permit-data-{}.zip\"", day.format("%Y%m%d"))
+        format!(
+            "attachment; filename=\"permit-data-{}.zip\"",
+            day.format("%Y%m%d")
+        )
     );
     let (data, files) = unzip(&r.bytes().await.unwrap());
     assert_eq!(data["account"]["id_number"], me.id_number.as_str());
@@ -190,14 +236,17 @@ async fn the_export_holds_my_data_and_files_and_nobody_elses_after_a_step_up() {
     assert!(data["notifications"].is_array() && data["permits"].is_array());
     // Nothing of the other person: not their ID number, phone or application.
     let text = data.to_string();
-    for theirs in [them.id_number.as_str(), them.phone.as_str(), theirs.as_str()] {
+    for theirs in [
+        them.id_number.as_str(),
+        them.phone.as_str(),
+        theirs.as_str(),
+    ] {
         assert!(!text.contains(theirs), "{theirs}");
     }
 }
 
 #[tokio::test]
-async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_register_again()
-{
+async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_register_again() {
     let app = TestApp::spawn_with(|c| c.demo = true).await;
     let place = place(&app).await;
     let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
@@ -213,7 +262,10 @@ async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_
     checked_in(&app, &clerk, &issued, &place.qingbo).await;
     let permit = json_of(
         clerk
-            .post(&format!("/api/v1/staff/applications/{issued}/issue"), &json!({}))
+            .post(
+                &format!("/api/v1/staff/applications/{issued}/issue"),
+                &json!({}),
+            )
             .await,
         200,
     )
@@ -227,7 +279,10 @@ async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_
     let day = common::flow::available_days(&booker, &booked).await[0];
     json_of(
         booker
-            .put(&format!("/api/v1/applications/{booked}/appointment"), &json!({"date": day}))
+            .put(
+                &format!("/api/v1/applications/{booked}/appointment"),
+                &json!({"date": day}),
+            )
             .await,
         200,
     )
@@ -252,7 +307,10 @@ async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_
     let r = app.delete("/api/v1/me").await;
     assert_eq!(r.status(), 204);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with("permit_session=;") && cookie.contains("Max-Age=0"), "{cookie}");
+    assert!(
+        cookie.starts_with("permit_session=;") && cookie.contains("Max-Age=0"),
+        "{cookie}"
+    );
     assert_eq!(app.get("/api/v1/me").await.status(), 401);
     assert_eq!(
         code_of(app.another_device().login(&me, None).await).await.0,
@@ -287,7 +345,12 @@ async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_
         }
         // The consent record stays: what was processed had been agreed to.
         assert_eq!(
-            scalar(&app, "SELECT COUNT(*) FROM privacy_consents WHERE account_id = $1", id).await,
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM privacy_consents WHERE account_id = $1",
+                id
+            )
+            .await,
             1
         );
     }
@@ -299,7 +362,10 @@ async fn closing_an_account_keeps_exactly_what_is_documented_and_the_person_can_
         assert_eq!(scalar(&app, sql, me_id).await, 0, "{sql}");
     }
     // The booked place is free again.
-    assert_eq!(scalar(&app, places_taken, booker_id).await, taken_before - 1);
+    assert_eq!(
+        scalar(&app, places_taken, booker_id).await,
+        taken_before - 1
+    );
     // The issued permit stays, active and revocable, without its application or device.
     assert_eq!(
         scalar(
@@ -363,16 +429,31 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     let them = Person::new(68);
     resident(&other, &them).await;
     let theirs = submitted(&other, &place).await;
-    json_of(clerk.get(&format!("/api/v1/staff/applications/{mine}")).await, 200).await;
+    json_of(
+        clerk
+            .get(&format!("/api/v1/staff/applications/{mine}"))
+            .await,
+        200,
+    )
+    .await;
     for _ in 0..2 {
-        json_of(clerk.get(&format!("/api/v1/staff/applications/{theirs}")).await, 200).await;
+        json_of(
+            clerk
+                .get(&format!("/api/v1/staff/applications/{theirs}"))
+                .await,
+            200,
+        )
+        .await;
     }
 
     // My permit, verified online twice: once with a name, once without.
     checked_in(&app, &clerk, &mine, &place.qingbo).await;
     let permit = json_of(
         clerk
-            .post(&format!("/api/v1/staff/applications/{mine}/issue"), &json!({}))
+            .post(
+                &format!("/api/v1/staff/applications/{mine}/issue"),
+                &json!({}),
+            )
             .await,
         200,
     )
@@ -381,13 +462,18 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     app.step_up(&me.phone).await;
     let code = app.sms_code(&me.phone, "step_up").await;
     json_of(
-        app.post(&format!("/api/v1/permits/{pid}/step-up"), &json!({"sms_code": code}))
-            .await,
+        app.post(
+            &format!("/api/v1/permits/{pid}/step-up"),
+            &json!({"sms_code": code}),
+        )
+        .await,
         200,
     )
     .await;
     let qr = app
-        .get(&format!("/api/v1/permits/{pid}/qr?format=text&presentation=full"))
+        .get(&format!(
+            "/api/v1/permits/{pid}/qr?format=text&presentation=full"
+        ))
         .await
         .text()
         .await
@@ -416,10 +502,14 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     )
     .await;
     assert_eq!(v["valid"], true);
-    app.clock.shift_to(app.clock.now() + chrono::Duration::seconds(5));
+    app.clock
+        .shift_to(app.clock.now() + chrono::Duration::seconds(5));
     json_of(
         verifier
-            .post("/api/v1/verifications", &json!({"qr_text": qr, "verifier_name": ""}))
+            .post(
+                "/api/v1/verifications",
+                &json!({"qr_text": qr, "verifier_name": ""}),
+            )
             .await,
         200,
     )
@@ -427,7 +517,10 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     // Not one of ours: nothing is recorded.
     json_of(
         verifier
-            .post("/api/v1/verifications", &json!({"qr_text": "RP1:nonsense", "verifier_name": "x"}))
+            .post(
+                "/api/v1/verifications",
+                &json!({"qr_text": "RP1:nonsense", "verifier_name": "x"}),
+            )
             .await,
         200,
     )
@@ -436,16 +529,25 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     let log = json_of(app.get("/api/v1/me/access-log").await, 200).await;
     let items = log["items"].as_array().unwrap();
     assert_eq!(log["next_before"], Value::Null);
-    let reads: Vec<&Value> = items.iter().filter(|i| i["action"] == "read_application").collect();
+    let reads: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["action"] == "read_application")
+        .collect();
     assert_eq!(reads.len(), 1, "{log}");
     assert_eq!(reads[0]["kind"], "staff");
     assert_eq!(reads[0]["service_point_name"], "清波派出所受理点");
     assert_eq!(reads[0]["action_label"], "查看了您的申请");
     assert_eq!(reads[0]["action_label_en"], "Viewed your application");
     for action in ["review", "list_appointment", "check_in", "issue_permit"] {
-        assert!(items.iter().any(|i| i["action"] == action), "{action}: {log}");
+        assert!(
+            items.iter().any(|i| i["action"] == action),
+            "{action}: {log}"
+        );
     }
-    let checks: Vec<&Value> = items.iter().filter(|i| i["kind"] == "verification").collect();
+    let checks: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["kind"] == "verification")
+        .collect();
     assert_eq!(checks.len(), 2, "{log}");
     assert_eq!(checks[0]["verifier_name"], Value::Null);
     assert_eq!(checks[1]["verifier_name"], "杭州某酒店前台");
@@ -469,7 +571,10 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     // Pages, and their bounds.
     let page = json_of(app.get("/api/v1/me/access-log?limit=1").await, 200).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    let before = page["next_before"].as_str().expect("more entries").to_string();
+    let before = page["next_before"]
+        .as_str()
+        .expect("more entries")
+        .to_string();
     let next = json_of(
         app.get(&format!(
             "/api/v1/me/access-log?limit=50&before={}",
@@ -480,10 +585,20 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     )
     .await;
     assert!(!next["items"].as_array().unwrap().is_empty());
-    assert!(next["items"].as_array().unwrap().iter().all(|i| i["at"].as_str().unwrap() < before.as_str()));
+    assert!(
+        next["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["at"].as_str().unwrap() < before.as_str())
+    );
     for limit in ["0", "201"] {
         assert_eq!(
-            code_of(app.get(&format!("/api/v1/me/access-log?limit={limit}")).await).await,
+            code_of(
+                app.get(&format!("/api/v1/me/access-log?limit={limit}"))
+                    .await
+            )
+            .await,
             (422, "invalid_limit".into())
         );
     }

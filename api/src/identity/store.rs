@@ -117,7 +117,6 @@ impl AccountStore for Database {
         Ok(account)
     }
 
-
     async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
         // Only constant column lists are spliced in; values are always bound.
         let sql = format!("SELECT {} FROM accounts WHERE id = $1", ACCOUNT_COLUMNS);
@@ -528,7 +527,6 @@ pub(crate) async fn create_account_in(
     .map_err(classify)?;
     row.try_into()
 }
-
 
 /// Serialises changes to one account's applications (the five-people rule).
 pub(crate) async fn lock_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {

@@ -27,11 +27,11 @@ use crate::identity::http::sessions::SessionsApi;
 use crate::identity::http::sms::SmsApi;
 use crate::identity::http::step_up::StepUpApi;
 use crate::notifications::http::NotificationsApi;
-use crate::privacy::http::PrivacyApi;
 use crate::platform::config::{Config, Secret};
 use crate::platform::metrics::Metrics;
 use crate::platform::state::AppState;
 use crate::platform::{demo, ephemeral, storage};
+use crate::privacy::http::PrivacyApi;
 use crate::residence::http::ResidenceApi;
 
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +163,14 @@ pub type Apis = (
         CounterApi,
         ScheduleApi,
     ),
-    (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi, PrivacyApi),
+    (
+        PermitsApi,
+        PermitCounterApi,
+        TrustApi,
+        UnitsApi,
+        ClaimApi,
+        PrivacyApi,
+    ),
 );
 
 pub fn api_service() -> OpenApiService<Apis, ()> {

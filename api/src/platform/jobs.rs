@@ -105,8 +105,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
         }
     }
     round.files_erased =
-        crate::privacy::service::erase_pending_files(&*state.storage, &*state.files, BATCH)
-            .await?;
+        crate::privacy::service::erase_pending_files(&*state.storage, &*state.files, BATCH).await?;
     Ok(round)
 }
 

@@ -245,30 +245,6 @@ impl PrivacyApi {
         ))
     }
 
-    /// Close my account (needs a fresh step-up; residents and units only). What the law
-    /// requires is kept, minimised; everything else is erased, proof files included.
-    #[oai(path = "/me", method = "delete")]
-    async fn close(&self, state: Data<&AppState>, auth: SessionAuth) -> Result<Closed, ApiError> {
-        let account = auth.0.account(&state).await?;
-        if account.role.is_staff() {
-            return Err(PrivacyError::StaffAccount.into());
-        }
-        auth.0.require_fresh_step_up()?;
-        service::close(
-            &*state.storage,
-            &*state.ephemeral,
-            &*state.files,
-            &account,
-            state.clock.now(),
-        )
-        .await?;
-        let mut cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-        if state.config.secure_cookies {
-            cookie.push_str("; Secure");
-        }
-        Ok(Closed::Done(cookie))
-    }
-
     /// Who looked at my data, newest first: staff reads and actions (by service point, never
     /// the staff member) and online verifications of my permits.
     #[oai(path = "/me/access-log", method = "get")]
@@ -281,16 +257,34 @@ impl PrivacyApi {
         before: Query<Option<DateTime<Utc>>>,
     ) -> Result<Json<AccessLog>, ApiError> {
         let account = auth.0.account(&state).await?;
-        let page = service::access_log(
-            &*state.storage,
-            &account,
-            before.0,
-            limit.0.unwrap_or(50),
-        )
-        .await?;
+        let page =
+            service::access_log(&*state.storage, &account, before.0, limit.0.unwrap_or(50)).await?;
         Ok(Json(AccessLog {
             items: page.items.into_iter().map(Into::into).collect(),
             next_before: page.next_before,
         }))
     }
+}
+
+/// Closes the caller's account (`DELETE /me`, mounted with identity's `/me`): staff are
+/// refused, a fresh step-up is needed, and the answer clears the session cookie.
+pub async fn close(state: &AppState, auth: SessionAuth) -> Result<Closed, ApiError> {
+    let account = auth.0.account(state).await?;
+    if account.role.is_staff() {
+        return Err(PrivacyError::StaffAccount.into());
+    }
+    auth.0.require_fresh_step_up()?;
+    service::close(
+        &*state.storage,
+        &*state.ephemeral,
+        &*state.files,
+        &account,
+        state.clock.now(),
+    )
+    .await?;
+    let mut cookie = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    if state.config.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    Ok(Closed::Done(cookie))
 }

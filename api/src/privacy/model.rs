@@ -15,7 +15,8 @@ pub fn notice_published_on() -> NaiveDate {
 }
 
 pub const NOTICE_TITLE: &str = "居住证服务平台个人信息保护告知书";
-pub const NOTICE_TITLE_EN: &str = "How the residence-permit service handles your personal information";
+pub const NOTICE_TITLE_EN: &str =
+    "How the residence-permit service handles your personal information";
 
 /// One part of the notice, in Chinese and English.
 #[derive(Debug, Clone, Copy)]
@@ -132,8 +133,13 @@ pub struct AccessPage {
 }
 
 /// The audit-log object types that are the holder's: their account and everything under it.
-pub const HOLDER_OBJECT_TYPES: [&str; 5] =
-    ["account", "application", "appointment", "material", "permit"];
+pub const HOLDER_OBJECT_TYPES: [&str; 5] = [
+    "account",
+    "application",
+    "appointment",
+    "material",
+    "permit",
+];
 
 /// The words for every action the audit log records about a holder's objects (every
 /// `audit::record` call on an account, application, appointment, material or permit), and
@@ -142,20 +148,29 @@ pub fn action_label(action: &str) -> (&'static str, &'static str) {
     match action {
         "read_application" => ("查看了您的申请", "Viewed your application"),
         "review" => ("初审了您的申请", "Pre-reviewed your application"),
-        "walk_in" => ("现场受理了您的申请", "Accepted your application at the counter"),
+        "walk_in" => (
+            "现场受理了您的申请",
+            "Accepted your application at the counter",
+        ),
         "release_id_number" => (
             "解除了申请对您身份号码的占用",
             "Released your ID number from an application",
         ),
         "read_material" => ("查看了您的证明材料", "Viewed a proof file"),
-        "list_appointment" => ("在当日预约名单中查看了您的预约", "Saw your appointment in the day's list"),
+        "list_appointment" => (
+            "在当日预约名单中查看了您的预约",
+            "Saw your appointment in the day's list",
+        ),
         "check_in" => ("为您办理了现场签到", "Checked you in at the counter"),
         "issue_permit" => ("签发了您的居住证", "Issued your residence permit"),
         "print_slip" => ("打印了您的居住证确认单", "Printed your permit slip"),
         "find_permit" => ("查询了您的居住证", "Looked up your residence permit"),
         "revoke_permit" => ("注销了您的居住证", "Revoked your residence permit"),
         "real_name_verified" => ("核验了您的实名身份", "Verified your real name"),
-        "find_account" => ("按身份号码查询了您的账号", "Looked up your account by ID number"),
+        "find_account" => (
+            "按身份号码查询了您的账号",
+            "Looked up your account by ID number",
+        ),
         "open_unit" => ("开设了本单位账号", "Opened this unit account"),
         VERIFY_ACTION => ("在线查验了您的居住证", "Checked your permit online"),
         _ => ("工作人员处理了您的信息", "A staff member handled your data"),
@@ -216,7 +231,13 @@ pub fn export_file_names<'a>(stored: impl IntoIterator<Item = (&'a str, &'a str)
     for (index, (name, extension)) in stored.into_iter().enumerate() {
         let cleaned: String = name
             .chars()
-            .map(|c| if c == '/' || c == '\\' || c.is_control() { '_' } else { c })
+            .map(|c| {
+                if c == '/' || c == '\\' || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
         let cleaned = cleaned.trim();
         let cleaned = if cleaned.chars().all(|c| c == '.') {
@@ -266,8 +287,18 @@ mod tests {
             verifier_name(Some(" 杭州某酒店前台 ")),
             Ok(Some("杭州某酒店前台".into()))
         );
-        assert_eq!(verifier_name(Some(&"名".repeat(64))).unwrap().unwrap().chars().count(), 64);
-        assert_eq!(verifier_name(Some(&"名".repeat(65))), Err(VerifierNameTooLong));
+        assert_eq!(
+            verifier_name(Some(&"名".repeat(64)))
+                .unwrap()
+                .unwrap()
+                .chars()
+                .count(),
+            64
+        );
+        assert_eq!(
+            verifier_name(Some(&"名".repeat(65))),
+            Err(VerifierNameTooLong)
+        );
     }
 
     #[test]
@@ -280,7 +311,12 @@ mod tests {
         ]);
         assert_eq!(
             names,
-            [".._.._etc_passwd", "租房合同.jpg", "material.png", "04-租房合同.jpg"]
+            [
+                ".._.._etc_passwd",
+                "租房合同.jpg",
+                "material.png",
+                "04-租房合同.jpg"
+            ]
         );
     }
 

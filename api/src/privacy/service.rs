@@ -3,6 +3,7 @@
 //! Personal data is read through the other contexts' stores and services only.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
@@ -94,7 +95,10 @@ pub async fn record_consent(
 
 /// What the holder owns that staff may read, each with the service point it belongs to (an
 /// account read counts for the reader's own point).
-async fn holdings(storage: &dyn Storage, account: &Account) -> Result<HashMap<String, Option<Uuid>>> {
+async fn holdings(
+    storage: &dyn Storage,
+    account: &Account,
+) -> Result<HashMap<String, Option<Uuid>>> {
     let mut objects = HashMap::new();
     objects.insert(account.id.to_string(), None);
     for a in storage.applications_of(account.id).await? {
@@ -129,7 +133,9 @@ pub async fn access_log(
     let ids: Vec<String> = objects.keys().cloned().collect();
     let bound = store::before_or_all(before);
     let staff = storage.staff_accesses(&ids, bound, limit + 1).await?;
-    let verifications = storage.verifications_of(account.id, bound, limit + 1).await?;
+    let verifications = storage
+        .verifications_of(account.id, bound, limit + 1)
+        .await?;
 
     let mut staff_points: HashMap<Uuid, Option<Uuid>> = HashMap::new();
     let mut point_names: HashMap<Uuid, Option<String>> = HashMap::new();
@@ -138,11 +144,10 @@ pub async fn access_log(
         let point = match objects.get(&s.object_id).copied().flatten() {
             Some(point) => Some(point),
             None => {
-                if !staff_points.contains_key(&s.staff_id) {
+                if let Entry::Vacant(slot) = staff_points.entry(s.staff_id) {
                     // A clerk of one point stands for it; an administrator for none.
                     let points = storage.staff_service_points(s.staff_id).await?;
-                    let only = (points.len() == 1).then(|| points[0]);
-                    staff_points.insert(s.staff_id, only);
+                    slot.insert((points.len() == 1).then(|| points[0]));
                 }
                 staff_points[&s.staff_id]
             }
@@ -150,13 +155,12 @@ pub async fn access_log(
         let name = match point {
             None => None,
             Some(point) => {
-                if !point_names.contains_key(&point) {
-                    let name = match storage.service_point(point).await {
+                if let Entry::Vacant(slot) = point_names.entry(point) {
+                    slot.insert(match storage.service_point(point).await {
                         Ok(p) => Some(p.name),
                         Err(StorageError::NotFound) => None,
                         Err(e) => return Err(e.into()),
-                    };
-                    point_names.insert(point, name);
+                    });
                 }
                 point_names[&point].clone()
             }
@@ -184,7 +188,7 @@ pub async fn access_log(
             verifier_name: v.verifier_name,
         });
     }
-    items.sort_by(|a, b| b.at.cmp(&a.at));
+    items.sort_by_key(|e| std::cmp::Reverse(e.at));
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
     let next_before = if more {
@@ -344,8 +348,8 @@ pub async fn export(
         "privacy_consents": consents,
         "access_log": access,
     });
-    let document = serde_json::to_vec_pretty(&data)
-        .map_err(|e| PrivacyError::Export(e.to_string()))?;
+    let document =
+        serde_json::to_vec_pretty(&data).map_err(|e| PrivacyError::Export(e.to_string()))?;
     // Compressing a few photos is CPU work: off the async workers.
     let bytes = tokio::task::spawn_blocking(move || zip_of(document, entries))
         .await
@@ -361,7 +365,8 @@ fn zip_of(document: Vec<u8>, files: Vec<(String, Vec<u8>)>) -> Result<Vec<u8>> {
         .compression_method(zip::CompressionMethod::Deflated);
     let failed = |e: &dyn std::fmt::Display| PrivacyError::Export(e.to_string());
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file("data.json", options).map_err(|e| failed(&e))?;
+    zip.start_file("data.json", options)
+        .map_err(|e| failed(&e))?;
     zip.write_all(&document).map_err(|e| failed(&e))?;
     for (path, bytes) in files {
         zip.start_file(path, options).map_err(|e| failed(&e))?;

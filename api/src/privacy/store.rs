@@ -20,8 +20,7 @@ pub trait PrivacyStore: Send + Sync {
     /// The notice versions the account agreed to, the latest first.
     async fn consents_of(&self, account_id: Uuid) -> StorageResult<Vec<Consent>>;
     /// Records an agreement; agreeing to the same version again keeps the first time.
-    async fn agree(&self, account_id: Uuid, version: &str, at: DateTime<Utc>)
-    -> StorageResult<()>;
+    async fn agree(&self, account_id: Uuid, version: &str, at: DateTime<Utc>) -> StorageResult<()>;
     /// Every appointment of the account's applications, the latest first.
     async fn appointments_of(&self, account_id: Uuid) -> StorageResult<Vec<AppointmentRecord>>;
     /// Staff entries of the audit log about these objects before `before`, newest first.
@@ -67,10 +66,12 @@ pub(crate) async fn record_consent(
 
 /// The account's applications, read inside the closing transaction.
 pub(crate) async fn application_ids(tx: &mut Tx, account_id: Uuid) -> StorageResult<Vec<Uuid>> {
-    run!(tx, |e| sqlx::query_scalar("SELECT id FROM applications WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_all(e)
-        .await)
+    run!(tx, |e| sqlx::query_scalar(
+        "SELECT id FROM applications WHERE account_id = $1"
+    )
+    .bind(account_id)
+    .fetch_all(e)
+    .await)
     .map_err(classify)
 }
 
@@ -174,12 +175,7 @@ impl PrivacyStore for Database {
             .collect())
     }
 
-    async fn agree(
-        &self,
-        account_id: Uuid,
-        version: &str,
-        at: DateTime<Utc>,
-    ) -> StorageResult<()> {
+    async fn agree(&self, account_id: Uuid, version: &str, at: DateTime<Utc>) -> StorageResult<()> {
         let mut tx = self.begin().await?;
         record_consent(&mut tx, account_id, version, at).await?;
         tx.commit().await
@@ -253,13 +249,15 @@ impl PrivacyStore for Database {
         .map_err(classify)?;
         Ok(rows
             .into_iter()
-            .map(|(at, staff_id, action, object_type, object_id)| StaffAccess {
-                at,
-                staff_id,
-                action,
-                object_type,
-                object_id,
-            })
+            .map(
+                |(at, staff_id, action, object_type, object_id)| StaffAccess {
+                    at,
+                    staff_id,
+                    action,
+                    object_type,
+                    object_id,
+                },
+            )
             .collect())
     }
 
@@ -301,11 +299,13 @@ impl PrivacyStore for Database {
     }
 
     async fn erased(&self, object_key: &str) -> StorageResult<()> {
-        run!(self, |e| sqlx::query("DELETE FROM file_erasures WHERE object_key = $1")
-            .bind(object_key)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
+        run!(self, |e| sqlx::query(
+            "DELETE FROM file_erasures WHERE object_key = $1"
+        )
+        .bind(object_key)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
         .map_err(classify)
         .map(|_| ())
     }

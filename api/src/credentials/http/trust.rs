@@ -217,10 +217,8 @@ impl TrustApi {
         body: Json<VerificationRequest>,
     ) -> Result<Json<VerificationResult>, ApiError> {
         VERIFY_PER_IP.hit(&*state.ephemeral, &ip.0).await?;
-        let verifier_name = crate::privacy::model::verifier_name(
-            body.0.verifier_name.as_deref(),
-        )
-        .map_err(|_| {
+        let verifier_name = crate::privacy::model::verifier_name(body.0.verifier_name.as_deref())
+            .map_err(|_| {
             ApiError::unprocessable(
                 "invalid_verifier_name",
                 "verifier_name",

@@ -102,6 +102,18 @@ impl AccountsApi {
         Ok(Json(profile.into()))
     }
 
+    /// Close my account (needs a fresh step-up; residents and units only). What the law
+    /// requires is kept, minimised; everything else is erased, proof files included. (Served
+    /// here: the document keeps one operation set per path; the use case is privacy's.)
+    #[oai(path = "/me", method = "delete")]
+    async fn close(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<crate::privacy::http::Closed, ApiError> {
+        crate::privacy::http::close(&state, auth).await
+    }
+
     /// Change the password (needs a fresh step-up); every other session ends and this one
     /// gets a fresh id.
     #[oai(path = "/me/password", method = "put")]

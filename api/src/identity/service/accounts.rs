@@ -14,8 +14,8 @@ use crate::identity::model::{
 };
 use crate::identity::rate_limits::{Outcome, REAUTH_PER_ACCOUNT, Ticket};
 use crate::identity::store;
-use crate::privacy;
 use crate::platform::storage::{Storage, StorageError, StorageResult};
+use crate::privacy;
 
 /// An account with what the profile shows beside it: the service points a clerk works for.
 pub struct Profile {
