@@ -607,3 +607,60 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
+
+/// A file a closing's delete missed stays listed; the jobs' next round deletes it and it
+/// leaves the list.
+#[tokio::test]
+async fn a_listed_file_of_a_closed_account_is_erased_by_the_jobs() {
+    use object_store::ObjectStore;
+    use sqlx::Connection;
+    let app = TestApp::spawn().await;
+    let key = "materials/left-over/file.pdf";
+    let path = object_store::path::Path::from(key);
+    app.state.files.put(&path, tiny_pdf().into()).await.unwrap();
+    let insert = "INSERT INTO file_erasures (object_key, queued_at) VALUES ($1, $2)";
+    let now = app.clock.now();
+    if app.backend == "sqlite" {
+        let url = format!(
+            "sqlite://{}",
+            app.data_dir().join("permit.sqlite").display()
+        );
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(insert)
+            .bind(key)
+            .bind(now)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    } else {
+        let url = app
+            .state
+            .config
+            .database_url
+            .as_ref()
+            .unwrap()
+            .expose()
+            .to_string();
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(insert)
+            .bind(key)
+            .bind(now)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let round = permit_api::platform::jobs::run_once(&app.state, now)
+        .await
+        .unwrap();
+    assert_eq!(round.files_erased, 1);
+    assert!(matches!(
+        app.state.files.get(&path).await,
+        Err(object_store::Error::NotFound { .. })
+    ));
+    let listed = "SELECT COUNT(*) FROM file_erasures WHERE $1 IS NOT NULL";
+    assert_eq!(scalar(&app, listed, Uuid::new_v4()).await, 0);
+    let round = permit_api::platform::jobs::run_once(&app.state, now)
+        .await
+        .unwrap();
+    assert_eq!(round.files_erased, 0);
+}
