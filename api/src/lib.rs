@@ -3,7 +3,8 @@
 //! One folder per bounded context, named as the product is: who people are (identity), where
 //! they go (directory), where they live (residence), what they apply for (casework), when they
 //! come (booking), what the police station does (counter), what they carry (credentials), what
-//! they are told (notifications), how long it is all kept (privacy), and the platform that runs it all. See the README for the
+//! they are told (notifications), what is held about them, how long and what they may ask of
+//! it (privacy), and the platform that runs it all. See the README for the
 //! architecture in a page.
 
 pub mod booking;

@@ -184,6 +184,7 @@ async fn a_control_character_in_a_name_or_an_address_is_refused_with_its_field()
         "username": "li71", "password": "Li2026password", "password_confirmation": "Li2026password",
         "real_name": "李\u{0}四", "id_number": "330102199001017711", "sex": "male",
         "phone": "13900000071", "sms_code": "000000", "region_code": "330102001", "captcha": "x",
+        "privacy_notice_version": permit_api::privacy::model::NOTICE_VERSION,
     });
     let (status, err) = error_of(app.post("/api/v1/accounts", &registration).await).await;
     assert_eq!(

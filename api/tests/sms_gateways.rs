@@ -689,6 +689,7 @@ async fn a_code_is_sent_again_only_once_the_last_one_is_used_or_burnt() {
                 "password_confirmation": person.password, "real_name": person.real_name,
                 "id_number": person.id_number, "sex": person.sex, "phone": person.phone,
                 "sms_code": code, "region_code": "330102001", "captcha": captcha,
+                "privacy_notice_version": permit_api::privacy::model::NOTICE_VERSION,
             }),
         )
         .await;
@@ -711,6 +712,7 @@ async fn a_code_is_sent_again_only_once_the_last_one_is_used_or_burnt() {
                     "password_confirmation": other.password, "real_name": other.real_name,
                     "id_number": other.id_number, "sex": other.sex, "phone": person.phone,
                     "sms_code": wrong, "region_code": "330102001", "captcha": captcha,
+                    "privacy_notice_version": permit_api::privacy::model::NOTICE_VERSION,
                 }),
             )
             .await;

@@ -65,6 +65,13 @@ def last_code(base, phone):
     return next(text[i : i + 6] for i in range(len(text) - 5) if text[i : i + 6].isdigit())
 
 
+def privacy_notice_version(base):
+    # Registration agrees to the notice the server shows now.
+    status, body, _ = call(base, "GET", "/privacy-notice")
+    expect(status, body, 200, "privacy notice")
+    return body["version"]
+
+
 def expect(status, body, want, what):
     if status != want:
         sys.exit(f"{what}: {status} {body}")
@@ -93,6 +100,7 @@ def resident(base, username, phone):
         "real_name": "张测试", "id_number": ID_FIRST17 + check_character(ID_FIRST17),
         "sex": "male", "phone": phone, "sms_code": last_code(base, phone),
         "region_code": "330102001", "captcha": captcha,
+        "privacy_notice_version": privacy_notice_version(base),
     })
     expect(status, body, 201, "registration")
     # The first sign-in asks for an SMS code, which the sink holds.

@@ -94,6 +94,14 @@ pub trait PermitStore: Send + Sync {
     /// Keeps the latest expiry a key signed.
     async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()>;
     async fn key_usage(&self) -> StorageResult<Vec<(String, DateTime<Utc>)>>;
+    /// Records an online verification of the permit with `number`, for its holder's access
+    /// log; a number that is not ours records nothing.
+    async fn record_verification(
+        &self,
+        number: &str,
+        at: DateTime<Utc>,
+        verifier_name: Option<&str>,
+    ) -> StorageResult<()>;
 }
 
 #[async_trait]
@@ -207,6 +215,27 @@ impl PermitStore for Database {
         .fetch_all(e)
         .await)
         .map_err(classify)
+    }
+
+    async fn record_verification(
+        &self,
+        number: &str,
+        at: DateTime<Utc>,
+        verifier_name: Option<&str>,
+    ) -> StorageResult<()> {
+        run!(self, |e| sqlx::query(
+            "INSERT INTO permit_verifications (id, permit_id, at, verifier_name) \
+             SELECT $1, id, $3, $4 FROM permits WHERE number = $2"
+        )
+        .bind(Uuid::new_v4())
+        .bind(number)
+        .bind(at)
+        .bind(verifier_name)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)
+        .map(|_| ())
     }
 }
 

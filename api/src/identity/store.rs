@@ -115,31 +115,10 @@ pub trait AccountStore: Send + Sync {
 #[async_trait]
 impl AccountStore for Database {
     async fn create_account(&self, a: &NewAccount) -> StorageResult<Account> {
-        // Only constant column lists are spliced in; values are always bound.
-        let sql = format!(
-            "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at, id_number_index) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING {}",
-            ACCOUNT_COLUMNS
-        );
-        let keys = self.keys();
-        let id = Uuid::new_v4();
-        let row: AccountRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(&a.username)
-            .bind(&a.password_hash)
-            .bind(a.role.as_str())
-            .bind(keys.seal(ACCOUNT_REAL_NAME, id, &a.real_name))
-            .bind(keys.seal_opt(ACCOUNT_ID_NUMBER, id, a.id_number.as_deref()))
-            .bind(a.sex.map(|s| s.as_str()))
-            .bind(keys.seal_opt(ACCOUNT_PHONE, id, a.phone.as_deref()))
-            .bind(&a.region_code)
-            .bind(a.login_sms_required)
-            .bind(Utc::now())
-            .bind(a.id_number.as_deref().map(|n| keys.index(ID_NUMBER, n)))
-            .fetch_one(e)
-            .await)
-        .map_err(classify)?;
-        row.open(keys)
+        let mut tx = self.begin().await?;
+        let account = create_account_in(&mut tx, a, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(account)
     }
 
     async fn account_by_id(&self, id: Uuid) -> StorageResult<Account> {
@@ -521,6 +500,40 @@ pub(crate) async fn custody_account(tx: &mut Tx, point: Uuid) -> StorageResult<U
 
 /// No password verifies against it: it is no PHC string.
 const CUSTODY_PASSWORD_HASH: &str = "!custody";
+
+/// Creates an account inside the caller's transaction (a registration records the privacy
+/// notice agreed to in the same one).
+pub(crate) async fn create_account_in(
+    tx: &mut Tx,
+    a: &NewAccount,
+    now: DateTime<Utc>,
+) -> StorageResult<Account> {
+    // Only constant column lists are spliced in; values are always bound.
+    let sql = format!(
+        "INSERT INTO accounts (id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, created_at, updated_at, id_number_index) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING {}",
+        ACCOUNT_COLUMNS
+    );
+    let keys = tx.keys();
+    let id = Uuid::new_v4();
+    let row: AccountRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(&a.username)
+        .bind(&a.password_hash)
+        .bind(a.role.as_str())
+        .bind(keys.seal(ACCOUNT_REAL_NAME, id, &a.real_name))
+        .bind(keys.seal_opt(ACCOUNT_ID_NUMBER, id, a.id_number.as_deref()))
+        .bind(a.sex.map(|s| s.as_str()))
+        .bind(keys.seal_opt(ACCOUNT_PHONE, id, a.phone.as_deref()))
+        .bind(&a.region_code)
+        .bind(a.login_sms_required)
+        .bind(now)
+        .bind(a.id_number.as_deref().map(|n| keys.index(ID_NUMBER, n)))
+        .fetch_one(e)
+        .await)
+    .map_err(classify)?;
+    row.open(&keys)
+}
 
 /// Serialises changes to one account's applications (the five-people rule).
 pub(crate) async fn lock_account(tx: &mut Tx, account_id: Uuid) -> StorageResult<()> {

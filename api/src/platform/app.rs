@@ -31,6 +31,7 @@ use crate::platform::config::{Config, Secret};
 use crate::platform::metrics::Metrics;
 use crate::platform::state::AppState;
 use crate::platform::{demo, ephemeral, storage};
+use crate::privacy::http::PrivacyApi;
 use crate::residence::http::ResidenceApi;
 
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +191,14 @@ pub type Apis = (
         CounterApi,
         ScheduleApi,
     ),
-    (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi),
+    (
+        PermitsApi,
+        PermitCounterApi,
+        TrustApi,
+        UnitsApi,
+        ClaimApi,
+        PrivacyApi,
+    ),
 );
 
 pub fn api_service() -> OpenApiService<Apis, ()> {
@@ -214,7 +222,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
                 CounterApi,
                 ScheduleApi,
             ),
-            (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi),
+            (PermitsApi, PermitCounterApi, TrustApi, UnitsApi, ClaimApi, PrivacyApi),
         ),
         "居住证服务平台 API",
         env!("CARGO_PKG_VERSION"),

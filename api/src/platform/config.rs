@@ -180,6 +180,9 @@ pub struct Config {
     pub step_up_fresh_secs: u64,
     /// A clerk's or administrator's session ends after this many seconds unused.
     pub staff_idle_secs: u64,
+    /// The privacy notice version registration and consent ask for; empty is refused. Its
+    /// default is the notice permitd carries (`privacy::model::NOTICE_VERSION`).
+    pub privacy_notice_version: String,
     /// A clerk's or administrator's session ends this many seconds after sign-in.
     pub staff_session_secs: u64,
     /// Proxies (CIDR ranges) whose forwarding header names the client; empty: the socket peer
@@ -254,6 +257,7 @@ impl Default for Config {
             font_index: 0,
             step_up_fresh_secs: 300,
             staff_idle_secs: 15 * 60,
+            privacy_notice_version: crate::privacy::model::NOTICE_VERSION.into(),
             staff_session_secs: 10 * 3600,
             trusted_proxies: TrustedProxies::default(),
             proxy_header: ProxyHeader::default(),
@@ -331,6 +335,11 @@ impl Config {
             return Err(ConfigError("metrics_listen must differ from listen".into()));
         }
         self.retention.check().map_err(ConfigError)?;
+        if self.privacy_notice_version.trim().is_empty() {
+            return Err(ConfigError(
+                "privacy_notice_version must not be empty".into(),
+            ));
+        }
         url::Url::parse(&self.webauthn_origin)
             .map_err(|e| ConfigError(format!("webauthn_origin: {e}")))?;
         Ok(())
@@ -393,6 +402,7 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_STEP_UP_FRESH_SECS  how long a step-up counts, 0 = never [300]
   PERMIT_STAFF_IDLE_SECS     staff session ends when unused for   [900]
   PERMIT_STAFF_SESSION_SECS  staff session ends after in all      [36000]
+  PERMIT_PRIVACY_NOTICE_VERSION  privacy notice version to agree to [the notice permitd carries]
   PERMIT_TRUSTED_PROXIES     proxies (CIDR list, comma-separated) whose header names the client
                                                                   [empty: the socket peer is the client]
   PERMIT_PROXY_HEADER        the header they append to: x-forwarded-for or forwarded [x-forwarded-for]

@@ -1,7 +1,7 @@
 //! Background work every instance may run: no-shows after the day passes, reminders the day
-//! before, drafts not submitted in time, the SMS outbox, and the retention policy. On
-//! PostgreSQL each step takes its rows with `FOR UPDATE SKIP LOCKED`, so several instances
-//! share the work without doing it twice.
+//! before, drafts not submitted in time, the SMS outbox, the retention policy, and closed
+//! accounts' proof files a first delete missed. On PostgreSQL each step takes its rows with
+//! `FOR UPDATE SKIP LOCKED`, so several instances share the work without doing it twice.
 
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub struct Round {
     pub drafts_expired: usize,
     pub sms_sent: usize,
     pub retention: Swept,
+    /// Proof files of closed accounts whose first delete had failed.
+    pub files_erased: usize,
 }
 
 const BATCH: i64 = 200;
@@ -118,6 +120,8 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Round, Sto
         now,
     )
     .await?;
+    round.files_erased =
+        crate::privacy::service::erase_pending_files(&*state.storage, &*state.files, BATCH).await?;
     Ok(round)
 }
 

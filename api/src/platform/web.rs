@@ -31,6 +31,9 @@ pub enum ApiTags {
     Staff,
     /// Electronic permits, the signed lists and verification.
     Permits,
+    /// The privacy notice, consent, and the holder's rights: export, closing the account, and
+    /// who looked at their data.
+    Privacy,
 }
 
 /// The caller's address as per-address allowances count it: the socket peer, or, when the peer

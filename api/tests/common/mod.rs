@@ -363,6 +363,7 @@ impl TestApp {
             "password_confirmation": person.password, "real_name": person.real_name,
             "id_number": person.id_number, "sex": person.sex, "phone": person.phone,
             "sms_code": code, "region_code": "330102001", "captcha": captcha,
+            "privacy_notice_version": permit_api::privacy::model::NOTICE_VERSION,
         })
     }
 

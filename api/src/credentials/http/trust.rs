@@ -13,7 +13,7 @@ use crate::credentials::service::{self, ListSigning};
 use crate::identity::rate_limits::RateLimit;
 use crate::platform::error::ApiError;
 use crate::platform::state::AppState;
-use crate::platform::text::MultiLineText;
+use crate::platform::text::{MultiLineText, Nullable, Text};
 use crate::platform::web::{ApiTags, ClientIp};
 
 const VERIFY_PER_IP: RateLimit = RateLimit {
@@ -89,6 +89,9 @@ fn list_response(
 pub struct VerificationRequest {
     /// The QR text: `RP1:...`, optionally with a holder proof after `#`.
     pub qr_text: MultiLineText,
+    /// Who is checking (e.g. 某某酒店前台), at most 64 characters; the holder sees it in their
+    /// access log. Empty or left out: not given.
+    pub verifier_name: Nullable<Text>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -214,7 +217,15 @@ impl TrustApi {
         body: Json<VerificationRequest>,
     ) -> Result<Json<VerificationResult>, ApiError> {
         VERIFY_PER_IP.hit(&*state.ephemeral, &ip.0).await?;
-        let v = service::verify(signing(&state), &body.0.qr_text).await?;
+        let verifier_name = crate::privacy::model::verifier_name(body.0.verifier_name.as_deref())
+            .map_err(|_| {
+            ApiError::unprocessable(
+                "invalid_verifier_name",
+                "verifier_name",
+                "查验单位名称不超过64个字符",
+            )
+        })?;
+        let v = service::verify(signing(&state), &body.0.qr_text, verifier_name.as_deref()).await?;
         let permit = match (v.permit, v.claims) {
             (Some(p), Some(c)) => Some(VerifiedPermit {
                 permit_number: p.permit_number,

@@ -109,13 +109,25 @@ pub async fn status_list(l: ListSigning<'_>, trust: &TrustList) -> Result<Signed
 }
 
 /// Online verification of a QR text against the current lists, as the counters do offline.
-pub async fn verify(l: ListSigning<'_>, qr_text: &str) -> Result<Verification> {
+/// A QR whose signature shows it is one of our permits is recorded, with the verifier's
+/// declared name, for its holder's access log.
+pub async fn verify(
+    l: ListSigning<'_>,
+    qr_text: &str,
+    verifier_name: Option<&str>,
+) -> Result<Verification> {
     let trust = trust_list(l).await?.list;
     let status = status_list(l, &trust).await?.list;
-    Ok(permit_verifier::verify(
+    let v = permit_verifier::verify(
         qr_text.trim(),
         &trust,
         Some(&status),
         &VerifyOptions::at(l.now),
-    ))
+    );
+    if let Some(p) = &v.permit {
+        l.storage
+            .record_verification(&p.permit_number, l.now, verifier_name)
+            .await?;
+    }
+    Ok(v)
 }

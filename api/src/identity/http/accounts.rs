@@ -36,6 +36,8 @@ pub struct Registration {
     pub region_code: Text,
     /// 验证码: the ALTCHA solution payload
     pub captcha: Text,
+    /// The version of the privacy notice (`GET /privacy-notice`) the person read and agreed to.
+    pub privacy_notice_version: Text,
 }
 
 impl From<Registration> for accounts::Registration {
@@ -51,6 +53,7 @@ impl From<Registration> for accounts::Registration {
             sms_code: r.sms_code.into(),
             region_code: r.region_code.into(),
             captcha: r.captcha.into(),
+            privacy_notice_version: r.privacy_notice_version.into(),
         }
     }
 }
@@ -97,6 +100,18 @@ impl AccountsApi {
     async fn me(&self, state: Data<&AppState>, auth: SessionAuth) -> Result<Json<Me>, ApiError> {
         let profile = accounts::me(deps(&state), auth.0.account_id).await?;
         Ok(Json(profile.into()))
+    }
+
+    /// Close my account (needs a fresh step-up; residents and units only). What the law
+    /// requires is kept, minimised; everything else is erased, proof files included. (Served
+    /// here: the document keeps one operation set per path; the use case is privacy's.)
+    #[oai(path = "/me", method = "delete")]
+    async fn close(
+        &self,
+        state: Data<&AppState>,
+        auth: SessionAuth,
+    ) -> Result<crate::privacy::http::Closed, ApiError> {
+        crate::privacy::http::close(&state, auth).await
     }
 
     /// Change the password (needs a fresh step-up); every other session ends and this one

@@ -64,6 +64,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::IdNumberSexMismatch => {
                 ApiError::unprocessable("id_number_sex_mismatch", "sex", "性别与公民身份号码不符")
             }
+            IdentityError::PrivacyNoticeOutdated => crate::privacy::http::notice_outdated(),
             IdentityError::UnknownRegion => {
                 ApiError::unprocessable("unknown_region", "region_code", "请选择所在区域")
             }

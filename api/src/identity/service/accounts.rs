@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::Utc;
 use uuid::Uuid;
 
 use super::sessions::{self, SessionStarted};
@@ -12,7 +13,9 @@ use crate::identity::model::{
     check_real_name, check_username,
 };
 use crate::identity::rate_limits::{Outcome, REAUTH_PER_ACCOUNT, Ticket};
+use crate::identity::store;
 use crate::platform::storage::{Storage, StorageError, StorageResult};
+use crate::privacy;
 
 /// An account with what the profile shows beside it: the service points a clerk works for.
 pub struct Profile {
@@ -61,6 +64,8 @@ pub struct Registration {
     pub sms_code: String,
     pub region_code: String,
     pub captcha: String,
+    /// The privacy notice version agreed to; only the current one registers.
+    pub privacy_notice_version: String,
 }
 
 fn taken(e: StorageError) -> IdentityError {
@@ -82,6 +87,10 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
         return Err(IdentityError::IdNumberSexMismatch);
     }
     let phone = check_phone(&r.phone, "phone")?;
+    let notice_version = &d.config.privacy_notice_version;
+    if !privacy::model::is_current(&r.privacy_notice_version, notice_version) {
+        return Err(IdentityError::PrivacyNoticeOutdated);
+    }
     let region = d
         .storage
         .region(r.region_code.trim())
@@ -116,9 +125,12 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
         return Err(IdentityError::IdNumberTaken);
     }
     let password_hash = d.hashing.hash(r.password).await?;
-    let account = d
-        .storage
-        .create_account(&NewAccount {
+    // The account and the notice version agreed to are one write.
+    let now = Utc::now();
+    let mut tx = d.storage.begin().await?;
+    let account = store::create_account_in(
+        &mut tx,
+        &NewAccount {
             username,
             password_hash,
             role: Role::Resident,
@@ -128,9 +140,13 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
             phone: Some(phone),
             region_code: Some(region.code),
             login_sms_required: true,
-        })
-        .await
-        .map_err(taken)?;
+        },
+        now,
+    )
+    .await
+    .map_err(taken)?;
+    privacy::service::record_consent(&mut tx, account.id, notice_version, now).await?;
+    tx.commit().await?;
     tracing::info!(account = %account.id, "account registered");
     Ok(profile(d.storage, account).await?)
 }

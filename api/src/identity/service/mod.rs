@@ -47,6 +47,9 @@ pub enum IdentityError {
     IdNumberSexMismatch,
     #[error("unknown region")]
     UnknownRegion,
+    /// The privacy notice agreed to is not the current one: read the new one.
+    #[error("the privacy notice agreed to is outdated")]
+    PrivacyNoticeOutdated,
     #[error("the account name is already taken")]
     UsernameTaken,
     #[error("the ID number already has an account")]

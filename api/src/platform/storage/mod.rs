@@ -215,6 +215,7 @@ pub trait Storage:
     + crate::notifications::store::NotificationStore
     + crate::credentials::store::PermitStore
     + crate::platform::audit::AuditStore
+    + crate::privacy::store::PrivacyStore
     + PlatformStore
     + Send
     + Sync
