@@ -155,6 +155,90 @@ async function main() {
     await dlg.getByTestId('session-step-up-submit').click()
     await dlg.waitFor({ state: 'hidden' })
   }
+  // 退出登录 from 我的: the dialog's first, primary choice removes everything; `keep` keeps the permit.
+  const signOut = async (p, choice, shotName) => {
+    await p.getByTestId('sign-out').click()
+    const dlg = p.getByTestId('sign-out-dialog')
+    await dlg.waitFor()
+    const first = await dlg.locator('button').first().getAttribute('data-testid')
+    if (first !== 'sign-out-remove') throw new Error(`the first choice is ${first}`)
+    if (shotName) await layoutShots(p, shotName, '[data-testid=sign-out-dialog]')
+    await dlg.getByTestId(choice === 'keep' ? 'sign-out-keep' : 'sign-out-remove').click()
+    await p.waitForURL((u) => u.pathname === '/')
+    await p.waitForLoadState('load')
+  }
+  // A screen at 360x780: normal, large text, and large text at 200 % zoom. In large text the
+  // targets in `scope` are 44 px or more; at 200 % nothing overflows sideways.
+  const layoutShots = async (p, name, scope = 'main') => {
+    const before = p.viewportSize()
+    await p.setViewportSize({ width: 360, height: 780 })
+    try {
+      await shot(p, `${name}-360`)
+      await p.evaluate(() => document.documentElement.classList.add('large-text'))
+      await shot(p, `${name}-360-large`)
+      const small = await p.evaluate((sel) => [...document.querySelectorAll(sel)].flatMap((root) => [...root.querySelectorAll('button, input, textarea, a, [role=checkbox]')])
+        .map((el) => ({ el: el.outerHTML.slice(0, 80), r: (el.closest('.van-cell') ?? el).getBoundingClientRect() }))
+        .filter(({ r }) => r.width > 0 && (r.height < 44 || r.width < 44))
+        .map(({ el, r }) => `${el} ${Math.round(r.width)}x${Math.round(r.height)}`), scope)
+      await p.evaluate(() => { document.documentElement.style.zoom = '2' })
+      await shot(p, `${name}-360-large-200`)
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth * 2 + 4)
+      if (small.length) throw new Error(`${name}: targets under 44 px: ${small.join('; ')}`)
+      if (overflow) throw new Error(`${name}: horizontal overflow at 200 %`)
+    } finally {
+      await p.evaluate(() => { document.documentElement.classList.toggle('large-text', JSON.parse(localStorage.getItem('permit.prefs') ?? '{}').largeText === true); document.documentElement.style.zoom = '' })
+      await p.setViewportSize(before)
+    }
+  }
+  // Everything the origin keeps: localStorage, sessionStorage, every IndexedDB value (bytes as
+  // UTF-8 and Latin-1, keys included) and every Cache Storage entry (text bodies).
+  const storageText = (p) => p.evaluate(async () => {
+    const out = []
+    const walk = (v, seen = new Set()) => {
+      if (v === null || v === undefined) return
+      const tag = Object.prototype.toString.call(v)
+      if (tag === '[object ArrayBuffer]' || ArrayBuffer.isView(v)) {
+        const b = ArrayBuffer.isView(v) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(v)
+        out.push(new TextDecoder().decode(b), Array.from(b, (x) => String.fromCharCode(x)).join(''))
+      } else if (tag === '[object CryptoKey]') out.push(`[CryptoKey ${v.algorithm.name} extractable=${v.extractable}]`)
+      else if (typeof v === 'object') {
+        if (seen.has(v)) return
+        seen.add(v)
+        for (const [k, x] of Object.entries(v)) { out.push(k); walk(x, seen) }
+      } else out.push(String(v))
+    }
+    for (const store of [localStorage, sessionStorage]) for (const k of Object.keys(store)) out.push(k, store.getItem(k))
+    const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error) })
+    for (const { name } of await indexedDB.databases()) {
+      const db = await req(indexedDB.open(name))
+      for (const storeName of db.objectStoreNames) {
+        const st = db.transaction(storeName).objectStore(storeName)
+        const [ks, vs] = await Promise.all([req(st.getAllKeys()), req(st.getAll())])
+        ks.forEach((k) => walk(k))
+        vs.forEach((v) => walk(v))
+      }
+      db.close()
+    }
+    for (const name of await caches.keys()) {
+      const c = await caches.open(name)
+      for (const r of await c.keys()) {
+        out.push(r.url)
+        const res = await c.match(r)
+        const type = res?.headers.get('content-type') ?? ''
+        if (res && !/wasm|image|font/.test(type) && !/\.(wasm|png|woff2)$/.test(r.url)) out.push(await res.text())
+      }
+    }
+    return out.join('\n')
+  })
+  // The names of the entries in idb-keyval's store (the app's code, cached, names them too).
+  const idbNames = (p) => p.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('keyval-store')
+    r.onerror = () => reject(r.error)
+    r.onsuccess = () => {
+      const k = r.result.transaction('keyval', 'readonly').objectStore('keyval').getAllKeys()
+      k.onsuccess = () => { resolve(k.result.map(String)); r.result.close() }
+    }
+  }))
   try {
     const ctx = await browser.newContext({ ...device, locale: 'zh-CN', serviceWorkers: 'allow' })
     const page = await ctx.newPage()
@@ -217,9 +301,20 @@ async function main() {
       await page.getByLabel('所在区域').click()
       await page.locator('.van-cascader__option', { hasText: '上城区' }).click()
       await page.locator('[data-testid=captcha-state][data-state=done]').waitFor({ timeout: 60000 })
+      // The privacy notice (a server with issue 14's part): shown in full, the box starts unticked.
+      const hasNotice = (await fetch(`${upstream}/api/v1/privacy-notice`)).ok
+      if (hasNotice) {
+        await page.getByTestId('privacy-notice').waitFor()
+        const box = page.getByTestId('privacy-agree')
+        if ((await box.getAttribute('aria-checked')) !== 'false') throw new Error('the privacy box starts ticked')
+        await box.click()
+      } else console.log('    this server has no privacy notice (GET /privacy-notice): registering without one')
       await shot(page, '05-register')
       await audit(page, 'register')
+      const sent = page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/accounts')
       await page.getByTestId('register-submit').click()
+      const version = (await sent).postDataJSON()?.privacy_notice_version
+      if (hasNotice && !version) throw new Error('registration sent no privacy_notice_version')
       await page.waitForURL(/\/login/)
     })
     await step('first login asks for an SMS code', async () => {
@@ -676,8 +771,7 @@ async function main() {
       await row.waitFor()
       await shot(page, '36-passkeys')
       await page.goto(base + '/me')
-      await page.getByRole('button', { name: '注销' }).click()
-      await page.waitForURL((u) => u.pathname === '/')
+      await signOut(page, 'remove')
       await page.goto(base + '/login')
       await page.getByLabel('账号名').fill(user)
       await page.getByTestId('passkey-login').click()
@@ -723,6 +817,132 @@ async function main() {
       await shot(page, '39-wallet-passkey-step-up')
       const v = await (await page.request.post(base + '/api/v1/verifications', { data: { qr_text: await qr.getAttribute('data-qr') } })).json()
       if (!v.valid || v.permit?.permit_number !== number) throw new Error(`claimed permit: ${JSON.stringify(v)}`)
+    })
+    // What identifies the resident, in every form the app may show or keep it.
+    const personal = [
+      ['name', '测试居民'], ['ID number', idn], ['masked ID number', `${idn.slice(0, 6)}********${idn.slice(-4)}`],
+      ['phone', phone], ['masked phone', `${phone.slice(0, 3)}****${phone.slice(-4)}`],
+    ]
+    const assertNothingPersonal = (where, text) => {
+      const found = personal.filter(([, v]) => text.includes(v)).map(([k]) => k)
+      if (found.length) throw new Error(`${where} holds the resident's ${found.join(', ')}`)
+    }
+    const hasRights = (await fetch(`${upstream}/api/v1/privacy-notice`)).ok
+    await step('我的数据与隐私: who looked at my data (staff by service point, a verifier by its name), download my data after a step-up', async () => {
+      if (!hasRights) return console.log('    skipped: this server has no /me/access-log and /me/data yet')
+      // A verification that names the verifier, as the scanner sends it.
+      const qrText = await (async () => { await page.goto(base + '/wallet'); return page.getByTestId('permit-qr').first().getAttribute('data-qr') })()
+      const v = await page.request.post(base + '/api/v1/verifications', { data: { qr_text: qrText, verifier_name: '西湖宾馆前台' } })
+      if (!v.ok()) throw new Error(`verification with a name: ${v.status()} ${await v.text()}`)
+      await page.goto(base + '/me')
+      await page.getByTestId('to-privacy').click()
+      await page.getByTestId('access-log').waitFor()
+      const log = await page.getByTestId('access-log').innerText()
+      if (!log.includes('清波派出所受理点')) throw new Error(`no staff entry with the service point: ${log}`)
+      if (!log.includes('西湖宾馆前台')) throw new Error(`no verification entry with the verifier's name: ${log}`)
+      if (/clerk/i.test(log)) throw new Error(`the access log names the clerk: ${log}`)
+      if (!/\d{4}-\d{2}-\d{2} \d{2}:\d{2}/.test(log)) throw new Error(`no CST times: ${log}`)
+      await audit(page, 'my-privacy')
+      await layoutShots(page, '40-my-privacy')
+      const download = page.waitForEvent('download', { timeout: 60_000 })
+      await page.getByTestId('export').click()
+      // The passkey sign-in may still count as a fresh step-up; otherwise the app asks for one.
+      if ((await Promise.race([download.then(() => 'file', () => 'none'), page.getByTestId('session-step-up').waitFor().then(() => 'asked', () => 'none')])) === 'asked') await sessionStepUp(page, { passkey: true })
+      const file = await download
+      if (!/^permit-data-\d{8}\.zip$/.test(file.suggestedFilename())) throw new Error(`download named ${file.suggestedFilename()}`)
+      const bytes = fs.readFileSync(await file.path())
+      if (bytes.subarray(0, 2).toString() !== 'PK') throw new Error('the download is not a zip')
+      console.log(`    ${file.suggestedFilename()}: ${bytes.length} bytes`)
+    })
+    await step('sign out keeping the permit: offline, nothing shows by itself, the owner opens it; the stored bytes hold no name or ID number', async () => {
+      await page.goto(base + '/wallet')
+      await page.getByTestId('permit-qr').first().waitFor()
+      await page.goto(base + '/me')
+      await signOut(page, 'keep', '41-sign-out-dialog')
+      await ctx.setOffline(true)
+      try {
+        await page.goto(base + '/wallet')
+        await page.getByTestId('wallet-kept').waitFor()
+        assertNothingPersonal('the wallet screen before asking', await page.locator('body').innerText())
+        if (await page.getByTestId('permit-qr').count()) throw new Error('a QR shows before it was asked for')
+        await layoutShots(page, '42-wallet-kept')
+        await page.getByTestId('show-kept').first().click()
+        await page.getByTestId('permit-qr').first().waitFor()
+        await page.getByTestId('wallet-kept-open').waitFor()
+        if (!(await page.locator('body').innerText()).includes('测试居民')) throw new Error('the kept permit does not show its holder')
+        const text = await page.getByTestId('permit-qr').first().getAttribute('data-qr')
+        if (!text?.startsWith('RP1:')) throw new Error('no kept QR')
+        await layoutShots(page, '43-wallet-kept-open')
+        const stored = await storageText(page)
+        assertNothingPersonal('storage after keeping the permit', stored)
+        const names = await idbNames(page)
+        if (!names.some((k) => k.startsWith('wallet-sealed:'))) throw new Error(`no sealed wallet kept: ${names}`)
+        if (names.some((k) => k.startsWith('wallet:') || k === 'wallet-active')) throw new Error(`plaintext or active wallet entries left: ${names}`)
+        if (!stored.includes('[CryptoKey AES-GCM extractable=false]')) throw new Error('no non-extractable AES-GCM key kept')
+      } finally {
+        await ctx.setOffline(false)
+      }
+    })
+    await step('sign in again, sign out with the default: offline, no name or ID number on any screen or in any storage', async () => {
+      await page.goto(base + '/login')
+      await page.getByLabel('账号名').fill(user)
+      await page.getByTestId('passkey-login').click()
+      await page.waitForURL((u) => u.pathname === '/')
+      await page.getByText('您好，测试居民').waitFor()
+      // The account's own wallet, not a "kept" one: it opens by itself again.
+      await page.goto(base + '/wallet')
+      await page.getByTestId('permit-qr').first().waitFor()
+      if (await page.getByTestId('show-kept').count()) throw new Error('a kept wallet is offered while signed in')
+      await page.goto(base + '/me')
+      await signOut(page, 'remove')
+      await ctx.setOffline(true)
+      try {
+        for (const path of ['/', '/wallet', '/me', '/applications', '/notifications', '/residence', '/me/privacy', '/scan']) {
+          await page.goto(base + path)
+          await page.waitForLoadState('load')
+          await sleep(600)
+          assertNothingPersonal(`the screen ${path}`, await page.locator('body').innerText())
+          if (path === '/wallet') {
+            if (await page.getByTestId('show-kept').count()) throw new Error('the removed wallet is still offered')
+            if (await page.getByTestId('permit-qr').count()) throw new Error('a QR shows after the default sign-out')
+            await shot(page, '44-wallet-after-sign-out-offline')
+          }
+        }
+        const stored = await storageText(page)
+        assertNothingPersonal('storage after the default sign-out', stored)
+        const names = await idbNames(page)
+        if (names.some((k) => k.startsWith('wallet'))) throw new Error(`wallet entries left after the default sign-out: ${names}`)
+        console.log(`    left in IndexedDB: ${names.join(', ')}`)
+      } finally {
+        await ctx.setOffline(false)
+      }
+    })
+    await step('close my account: what is erased and kept, two confirmations, a step-up; then signed out, nothing left on the phone, the password no longer works', async () => {
+      if (!hasRights) return console.log('    skipped: this server has no DELETE /me yet')
+      await page.goto(base + '/login')
+      await page.getByLabel('账号名').fill(user)
+      await page.getByTestId('passkey-login').click()
+      await page.waitForURL((u) => u.pathname === '/')
+      await page.goto(base + '/wallet')
+      await page.getByTestId('permit-qr').first().waitFor()
+      await page.goto(base + '/me/privacy')
+      await page.getByTestId('close-account').click()
+      await page.getByTestId('close-info').waitFor()
+      await layoutShots(page, '45-close-account', '[data-testid=close-info]')
+      await page.getByTestId('close-continue').click()
+      await page.locator('.van-dialog', { hasText: '账号注销后不能恢复' }).waitFor()
+      await shot(page, '46-close-account-confirm')
+      await page.locator('.van-dialog__confirm').click()
+      const closed = page.locator('.van-dialog', { hasText: '账号已注销' })
+      if ((await Promise.race([closed.waitFor().then(() => 'closed', () => 'none'), page.getByTestId('session-step-up').waitFor().then(() => 'asked', () => 'none')])) === 'asked') await sessionStepUp(page, { passkey: true })
+      await closed.waitFor()
+      await shot(page, '47-account-closed')
+      await page.locator('.van-dialog__confirm').click()
+      await page.waitForURL((u) => u.pathname === '/')
+      await page.waitForLoadState('load')
+      assertNothingPersonal('storage after closing the account', await storageText(page))
+      const login = await page.request.post(base + '/api/v1/sessions', { headers: { Origin: base }, data: { username: user, password } })
+      if (login.ok()) throw new Error('a closed account signed in')
     })
     await ctx.close()
   } finally {

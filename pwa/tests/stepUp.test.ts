@@ -1,6 +1,7 @@
 // Fresh step-up in the PWA: an operation the server refuses with `403 step_up_required` asks
 // the person to confirm who they are (SMS code, or the passkey when the account has one) and
 // runs again; the wallet shows the basic QR on a new device and offers the step-up for the full.
+import 'fake-indexeddb/auto'
 import { describe, it, expect, vi, afterEach } from 'vitest'
 import { mount, flushPromises } from '@vue/test-utils'
 import { i18n } from '../src/i18n'
@@ -8,15 +9,18 @@ import { ApiError } from '../src/api/client'
 import { withStepUp, stepUpPrompt, finishStepUp, askForStepUp } from '../src/lib/stepUp'
 import StepUpDialog from '../src/components/StepUpDialog.vue'
 import Wallet from '../src/views/Wallet.vue'
+import { loadWallet } from '../src/lib/wallet'
 import { setMe } from '../src/lib/session'
 import type { PermitView } from '../src/api/types'
 
-const store = vi.hoisted(() => new Map<string, unknown>())
-vi.mock('idb-keyval', () => ({
-  get: async (k: string) => store.get(k),
-  set: async (k: string, v: unknown) => void store.set(k, v),
-  del: async (k: string) => void store.delete(k),
-}))
+// IndexedDB (fake-indexeddb) answers on later ticks: let the screen finish loading.
+const settle = async () => {
+  for (let i = 0; i < 10; i++) {
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 const assertion = vi.hoisted(() => vi.fn(async () => ({ id: 'cred' })))
 vi.mock('../src/lib/webauthn', async (real) => ({ ...(await real<object>()), getAssertion: assertion }))
 
@@ -123,15 +127,15 @@ describe('Wallet on a device not seen before', () => {
       return json({ code: 'not_found', message: 'x' }, 404)
     }))
     const w = mount(Wallet, { global: { plugins: [i18n], stubs: { PageLayout: { template: '<div><slot /></div>' } } } })
-    for (let i = 0; i < 6; i++) await flushPromises()
-    expect((store.get('wallet:a9') as { qr: Record<string, string> }[])[0].qr).toEqual({ basic: 'RP1:BASICTEXT' })
+    await settle()
+    expect((await loadWallet('a9'))[0].qr).toEqual({ basic: 'RP1:BASICTEXT' })
     expect(w.find('[data-testid=permit-qr]').exists()).toBe(false)
     expect(w.find('[data-testid=slip]').exists()).toBe(false)
     await w.find('[data-testid=show-full]').trigger('click')
     expect(stepUpPrompt.show).toBe(true)
     seen = true
     finishStepUp(true)
-    for (let i = 0; i < 6; i++) await flushPromises()
+    await settle()
     expect(w.find('[data-testid=permit-qr]').attributes('data-qr')).toBe('RP1:FULLTEXT')
     localStorage.removeItem('wallet:presentation')
   })

@@ -1,19 +1,23 @@
 // The wallet screen: a permit not yet in the wallet asks for the step-up; one in the wallet
 // shows its QR drawn on the device from the credential text, switching full / basic.
+import 'fake-indexeddb/auto'
 import { describe, it, expect, vi, afterEach } from 'vitest'
 import { mount, flushPromises } from '@vue/test-utils'
 import { i18n } from '../src/i18n'
 import Wallet from '../src/views/Wallet.vue'
+import { loadWallet, saveWallet } from '../src/lib/wallet'
+import { activeAccount } from '../src/lib/vault'
 import { setMe, session } from '../src/lib/session'
 import type { PermitView } from '../src/api/types'
 
-// IndexedDB as a Map (jsdom has none).
-const store = vi.hoisted(() => new Map<string, unknown>())
-vi.mock('idb-keyval', () => ({
-  get: async (k: string) => store.get(k),
-  set: async (k: string, v: unknown) => void store.set(k, v),
-  del: async (k: string) => void store.delete(k),
-}))
+// IndexedDB (fake-indexeddb) answers on later ticks: let the screen finish loading.
+const settle = async () => {
+  for (let i = 0; i < 10; i++) {
+    await flushPromises()
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 
 const permit = (over: Partial<PermitView> = {}): PermitView => ({
   id: 'p1', number: '3301022026000001', holder_name: '测试居民', id_number: '330106********1397', district: '浙江省杭州市上城区',
@@ -41,8 +45,7 @@ describe('Wallet', () => {
     setMe({ id: 'a1', username: 'u', role: 'resident', real_name: '测试居民', real_name_verified: false, service_points: [], phone_masked: '139****0000' })
     mockServer([permit({ in_wallet: false })])
     const w = mountWallet()
-    await flushPromises()
-    await flushPromises()
+    await settle()
     expect(w.find('[data-testid=step-up]').exists()).toBe(true)
     expect(w.find('[data-testid=permit-qr]').exists()).toBe(false)
     expect(w.text()).toContain('3301022026000001')
@@ -51,7 +54,7 @@ describe('Wallet', () => {
     setMe({ id: 'a2', username: 'u', role: 'resident', real_name: '测试居民', real_name_verified: false, service_points: [] })
     const f = mockServer([permit()])
     const w = mountWallet()
-    for (let i = 0; i < 5; i++) await flushPromises()
+    await settle()
     const qr = w.find('[data-testid=permit-qr]')
     expect(qr.exists()).toBe(true)
     expect(qr.find('svg').exists()).toBe(true)
@@ -59,23 +62,53 @@ describe('Wallet', () => {
     expect(f.mock.calls.some(([u]) => String(u).includes('/permits/p1/qr?presentation=full&format=text'))).toBe(true)
     expect(w.find('[data-testid=slip]').attributes('href')).toBe('/api/v1/permits/p1/slip.pdf')
     // Kept for offline use.
-    expect((store.get('wallet:a2') as { qr: Record<string, string> }[])[0].qr).toEqual({ full: 'RP1:FULLTEXT', basic: 'RP1:BASICTEXT' })
-    expect(store.get('wallet:last-account')).toBe('a2')
+    expect((await loadWallet('a2'))[0].qr).toEqual({ full: 'RP1:FULLTEXT', basic: 'RP1:BASICTEXT' })
+    expect(await activeAccount()).toBe('a2')
   })
   it('shows the kept QR when the network is down', async () => {
     session.loaded = false
     session.me = null
     vi.stubGlobal('fetch', vi.fn(async () => { throw new TypeError('offline') }))
     const w = mountWallet()
-    for (let i = 0; i < 5; i++) await flushPromises()
+    await settle()
     expect(w.find('[data-testid=wallet-offline]').exists()).toBe(true)
     expect(w.find('[data-testid=permit-qr] svg').exists()).toBe(true)
   })
-  it('shows nothing kept after logging out', async () => {
+  it('shows nothing by itself once nobody is signed in; a wallet left on the phone opens only when asked', async () => {
     setMe(null)
     mockServer([])
     const w = mountWallet()
-    for (let i = 0; i < 5; i++) await flushPromises()
+    await settle()
     expect(w.find('[data-testid=permit-qr]').exists()).toBe(false)
+    expect(w.text()).not.toContain('测试居民')
+    expect(w.text()).not.toContain('3301022026000001')
+    expect(w.find('[data-testid=wallet-kept]').exists()).toBe(true)
+    await w.find('[data-testid=show-kept]').trigger('click')
+    await settle()
+    expect(w.find('[data-testid=wallet-kept-open]').exists()).toBe(true)
+    expect(w.find('[data-testid=permit-qr] svg').exists()).toBe(true)
+    expect(w.text()).toContain('测试居民')
+    // Read-only: nothing that needs a session is offered.
+    expect(w.find('[data-testid=endorse]').exists()).toBe(false)
+    expect(w.find('[data-testid=claim]').exists()).toBe(false)
+  })
+  it('never shows a wallet another account kept to the account signed in now', async () => {
+    await saveWallet('a-kept', [{ permit: permit({ id: 'pk', holder_name: '另一位居民' }), qr: { basic: 'RP1:KEPT' }, savedAt: '2026-12-01T00:00:00Z' }])
+    setMe({ id: 'b1', username: 'b', role: 'resident', real_name: '乙', real_name_verified: false, service_points: [] })
+    mockServer([])
+    const w = mountWallet()
+    await settle()
+    expect(w.find('[data-testid=wallet-empty]').exists()).toBe(true)
+    expect(w.find('[data-testid=show-kept]').exists()).toBe(false)
+    expect(w.text()).not.toContain('另一位居民')
+    // Offline, still signed in as b1: b1's (empty) wallet, not the kept one.
+    session.loaded = false
+    session.me = null
+    vi.stubGlobal('fetch', vi.fn(async () => { throw new TypeError('offline') }))
+    const off = mountWallet()
+    await settle()
+    expect(off.find('[data-testid=permit-qr]').exists()).toBe(false)
+    expect(off.find('[data-testid=show-kept]').exists()).toBe(false)
+    expect(off.text()).not.toContain('另一位居民')
   })
 })

@@ -135,3 +135,39 @@ export async function apiText(path: string, query?: RequestOptions['query']): Pr
   }
   return text.trim()
 }
+
+/** A file the server sends as an attachment, with the name from Content-Disposition. */
+export interface Download { blob: Blob; filename: string }
+
+/** GET a file (e.g. the data export); errors as in api(). */
+export async function apiDownload(path: string, fallbackName: string): Promise<Download> {
+  let res: Response
+  try {
+    res = await fetch(buildUrl(path), { credentials: 'same-origin', headers: { Accept: '*/*' } })
+  } catch {
+    throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试')
+  }
+  if (!res.ok) {
+    const err = await toApiError(res)
+    if (err.isUnauthenticated) unauthListeners.forEach((fn) => fn(err))
+    throw err
+  }
+  return { blob: await res.blob(), filename: attachmentName(res.headers.get('content-disposition')) ?? fallbackName }
+}
+
+/** The file name of `Content-Disposition: attachment; filename="..."` (or filename*=UTF-8''...). */
+export function attachmentName(header: string | null): string | null {
+  if (!header) return null
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header)
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim())
+    } catch {
+      /* fall back to the plain name */
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;\s]+)/i.exec(header)
+  const name = plain?.[1] ?? plain?.[2]
+  // Only the last path segment: a name is never a path.
+  return name ? name.split(/[\\/]/).pop() || null : null
+}

@@ -91,3 +91,17 @@ export interface VerificationResult {
 export interface IdNumberReleased {
   application_id: string; number: string; status: string; id_number_masked: string
 }
+
+// The holder's rights (issue 14).
+export interface PrivacyNoticeSection { heading: string; heading_en: string; body: string; body_en: string }
+export interface PrivacyNotice {
+  version: string; published_on: string; title: string; title_en: string; sections: PrivacyNoticeSection[]
+}
+export interface PrivacyConsent {
+  current_version: string; agreed_version: string | null; agreed_at: string | null; needs_consent: boolean
+}
+export interface AccessLogEntry {
+  at: string; kind: 'staff' | 'verification'; action: string; action_label: string; action_label_en: string
+  service_point_name: string | null; verifier_name: string | null
+}
+export interface AccessLogPage { items: AccessLogEntry[]; next_before: string | null }

@@ -2,6 +2,8 @@
 import { reactive } from 'vue'
 import { api, ApiError } from '../api/client'
 import type { Me } from '../api/types'
+import { setActiveAccount } from './vault'
+import { forgetPersonalData, type ForgetOptions } from './deviceData'
 
 /** `offline`: the last /me failed for the network, so `me: null` does not mean logged out. */
 export const session = reactive<{ me: Me | null; loaded: boolean; offline: boolean }>({ me: null, loaded: false, offline: false })
@@ -39,11 +41,13 @@ export async function loadMe(force = false, probe = hinted()): Promise<Me | null
   try {
     session.me = await api<Me>('/me')
     remember(session.me)
+    void setActiveAccount(session.me.id).catch(() => undefined)
   } catch (e) {
     if (e instanceof ApiError && e.isNetwork) session.offline = true
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
       session.me = null
       remember(null)
+      void setActiveAccount(null).catch(() => undefined)
     }
     else if (!(e instanceof ApiError && e.isNetwork)) session.me = null
   }
@@ -53,15 +57,27 @@ export async function loadMe(force = false, probe = hinted()): Promise<Me | null
 
 export function setMe(me: Me | null) {
   remember(me)
+  // The signed-in account's wallet is the one that opens by itself, also offline; with nobody
+  // signed in (signed out, or the session ended) none does.
+  void setActiveAccount(me?.id ?? null).catch(() => undefined)
   session.me = me
   session.offline = false
   session.loaded = true
 }
 
-export async function logout() {
+/**
+ * 退出登录: ends the session and removes what this device holds about the account: everything
+ * by default, or everything but the sealed wallet when the person chose to keep the permit.
+ * The caller reloads the app afterwards, so no screen keeps personal data in memory.
+ */
+export async function logout(opts: ForgetOptions = { keepWallet: false }) {
+  const accountId = session.me?.id ?? null
   try {
     await api('/sessions/current', { method: 'DELETE' })
+  } catch {
+    /* offline or already ended: the device is cleared all the same */
   } finally {
     setMe(null)
+    await forgetPersonalData(accountId, opts)
   }
 }

@@ -5,6 +5,7 @@
 //   message      = "RP1-holder-proof-v1" || 0x00 || sha256(credential) || u32be(signed_at)
 import { get as idbGet, set as idbSet, del as idbDel } from 'idb-keyval'
 import type { PermitView } from '../api/types'
+import * as vault from './vault'
 
 export type Presentation = 'full' | 'basic'
 export interface StoredPermit {
@@ -14,19 +15,12 @@ export interface StoredPermit {
   savedAt: string
 }
 
-// IndexedDB may be missing or refused (private modes, tests): the wallet then works online only.
+// IndexedDB may be missing or refused (private modes, tests): the device key is then not kept.
 const get = async (k: string): Promise<unknown> => {
   try {
     return await idbGet(k)
   } catch {
     return null
-  }
-}
-const set = async (k: string, v: unknown): Promise<void> => {
-  try {
-    await idbSet(k, v)
-  } catch {
-    /* not kept */
   }
 }
 const del = async (k: string): Promise<void> => {
@@ -37,18 +31,75 @@ const del = async (k: string): Promise<void> => {
   }
 }
 
-export const walletKey = (accountId: string) => `wallet:${accountId}`
-export const LAST_ACCOUNT_KEY = 'wallet:last-account'
-
-export async function loadWallet(accountId: string | null): Promise<StoredPermit[]> {
-  const id = accountId ?? ((await get(LAST_ACCOUNT_KEY).catch(() => null)) as string | null)
-  if (!id) return []
-  return ((await get(walletKey(id)).catch(() => null)) as StoredPermit[] | null) ?? []
+// The wallet itself is sealed per account (./vault.ts); these calls never fail, so the wallet
+// works online only where IndexedDB or WebCrypto is missing or refused.
+let migration: Promise<void> | null = null
+function migrated(): Promise<void> {
+  migration ??= (async () => {
+    let signedIn = false
+    try {
+      signedIn = localStorage.getItem('permit.signedIn') === '1'
+    } catch {
+      /* private mode */
+    }
+    await vault.migratePlaintext(signedIn)
+  })().catch(() => undefined)
+  return migration
 }
 
+/**
+ * The wallet to show: `accountId`'s, or with no account known (offline), the wallet of the
+ * account signed in on this device. Never a wallet another account kept here.
+ */
+export async function loadWallet(accountId: string | null): Promise<StoredPermit[]> {
+  try {
+    await migrated()
+    const id = accountId ?? (await vault.activeAccount())
+    if (!id) return []
+    return (await vault.unseal<StoredPermit[]>(id)) ?? []
+  } catch {
+    return []
+  }
+}
+
+/** Seals the signed-in account's wallet on this device. */
 export async function saveWallet(accountId: string, list: StoredPermit[]): Promise<void> {
-  await set(walletKey(accountId), JSON.parse(JSON.stringify(list))).catch(() => null)
-  await set(LAST_ACCOUNT_KEY, accountId).catch(() => null)
+  try {
+    await migrated()
+    await vault.seal(accountId, JSON.parse(JSON.stringify(list)))
+    await vault.setActiveAccount(accountId)
+  } catch {
+    /* not kept */
+  }
+}
+
+/** Wallets other accounts kept on this device at sign-out (nothing personal in the list). */
+export async function keptWallets(): Promise<vault.KeptWallet[]> {
+  try {
+    await migrated()
+    return await vault.keptWallets()
+  } catch {
+    return []
+  }
+}
+
+/** A kept wallet, opened because the person asked for it on the wallet screen. */
+export async function openKeptWallet(accountId: string): Promise<StoredPermit[]> {
+  try {
+    return (await vault.unseal<StoredPermit[]>(accountId)) ?? []
+  } catch {
+    return []
+  }
+}
+
+/** Removes an account's wallet from this device. */
+export async function forgetWallet(accountId: string): Promise<void> {
+  try {
+    await migrated()
+    await vault.forget(accountId)
+  } catch {
+    /* nothing kept */
+  }
 }
 
 const B45 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:'
