@@ -455,6 +455,8 @@ async fn on_postgresql_the_backup_holds_files_and_keys_and_points_to_pg_dump() {
         c.demo = true;
         c.database_url = Some(permit_api::platform::config::Secret::new(url.clone()));
         c.redis_url = None;
+        // One instance: allowed without Redis.
+        c.single_instance = true;
     })
     .await;
     let redis = common::redis_url().expect("the PostgreSQL run has Redis too");
@@ -515,6 +517,7 @@ async fn on_postgresql_the_backup_holds_files_and_keys_and_points_to_pg_dump() {
     let again = TestApp::spawn_with(|c| {
         c.database_url = Some(permit_api::platform::config::Secret::new(url.clone()));
         c.redis_url = None;
+        c.single_instance = true;
         c.data_dir = restored.clone();
     })
     .await;
