@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use permit_verifier::ed25519_dalek::SigningKey;
 use permit_verifier::{Issuer, TrustList, TrustedKey};
 
@@ -16,7 +16,6 @@ use crate::platform::secret_files::{self, SecretFileError};
 
 pub const ROOT_FILE: &str = "root.key";
 const ISSUER_PREFIX: &str = "issuer-";
-const STAMP: &str = "%Y%m%dT%H%M%SZ";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -52,7 +51,7 @@ fn write_secret(path: &Path) -> Result<(), KeyError> {
 }
 
 fn issuer_file(at: DateTime<Utc>) -> String {
-    format!("{ISSUER_PREFIX}{}.key", at.format(STAMP))
+    format!("{ISSUER_PREFIX}{}.key", at.format(secret_files::STAMP))
 }
 
 impl KeyRing {
@@ -106,22 +105,7 @@ impl KeyRing {
 
     /// Issuer key files by creation time, oldest first.
     fn issuer_files(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, KeyError> {
-        let entries = std::fs::read_dir(dir).map_err(|e| KeyError::Io(dir.into(), e))?;
-        let mut out = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().to_string();
-            let Some(stamp) = name
-                .strip_prefix(ISSUER_PREFIX)
-                .and_then(|s| s.strip_suffix(".key"))
-            else {
-                continue;
-            };
-            if let Ok(t) = NaiveDateTime::parse_from_str(stamp, STAMP) {
-                out.push((t.and_utc(), entry.path()));
-            }
-        }
-        out.sort();
-        Ok(out)
+        secret_files::stamped(dir, ISSUER_PREFIX).map_err(|e| KeyError::Io(dir.into(), e))
     }
 
     /// The key that signs now.

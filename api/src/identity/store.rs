@@ -10,7 +10,7 @@ use crate::platform::storage::sealing::{
     ACCOUNT_ID_NUMBER, ACCOUNT_PHONE, ACCOUNT_REAL_NAME, ID_NUMBER,
 };
 use crate::platform::storage::{
-    Database, StorageError, StorageResult, Tx, classify, found, one_by, run,
+    Database, StorageError, StorageResult, Tx, classify, exec_by, found, one_by, run,
 };
 
 pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, password_hash, role, real_name, id_number, sex, phone, region_code, login_sms_required, real_name_verified_at, created_at, custody_point_id";
@@ -384,22 +384,18 @@ impl EnrolmentStore for Database {
         now: DateTime<Utc>,
     ) -> StorageResult<()> {
         let mut tx = self.begin().await?;
-        run!(tx, |e| sqlx::query(
-            "DELETE FROM passkeys WHERE account_id = $1"
+        exec_by(
+            &mut tx,
+            "DELETE FROM passkeys WHERE account_id = $1",
+            account_id,
         )
-        .bind(account_id)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-        run!(tx, |e| sqlx::query(
-            "DELETE FROM staff_enrolments WHERE account_id = $1"
+        .await?;
+        exec_by(
+            &mut tx,
+            "DELETE FROM staff_enrolments WHERE account_id = $1",
+            account_id,
         )
-        .bind(account_id)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
+        .await?;
         run!(tx, |e| sqlx::query(
             "INSERT INTO staff_enrolments (account_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)"
         )

@@ -20,7 +20,7 @@ use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, Key, KeyInit, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -31,7 +31,6 @@ use crate::platform::secret_files::{self, SecretFileError};
 const PREFIX: &str = "pd1.";
 const DATA_PREFIX: &str = "data-";
 const INDEX_FILE: &str = "index.key";
-const STAMP: &str = "%Y%m%dT%H%M%SZ";
 /// How often an instance looks for a key another process added: within this time of a
 /// rotation every instance seals with the new key (`rotate-data` waits this long first).
 pub const REFRESH: Duration = Duration::from_secs(30);
@@ -70,24 +69,8 @@ pub struct DataKeys {
     index: [u8; 32],
 }
 
-fn data_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, DataKeyError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| DataKeyError::Io(dir.into(), e))?;
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let Some(stamp) = name
-            .strip_prefix(DATA_PREFIX)
-            .and_then(|s| s.strip_suffix(".key"))
-        else {
-            continue;
-        };
-        if NaiveDateTime::parse_from_str(stamp, STAMP).is_ok() {
-            out.push((stamp.to_string(), entry.path()));
-        }
-    }
-    // The stamp sorts as its time.
-    out.sort();
-    Ok(out)
+fn data_files(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, DataKeyError> {
+    secret_files::stamped(dir, DATA_PREFIX).map_err(|e| DataKeyError::Io(dir.into(), e))
 }
 
 /// A key's id: a fingerprint of the key itself, so two deployments' keys never share one.
@@ -154,7 +137,10 @@ impl DataKeys {
         secret_files::create(&dir.join(INDEX_FILE))?;
         let mut at = now;
         loop {
-            let path = dir.join(format!("{DATA_PREFIX}{}.key", at.format(STAMP)));
+            let path = dir.join(format!(
+                "{DATA_PREFIX}{}.key",
+                at.format(secret_files::STAMP)
+            ));
             // Two rotations in one second get distinct, ordered names.
             if secret_files::create(&path)? {
                 return Ok(kid_of(&secret_files::read(&path)?));

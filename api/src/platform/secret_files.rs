@@ -16,6 +16,31 @@ pub enum SecretFileError {
     Permissions(PathBuf),
 }
 
+/// How a key file's name says when it was made (`issuer-20261203T101500Z.key`).
+pub const STAMP: &str = "%Y%m%dT%H%M%SZ";
+
+/// The files `<prefix><UTC stamp>.key` in `dir`, oldest first; other names are passed over.
+pub fn stamped(
+    dir: &Path,
+    prefix: &str,
+) -> std::io::Result<Vec<(chrono::DateTime<chrono::Utc>, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(stamp) = name
+            .strip_prefix(prefix)
+            .and_then(|s| s.strip_suffix(".key"))
+        else {
+            continue;
+        };
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(stamp, STAMP) {
+            out.push((t.and_utc(), entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Reads a 32-byte secret, refusing a file other users can read.
 pub fn read(path: &Path) -> Result<[u8; 32], SecretFileError> {
     #[cfg(unix)]

@@ -74,6 +74,7 @@ pub struct PrivacyNotice {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ConsentView {
     pub current_version: String,
     /// The latest version this account agreed to.
@@ -99,6 +100,7 @@ pub enum AccessKindView {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AccessItem {
     pub at: DateTime<Utc>,
     pub kind: AccessKindView,
@@ -130,10 +132,11 @@ impl From<AccessEntry> for AccessItem {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AccessLog {
     /// Newest first.
     pub items: Vec<AccessItem>,
-    /// Send as `before` for the older entries; null on the last page.
+    /// Send as `before` for the older entries; absent on the last page.
     pub next_before: Option<DateTime<Utc>>,
 }
 

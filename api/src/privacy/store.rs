@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::model::{
     AppointmentRecord, Consent, HOLDER_OBJECT_TYPES, StaffAccess, VerificationAccess,
 };
-use crate::platform::storage::{Database, StorageResult, Tx, classify, run};
+use crate::platform::storage::{Database, StorageResult, Tx, classify, exec_by, run};
 
 /// The password hash of a closed account: no password verifies against it.
 const CLOSED_PASSWORD_HASH: &str = "!closed";
@@ -116,12 +116,7 @@ pub(crate) async fn close_account(
         // The permit stays revocable in the status list; the device it was bound to is gone.
         "UPDATE permits SET device_key = NULL WHERE account_id = $1",
     ] {
-        run!(tx, |e| sqlx::query(sql)
-            .bind(account_id)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
-        .map_err(classify)?;
+        exec_by(tx, sql, account_id).await?;
     }
     // The tombstone: a username no person can register (a colon), no usable password, and
     // every personal column empty, so the phone and ID number can register again.

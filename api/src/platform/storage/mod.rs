@@ -388,6 +388,17 @@ where
     .map_err(classify)
 }
 
+/// Runs `sql`, a statement with its single parameter `key`, in the transaction; answers how
+/// many rows it touched.
+pub async fn exec_by<K: Key>(tx: &mut Tx, sql: &'static str, key: K) -> StorageResult<u64> {
+    run!(tx, |e| sqlx::query(sql)
+        .bind(key)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(classify)
+}
+
 /// A value both backends bind as a query parameter (ids, owned text).
 pub trait Key:
     for<'q> sqlx::Encode<'q, Sqlite>

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::model::Cutoffs;
 use crate::casework::applications::model::Status;
-use crate::platform::storage::{StorageResult, Tx, classify, run};
+use crate::platform::storage::{StorageResult, Tx, classify, exec_by, run};
 
 /// A proof file due for deletion: where its bytes are.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -42,8 +42,14 @@ pub async fn due_files(tx: &mut Tx, c: &Cutoffs, limit: i64) -> StorageResult<Ve
 
 /// Removes the row of a proof file whose bytes are gone.
 pub async fn delete_file_row(tx: &mut Tx, id: Uuid) -> StorageResult<u64> {
-    run!(tx, |e| sqlx::query("DELETE FROM materials WHERE id = $1")
-        .bind(id)
+    exec_by(tx, "DELETE FROM materials WHERE id = $1", id).await
+}
+
+/// Runs a batch statement bound to a cutoff (`$1`) and a batch size (`$2`).
+async fn batch(tx: &mut Tx, sql: String, before: DateTime<Utc>, limit: i64) -> StorageResult<u64> {
+    run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(before)
+        .bind(limit)
         .execute(e)
         .await
         .map(|r| r.rows_affected()))
@@ -61,13 +67,7 @@ pub async fn delete_drafts(tx: &mut Tx, before: DateTime<Utc>, limit: i64) -> St
          ORDER BY a.created_at LIMIT $2{})",
         tx.dialect().skip_locked
     );
-    run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(before)
-        .bind(limit)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-    .map_err(classify)
+    batch(tx, sql, before, limit).await
 }
 
 /// Deletes up to `limit` notifications created before `before`; returns how many.
@@ -81,13 +81,7 @@ pub async fn delete_notifications(
          WHERE created_at < $1 ORDER BY created_at LIMIT $2{})",
         tx.dialect().skip_locked
     );
-    run!(tx, |e| sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(before)
-        .bind(limit)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-    .map_err(classify)
+    batch(tx, sql, before, limit).await
 }
 
 /// Erases the SMS body (phone, template parameters, the provider's error words) of up to
