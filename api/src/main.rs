@@ -62,9 +62,15 @@ enum KeysCommand {
     /// personal-data and blind-index keys. Production runs it once, before the first start;
     /// existing keys are never replaced.
     Init,
-    /// Add a new issuer key; it signs from the next start on, and older keys stay in the trust
-    /// list until their last credential expires.
-    Rotate,
+    /// Add a new issuer key that every instance starts signing with at its activation time,
+    /// at least one trust-list time to live ahead (the trust list publishes it at once); older
+    /// keys stay in the trust list until their last credential expires.
+    Rotate {
+        /// When the key starts signing (RFC 3339, e.g. 2027-01-10T02:00:00+08:00); default and
+        /// earliest: one trust-list time to live from now.
+        #[arg(long)]
+        activate_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
     /// Print the root public key verifiers pin, and the issuer keys.
     Show,
     /// Add a personal-data key (the first one, and the blind-index key, if there is none) and
@@ -301,6 +307,42 @@ async fn main() -> ExitCode {
         Command::Backup { path } => report(backup::backup(&config, &path).await),
         Command::Restore { path } => report(backup::restore(&config, &path)),
         Command::Keys {
+            command: KeysCommand::Rotate { activate_at },
+        } => {
+            let now = chrono::Utc::now();
+            let result = async {
+                let storage = storage::open_configured(&config)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                permit_api::credentials::keys::schedule_rotation(
+                    &*storage,
+                    &config.keys_dir(),
+                    &config.issuer_name,
+                    config.trust_list_ttl_secs,
+                    activate_at.map(|t| t.with_timezone(&chrono::Utc)),
+                    now,
+                )
+                .await
+                .map_err(|e| e.to_string())
+            }
+            .await;
+            match result {
+                Ok((kid, at)) => {
+                    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("+08:00");
+                    println!(
+                        "added issuer key {kid}; it is in the trust list now and signs from {} ({})",
+                        at.to_rfc3339(),
+                        at.with_timezone(&cst).format("%Y-%m-%d %H:%M:%S 北京时间")
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("permitd: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Keys {
             command: KeysCommand::RotateData { settle_seconds },
         } => {
             let kid = match permit_api::platform::data_keys::DataKeys::add_key(
@@ -343,12 +385,9 @@ async fn main() -> ExitCode {
                         );
                     })
                 }
-                KeysCommand::Rotate => KeyRing::load(&dir, &config.issuer_name).and_then(|_| {
-                    let path = KeyRing::rotate(&dir, now)?;
-                    println!("added issuer key {}", path.display());
-                    Ok(())
-                }),
-                KeysCommand::RotateData { .. } => unreachable!("handled above"),
+                KeysCommand::Rotate { .. } | KeysCommand::RotateData { .. } => {
+                    unreachable!("handled above")
+                }
                 KeysCommand::Show => KeyRing::load(&dir, &config.issuer_name).map(|ring| {
                     println!(
                         "root public key: {}",
@@ -356,9 +395,9 @@ async fn main() -> ExitCode {
                     );
                     for k in &ring.issuers {
                         println!(
-                            "issuer key {} since {}",
+                            "issuer key {} from {}",
                             hex::encode(k.issuer.kid()),
-                            k.created_at
+                            k.activates_at
                         );
                     }
                 }),

@@ -11,7 +11,7 @@ use permit_verifier::Presentation;
 use uuid::Uuid;
 
 use super::documents::{self, DocumentError, Fonts, SlipFields};
-use super::keys::KeyRing;
+use super::keys::SigningKeys;
 use super::permits::model::{
     NewPermit, Permit, PermitStatus, RevokeReason, authority_of, device_key,
 };
@@ -126,7 +126,7 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
 #[derive(Clone, Copy)]
 pub struct Signer<'a> {
     pub storage: &'a dyn Storage,
-    pub keys: &'a KeyRing,
+    pub keys: &'a SigningKeys,
     pub now: DateTime<Utc>,
 }
 
@@ -160,10 +160,13 @@ pub async fn credential(s: Signer<'_>, p: &Permit, presentation: Presentation) -
     };
     let nbf = start_of(p.last_endorsed.unwrap_or(p.first_issued));
     let exp = start_of(p.valid_until);
-    let issuer = s.keys.active();
-    s.storage
-        .record_key_use(&hex::encode(issuer.kid()), exp)
-        .await?;
+    let ring = s.keys.ring(s.storage).await?;
+    let issuer = ring.active_at(s.now);
+    let kid = hex::encode(issuer.kid());
+    if s.keys.use_to_record(&kid, exp) {
+        s.storage.record_key_use(&kid, exp).await?;
+        s.keys.recorded(&kid, exp);
+    }
     issuer
         .issue(&permit, presentation, s.now, nbf, exp)
         .map_err(|e| {

@@ -1,5 +1,5 @@
 //! The signed lists verifiers download (the trust list, signed by the root key; the status
-//! list, signed by the current issuer key) as the server keeps them between requests.
+//! list, signed by the current issuer key) as this process last read them from the database.
 
 use std::sync::Mutex;
 
@@ -7,20 +7,19 @@ use chrono::{DateTime, Utc};
 use permit_verifier::{StatusList, TrustList};
 use sha2::{Digest, Sha256};
 
-/// Signed bytes kept until their content changes or half their time to live has passed, so
-/// caches and ETags see the same bytes in between; with them the list as read back from those
-/// bytes, so a request does not verify our own signature again.
+/// The version of each list this process last served, read back from its bytes, so a request
+/// neither reads the bytes from the database nor verifies the signature again while the
+/// version in the database is the same.
 #[derive(Default)]
 pub struct Lists {
     pub(super) trust: Mutex<Option<Signed<TrustList>>>,
     pub(super) status: Mutex<Option<Signed<StatusList>>>,
 }
 
-/// One signing of a list.
+/// One signing of a list, as published in the database.
 #[derive(Clone)]
 pub struct Signed<L> {
-    /// What was signed, to tell when it changed.
-    pub(super) content: String,
+    pub version: i64,
     pub issued_at: DateTime<Utc>,
     pub ttl: u64,
     pub bytes: Vec<u8>,
@@ -28,11 +27,9 @@ pub struct Signed<L> {
 }
 
 impl<L> Signed<L> {
+    /// The same bytes give the same ETag on every instance.
     pub fn etag(&self) -> String {
         format!("\"{}\"", &hex::encode(Sha256::digest(&self.bytes))[..32])
-    }
-    pub(super) fn fresh(&self, content: &str, now: DateTime<Utc>) -> bool {
-        self.content == content && (now - self.issued_at).num_seconds() < (self.ttl / 2) as i64
     }
     pub fn max_age(&self, now: DateTime<Utc>) -> i64 {
         (self.ttl as i64 - (now - self.issued_at).num_seconds()).max(0)

@@ -99,7 +99,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let files = crate::casework::materials::open_files(&config)?;
     // Development and demo mode make themselves a key set; production mounts its own (made
     // once with `permitd keys init`), and a missing one stops the start.
-    let keys = if config.dev_helpers() {
+    let ring = if config.dev_helpers() {
         crate::credentials::keys::KeyRing::load_or_create(
             &config.keys_dir(),
             &config.issuer_name,
@@ -108,6 +108,10 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     } else {
         crate::credentials::keys::KeyRing::load(&config.keys_dir(), &config.issuer_name)?
     };
+    // Read again well within a trust-list time to live, so each instance switches to a
+    // scheduled key at its activation time (it was published at least a TTL before).
+    let refresh = std::time::Duration::from_secs((config.trust_list_ttl_secs / 4).clamp(1, 30));
+    let keys = crate::credentials::keys::SigningKeys::new(ring, config.keys_dir(), refresh);
     let policy = match &config.eligibility_policy {
         None => crate::residence::eligibility::zhejiang(),
         Some(path) => {

@@ -291,13 +291,21 @@ pub fn keys(config: &Config) -> CheckLine {
     }
     match KeyRing::load(&dir, &config.issuer_name) {
         Ok(ring) => {
-            let active = ring.issuers.last().map(|k| {
-                format!(
-                    "{} since {}",
-                    hex::encode(k.issuer.kid()),
-                    k.created_at.format("%Y-%m-%d")
-                )
-            });
+            // From the file names; a schedule recorded in the database may differ.
+            let now = chrono::Utc::now();
+            let active = ring
+                .issuers
+                .iter()
+                .rev()
+                .find(|k| k.activates_at <= now)
+                .or(ring.issuers.first())
+                .map(|k| {
+                    format!(
+                        "{} since {}",
+                        hex::encode(k.issuer.kid()),
+                        k.activates_at.format("%Y-%m-%d")
+                    )
+                });
             CheckLine::pass(
                 S,
                 format!(

@@ -310,6 +310,18 @@ impl Config {
                 self.db_pool_size
             )));
         }
+        // A list re-signed every half time to live: under 10 s it would be signed on nearly every
+        // request; over 90 days a revocation or a new key would take months to reach verifiers.
+        for (name, ttl) in [
+            ("PERMIT_TRUST_LIST_TTL_SECS", self.trust_list_ttl_secs),
+            ("PERMIT_STATUS_LIST_TTL_SECS", self.status_list_ttl_secs),
+        ] {
+            if !(10..=90 * 24 * 3600).contains(&ttl) {
+                return Err(ConfigError(format!(
+                    "{name} must be 10 seconds to 90 days (7776000), not {ttl}"
+                )));
+            }
+        }
         if !(1..=1_000_000).contains(&self.captcha_difficulty) {
             return Err(ConfigError(
                 "captcha_difficulty must be between 1 and 1000000".into(),
@@ -459,6 +471,23 @@ mod tests {
             jail.set_env("PERMIT_DB_POOL_SIZE", "0");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("PERMIT_DB_POOL_SIZE"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn list_times_to_live_are_bounded() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PERMIT_TRUST_LIST_TTL_SECS", "20");
+            assert_eq!(Config::load(None).unwrap().trust_list_ttl_secs, 20);
+            jail.set_env("PERMIT_STATUS_LIST_TTL_SECS", "0");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("PERMIT_STATUS_LIST_TTL_SECS"), "{err}");
+            jail.set_env("PERMIT_STATUS_LIST_TTL_SECS", "60");
+            jail.set_env("PERMIT_TRUST_LIST_TTL_SECS", "9999999999");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("PERMIT_TRUST_LIST_TTL_SECS"), "{err}");
             Ok(())
         });
     }

@@ -101,6 +101,8 @@ impl DataKeys {
     pub fn load(dir: &Path, generate: bool) -> Result<Self, DataKeyError> {
         if generate {
             std::fs::create_dir_all(dir).map_err(|e| DataKeyError::Io(dir.into(), e))?;
+            let _lock =
+                secret_files::generation_lock(dir).map_err(|e| DataKeyError::Io(dir.into(), e))?;
             if secret_files::create(&dir.join(INDEX_FILE))? {
                 tracing::warn!(dir = %dir.display(), "generated a development blind-index key");
             }

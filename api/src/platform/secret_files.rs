@@ -120,3 +120,16 @@ mod tests {
         }
     }
 }
+
+/// Held while one process generates missing keys in `dir`: instances starting at once on an
+/// empty keys directory would otherwise each see no key and make their own. Released when
+/// dropped.
+pub fn generation_lock(dir: &Path) -> std::io::Result<std::fs::File> {
+    let mut open = std::fs::OpenOptions::new();
+    open.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let lock = open.open(dir.join(".generate.lock"))?;
+    lock.lock()?;
+    Ok(lock)
+}

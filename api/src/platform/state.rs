@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use webauthn_rs::Webauthn;
 
-use crate::credentials::keys::KeyRing;
+use crate::credentials::keys::SigningKeys;
 use crate::credentials::trust::Lists;
 use crate::notifications::sms::SmsSender;
 use crate::platform::clock::Clock;
@@ -29,8 +29,8 @@ pub struct AppState {
     pub files: Arc<dyn object_store::ObjectStore>,
     /// The jurisdiction's eligibility policy.
     pub policy: Arc<Policy>,
-    /// The root and issuer signing keys.
-    pub keys: Arc<KeyRing>,
+    /// The root and issuer signing keys, with the activation schedule every instance reads.
+    pub keys: Arc<SigningKeys>,
     /// The signed trust and status lists, as last signed.
     pub lists: Arc<Lists>,
     pub clock: Arc<dyn Clock>,

@@ -162,8 +162,36 @@ impl TestApp {
             _ => "sqlite",
         };
         adjust(&mut config);
-        let mut state = app::build_state(config).await.expect("permitd starts");
+        let state = app::build_state(config).await.expect("permitd starts");
         let clock = Arc::new(permit_api::platform::clock::ShiftedClock::default());
+        Self::serve(state, clock, backend, Arc::new(data_dir)).await
+    }
+
+    /// Another permitd instance on this one's database, Redis and keys directory, with its own
+    /// port, process state and cookie jar, on this one's clock.
+    pub async fn second_instance(&self) -> TestApp {
+        let config = (*self.state.config).clone();
+        let state = app::build_state(config)
+            .await
+            .expect("a second instance starts");
+        let mut other = Self::serve(
+            state,
+            self.clock.clone(),
+            self.backend,
+            self._data_dir.clone(),
+        )
+        .await;
+        // The staff enrolled their passkeys once, on whichever instance.
+        other.staff_passkeys = self.staff_passkeys.clone();
+        other
+    }
+
+    async fn serve(
+        mut state: permit_api::platform::state::AppState,
+        clock: Arc<permit_api::platform::clock::ShiftedClock>,
+        backend: &'static str,
+        data_dir: Arc<tempfile::TempDir>,
+    ) -> TestApp {
         state.clock = clock.clone();
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -181,7 +209,7 @@ impl TestApp {
             state,
             clock,
             staff_passkeys: StaffPasskeys::default(),
-            _data_dir: Arc::new(data_dir),
+            _data_dir: data_dir,
         }
     }
 
@@ -200,6 +228,14 @@ impl TestApp {
             clock: self.clock.clone(),
             staff_passkeys: self.staff_passkeys.clone(),
             _data_dir: self._data_dir.clone(),
+        }
+    }
+
+    /// This device (its cookie jar) talking to another instance.
+    pub fn same_device_on(&self, instance: &TestApp) -> TestApp {
+        TestApp {
+            client: self.client.clone(),
+            ..instance.another_device()
         }
     }
 

@@ -148,6 +148,7 @@ impl TrustApi {
             bytes,
             etag,
             max_age,
+            ..
         } = service::trust_list(signing(&state)).await?;
         let json = (format.0 == Some(ListFormat::Json)).then(|| {
             serde_json::json!({
@@ -155,7 +156,7 @@ impl TrustApi {
                 "issued_at": list.issued_at,
                 "ttl_seconds": list.ttl_seconds,
                 "expires_at": list.expires_at(),
-                "root_public_key": hex::encode(state.keys.root.verifying_key().as_bytes()),
+                "root_public_key": hex::encode(state.keys.root().verifying_key().as_bytes()),
                 "keys": list.keys.iter().map(|k| serde_json::json!({
                     "kid": hex::encode(k.kid),
                     "issuer": k.issuer,
@@ -188,6 +189,7 @@ impl TrustApi {
             bytes,
             etag,
             max_age,
+            ..
         } = service::status_list(signing(&state), &trust).await?;
         let json = (format.0 == Some(ListFormat::Json)).then(|| {
             serde_json::json!({

@@ -214,6 +214,7 @@ pub trait Storage:
     + crate::booking::store::AppointmentStore
     + crate::notifications::store::NotificationStore
     + crate::credentials::store::PermitStore
+    + crate::credentials::store::SigningStore
     + crate::platform::audit::AuditStore
     + crate::privacy::store::PrivacyStore
     + PlatformStore
