@@ -16,9 +16,9 @@ SCHEMATHESIS_VENV ?= $(HOME)/.cache/permit/schemathesis-venv
 SCHEMATHESIS_VERSION := 4.32.5
 FUZZ_EXAMPLES ?= 50
 FUZZ_SHORT_EXAMPLES ?= 10
-APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils systemd
+APT_PACKAGES := pkg-config libssl-dev postgresql-client redis-tools curl fonts-noto-cjk poppler-utils systemd haproxy redis-server postgresql
 
-.PHONY: run build test deps services s3-server schemathesis layers test-rust test-postgres test-smoke test-systemd test-fuzz fuzz test-pwa pwa-wasm permitd-debug lint bench clean-test-dbs load
+.PHONY: run build test deps services s3-server schemathesis layers test-rust test-postgres test-smoke test-systemd test-fuzz fuzz test-pwa pwa-wasm permitd-debug lint bench clean-test-dbs load scale test-scale
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
@@ -93,7 +93,7 @@ clean-test-dbs:
 
 TEST_ENV = PERMIT_TEST_POSTGRES_URL=$(PG_ADMIN_URL) PERMIT_TEST_REDIS_URL=$(REDIS_TEST_URL) PERMIT_TEST_S3_URL=$(S3_TEST_URL)
 
-test: layers services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-fuzz test-pwa
+test: layers services s3-server clean-test-dbs verifier-wasm pwa-build test-rust test-postgres verifier-test verifier-wasm-test test-smoke test-scale test-fuzz test-pwa
 	@echo "all test suites passed"
 
 # Every Rust test: unit tests, the storage and ephemeral-store suites against both backends,
@@ -117,6 +117,17 @@ test-systemd: deps permitd-debug
 	out=$$(systemd-analyze verify $$dir/permitd.service 2>&1); rc=$$?; rm -rf $$dir; \
 	if [ $$rc != 0 ] || [ -n "$$out" ]; then echo "$$out"; echo "deploy/permitd.service: systemd-analyze verify failed"; exit 1; fi; \
 	echo "deploy/permitd.service: systemd-analyze verify passed"
+
+# Two permitd instances behind HAProxy, on a private PostgreSQL and Redis the script stops and
+# starts, with the S3 test server (tests/scale/run.sh): sessions and SMS codes across instances,
+# opposite moves, concurrent issues, a booking surge, faults under load, the signed lists.
+# `make scale` has the issue's numbers and rewrites tests/scale/results.md; `make test-scale` is
+# the short form `make test` runs.
+scale: deps s3-server permitd-debug
+	bash tests/scale/run.sh $(PERMITD_DEBUG) --size full --results tests/scale/results.md
+
+test-scale: deps s3-server permitd-debug
+	bash tests/scale/run.sh $(PERMITD_DEBUG) --size short
 
 # The whole-API fuzz: permitd in demo mode, its OpenAPI document fuzzed anonymous, as a resident
 # and as a clerk; any 5xx or any answer the document does not describe fails (tests/fuzz/run.sh).

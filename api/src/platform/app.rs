@@ -272,8 +272,10 @@ async fn readyz(state: Data<&AppState>) -> Response {
         resp.set_status(StatusCode::OK);
     } else {
         resp.set_status(StatusCode::SERVICE_UNAVAILABLE);
-        resp.headers_mut()
-            .insert("retry-after", poem::http::HeaderValue::from_static("5"));
+        resp.headers_mut().insert(
+            "retry-after",
+            poem::http::HeaderValue::from(crate::platform::error::UNAVAILABLE_RETRY_SECS),
+        );
     }
     resp
 }

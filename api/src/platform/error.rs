@@ -11,6 +11,9 @@ use poem_openapi::{ApiResponse, Object};
 use crate::platform::ephemeral::EphemeralError;
 use crate::platform::storage::StorageError;
 
+/// The wait a 503 for an unreachable database or Redis asks for, as `/readyz` does.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 #[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `invalid_id_number`.
@@ -92,12 +95,15 @@ impl ApiError {
             "服务暂时不可用，请稍后再试",
         )
     }
+    /// The database or Redis cannot be reached: nothing is wrong with the request, and the
+    /// client (or a proxy) may try again after the wait `/readyz` also gives.
     pub fn unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "service_unavailable",
             "服务暂时不可用，请稍后再试",
         )
+        .with_retry_after(UNAVAILABLE_RETRY_SECS)
     }
 
     /// A rule refused the request; `code` is the storage layer's stable name for the rule.
@@ -244,5 +250,23 @@ mod tests {
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(e.body().code, "busy");
         assert_eq!(e.body().retry_after, Some(1));
+    }
+
+    #[test]
+    fn an_unreachable_database_or_redis_answers_503_with_a_wait() {
+        let db = ApiError::from(StorageError::Database(sqlx::Error::PoolTimedOut));
+        let eph = ApiError::from(EphemeralError::Redis(redis::RedisError::from((
+            redis::ErrorKind::Io,
+            "connection refused",
+        ))));
+        for e in [db, eph] {
+            assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(e.body().code, "service_unavailable");
+            assert_eq!(e.body().retry_after, Some(UNAVAILABLE_RETRY_SECS));
+            let ApiError::Server(_, _, header) = e else {
+                panic!("a 503 is a server answer")
+            };
+            assert_eq!(header, Some(UNAVAILABLE_RETRY_SECS));
+        }
     }
 }
