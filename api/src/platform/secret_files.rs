@@ -96,6 +96,19 @@ pub fn create(path: &Path) -> Result<bool, SecretFileError> {
     }
 }
 
+/// Held while one process generates missing keys in `dir`: instances starting at once on an
+/// empty keys directory would otherwise each see no key and make their own. Released when
+/// dropped.
+pub fn generation_lock(dir: &Path) -> std::io::Result<std::fs::File> {
+    let mut open = std::fs::OpenOptions::new();
+    open.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let lock = open.open(dir.join(".generate.lock"))?;
+    lock.lock()?;
+    Ok(lock)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,17 +132,4 @@ mod tests {
             assert!(matches!(read(&path), Err(SecretFileError::Permissions(_))));
         }
     }
-}
-
-/// Held while one process generates missing keys in `dir`: instances starting at once on an
-/// empty keys directory would otherwise each see no key and make their own. Released when
-/// dropped.
-pub fn generation_lock(dir: &Path) -> std::io::Result<std::fs::File> {
-    let mut open = std::fs::OpenOptions::new();
-    open.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
-    let lock = open.open(dir.join(".generate.lock"))?;
-    lock.lock()?;
-    Ok(lock)
 }
