@@ -81,17 +81,16 @@ pub async fn trust_list(l: ListSigning<'_>) -> Result<SignedList<TrustList>> {
 /// The current status list and its signed bytes.
 pub async fn status_list(l: ListSigning<'_>, trust: &TrustList) -> Result<SignedList<StatusList>> {
     let now = l.now;
-    let (revoked, max) = l.storage.revoked_indices().await?;
+    let version = l.storage.status_list_version().await?;
     let ttl = l.status_ttl;
-    let content = format!("{max:?}:{revoked:?}");
+    let content = format!("v{version}");
     let signed = match cached(&l.lists.status).filter(|s| s.fresh(&content, now)) {
         Some(s) => s,
         None => {
-            let len = max.map_or(0, |m| m as u64 + 1);
-            let mut list = StatusList::new(l.keys.name.clone(), now, ttl, len);
-            for i in &revoked {
-                list.set_revoked(*i as u64, true).map_err(signing_failed)?;
-            }
+            let bits = l.storage.status_bits().await?;
+            let content = format!("v{}", bits.version);
+            let list = StatusList::from_bits(l.keys.name.clone(), now, ttl, bits.bits)
+                .map_err(signing_failed)?;
             let bytes = list.to_cose(l.keys.active()).map_err(signing_failed)?;
             let list = StatusList::from_cose(&bytes, trust).map_err(signing_failed)?;
             let s = Signed {
