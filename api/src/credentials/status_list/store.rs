@@ -10,15 +10,14 @@ use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classi
 /// (a new version) when it would be more than half full; `None` when the list is full. Holds
 /// the `status_list` row until the transaction ends.
 pub(crate) async fn take_capacity(tx: &mut Tx) -> StorageResult<Option<u64>> {
-    let (capacity, assigned): (i64, i64) =
-        run!(tx, |e| {
-            sqlx::query_as(
+    let (capacity, assigned): (i64, i64) = run!(tx, |e| {
+        sqlx::query_as(
         "UPDATE status_list SET assigned = assigned + 1 WHERE id = 1 RETURNING capacity, assigned"
     )
     .fetch_one(e)
     .await
-        })
-        .map_err(classify)?;
+    })
+    .map_err(classify)?;
     let capacity =
         u64::try_from(capacity).map_err(|_| StorageError::Corrupt("status list capacity"))?;
     let assigned =
