@@ -902,3 +902,223 @@ async fn concurrent_issues_each_get_their_own_status_index() {
         }
     }
 }
+
+/// `n` checked-in applications at one point on `day` (persons `first..first + n`), each of its
+/// own account, a place left for one more, and an administrator to issue them.
+async fn checked_in_applications(
+    storage: &dyn Storage,
+    day: NaiveDate,
+    first: u32,
+    n: u32,
+) -> (Vec<Uuid>, permit_api::identity::model::Staff) {
+    permit_api::directory::seed::load_regions_once(storage)
+        .await
+        .expect("regions");
+    let point = point(storage).await;
+    storage
+        .set_slot_capacity(point, day, Session::Morning, Some(n as i32 + 1))
+        .await
+        .expect("capacity");
+    let admin = account(storage, 999).await;
+    let mut ready = Vec::new();
+    for i in first..first + n {
+        let acc = account(storage, i).await;
+        let app = submitted(storage, acc, point, i).await;
+        let ap = booking_service::place(storage, &booking(acc, app, point, day))
+            .await
+            .expect("a place");
+        booking_service::check_in(storage, ap.id, Utc::now())
+            .await
+            .expect("checked in");
+        ready.push(app);
+    }
+    let staff = permit_api::identity::model::Staff {
+        account_id: admin,
+        role: Role::Admin,
+    };
+    (ready, staff)
+}
+
+fn bit(list: &permit_api::credentials::status_list::model::StatusBits, index: u64) -> bool {
+    list.bits
+        .get((index / 8) as usize)
+        .is_some_and(|b| b >> (index % 8) & 1 == 1)
+}
+
+/// Status-list indexes are drawn at random over the list (the order of issue, and so who got a
+/// permit when, does not show), each given once; issuing changes no bit, a replacement sets
+/// the replaced permit's bit in a new version.
+#[tokio::test]
+async fn status_indexes_are_drawn_at_random_not_in_issue_order() {
+    const ISSUES: u32 = 50;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let (ready, staff) = checked_in_applications(&*storage, day, 0, ISSUES).await;
+        let version = storage.status_list_version().await.expect(backend);
+        let mut indexes = Vec::new();
+        let mut first_permit = None;
+        for app in &ready {
+            let permit = permit_api::credentials::service::issue(
+                &*storage,
+                staff,
+                *app,
+                "浙江省",
+                Utc::now(),
+            )
+            .await
+            .expect(backend);
+            first_permit.get_or_insert(permit.clone());
+            indexes.push(permit.status_index.get());
+        }
+        let distinct: std::collections::BTreeSet<u64> = indexes.iter().copied().collect();
+        assert_eq!(distinct.len(), ISSUES as usize, "{backend}: {indexes:?}");
+        assert!(
+            indexes.iter().all(|i| *i < 1 << 24),
+            "{backend}: within the capacity"
+        );
+        assert!(
+            indexes.windows(2).any(|w| w[1] < w[0]),
+            "{backend}: not in issue order: {indexes:?}"
+        );
+        // 50 uniform draws over 2^24 span far more than 50 neighbouring indexes.
+        let (lo, hi) = (distinct.first().unwrap(), distinct.last().unwrap());
+        assert!(
+            hi - lo > 1 << 20,
+            "{backend}: spread over the list: {indexes:?}"
+        );
+        assert_eq!(
+            storage.status_list_version().await.expect(backend),
+            version,
+            "{backend}: issuing sets no bit"
+        );
+        assert!(
+            storage
+                .status_bits()
+                .await
+                .expect(backend)
+                .bits
+                .iter()
+                .all(|b| *b == 0),
+            "{backend}"
+        );
+
+        // A replacement for the first person revokes the first permit: its bit only.
+        let first = first_permit.expect("a permit");
+        let acc = storage
+            .application(ready[0])
+            .await
+            .expect(backend)
+            .account_id;
+        let mut replacement = fields(point_of(&*storage, ready[0]).await, 0);
+        replacement.business_type = BusinessType::Replacement;
+        let app = casework::create(&*storage, acc, &replacement, 5, Utc::now())
+            .await
+            .expect(backend);
+        storage
+            .add_material(&material(app.id), 10)
+            .await
+            .expect(backend)
+            .expect("accepted");
+        storage
+            .submit_application(acc, app.id, Utc::now())
+            .await
+            .expect(backend)
+            .expect("submittable");
+        let point = point_of(&*storage, ready[0]).await;
+        let ap = booking_service::place(&*storage, &booking(acc, app.id, point, day))
+            .await
+            .expect(backend);
+        booking_service::check_in(&*storage, ap.id, Utc::now())
+            .await
+            .expect(backend);
+        let new =
+            permit_api::credentials::service::issue(&*storage, staff, app.id, "浙江省", Utc::now())
+                .await
+                .expect(backend);
+        let list = storage.status_bits().await.expect(backend);
+        assert!(list.version > version, "{backend}: a new version");
+        assert!(bit(&list, first.status_index.get()), "{backend}: replaced");
+        assert!(
+            !bit(&list, new.status_index.get()),
+            "{backend}: the new one"
+        );
+        let set = list.bits.iter().map(|b| b.count_ones()).sum::<u32>();
+        assert_eq!(set, 1, "{backend}: every other index stays clear");
+    }
+}
+
+async fn point_of(storage: &dyn Storage, application: Uuid) -> Uuid {
+    storage
+        .application(application)
+        .await
+        .expect("application")
+        .fields
+        .service_point_id
+}
+
+/// The list doubles when it would be more than half full (a new version, a longer list, the
+/// indexes still unique); when even the largest list would be more than 3/4 full, issuing is
+/// refused with `StatusListFull` and the application stays checked in.
+#[tokio::test]
+async fn the_status_list_grows_when_half_full_and_refuses_when_full() {
+    let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+    for (backend, storage, _dir, url) in common::storage_backends_with_urls().await {
+        let (ready, staff) = checked_in_applications(&*storage, day, 0, 10).await;
+        common::execute_sql(
+            &url,
+            "UPDATE status_list SET capacity = 16, assigned = 0 WHERE id = 1",
+        )
+        .await;
+        let version = storage.status_list_version().await.expect(backend);
+        let mut indexes = std::collections::BTreeSet::new();
+        for (n, app) in ready[..9].iter().enumerate() {
+            let permit = permit_api::credentials::service::issue(
+                &*storage,
+                staff,
+                *app,
+                "浙江省",
+                Utc::now(),
+            )
+            .await
+            .expect(backend);
+            assert!(indexes.insert(permit.status_index.get()), "{backend}");
+            let list = storage.status_bits().await.expect(backend);
+            if n < 8 {
+                // 8 of 16: taken indexes were drawn again, never given twice.
+                assert!(permit.status_index.get() < 16, "{backend}");
+                assert_eq!((list.len_bits, list.version), (16, version), "{backend}");
+            } else {
+                assert!(permit.status_index.get() < 32, "{backend}");
+                assert_eq!(list.len_bits, 32, "{backend}: doubled");
+                assert_eq!(list.bits.len(), 4, "{backend}");
+                assert_eq!(list.version, version + 1, "{backend}: a new version");
+            }
+        }
+
+        common::execute_sql(
+            &url,
+            "UPDATE status_list SET capacity = 134217728, assigned = 100663296 WHERE id = 1",
+        )
+        .await;
+        let refused = permit_api::credentials::service::issue(
+            &*storage,
+            staff,
+            ready[9],
+            "浙江省",
+            Utc::now(),
+        )
+        .await;
+        assert!(
+            matches!(
+                refused,
+                Err(permit_api::credentials::service::CredentialError::StatusListFull)
+            ),
+            "{backend}: {refused:?}"
+        );
+        assert_eq!(
+            storage.application(ready[9]).await.unwrap().status.as_str(),
+            "checked_in",
+            "{backend}: nothing issued"
+        );
+    }
+}

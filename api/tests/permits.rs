@@ -466,6 +466,9 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         .shift_to(morning_of(new_until - Duration::days(100)));
 
     // Revoked: every credential of the permit verifies as revoked.
+    let version_before = app.state.storage.status_list_version().await.unwrap();
+    let json = json_of(app.get("/api/v1/status-list?format=json").await, 200).await;
+    assert_eq!(json["revoked"], json!([]), "no permit revoked yet");
     let etag = app.get("/api/v1/status-list").await.headers()["etag"]
         .to_str()
         .unwrap()
@@ -516,10 +519,15 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     )
     .await;
     assert_eq!(revoked["state"], "revoked");
-    assert_eq!(
-        verify_offline(&app, &renewed).await.verdict.code(),
-        "revoked"
-    );
+    let checked = verify_offline(&app, &renewed).await;
+    assert_eq!(checked.verdict.code(), "revoked");
+    // The served list has the permit's bit set, and only it, over the whole capacity; the
+    // list's version moved on in the revoking transaction.
+    let index = checked.permit.as_ref().unwrap().status_index;
+    let json = json_of(app.get("/api/v1/status-list?format=json").await, 200).await;
+    assert_eq!(json["length"], 1 << 24);
+    assert_eq!(json["revoked"], json!([index]));
+    assert!(app.state.storage.status_list_version().await.unwrap() > version_before);
     let online = json_of(
         app.post("/api/v1/verifications", &json!({"qr_text": renewed}))
             .await,
@@ -572,7 +580,8 @@ async fn the_signed_lists_are_cacheable_and_garbage_verifies_as_malformed() {
             .starts_with("public, max-age=")
     );
     let json = json_of(app.get("/api/v1/status-list?format=json").await, 200).await;
-    assert_eq!(json["length"], 0);
+    assert_eq!(json["length"], 1 << 24, "the whole capacity, none revoked");
+    assert_eq!(json["revoked"], json!([]));
     for text in ["", "RP1:", "hello", "RP1:%%%%", &"A".repeat(5000)] {
         let v = json_of(
             app.post("/api/v1/verifications", &json!({"qr_text": text}))

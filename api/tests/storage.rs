@@ -380,6 +380,14 @@ async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
 
 /// The migrations before custody, for a database as it was then.
 async fn migrator_before_custody(dialect: &str) -> (sqlx::migrate::Migrator, tempfile::TempDir) {
+    migrator_before(dialect, "20261203140002").await
+}
+
+/// The migrations before `version`, for a database as it was then.
+async fn migrator_before(
+    dialect: &str,
+    version: &str,
+) -> (sqlx::migrate::Migrator, tempfile::TempDir) {
     let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../migrations")
         .join(dialect);
@@ -387,7 +395,7 @@ async fn migrator_before_custody(dialect: &str) -> (sqlx::migrate::Migrator, tem
     for entry in std::fs::read_dir(&all).expect("migrations") {
         let path = entry.expect("a migration").path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name.as_str() < "20261203140002" {
+        if name.as_str() < version {
             std::fs::copy(&path, dir.path().join(&name)).expect("copy a migration");
         }
     }
@@ -724,5 +732,131 @@ async fn the_custody_migration_moves_earlier_walk_ins_out_of_the_clerks_account(
         .await
         .expect("the custody migration runs");
         check_moved_to_custody("postgres", &*storage, &earlier).await;
+    }
+}
+
+/// Permits revoked and active before the status list was kept in pages, with indexes given in
+/// order (same SQL on both engines): 5 and 8200 (the second page) revoked, 6 active.
+macro_rules! seed_ordered_permits {
+    ($pool:expr) => {{
+        let pool = $pool;
+        let now = Utc::now();
+        let today = now.date_naive();
+        let (point, account) = (Uuid::new_v4(), Uuid::new_v4());
+        sqlx::query(
+            "INSERT INTO service_points (id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, updated_at) \
+             VALUES ($1, 1, '330102', '330102001', '清波派出所', '清波派出所受理点', '辖区', '四宜路61号', '87780283', '9:00-17:30', FALSE, $2)",
+        )
+        .bind(point)
+        .bind(now)
+        .execute(pool)
+        .await
+        .expect("a service point");
+        sqlx::query(
+            "INSERT INTO accounts (id, username, password_hash, role, real_name, login_sms_required, created_at, updated_at) \
+             VALUES ($1, 'resident', '$argon2id$v=19$dummy', 'resident', '王五', FALSE, $2, $2)",
+        )
+        .bind(account)
+        .bind(now)
+        .execute(pool)
+        .await
+        .expect("an account");
+        for (i, (index, status)) in [(5i64, "revoked"), (6, "active"), (8200, "revoked")]
+            .into_iter()
+            .enumerate()
+        {
+            sqlx::query(
+                "INSERT INTO permits (id, number, account_id, holder_name, id_number, sex, birth_date, district, authority, \
+                 service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at) \
+                 VALUES ($1, $2, $3, '王五', $4, 'male', $5, '浙江省杭州市上城区', '杭州市公安局上城区分局', $6, $5, $5, $7, $8, $9, $9)",
+            )
+            .bind(Uuid::new_v4())
+            .bind(format!("3301022026{i:06}"))
+            .bind(account)
+            .bind(common::id_with_check(&format!("33010219900303{i:03}")))
+            .bind(today)
+            .bind(point)
+            .bind(status)
+            .bind(index)
+            .bind(now)
+            .execute(pool)
+            .await
+            .expect("a permit");
+        }
+    }};
+}
+
+/// What the pages migration must have built from `seed_ordered_permits!`.
+async fn check_pages_built(backend: &str, storage: &dyn permit_api::platform::storage::Storage) {
+    let list = storage.status_bits().await.expect(backend);
+    assert_eq!(list.len_bits, 1 << 24, "{backend}: the starting capacity");
+    assert_eq!(list.bits.len(), 1 << 21, "{backend}");
+    let set: Vec<u64> = (0..list.len_bits)
+        .filter(|i| list.bits[(i / 8) as usize] >> (i % 8) & 1 == 1)
+        .collect();
+    assert_eq!(
+        set,
+        vec![5, 8200],
+        "{backend}: the revoked permits, and only they"
+    );
+    assert_eq!(
+        storage.status_list_version().await.expect(backend),
+        list.version,
+        "{backend}"
+    );
+}
+
+/// Permits revoked before the status list was kept in pages still show revoked: the migration
+/// builds the pages from them, on both engines.
+#[tokio::test]
+async fn the_pages_migration_keeps_earlier_revocations() {
+    let before = "20261204120000";
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(dir.path().join("permit.sqlite"))
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("SQLite");
+        let (migrator, _files) = migrator_before("sqlite", before).await;
+        migrator.run(&pool).await.expect("the earlier migrations");
+        seed_ordered_permits!(&pool);
+        pool.close().await;
+    }
+    let storage = permit_api::platform::storage::open(None, dir.path(), common::data_keys())
+        .await
+        .expect("the pages migration runs");
+    check_pages_built("sqlite", &*storage).await;
+
+    if let Some(admin) = common::postgres_admin_url() {
+        let url = common::fresh_postgres(&admin).await;
+        {
+            let pool = sqlx::PgPool::connect(&url).await.expect("PostgreSQL");
+            let (migrator, _files) = migrator_before("postgres", before).await;
+            migrator.run(&pool).await.expect("the earlier migrations");
+            seed_ordered_permits!(&pool);
+            pool.close().await;
+        }
+        let storage = permit_api::platform::storage::open(
+            Some(&url),
+            std::path::Path::new("/nonexistent"),
+            common::data_keys(),
+        )
+        .await
+        .expect("the pages migration runs");
+        check_pages_built("postgres", &*storage).await;
+    }
+}
+
+/// A fresh database's list: every index clear, at the starting capacity.
+#[tokio::test]
+async fn a_fresh_status_list_is_all_clear_at_its_starting_capacity() {
+    for (backend, storage, _dir) in common::storage_backends().await {
+        let list = storage.status_bits().await.expect(backend);
+        assert_eq!(list.len_bits, 1 << 24, "{backend}");
+        assert_eq!(list.bits.len(), 1 << 21, "{backend}");
+        assert!(list.bits.iter().all(|b| *b == 0), "{backend}");
     }
 }

@@ -121,6 +121,27 @@ impl StatusList {
         }
     }
 
+    /// A status list over a ready bit array (as the issuer keeps it: bit `i % 8` of byte
+    /// `i / 8`, 1 = revoked), covering `8 * bits.len()` credentials, without setting bits one
+    /// by one. More than [`MAX_STATUS_BITS_LEN`] bytes is refused: no verifier would read it.
+    #[cfg(feature = "issue")]
+    pub fn from_bits(
+        issuer: impl Into<String>,
+        issued_at: DateTime<Utc>,
+        ttl_seconds: u64,
+        bits: Vec<u8>,
+    ) -> Result<StatusList, crate::issue::IssueError> {
+        if bits.len() > MAX_STATUS_BITS_LEN {
+            return Err(crate::issue::IssueError::StatusIndexTooLarge);
+        }
+        Ok(StatusList {
+            issuer: issuer.into(),
+            issued_at,
+            ttl_seconds,
+            bits,
+        })
+    }
+
     /// Sets or clears the revoked bit of `index`, growing the list if needed.
     #[cfg(feature = "issue")]
     pub fn set_revoked(

@@ -309,3 +309,39 @@ fn status_list_bits_round_trip() {
     assert_eq!(parsed.is_revoked(9), Some(false));
     assert_eq!(parsed.is_revoked(1008), None);
 }
+
+#[test]
+fn a_status_list_from_a_ready_bit_array_signs_and_reads_back_the_same_bits() {
+    let a = issuer_a();
+    let (trust, _) = lists(&a);
+    // Bits 1 and 7 of byte 0, bit 0 of byte 2, bit 7 of the last byte: 0, 2 and 7 stay clear.
+    let bits = vec![0b1000_0010, 0, 0b0000_0001, 0, 0b1000_0000];
+    let list = StatusList::from_bits("CN-ZJ", t(AT), 60, bits).unwrap();
+    assert_eq!(list.len(), 40);
+    let parsed = StatusList::from_cose(&list.to_cose(&a).unwrap(), &trust).unwrap();
+    assert_eq!(
+        parsed.revoked_indices().collect::<Vec<_>>(),
+        vec![1, 7, 16, 39]
+    );
+    assert_eq!(parsed.len(), 40);
+    for clear in [0u64, 2, 8, 17, 38] {
+        assert_eq!(parsed.is_revoked(clear), Some(false), "{clear}");
+    }
+    assert_eq!(parsed.is_revoked(40), None);
+    // The same list as set bit by bit.
+    let mut one_by_one = StatusList::new("CN-ZJ", t(AT), 60, 40);
+    for i in [1u64, 7, 16, 39] {
+        one_by_one.set_revoked(i, true).unwrap();
+    }
+    assert_eq!(list, one_by_one);
+    // Larger than any verifier reads: refused at once.
+    assert!(matches!(
+        StatusList::from_bits(
+            "CN-ZJ",
+            t(AT),
+            60,
+            vec![0; permit_verifier::MAX_STATUS_BITS_LEN + 1]
+        ),
+        Err(permit_verifier::IssueError::StatusIndexTooLarge)
+    ));
+}

@@ -6,5 +6,6 @@ pub mod http;
 pub mod keys;
 pub mod permits;
 pub mod service;
+pub mod status_list;
 pub mod store;
 pub mod trust;

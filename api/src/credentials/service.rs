@@ -16,6 +16,7 @@ use super::permits::model::{
     NewPermit, Permit, PermitStatus, RevokeReason, authority_of, device_key,
 };
 use super::permits::rules;
+use super::status_list::store as status_list;
 use super::store;
 use crate::casework;
 use crate::casework::applications::model::{BusinessType, Status, Transition};
@@ -70,6 +71,9 @@ pub enum CredentialError {
     /// The ID card shown is not the account's, or the account is not a resident's.
     #[error("ID number mismatch")]
     IdNumberMismatch,
+    /// The status list has no room for another index, even at its largest (134 million).
+    #[error("status list full")]
+    StatusListFull,
     /// Signing a credential or a list failed (logged where it happened).
     #[error("signing failed")]
     Signing,
@@ -418,8 +422,9 @@ fn claim_attempts(e: RateLimitError) -> CredentialError {
 }
 
 /// Issues the permit of a checked-in application: the application becomes issued, the permit
-/// takes the next status-list index, superseded permits are revoked, the holder is told. A
-/// racing issuer that took the same index or number gets `Storage(Conflict(..))` to retry.
+/// takes a status-list index drawn at random (the list grows when it is half full), superseded
+/// permits are revoked, the holder is told. A racing issuer that took the same number gets
+/// `Storage(Conflict(..))` to retry.
 async fn record_issue(
     storage: &dyn Storage,
     p: &NewPermit,
@@ -439,7 +444,10 @@ async fn record_issue(
     }
     // A taken status index or number stays `Storage(Conflict(..))`, which the caller retries
     // with fresh ones; a second permit for the application is `AlreadyIssued`.
-    let permit = store::insert_permit(&mut tx, p, now).await?;
+    let capacity = status_list::take_capacity(&mut tx)
+        .await?
+        .ok_or(CredentialError::StatusListFull)?;
+    let permit = store::insert_permit(&mut tx, p, capacity, now).await?;
     notifications::service::queue(&mut tx, notice, now).await?;
     tx.commit().await?;
     Ok(permit)

@@ -1,13 +1,16 @@
 //! Storage of electronic permits and the keys' last use.
 //!
-//! One permit per application is a unique index; the status-list index comes from a counter row
-//! the issuing transaction holds (and a unique index guards it).
+//! One permit per application is a unique index; the status-list index is drawn at random over
+//! the list's capacity (a unique index guards it, and a taken one is drawn again), and the list's
+//! bit changes in the transaction that revokes (`status_list::store`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::permits::model::{NewPermit, Permit, PermitStatus, StatusIndex};
+use super::status_list::model::{MAX_DRAWS, StatusBits};
+use super::status_list::store as status_list;
 use crate::identity::model::{IdNumber, Sex};
 use crate::platform::data_keys::DataKeys;
 use crate::platform::storage::sealing::{ID_NUMBER, PERMIT_HOLDER_NAME, PERMIT_ID_NUMBER};
@@ -89,8 +92,12 @@ pub trait PermitStore: Send + Sync {
     /// The holder passed a step-up: the permit joins their wallet.
     async fn claim_permit(&self, id: Uuid, now: DateTime<Utc>) -> StorageResult<()>;
     async fn bind_device_key(&self, id: Uuid, key_hex: &str) -> StorageResult<()>;
-    /// Revoked status-list indices, and the highest index ever given.
-    async fn revoked_indices(&self) -> StorageResult<(Vec<i64>, Option<i64>)>;
+    /// The status list's whole bit array and its version (one snapshot), read from its pages
+    /// alone, never from the permits.
+    async fn status_bits(&self) -> StorageResult<StatusBits>;
+    /// The status list's version, which moves on with every change of the list: a cheap check
+    /// whether the signed list is still current.
+    async fn status_list_version(&self) -> StorageResult<u64>;
     /// Keeps the latest expiry a key signed.
     async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()>;
     async fn key_usage(&self) -> StorageResult<Vec<(String, DateTime<Utc>)>>;
@@ -177,20 +184,12 @@ impl PermitStore for Database {
         found(done)
     }
 
-    async fn revoked_indices(&self) -> StorageResult<(Vec<i64>, Option<i64>)> {
-        let revoked: Vec<i64> = run!(self, |e| sqlx::query_scalar(
-            "SELECT status_index FROM permits WHERE status = 'revoked' ORDER BY status_index",
-        )
-        .fetch_all(e)
-        .await)
-        .map_err(classify)?;
-        let max: Option<i64> = run!(self, |e| sqlx::query_scalar(
-            "SELECT MAX(status_index) FROM permits"
-        )
-        .fetch_one(e)
-        .await)
-        .map_err(classify)?;
-        Ok((revoked, max))
+    async fn status_bits(&self) -> StorageResult<StatusBits> {
+        status_list::bits(self).await
+    }
+
+    async fn status_list_version(&self) -> StorageResult<u64> {
+        status_list::version(self).await
     }
 
     async fn record_key_use(&self, kid: &str, exp: DateTime<Utc>) -> StorageResult<()> {
@@ -251,30 +250,73 @@ pub(crate) async fn issued_for(tx: &mut Tx, application_id: Uuid) -> StorageResu
     Ok(issued > 0)
 }
 
-/// Records the permit with the next status-list index; when it supersedes, the person's other
-/// active permits are revoked as replaced.
+/// Records the permit with a status-list index drawn at random below `capacity` (from
+/// [`status_list::take_capacity`], earlier in the transaction): a taken index is rolled back to
+/// the savepoint and drawn again, up to [`MAX_DRAWS`] times, then `Conflict("status_index")`.
+/// When it supersedes, the person's other active permits are revoked as replaced and their
+/// bits set.
 pub(crate) async fn insert_permit(
     tx: &mut Tx,
     p: &NewPermit,
+    capacity: u64,
     now: DateTime<Utc>,
 ) -> StorageResult<Permit> {
-    // The counter row stays locked until this transaction ends: the next issuer waits for it.
-    let index: i64 = run!(tx, |e| sqlx::query_scalar(
-        "UPDATE counters SET next = next + 1 WHERE name = 'status_index' RETURNING next - 1"
-    )
-    .fetch_one(e)
-    .await)
-    .map_err(classify)?;
+    let keys = tx.keys();
+    let id = Uuid::new_v4();
+    let id_index = keys.index(ID_NUMBER, p.id_number.as_str());
+    status_list::savepoint(tx).await?;
+    let mut draws = 1;
+    let row = loop {
+        let index = rand::Rng::gen_range(&mut rand::thread_rng(), 0..capacity.max(1));
+        match insert_row(tx, p, id, &id_index, index, now).await {
+            Ok(row) => break row,
+            Err(StorageError::Conflict("status_index")) if draws < MAX_DRAWS => {
+                status_list::rollback_to_savepoint(tx).await?;
+                draws += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    status_list::release_savepoint(tx).await?;
+    if p.supersedes {
+        let replaced: Vec<i64> = run!(tx, |e| sqlx::query_scalar(
+            "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
+             WHERE id_number_index = $1 AND status = 'active' AND id <> $2 RETURNING status_index",
+        )
+        .bind(&id_index)
+        .bind(row.id)
+        .bind(now)
+        .fetch_all(e)
+        .await)
+        .map_err(classify)?;
+        if !replaced.is_empty() {
+            status_list::next_version(tx).await?;
+        }
+        for index in replaced {
+            let index = u64::try_from(index).map_err(|_| StorageError::Corrupt("status index"))?;
+            status_list::set_bit(tx, index, true).await?;
+        }
+    }
+    row.open(&keys)
+}
+
+async fn insert_row(
+    tx: &mut Tx,
+    p: &NewPermit,
+    id: Uuid,
+    id_index: &str,
+    index: u64,
+    now: DateTime<Utc>,
+) -> StorageResult<PermitRow> {
+    let index = i64::try_from(index).map_err(|_| StorageError::Corrupt("status index"))?;
+    let keys = tx.keys();
     let sql = format!(
         "INSERT INTO permits (id, number, application_id, account_id, holder_name, id_number, sex, birth_date, district, authority, \
          service_point_id, first_issued, valid_until, status, status_index, created_at, updated_at, id_number_index) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'active', $14, $15, $15, $16) RETURNING {}",
         PERMIT_COLUMNS
     );
-    let keys = tx.keys();
-    let id = Uuid::new_v4();
-    let id_index = keys.index(ID_NUMBER, p.id_number.as_str());
-    let row: PermitRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(&p.number)
         .bind(p.application_id)
@@ -290,24 +332,10 @@ pub(crate) async fn insert_permit(
         .bind(p.valid_until)
         .bind(index)
         .bind(now)
-        .bind(&id_index)
+        .bind(id_index)
         .fetch_one(e)
         .await)
-    .map_err(classify)?;
-    if p.supersedes {
-        run!(tx, |e| sqlx::query(
-            "UPDATE permits SET status = 'revoked', revoked_reason = 'replacement', revoked_at = $3, updated_at = $3 \
-             WHERE id_number_index = $1 AND status = 'active' AND id <> $2",
-        )
-        .bind(&id_index)
-        .bind(row.id)
-        .bind(now)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-    }
-    row.open(&keys)
+    .map_err(classify)
 }
 
 /// Moves the validity on if it still ends on `expected_until` (two concurrent endorsements
@@ -337,13 +365,15 @@ pub(crate) async fn endorse_permit(
     row.map(|r| r.open(&tx.keys())).transpose()
 }
 
-/// Revokes an active permit; `None` when it is not active.
+/// Revokes an active permit and sets its status-list bit; `None` when it is not active (the
+/// caller drops the transaction, and the version taken with it).
 pub(crate) async fn revoke_permit(
     tx: &mut Tx,
     id: Uuid,
     reason: &str,
     now: DateTime<Utc>,
 ) -> StorageResult<Option<Permit>> {
+    status_list::next_version(tx).await?;
     let sql = format!(
         "UPDATE permits SET status = 'revoked', revoked_reason = $2, revoked_at = $3, updated_at = $3 \
          WHERE id = $1 AND status = 'active' RETURNING {}",
@@ -356,7 +386,13 @@ pub(crate) async fn revoke_permit(
         .fetch_optional(e)
         .await)
     .map_err(classify)?;
-    row.map(|r| r.open(&tx.keys())).transpose()
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let index =
+        u64::try_from(row.status_index).map_err(|_| StorageError::Corrupt("status index"))?;
+    status_list::set_bit(tx, index, true).await?;
+    row.open(&tx.keys()).map(Some)
 }
 
 /// Active permits whose endorsement window opens by `opens_by` and that were not yet reminded

@@ -88,6 +88,46 @@ pub async fn storage_backends() -> Vec<(&'static str, Arc<dyn Storage>, Option<t
     out
 }
 
+/// [`storage_backends`] with each database's URL, for a test that changes rows underneath.
+pub async fn storage_backends_with_urls() -> Vec<(
+    &'static str,
+    Arc<dyn Storage>,
+    Option<tempfile::TempDir>,
+    String,
+)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = storage::open(None, dir.path(), data_keys())
+        .await
+        .expect("open SQLite");
+    let sqlite_url = format!("sqlite://{}", dir.path().join("permit.sqlite").display());
+    let mut out = vec![("sqlite", sqlite, Some(dir), sqlite_url)];
+    if let Some(admin) = postgres_admin_url() {
+        let url = fresh_postgres(&admin).await;
+        let pg = storage::open(
+            Some(&url),
+            std::path::Path::new("/nonexistent"),
+            data_keys(),
+        )
+        .await
+        .expect("open PostgreSQL");
+        out.push(("postgres", pg, None, url));
+    }
+    out
+}
+
+/// Runs one statement on the database at `url` (SQLite or PostgreSQL), beside the storage.
+pub async fn execute_sql(url: &str, sql: &'static str) {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("SQLite");
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL");
+        sqlx::query(sql).execute(&pool).await.expect(sql);
+        pool.close().await;
+    }
+}
+
 /// In-process always; Redis too when the run includes it (each with its own key prefix).
 pub async fn ephemeral_backends() -> Vec<(&'static str, Arc<dyn Ephemeral>)> {
     let mut out: Vec<(&'static str, Arc<dyn Ephemeral>)> =

@@ -140,6 +140,14 @@ impl From<CredentialError> for ApiError {
                 "id_number",
                 "证件号码与账号登记的不一致",
             ),
+            CredentialError::StatusListFull => {
+                tracing::error!("the status list is full: no permit can be issued");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "status_list_full",
+                    "居住证状态列表已满，暂时无法签发，请联系系统管理员",
+                )
+            }
             CredentialError::Signing => ApiError::internal(),
             CredentialError::Document(e) => e.into(),
             CredentialError::Storage(e) => e.into(),

@@ -28,8 +28,9 @@ impl PermitStatus {
     }
 }
 
-/// A permit's bit in the signed status list: given once, in order, never reused; revoking the
-/// permit sets it, and every credential of the permit then verifies as revoked.
+/// A permit's bit in the signed status list: drawn at random over the list's capacity (the
+/// order of issue does not show), given once, never reused; revoking the permit sets it, and
+/// every credential of the permit then verifies as revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StatusIndex(u64);
 

@@ -176,24 +176,31 @@ pub async fn trust_list(l: ListSigning<'_>) -> Result<SignedList<TrustList>> {
     Ok(served(signed, l.now))
 }
 
-/// The current status list and its signed bytes, signed by the key active now.
+/// The current status list and its signed bytes, signed by the key active now. Its content is
+/// the signing key and the bit array's version, so the pages are read only to sign anew.
 pub async fn status_list(l: ListSigning<'_>, trust: &TrustList) -> Result<SignedList<StatusList>> {
     let now = l.now;
     let ring = l.keys.ring(l.storage).await?;
     let issuer = ring.active_at(now);
-    let (revoked, max) = l.storage.revoked_indices().await?;
+    let kid = hex::encode(issuer.kid());
     let ttl = l.status_ttl;
-    let content = format!("{}:{max:?}:{revoked:?}", hex::encode(issuer.kid()));
+    let head = l.storage.published_list(ListKind::Status).await?;
+    let mut content = format!("{kid}:v{}", l.storage.status_list_version().await?);
+    let bits = if head.as_ref().is_some_and(|h| serves(h, &content, now)) {
+        None
+    } else {
+        let bits = l.storage.status_bits().await?;
+        content = format!("{kid}:v{}", bits.version);
+        Some(bits.bits)
+    };
     let sign = || {
-        let len = max.map_or(0, |m| m as u64 + 1);
-        let mut list = StatusList::new(ring.name.clone(), now, ttl, len);
-        for i in &revoked {
-            list.set_revoked(*i as u64, true).map_err(signing_failed)?;
-        }
-        list.to_cose(issuer).map_err(signing_failed)
+        let bits = bits.clone().ok_or(CredentialError::Signing)?;
+        StatusList::from_bits(ring.name.clone(), now, ttl, bits)
+            .map_err(signing_failed)?
+            .to_cose(issuer)
+            .map_err(signing_failed)
     };
     let read = |bytes: &[u8]| StatusList::from_cose(bytes, trust).map_err(signing_failed);
-    let head = l.storage.published_list(ListKind::Status).await?;
     let signed = publish(
         l.storage,
         head,
