@@ -5,11 +5,12 @@
 
 mod common;
 
+use base64::Engine;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use common::flow::{available_days, json_of, place, staff, step1, submitted};
 use common::{Person, TestApp, code_of};
 use permit_verifier::ed25519_dalek::VerifyingKey;
-use permit_verifier::{StatusList, TrustList, VerifyOptions};
+use permit_verifier::{HeldLists, StatusList, TrustList, Verdict, VerifyOptions, Warning};
 use serde_json::{Value, json};
 
 /// 10:00 in Hangzhou on `day`.
@@ -18,6 +19,11 @@ fn morning_of(day: NaiveDate) -> chrono::DateTime<Utc> {
 }
 
 /// Verifies a QR text offline, as a counter would, with lists fetched from the server.
+///
+/// The lists come from `/trust-list` and `/status-list`, and again from the bundle
+/// `/lists` that the scanner downloads: the bundle carries the same bytes and ETags, and gives
+/// the same verdict; under the counter policy too, except that a device-bound credential shown
+/// without its proof fails there.
 async fn verify_offline(app: &TestApp, qr: &str) -> permit_verifier::Verification {
     let json: Value = app
         .get("/api/v1/trust-list?format=json")
@@ -25,21 +31,57 @@ async fn verify_offline(app: &TestApp, qr: &str) -> permit_verifier::Verificatio
         .json()
         .await
         .unwrap();
-    let root: [u8; 32] = hex::decode(json["root_public_key"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let root_hex = json["root_public_key"].as_str().unwrap().to_owned();
+    let root: [u8; 32] = hex::decode(&root_hex).unwrap().try_into().unwrap();
     let root = VerifyingKey::from_bytes(&root).unwrap();
-    let trust_bytes = app.get("/api/v1/trust-list").await.bytes().await.unwrap();
+    let r = app.get("/api/v1/trust-list").await;
+    let trust_etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let trust_bytes = r.bytes().await.unwrap();
     let trust = TrustList::from_cose(&trust_bytes, &root).expect("trust list verifies");
-    let status_bytes = app.get("/api/v1/status-list").await.bytes().await.unwrap();
+    let r = app.get("/api/v1/status-list").await;
+    let status_etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let status_bytes = r.bytes().await.unwrap();
     let status = StatusList::from_cose(&status_bytes, &trust).expect("status list verifies");
-    permit_verifier::verify(
+    let v = permit_verifier::verify(
         qr,
         &trust,
         Some(&status),
         &VerifyOptions::at(app.clock.now()),
+    );
+
+    let bundle = json_of(app.get("/api/v1/lists").await, 200).await;
+    assert_eq!(bundle["root_public_key"], root_hex.as_str());
+    assert_eq!(bundle["trust_list_etag"], trust_etag.as_str());
+    assert_eq!(bundle["status_list_etag"], status_etag.as_str());
+    let b64 = |k: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(bundle[k].as_str().unwrap())
+            .unwrap()
+    };
+    let (bundle_trust, bundle_status) = (b64("trust_list"), b64("status_list"));
+    assert_eq!(bundle_trust, trust_bytes.as_ref());
+    assert_eq!(bundle_status, status_bytes.as_ref());
+    let mut held = HeldLists::new(root);
+    held.offer(
+        &bundle_trust,
+        &bundle_status,
+        app.clock.now(),
+        chrono::TimeDelta::minutes(5),
     )
+    .expect("the bundle's lists verify against the root key");
+    let lenient = held
+        .verify(qr, &VerifyOptions::at(app.clock.now()))
+        .unwrap();
+    assert_eq!(lenient, v);
+    let counter = held
+        .verify(qr, &VerifyOptions::counter(app.clock.now()))
+        .unwrap();
+    if v.warnings.contains(&Warning::HolderProofMissing) {
+        assert_eq!(counter.verdict, Verdict::HolderProofRequired);
+    } else {
+        assert_eq!(counter.verdict, v.verdict, "counter policy");
+    }
+    v
 }
 
 async fn qr_text(app: &TestApp, permit: &str, presentation: &str) -> String {
@@ -481,6 +523,20 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         .await
         .unwrap();
     assert_eq!(r.status(), 304);
+    let bundle_etag = app.get("/api/v1/lists").await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        app.client
+            .get(app.url("/api/v1/lists"))
+            .header("If-None-Match", &bundle_etag)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        304
+    );
     assert_eq!(
         other_clerk
             .post(
@@ -542,6 +598,16 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         etag,
         "a new list after a revocation"
     );
+    // The bundle fetched before the revocation is stale: the next one carries it (and
+    // verify_offline above checked that its lists show the permit revoked).
+    let r = app
+        .client
+        .get(app.url("/api/v1/lists"))
+        .header("If-None-Match", &bundle_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a new bundle after a revocation");
 
     // Every staff action is in the audit log; only administrators read it.
     let admin = staff(&app, "admin", "admin-demo-2026").await;
@@ -582,6 +648,49 @@ async fn the_signed_lists_are_cacheable_and_garbage_verifies_as_malformed() {
     let json = json_of(app.get("/api/v1/status-list?format=json").await, 200).await;
     assert_eq!(json["length"], 1 << 24, "the whole capacity, none revoked");
     assert_eq!(json["revoked"], json!([]));
+
+    // The bundle: its own ETag, the shorter max-age of the two lists, 304 when unchanged.
+    let r = app.get("/api/v1/lists").await;
+    assert_eq!(r.status(), 200);
+    let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+    let max_age = |r: &reqwest::Response| -> i64 {
+        r.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .strip_prefix("public, max-age=")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (trust, status) = (
+        app.get("/api/v1/trust-list").await,
+        app.get("/api/v1/status-list").await,
+    );
+    assert_eq!(max_age(&r), max_age(&trust).min(max_age(&status)));
+    assert!(max_age(&r) > 0 && max_age(&r) <= 3600, "{}", max_age(&r));
+    let bundle: Value = r.json().await.unwrap();
+    for (field, list) in [("trust_list_etag", &trust), ("status_list_etag", &status)] {
+        assert_eq!(bundle[field], list.headers()["etag"].to_str().unwrap());
+        assert_ne!(bundle[field], etag.as_str(), "the bundle's ETag is its own");
+    }
+    let again = app
+        .client
+        .get(app.url("/api/v1/lists"))
+        .header("If-None-Match", format!("\"other\", {etag}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
+    assert!(again.bytes().await.unwrap().is_empty());
+    let stale = app
+        .client
+        .get(app.url("/api/v1/lists"))
+        .header("If-None-Match", "\"other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 200);
     for text in ["", "RP1:", "hello", "RP1:%%%%", &"A".repeat(5000)] {
         let v = json_of(
             app.post("/api/v1/verifications", &json!({"qr_text": text}))

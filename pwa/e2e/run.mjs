@@ -694,8 +694,13 @@ async function main() {
       await shot(cp, '34a-staff-revoked')
       await saveClerkCredential()
       await clerk.close()
+      // The scanner downloads the lists bundle at most every 30 s before a scan; "update the
+      // lists" fetches it at once, and the device then shows the revocation itself.
+      await page.getByTestId('lists-refresh').click()
+      await page.waitForFunction(() => !document.querySelector('[data-testid=lists-refresh]')?.classList.contains('van-button--loading'))
       const revoked = await scan(boundText, '34-scan-revoked')
       if (revoked.valid !== 'false' || revoked.verdict !== 'revoked') throw new Error(`revoked scan: ${JSON.stringify(revoked)}`)
+      if (!revoked.source.includes('本机核验')) throw new Error(`revoked scan not decided on the device: ${JSON.stringify(revoked)}`)
       const camRevoked = await scanWithCamera({ chromium, executablePath: CHROMIUM, device, base, text: cred, out: OUT, name: '34b-scan-camera-revoked', now: serverClock() })
       if (camRevoked.valid !== 'false' || camRevoked.verdict !== 'revoked') throw new Error(`camera scan of a revoked permit: ${JSON.stringify(camRevoked)}`)
       revokedCred = cred

@@ -8,16 +8,20 @@
 //!
 //! Verify with [`verify`] against a [`TrustList`] (verified with a pinned root key) and an
 //! optional [`StatusList`]; the answer is a [`Verification`] carrying a [`Verdict`], the
-//! [`Permit`] and [`Warning`]s. Encoding and signing live behind the `issue` feature, so a
+//! [`Permit`] and [`Warning`]s. [`VerifyOptions`] carries a [`Policy`]: lenient by default,
+//! [`Policy::counter`] for service counters. [`HeldLists`] keeps a verifier's lists between
+//! downloads and never takes older ones. Encoding and signing live behind the `issue` feature, so a
 //! verifier built without it carries no signing code. See `README.md` for the formats.
 
 mod cbor_reader;
 mod cose;
 mod credential;
+mod held_lists;
 mod holder_binding;
 #[cfg(feature = "issue")]
 mod issue;
 mod permit;
+mod policy;
 mod signed_list;
 mod status_list;
 mod trust_list;
@@ -29,14 +33,16 @@ mod zlib;
 
 pub use cose::{Kid, Sign1Error, kid_of, verify_sign1};
 pub use credential::{MAX_COSE_LEN, MAX_QR_TEXT_LEN, PREFIX};
+pub use held_lists::{HeldLists, ListRefusal, Offered};
 pub use holder_binding::{HOLDER_PROOF_DOMAIN, HOLDER_PROOF_SEPARATOR, holder_proof_message};
 pub use permit::{
     Claims, PERMIT_CLAIM_KEY, Permit, Presentation, SCHEMA_VERSION, Sex, mask_id_number,
 };
+pub use policy::Policy;
 pub use signed_list::ListError;
 pub use status_list::{MAX_STATUS_BITS_LEN, MAX_STATUS_LIST_LEN, StatusList};
 pub use trust_list::{MAX_TRUST_LIST_LEN, TrustList, TrustedKey};
-pub use verdict::{Layer, Verdict, Verification, Warning};
+pub use verdict::{Layer, ListKind, Verdict, Verification, Warning};
 pub use verify::{VerifyOptions, verify, verify_batch};
 
 #[cfg(feature = "issue")]

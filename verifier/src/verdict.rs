@@ -91,6 +91,56 @@ pub enum Verdict {
         /// When the holder's device signed the proof.
         signed_at: DateTime<Utc>,
     },
+    /// The verifier's lists are older than its policy accepts (or the status list is missing):
+    /// nothing is checked until fresh lists are downloaded.
+    ListsTooOld {
+        /// The list that is too old or missing.
+        list: ListKind,
+        /// Its `iat`; `null` when the status list is missing.
+        issued_at: Option<DateTime<Utc>>,
+    },
+    /// The credential is bound to a device key and the policy requires the holder proof, but
+    /// none was shown (a screenshot with the proof cut off, or a printed slip).
+    HolderProofRequired,
+    /// The credential's `iat` lies ahead of the verifier's clock by more than the clock skew.
+    IssuedInFuture {
+        /// The credential's `iat`.
+        issued_at: DateTime<Utc>,
+    },
+    /// The credential's `iss` is not the issuer the trust list names for the key that signed it.
+    IssuerMismatch {
+        /// The credential's `iss`.
+        issuer: String,
+        /// The issuer the trust list names for the signing key.
+        trusted_issuer: String,
+    },
+    /// The credential's status index lies beyond the status list: revocation cannot be checked.
+    StatusIndexOutOfRange {
+        /// The credential's index.
+        index: u64,
+        /// How many entries the status list has.
+        len: u64,
+    },
+}
+
+/// Which of the two signed lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListKind {
+    /// The trust list (issuer keys, signed by the root).
+    TrustList,
+    /// The status list (revocation bits, signed by an issuer key).
+    StatusList,
+}
+
+impl ListKind {
+    /// Stable lowercase name, as used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::TrustList => "trust_list",
+            ListKind::StatusList => "status_list",
+        }
+    }
 }
 
 impl Verdict {
@@ -113,6 +163,11 @@ impl Verdict {
             Verdict::UnsupportedVersion { .. } => "unsupported_version",
             Verdict::HolderProofInvalid => "holder_proof_invalid",
             Verdict::HolderProofStale { .. } => "holder_proof_stale",
+            Verdict::ListsTooOld { .. } => "lists_too_old",
+            Verdict::HolderProofRequired => "holder_proof_required",
+            Verdict::IssuedInFuture { .. } => "issued_in_future",
+            Verdict::IssuerMismatch { .. } => "issuer_mismatch",
+            Verdict::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
         }
     }
 
@@ -144,6 +199,34 @@ impl Verdict {
             Verdict::HolderProofInvalid => "持有人设备签名无效".to_owned(),
             Verdict::HolderProofStale { .. } => {
                 "持有人设备签名已过期，请持有人刷新二维码（可能是截图）".to_owned()
+            }
+            Verdict::ListsTooOld {
+                list: ListKind::StatusList,
+                issued_at: None,
+            } => "本机没有注销名单，无法核验，请联网更新核验名单后再扫".to_owned(),
+            Verdict::ListsTooOld { list, issued_at } => format!(
+                "本机{}太旧（{}），无法核验，请联网更新核验名单后再扫",
+                match list {
+                    ListKind::TrustList => "签发密钥名单",
+                    ListKind::StatusList => "注销名单",
+                },
+                issued_at.map_or_else(String::new, |t| format!(
+                    "更新于 {}",
+                    t.format("%Y-%m-%d %H:%M UTC")
+                ))
+            ),
+            Verdict::HolderProofRequired => {
+                "此证须出示持有人手机上的实时二维码，截图或打印件不能用于核验".to_owned()
+            }
+            Verdict::IssuedInFuture { issued_at } => format!(
+                "签发时间 {} 晚于本机时间，请核对本机时间；凭证不予认可",
+                issued_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Verdict::IssuerMismatch { .. } => {
+                "凭证上的签发机关与签发密钥不符，凭证可能是伪造的".to_owned()
+            }
+            Verdict::StatusIndexOutOfRange { .. } => {
+                "本机注销名单不包含此证（可能是新发的证），请联网更新核验名单后再扫".to_owned()
             }
         }
     }
@@ -181,6 +264,35 @@ impl Verdict {
                 "the holder's device proof is stale (signed {}); ask for a fresh QR",
                 signed_at.format("%Y-%m-%d %H:%M:%S UTC")
             ),
+            Verdict::ListsTooOld {
+                list: ListKind::StatusList,
+                issued_at: None,
+            } => "no revocation list on this device: go online to update the lists, then scan again"
+                .to_owned(),
+            Verdict::ListsTooOld { list, issued_at } => format!(
+                "the {} on this device is too old{}: go online to update the lists, then scan again",
+                match list {
+                    ListKind::TrustList => "list of signing keys",
+                    ListKind::StatusList => "revocation list",
+                },
+                issued_at.map_or_else(String::new, |t| format!(
+                    " (from {})",
+                    t.format("%Y-%m-%d %H:%M UTC")
+                ))
+            ),
+            Verdict::HolderProofRequired => {
+                "this permit must be shown as the live QR on the holder's phone; a screenshot or print is not accepted".to_owned()
+            }
+            Verdict::IssuedInFuture { issued_at } => format!(
+                "issued at {}, later than this device's clock: check the clock; not accepted",
+                issued_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            Verdict::IssuerMismatch { issuer, trusted_issuer } => format!(
+                "the issuer on the permit ({issuer}) is not the one of its signing key ({trusted_issuer}): possibly forged"
+            ),
+            Verdict::StatusIndexOutOfRange { .. } => {
+                "this permit is not in the revocation list on this device (perhaps newly issued): go online to update the lists, then scan again".to_owned()
+            }
         }
     }
 }

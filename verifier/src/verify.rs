@@ -1,20 +1,32 @@
 //! Offline verification: from QR text to a verdict.
 //!
-//! Order of checks (the first that fails decides the verdict):
+//! Order of checks (the first that fails decides the verdict). The steps marked *policy* apply
+//! only when the [`Policy`] in the options asks for them ([`Policy::counter`] asks for all;
+//! the default, [`Policy::lenient`], for none, and then they are warnings or nothing):
 //!
+//! 0. lists (*policy*): a trust list older than `max_trust_list_age`, or a status list older
+//!    than `max_status_list_age` or missing while that is set → `lists_too_old { list }`;
 //! 1. parse: prefix, base45, zlib, COSE, CWT, permit claim → `malformed { layer }`; a permit
 //!    claim with another schema version → `unsupported_version` (its other fields are not read);
 //!    a holder proof that does not parse → `malformed { layer: holder_proof }`;
 //! 2. kid: no trust-list key with the credential's kid whose signing period covers its `iat`
 //!    → `unknown_key`;
 //! 3. signature (every such key is tried) → `bad_signature`;
-//! 4. status bit → `revoked`;
-//! 5. `nbf` later than `at + clock_skew` → `not_yet_valid`;
-//! 6. `exp` earlier than `at - clock_skew` → `suspended { since: exp }`;
-//! 7. holder binding, when the permit carries a device key: a proof that does not verify →
+//! 4. issuer (*policy*): the credential's `iss` differs from the issuer the trust list names for
+//!    the key that verified it → `issuer_mismatch`;
+//! 5. `iat` (*policy*): later than `at + clock_skew` → `issued_in_future`;
+//! 6. status: the bit set → `revoked`; the index beyond the list → `status_index_out_of_range`
+//!    (*policy*; otherwise a warning);
+//! 7. `nbf` later than `at + clock_skew` → `not_yet_valid`;
+//! 8. `exp` earlier than `at - clock_skew` → `suspended { since: exp }`;
+//! 9. holder binding, when the permit carries a device key: a proof that does not verify →
 //!    `holder_proof_invalid`; older than `holder_freshness` or more than `clock_skew` ahead →
-//!    `holder_proof_stale`; no proof → warning `holder_proof_missing`;
-//! 8. `at` within `endorsement_window` before `exp` → `valid_endorsement_due`, else `valid`.
+//!    `holder_proof_stale`; no proof → `holder_proof_required` (*policy*; otherwise the
+//!    warning `holder_proof_missing`);
+//! 10. `at` within `endorsement_window` before `exp` → `valid_endorsement_due`, else `valid`.
+//!
+//! The verdicts from step 4 on come with the permit (its signature verified); steps 0 to 3 give
+//! none.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use ed25519_dalek::VerifyingKey;
@@ -22,9 +34,10 @@ use ed25519_dalek::VerifyingKey;
 use crate::credential::{DecodeError, DecodedCredential, decode};
 use crate::holder_binding::{self, HolderProof};
 use crate::permit::Claims;
+use crate::policy::Policy;
 use crate::status_list::StatusList;
 use crate::trust_list::TrustList;
-use crate::verdict::{Layer, Verdict, Verification, Warning};
+use crate::verdict::{Layer, ListKind, Verdict, Verification, Warning};
 
 /// How to verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,16 +51,27 @@ pub struct VerifyOptions {
     pub holder_freshness: TimeDelta,
     /// How long before `exp` the endorsement is due ("the month before"). Default 30 days.
     pub endorsement_window: TimeDelta,
+    /// What is a failure beyond the signature checks. Default [`Policy::lenient`].
+    pub policy: Policy,
 }
 
 impl VerifyOptions {
-    /// The default options for verifying at `at`.
+    /// The default options for verifying at `at`, with the lenient policy.
     pub fn at(at: DateTime<Utc>) -> VerifyOptions {
         VerifyOptions {
             at,
             clock_skew: TimeDelta::minutes(5),
             holder_freshness: TimeDelta::seconds(90),
             endorsement_window: TimeDelta::days(30),
+            policy: Policy::lenient(),
+        }
+    }
+
+    /// The default options for a service counter verifying at `at`: [`Policy::counter`].
+    pub fn counter(at: DateTime<Utc>) -> VerifyOptions {
+        VerifyOptions {
+            policy: Policy::counter(),
+            ..VerifyOptions::at(at)
         }
     }
 }
@@ -63,11 +87,8 @@ pub fn verify(
 ) -> Verification {
     match check_key(qr_text, trust_list, status_list, options) {
         Stage::Pending(pending) => {
-            let signed_by = pending
-                .candidates
-                .iter()
-                .any(|key| pending.credential.sign1.verify(key));
-            pending.finish(signed_by, status_list, options)
+            let signer = pending.signer();
+            pending.finish(signer, status_list, options)
         }
         Stage::Done(done) => *done,
     }
@@ -104,7 +125,7 @@ pub fn verify_batch<S: AsRef<str>>(
         if let [key] = pending.candidates.as_slice() {
             messages.push(&pending.credential.sign1.to_be_signed);
             signatures.push(pending.credential.sign1.signature);
-            keys.push(*key);
+            keys.push(key.public_key);
         }
     }
     let batch_ok =
@@ -114,12 +135,12 @@ pub fn verify_batch<S: AsRef<str>>(
         .into_iter()
         .map(|item| match item {
             Stage::Pending(pending) => {
-                let signed_by = (batch_ok && pending.candidates.len() == 1)
-                    || pending
-                        .candidates
-                        .iter()
-                        .any(|key| pending.credential.sign1.verify(key));
-                pending.finish(signed_by, status_list, options)
+                let signer = if batch_ok && pending.candidates.len() == 1 {
+                    Some(0)
+                } else {
+                    pending.signer()
+                };
+                pending.finish(signer, status_list, options)
             }
             Stage::Done(done) => *done,
         })
@@ -138,8 +159,14 @@ struct Pending<'a> {
     credential_text: &'a str,
     credential: DecodedCredential,
     proof: Option<HolderProof>,
-    candidates: Vec<VerifyingKey>,
+    candidates: Vec<Candidate>,
     warnings: Vec<Warning>,
+}
+
+/// A trusted key that may have signed the credential, and the issuer the trust list names for it.
+struct Candidate {
+    public_key: VerifyingKey,
+    issuer: String,
 }
 
 fn list_warnings(
@@ -163,6 +190,42 @@ fn list_warnings(
     warnings
 }
 
+/// Step 0: lists older than the policy accepts.
+fn list_verdict(
+    trust_list: &TrustList,
+    status_list: Option<&StatusList>,
+    options: &VerifyOptions,
+) -> Option<Verdict> {
+    let too_old = |issued_at: DateTime<Utc>, max: TimeDelta| {
+        options
+            .at
+            .signed_duration_since(issued_at)
+            .gt(&max)
+            .then_some(issued_at)
+    };
+    let policy = &options.policy;
+    if let Some(issued_at) = policy
+        .max_trust_list_age
+        .and_then(|max| too_old(trust_list.issued_at, max))
+    {
+        return Some(Verdict::ListsTooOld {
+            list: ListKind::TrustList,
+            issued_at: Some(issued_at),
+        });
+    }
+    let max = policy.max_status_list_age?;
+    match status_list {
+        None => Some(Verdict::ListsTooOld {
+            list: ListKind::StatusList,
+            issued_at: None,
+        }),
+        Some(list) => too_old(list.issued_at, max).map(|issued_at| Verdict::ListsTooOld {
+            list: ListKind::StatusList,
+            issued_at: Some(issued_at),
+        }),
+    }
+}
+
 fn verdict_only(verdict: Verdict, warnings: Vec<Warning>) -> Verification {
     Verification {
         verdict,
@@ -176,7 +239,7 @@ fn done(verdict: Verdict, warnings: Vec<Warning>) -> Stage<'static> {
     Stage::Done(Box::new(verdict_only(verdict, warnings)))
 }
 
-/// Steps 1 and 2: parse, then find the candidate keys.
+/// Steps 0 to 2: the lists' age, parse, then find the candidate keys.
 fn check_key<'a>(
     qr_text: &'a str,
     trust_list: &TrustList,
@@ -184,6 +247,9 @@ fn check_key<'a>(
     options: &VerifyOptions,
 ) -> Stage<'a> {
     let warnings = list_warnings(trust_list, status_list, options);
+    if let Some(verdict) = list_verdict(trust_list, status_list, options) {
+        return done(verdict, warnings);
+    }
     let (credential_text, proof_text) = holder_binding::split(qr_text);
     let credential = match decode(credential_text) {
         Ok(c) => c,
@@ -206,9 +272,12 @@ fn check_key<'a>(
             );
         }
     };
-    let candidates: Vec<VerifyingKey> = trust_list
+    let candidates: Vec<Candidate> = trust_list
         .keys_for(&credential.sign1.kid, credential.issued_at)
-        .map(|k| k.public_key)
+        .map(|k| Candidate {
+            public_key: k.public_key,
+            issuer: k.issuer.clone(),
+        })
         .collect();
     if candidates.is_empty() {
         return done(
@@ -232,10 +301,17 @@ fn time(seconds: i64) -> DateTime<Utc> {
 }
 
 impl Pending<'_> {
-    /// Steps 3 to 8, given whether the signature verified.
+    /// The candidate whose key verifies the signature, if any.
+    fn signer(&self) -> Option<usize> {
+        self.candidates
+            .iter()
+            .position(|key| self.credential.sign1.verify(&key.public_key))
+    }
+
+    /// Steps 3 to 10, given which candidate's key verified the signature.
     fn finish(
         self,
-        signature_ok: bool,
+        signer: Option<usize>,
         status_list: Option<&StatusList>,
         options: &VerifyOptions,
     ) -> Verification {
@@ -243,12 +319,13 @@ impl Pending<'_> {
             credential_text,
             credential: c,
             proof,
-            candidates: _,
+            candidates,
             mut warnings,
         } = self;
-        if !signature_ok {
+        let Some(signer) = signer.and_then(|i| candidates.get(i)) else {
             return verdict_only(Verdict::BadSignature, warnings);
-        }
+        };
+        let policy = &options.policy;
         let at = options.at.timestamp();
         let skew = options.clock_skew.num_seconds();
         let claims = Claims {
@@ -262,17 +339,35 @@ impl Pending<'_> {
         let permit = c.permit;
 
         let mut revoked = false;
+        let mut uncovered = None;
         if let Some(list) = status_list {
             match list.is_revoked(permit.status_index) {
                 Some(r) => revoked = r,
+                None if policy.require_status_coverage => {
+                    uncovered = Some(Verdict::StatusIndexOutOfRange {
+                        index: permit.status_index,
+                        len: list.len(),
+                    })
+                }
                 None => warnings.push(Warning::StatusIndexOutOfRange {
                     index: permit.status_index,
                     len: list.len(),
                 }),
             }
         }
-        let verdict = if revoked {
+        let verdict = if policy.require_issuer_match && claims.issuer != signer.issuer {
+            Verdict::IssuerMismatch {
+                issuer: claims.issuer.clone(),
+                trusted_issuer: signer.issuer.clone(),
+            }
+        } else if policy.reject_future_iat && c.issued_at > at.saturating_add(skew) {
+            Verdict::IssuedInFuture {
+                issued_at: claims.issued_at,
+            }
+        } else if revoked {
             Verdict::Revoked
+        } else if let Some(verdict) = uncovered {
+            verdict
         } else if c.not_before > at.saturating_add(skew) {
             Verdict::NotYetValid {
                 valid_from: claims.not_before,
@@ -294,6 +389,9 @@ impl Pending<'_> {
                     } else {
                         None
                     }
+                }
+                (Some(_), None) if policy.require_holder_proof => {
+                    Some(Verdict::HolderProofRequired)
                 }
                 (Some(_), None) => {
                     warnings.push(Warning::HolderProofMissing);

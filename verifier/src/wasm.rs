@@ -4,6 +4,9 @@
 //! const verifier = new Verifier(rootPublicKey, trustListBytes, statusListBytes /* or undefined */);
 //! const result = JSON.parse(verifier.verify(qrText, Date.now()));
 //! // result.verdict.verdict === "valid", result.permit.name, result.warnings, ...
+//! // A service counter: the strict policy (see the crate's `Policy`), as JSON.
+//! const counter = JSON.parse(verifier.verifyWithPolicy(qrText, Date.now(), Verifier.counterPolicy()));
+//! // No rollback: compare verifier.trustListIssuedAt / statusListIssuedAt with the lists held.
 //! ```
 //!
 //! The time comes from JavaScript: the module needs no clock and no randomness.
@@ -12,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use ed25519_dalek::VerifyingKey;
 use wasm_bindgen::prelude::*;
 
-use crate::{StatusList, TrustList, VerifyOptions, verify};
+use crate::{Policy, StatusList, TrustList, VerifyOptions, verify};
 
 /// A verifier holding a verified trust list and, optionally, a verified status list.
 #[wasm_bindgen]
@@ -80,6 +83,45 @@ impl Verifier {
             ..VerifyOptions::at(time_from_ms(at_unix_ms)?)
         };
         self.run(qr_text, &options)
+    }
+
+    /// The service counter's policy (the crate's `Policy::counter`) as JSON, for
+    /// `verifyWithPolicy`.
+    #[wasm_bindgen(js_name = counterPolicy)]
+    pub fn counter_policy() -> Result<String, JsError> {
+        serde_json::to_string(&Policy::counter()).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Like `verify`, with a policy as JSON (see the crate's `Policy`; `counterPolicy()` gives the
+    /// counter's). Fields left out take their lenient value; an unknown field is ignored.
+    #[wasm_bindgen(js_name = verifyWithPolicy)]
+    pub fn verify_with_policy(
+        &self,
+        qr_text: &str,
+        at_unix_ms: f64,
+        policy_json: &str,
+    ) -> Result<String, JsError> {
+        let policy: Policy = serde_json::from_str(policy_json)
+            .map_err(|e| JsError::new(&format!("the policy is not valid JSON: {e}")))?;
+        let options = VerifyOptions {
+            policy,
+            ..VerifyOptions::at(time_from_ms(at_unix_ms)?)
+        };
+        self.run(qr_text, &options)
+    }
+
+    /// The trust list's `iat`, in milliseconds since 1970 (to refuse older lists: no rollback).
+    #[wasm_bindgen(getter, js_name = trustListIssuedAt)]
+    pub fn trust_list_issued_at(&self) -> f64 {
+        self.trust_list.issued_at.timestamp_millis() as f64
+    }
+
+    /// The status list's `iat`, in milliseconds since 1970; undefined without a status list.
+    #[wasm_bindgen(getter, js_name = statusListIssuedAt)]
+    pub fn status_list_issued_at(&self) -> Option<f64> {
+        self.status_list
+            .as_ref()
+            .map(|l| l.issued_at.timestamp_millis() as f64)
     }
 
     /// When the trust list goes stale, in milliseconds since 1970.

@@ -87,6 +87,25 @@ fn valid_qr_as_argument_exits_0_with_a_bilingual_line() {
 }
 
 #[test]
+fn the_counter_policy_fails_what_the_default_only_warns_about() {
+    let v = vector("counter_holder_proof_required");
+    let mut args = list_args(&v, "policy");
+    args.push(v["qr"].as_str().unwrap().to_owned());
+    let lenient = run(&args, None);
+    assert_eq!(lenient.status.code(), Some(0));
+    assert!(stdout(&lenient).contains("警告"), "{}", stdout(&lenient));
+    args.push("--policy".to_owned());
+    args.push("counter".to_owned());
+    let counter = run(&args, None);
+    assert_eq!(counter.status.code(), Some(1));
+    let text = stdout(&counter);
+    assert!(text.starts_with('✗') && text.contains("截图"), "{text}");
+    args.pop();
+    args.push("strict".to_owned());
+    assert_eq!(run(&args, None).status.code(), Some(2));
+}
+
+#[test]
 fn every_vector_gives_its_verdict_and_exit_status() {
     for entry in
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")).unwrap()
@@ -96,6 +115,9 @@ fn every_vector_gives_its_verdict_and_exit_status() {
         let v = vector(&name);
         let mut args = list_args(&v, &name);
         args.push("--json".to_owned());
+        // The vector's policy, by name (`lenient` is also the default).
+        args.push("--policy".to_owned());
+        args.push(v["policy"]["name"].as_str().unwrap().to_owned());
         // On standard input, with a trailing newline as a shell would add.
         let input = format!("{}\n", v["qr"].as_str().unwrap());
         let out = run(&args, Some(input.as_bytes()));

@@ -15,7 +15,9 @@ mod vector_cases;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use permit_verifier::{StatusList, TrustList, VerifyOptions, ed25519_dalek::VerifyingKey, verify};
+use permit_verifier::{
+    Policy, StatusList, TrustList, VerifyOptions, ed25519_dalek::VerifyingKey, verify,
+};
 use serde_json::Value;
 
 fn vectors_dir() -> PathBuf {
@@ -63,12 +65,19 @@ fn committed_vectors_verify_to_their_expected_results() {
             s => Some(StatusList::from_cose(&bytes(s), &trust).unwrap()),
         };
         let at: DateTime<Utc> = v["at"].as_str().unwrap().parse().unwrap();
-        let result = verify(
-            v["qr"].as_str().unwrap(),
-            &trust,
-            status.as_ref(),
-            &VerifyOptions::at(at),
-        );
+        // The policy's fields as written in the file (the name is for people).
+        let policy: Policy = serde_json::from_value(v["policy"].clone()).unwrap();
+        let named = match v["policy"]["name"].as_str().unwrap() {
+            "lenient" => Policy::lenient(),
+            "counter" => Policy::counter(),
+            other => panic!("{name}: unknown policy {other}"),
+        };
+        assert_eq!(policy, named, "{name}: policy fields");
+        let options = VerifyOptions {
+            policy,
+            ..VerifyOptions::at(at)
+        };
+        let result = verify(v["qr"].as_str().unwrap(), &trust, status.as_ref(), &options);
         let mut verdict = serde_json::to_value(&result.verdict).unwrap();
         verdict.as_object_mut().unwrap().remove("reason");
         let expected = &v["expected"];
@@ -117,6 +126,11 @@ fn vectors_cover_every_verdict_warning_and_layer() {
         "unsupported_version",
         "holder_proof_invalid",
         "holder_proof_stale",
+        "lists_too_old",
+        "holder_proof_required",
+        "issued_in_future",
+        "issuer_mismatch",
+        "status_index_out_of_range",
         "layer:prefix",
         "layer:base45",
         "layer:zlib",
@@ -132,6 +146,38 @@ fn vectors_cover_every_verdict_warning_and_layer() {
     ] {
         assert!(seen.contains(required), "no vector for {required}");
     }
+}
+
+/// Every counter-policy vector but the valid one is a failure, and each of those verifies as
+/// valid (with at most warnings) under the lenient policy: the policy alone decides.
+#[test]
+fn counter_vectors_fail_only_because_of_the_policy() {
+    let mut counted = 0;
+    for (name, v) in committed() {
+        if v["policy"]["name"] != "counter" || name == "counter_valid" {
+            continue;
+        }
+        counted += 1;
+        let root = VerifyingKey::from_bytes(
+            bytes(&v["root_public_key_hex"])
+                .as_slice()
+                .try_into()
+                .unwrap(),
+        )
+        .unwrap();
+        let trust = TrustList::from_cose(&bytes(&v["trust_list_hex"]), &root).unwrap();
+        let status = match &v["status_list_hex"] {
+            Value::Null => None,
+            s => Some(StatusList::from_cose(&bytes(s), &trust).unwrap()),
+        };
+        let at: DateTime<Utc> = v["at"].as_str().unwrap().parse().unwrap();
+        let qr = v["qr"].as_str().unwrap();
+        let strict = verify(qr, &trust, status.as_ref(), &VerifyOptions::counter(at));
+        let lenient = verify(qr, &trust, status.as_ref(), &VerifyOptions::at(at));
+        assert!(!strict.verdict.is_valid(), "{name}: {:?}", strict.verdict);
+        assert!(lenient.verdict.is_valid(), "{name}: {:?}", lenient.verdict);
+    }
+    assert!(counted >= 7, "only {counted} counter vectors");
 }
 
 #[cfg(feature = "issue")]

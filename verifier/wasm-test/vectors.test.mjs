@@ -40,7 +40,11 @@ for (const [name, v] of vectors) {
       hex(v.trust_list_hex),
       v.status_list_hex === null ? undefined : hex(v.status_list_hex),
     );
-    const result = JSON.parse(verifier.verify(v.qr, Date.parse(v.at)));
+    // The vector's policy as written in the file (lenient vectors: the same as verify()).
+    const result = JSON.parse(verifier.verifyWithPolicy(v.qr, Date.parse(v.at), JSON.stringify(v.policy)));
+    if (v.policy.name === 'lenient') {
+      assert.deepStrictEqual(JSON.parse(verifier.verify(v.qr, Date.parse(v.at))), result);
+    }
     delete result.verdict.reason;
     assert.deepStrictEqual(result.verdict, v.expected.verdict);
     assert.deepStrictEqual(result.warnings, v.expected.warnings);
@@ -61,6 +65,32 @@ test('options are passed through', () => {
   const fresh = JSON.parse(verifier.verifyWithOptions(v.qr, Date.parse(v.at), 300, 900));
   assert.equal(fresh.verdict.verdict, 'valid');
   assert.ok(verifier.trustListExpiresAt > Date.parse(v.at));
+});
+
+test('the counter policy is the crate\'s, and each counter vector verifies leniently as valid', () => {
+  const counter = JSON.parse(Verifier.counterPolicy());
+  for (const [name, v] of vectors.filter(([, v]) => v.policy.name === 'counter')) {
+    const { name: _, ...fields } = v.policy;
+    assert.deepStrictEqual(counter, fields, name);
+    const verifier = new Verifier(hex(v.root_public_key_hex), hex(v.trust_list_hex), v.status_list_hex === null ? undefined : hex(v.status_list_hex));
+    const strict = JSON.parse(verifier.verifyWithPolicy(v.qr, Date.parse(v.at), Verifier.counterPolicy()));
+    assert.deepStrictEqual(strict.verdict.verdict, v.expected.verdict.verdict, name);
+    const lenient = JSON.parse(verifier.verify(v.qr, Date.parse(v.at)));
+    assert.ok(['valid', 'valid_endorsement_due'].includes(lenient.verdict.verdict), `${name}: ${lenient.verdict.verdict}`);
+    verifier.free();
+  }
+  const [, v] = vectors.find(([n]) => n === 'valid');
+  const verifier = new Verifier(hex(v.root_public_key_hex), hex(v.trust_list_hex), hex(v.status_list_hex));
+  assert.throws(() => verifier.verifyWithPolicy(v.qr, Date.parse(v.at), 'not json'));
+});
+
+test('the lists\' iat is readable, to refuse older lists', () => {
+  const [, v] = vectors.find(([n]) => n === 'counter_status_list_too_old');
+  const verifier = new Verifier(hex(v.root_public_key_hex), hex(v.trust_list_hex), hex(v.status_list_hex));
+  assert.equal(verifier.statusListIssuedAt, Date.parse('2025-05-31T07:00:00Z'));
+  assert.equal(verifier.trustListIssuedAt, Date.parse(v.at) - 86400 * 1000);
+  const bare = new Verifier(hex(v.root_public_key_hex), hex(v.trust_list_hex), undefined);
+  assert.equal(bare.statusListIssuedAt, undefined);
 });
 
 test('a trust list that does not verify throws', () => {

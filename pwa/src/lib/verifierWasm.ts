@@ -1,9 +1,22 @@
 // The verifier crate's wasm module, built by `make verifier-wasm` into target/verifier-wasm-web
 // and picked up at build time; when it is missing the scanner is online-only. Kept apart from
 // offlineVerify.ts so that tests can stand in for the module.
-export interface WasmVerifier { verify(qr: string, atMs: number): string; trustListExpiresAt: number }
+export interface WasmVerifier {
+  verify(qr: string, atMs: number): string
+  /** With a policy as JSON (the crate's `Policy`), e.g. `Verifier.counterPolicy()`. */
+  verifyWithPolicy(qr: string, atMs: number, policyJson: string): string
+  trustListExpiresAt: number
+  /** The lists' `iat`, in milliseconds (statusListIssuedAt undefined without a status list). */
+  trustListIssuedAt: number
+  statusListIssuedAt?: number
+  free?: () => void
+}
 /** Verifies the trust list against the root public key (32 bytes) and the status list against the trust list; throws when either fails. */
-export type VerifierCtor = new (root: Uint8Array, tl: Uint8Array, sl?: Uint8Array) => WasmVerifier
+export type VerifierCtor = {
+  new (root: Uint8Array, tl: Uint8Array, sl?: Uint8Array): WasmVerifier
+  /** The service counter's policy (the crate's `Policy::counter`) as JSON. */
+  counterPolicy(): string
+}
 interface WasmModule { default: (o: { module_or_path: string }) => Promise<unknown>; Verifier: VerifierCtor }
 
 const jsModules = import.meta.glob('../../../target/verifier-wasm-web/permit_verifier.js')

@@ -10,8 +10,19 @@ use std::process::ExitCode;
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Parser;
 use permit_verifier::{
-    StatusList, TrustList, Verification, VerifyOptions, ed25519_dalek::VerifyingKey, verify,
+    Policy, StatusList, TrustList, Verification, VerifyOptions, ed25519_dalek::VerifyingKey, verify,
 };
+
+/// Which verification policy to apply.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum PolicyName {
+    /// Old lists, a missing holder proof, a status index beyond the list: warnings.
+    Lenient,
+    /// A service counter: lists at most 7 days (trust) / 24 hours (status) old, the holder proof
+    /// required for device-bound permits, no future iat, the issuer matching its key, the status
+    /// index inside the list; each otherwise fails.
+    Counter,
+}
 
 /// Verify an RP1 electronic residence permit (电子居住证) QR code offline.
 ///
@@ -50,6 +61,10 @@ struct Args {
     /// How old a holder device proof may be, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 90)]
     holder_freshness: u32,
+
+    /// The verification policy: `lenient` or `counter` (窗口核验：更严格). 核验策略。
+    #[arg(long, value_enum, default_value_t = PolicyName::Lenient)]
+    policy: PolicyName,
 
     /// Print the whole verification as JSON. 以 JSON 输出。
     #[arg(long)]
@@ -144,6 +159,10 @@ fn run(args: &Args) -> Result<Verification, UsageError> {
     let options = VerifyOptions {
         clock_skew: TimeDelta::seconds(i64::from(args.clock_skew)),
         holder_freshness: TimeDelta::seconds(i64::from(args.holder_freshness)),
+        policy: match args.policy {
+            PolicyName::Lenient => Policy::lenient(),
+            PolicyName::Counter => Policy::counter(),
+        },
         ..VerifyOptions::at(at)
     };
     let text = read_qr_text(args)?;

@@ -16,7 +16,7 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use ciborium::Value;
 use permit_verifier::{
-    Issuer, Permit, Presentation, Sex, StatusList, TrustList, TrustedKey, VerifyOptions,
+    Issuer, Permit, Policy, Presentation, Sex, StatusList, TrustList, TrustedKey, VerifyOptions,
     ed25519_dalek::SigningKey, present, qr_text_from_cose, verify,
 };
 use serde_json::{Value as Json, json};
@@ -160,6 +160,17 @@ pub struct Case {
     pub verdict: Json,
     /// The expected warning codes, written by hand.
     pub warnings: Vec<&'static str>,
+    /// The verification policy: `lenient` (the default) or `counter`.
+    pub policy: &'static str,
+}
+
+/// The policy a vector names.
+pub fn policy(name: &str) -> Policy {
+    match name {
+        "lenient" => Policy::lenient(),
+        "counter" => Policy::counter(),
+        other => panic!("unknown policy {other}"),
+    }
 }
 
 fn case(
@@ -179,6 +190,21 @@ fn case(
         at,
         verdict,
         warnings: warnings.to_vec(),
+        policy: "lenient",
+    }
+}
+
+/// A case verified with the service counter's policy.
+fn counter_case(
+    name: &'static str,
+    description: &'static str,
+    qr: String,
+    verdict: Json,
+    warnings: &[&'static str],
+) -> Case {
+    Case {
+        policy: "counter",
+        ..case(name, description, qr, AT, verdict, warnings)
     }
 }
 
@@ -530,6 +556,101 @@ pub fn cases() -> Vec<Case> {
     after_retirement.lists.trust_list =
         trust_list_bytes(t(AT) - TimeDelta::days(1), 7 * 86400, rotated_keys);
     cases.push(after_retirement);
+    cases.extend(counter_cases(&full, &bound));
+    cases
+}
+
+/// The service counter's policy (`Policy::counter`): what is a warning above fails here.
+fn counter_cases(full: &str, bound: &str) -> Vec<Case> {
+    let a = issuer_a();
+    let permit = sample_permit();
+    let device = device_key();
+    let mut cases = vec![
+        counter_case(
+            "counter_valid",
+            "Counter policy: a device-bound credential with a fresh proof and fresh lists",
+            present(bound, &device, t(AT) - TimeDelta::seconds(30)).unwrap(),
+            json!({"verdict": "valid"}),
+            &[],
+        ),
+        counter_case(
+            "counter_holder_proof_required",
+            "Counter policy: a device-bound credential without its proof (cut off a screenshot) fails",
+            bound.to_owned(),
+            json!({"verdict": "holder_proof_required"}),
+            &[],
+        ),
+        counter_case(
+            "counter_issued_in_future",
+            "Counter policy: iat 10 minutes ahead of the verifier's clock (beyond the 5-minute skew)",
+            a.issue(
+                &permit,
+                Presentation::Full,
+                t("2025-06-01T08:10:00Z"),
+                t(IAT),
+                t(EXP),
+            )
+            .unwrap(),
+            json!({"verdict": "issued_in_future", "issued_at": "2025-06-01T08:10:00Z"}),
+            &[],
+        ),
+        counter_case(
+            "counter_issuer_mismatch",
+            "Counter policy: signed by a trusted key whose trust-list issuer is CN-ZJ, but iss says CN-SH",
+            issue(
+                &Issuer::from_secret(&secret("issuer-2025"), "CN-SH"),
+                &permit,
+                Presentation::Full,
+            ),
+            json!({"verdict": "issuer_mismatch", "issuer": "CN-SH", "trusted_issuer": "CN-ZJ"}),
+            &[],
+        ),
+        counter_case(
+            "counter_status_index_out_of_range",
+            "Counter policy: the status index lies beyond the status list (revocation unknown) fails",
+            issue(
+                &a,
+                &Permit {
+                    status_index: 5000,
+                    ..permit.clone()
+                },
+                Presentation::Full,
+            ),
+            json!({"verdict": "status_index_out_of_range", "index": 5000, "len": 1024}),
+            &[],
+        ),
+    ];
+    let mut old_status = counter_case(
+        "counter_status_list_too_old",
+        "Counter policy: a status list 25 hours old (more than 24) fails, whatever its ttl",
+        full.to_owned(),
+        json!({"verdict": "lists_too_old", "list": "status_list", "issued_at": "2025-05-31T07:00:00Z"}),
+        &[],
+    );
+    old_status.lists.status_list = Some(status_list_bytes(t(AT) - TimeDelta::hours(25), 7 * 86400));
+    cases.push(old_status);
+    let mut old_trust = counter_case(
+        "counter_trust_list_too_old",
+        "Counter policy: a trust list 8 days old (more than 7) fails",
+        full.to_owned(),
+        json!({"verdict": "lists_too_old", "list": "trust_list", "issued_at": "2025-05-24T08:00:00Z"}),
+        &["trust_list_expired"],
+    );
+    old_trust.lists.trust_list = trust_list_bytes(
+        t(AT) - TimeDelta::days(8),
+        7 * 86400,
+        vec![a.trusted_key(t("2025-01-01T00:00:00Z"), None)],
+    );
+    cases.push(old_trust);
+    let mut no_status = counter_case(
+        "counter_status_list_missing",
+        "Counter policy: no status list at all fails as lists too old",
+        full.to_owned(),
+        json!({"verdict": "lists_too_old", "list": "status_list", "issued_at": null}),
+        &["status_list_missing"],
+    );
+    no_status.lists.status_list = None;
+    cases.push(no_status);
     cases
 }
 
@@ -578,6 +699,7 @@ pub fn run(
     root_public_key: &[u8],
     status_list: Option<&[u8]>,
     at: DateTime<Utc>,
+    policy: Policy,
 ) -> permit_verifier::Verification {
     let root = permit_verifier::ed25519_dalek::VerifyingKey::from_bytes(
         root_public_key.try_into().unwrap(),
@@ -585,7 +707,21 @@ pub fn run(
     .unwrap();
     let trust = TrustList::from_cose(trust_list, &root).unwrap();
     let status = status_list.map(|s| StatusList::from_cose(s, &trust).unwrap());
-    verify(qr, &trust, status.as_ref(), &VerifyOptions::at(at))
+    let options = VerifyOptions {
+        policy,
+        ..VerifyOptions::at(at)
+    };
+    verify(qr, &trust, status.as_ref(), &options)
+}
+
+/// A policy as the vectors write it: its name and its fields (as the wasm module reads them).
+fn policy_json(name: &str) -> Json {
+    let mut value = serde_json::to_value(policy(name)).unwrap();
+    value
+        .as_object_mut()
+        .unwrap()
+        .insert("name".into(), json!(name));
+    value
 }
 
 /// The JSON file for a case: the inputs, and the expected verdict, warnings and fields, after
@@ -598,6 +734,7 @@ pub fn to_json(case: &Case) -> Json {
         root.as_bytes(),
         case.lists.status_list.as_deref(),
         case.at,
+        policy(case.policy),
     );
     let mut verdict = serde_json::to_value(&result.verdict).unwrap();
     if let Some(obj) = verdict.as_object_mut() {
@@ -618,6 +755,7 @@ pub fn to_json(case: &Case) -> Json {
             "holder_freshness_seconds": 90,
             "endorsement_window_seconds": 30 * 86400,
         },
+        "policy": policy_json(case.policy),
         "expected": {
             "verdict": case.verdict,
             "warnings": result.warnings,

@@ -1,13 +1,15 @@
 //! The signed lists over HTTP, served as COSE bytes with an ETag and a Cache-Control from
-//! their time to live, and online verification of a QR text with the same verifier crate the
-//! counters use offline.
+//! their time to live, both together in one bundle for scanners, and online verification of a
+//! QR text with the same verifier crate the counters use offline.
 
+use base64::Engine;
 use chrono::DateTime;
 use chrono::Utc;
 use poem::web::Data;
 use poem_openapi::param::{Header, Query};
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, ResponseContent};
+use sha2::{Digest, Sha256};
 
 use crate::credentials::service::{self, ListSigning};
 use crate::identity::rate_limits::RateLimit;
@@ -83,6 +85,46 @@ fn list_response(
         None => SignedListBody::Cose(Binary(bytes)),
     };
     SignedListResponse::Ok(body, etag, cache)
+}
+
+/// The trust list and the status list of one moment, for a scanner to download in one request.
+#[derive(Debug, Clone, Object)]
+pub struct ListBundle {
+    /// The root public key (hex) that signs the trust list. A verifier pins its own copy; this
+    /// one is for comparison.
+    pub root_public_key: String,
+    /// The signed trust list: base64 (standard, padded) of the COSE bytes `/trust-list` serves.
+    pub trust_list: String,
+    /// The signed status list: base64 of the COSE bytes `/status-list` serves, checked against
+    /// the trust list in this bundle.
+    pub status_list: String,
+    /// The ETag `/trust-list` gives these bytes.
+    pub trust_list_etag: String,
+    /// The ETag `/status-list` gives these bytes.
+    pub status_list_etag: String,
+}
+
+#[derive(ApiResponse)]
+pub enum ListBundleResponse {
+    /// Both lists, with an ETag made from theirs and the shorter of their max-ages.
+    #[oai(status = 200)]
+    Ok(
+        Json<ListBundle>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+    /// Neither list changed since the ETag in `If-None-Match`.
+    #[oai(status = 304)]
+    NotModified(
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+/// The bundle's ETag: it changes exactly when one of the two lists' ETags does.
+fn bundle_etag(trust_etag: &str, status_etag: &str) -> String {
+    let digest = Sha256::digest(format!("{trust_etag},{status_etag}").as_bytes());
+    format!("\"{}\"", &hex::encode(digest)[..32])
 }
 
 #[derive(Debug, Clone, Object)]
@@ -207,6 +249,39 @@ impl TrustApi {
             max_age,
             if_none_match.0.as_deref(),
             json,
+        ))
+    }
+
+    /// The trust list and the status list of one moment, in one answer: what the scanner
+    /// downloads (a request per list could reach instances that disagree).
+    #[oai(path = "/lists", method = "get")]
+    async fn get_lists(
+        &self,
+        state: Data<&AppState>,
+        #[oai(name = "If-None-Match")] if_none_match: Header<Option<String>>,
+    ) -> Result<ListBundleResponse, ApiError> {
+        let trust = service::trust_list(signing(&state)).await?;
+        let status = service::status_list(signing(&state), &trust.list).await?;
+        let etag = bundle_etag(&trust.etag, &status.etag);
+        let cache = format!("public, max-age={}", trust.max_age.min(status.max_age));
+        if if_none_match
+            .0
+            .as_deref()
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+        {
+            return Ok(ListBundleResponse::NotModified(etag, cache));
+        }
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Ok(ListBundleResponse::Ok(
+            Json(ListBundle {
+                root_public_key: hex::encode(state.keys.root().verifying_key().as_bytes()),
+                trust_list: b64.encode(&trust.bytes),
+                status_list: b64.encode(&status.bytes),
+                trust_list_etag: trust.etag,
+                status_list_etag: status.etag,
+            }),
+            etag,
+            cache,
         ))
     }
 
