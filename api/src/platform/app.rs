@@ -83,13 +83,14 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         config.database_url.as_ref().map(Secret::expose),
         &config.data_dir,
         data_keys.clone(),
-        config.db_pool_size,
+        storage::PoolSettings::of(&config),
     )
     .await?;
     let ephemeral = ephemeral::pseudonymous(
-        ephemeral::open(
+        ephemeral::open_bounded(
             config.redis_url.as_ref().map(Secret::expose),
             &config.redis_prefix,
+            std::time::Duration::from_millis(config.redis_timeout_ms),
         )
         .await?,
         data_keys.clone(),

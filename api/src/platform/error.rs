@@ -166,6 +166,9 @@ impl ApiError {
     }
 }
 
+/// What a `503 service_unavailable` asks clients to wait, as `/readyz` does.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
@@ -192,6 +195,10 @@ impl From<StorageError> for ApiError {
                 tracing::error!(error = %err, "database error");
                 ApiError::unavailable()
             }
+            StorageError::Unavailable(err) => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::unavailable().with_retry_after(UNAVAILABLE_RETRY_SECS)
+            }
             StorageError::Corrupt(what) => {
                 tracing::error!(what, "corrupt stored data");
                 ApiError::internal()
@@ -202,8 +209,8 @@ impl From<StorageError> for ApiError {
 
 impl From<EphemeralError> for ApiError {
     fn from(e: EphemeralError) -> Self {
-        tracing::error!(error = %e, "ephemeral store error");
-        ApiError::unavailable()
+        tracing::warn!(error = %e, "ephemeral store error");
+        ApiError::unavailable().with_retry_after(UNAVAILABLE_RETRY_SECS)
     }
 }
 
