@@ -114,47 +114,67 @@ impl CalendarStore for Database {
     }
 
     async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()> {
-        // The handler admits 2000 to 2100 only; a year chrono cannot hold is not a calendar.
-        let (Some(first), Some(last)) = (
-            NaiveDate::from_ymd_opt(year, 1, 1),
-            NaiveDate::from_ymd_opt(year, 12, 31),
-        ) else {
-            return Err(StorageError::Corrupt("calendar year out of range"));
-        };
         let mut tx = self.begin().await?;
-        run!(tx, |e| sqlx::query(
-            "DELETE FROM calendar_days WHERE day >= $1 AND day <= $2"
-        )
-        .bind(first)
-        .bind(last)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-        for d in days {
-            run!(tx, |e| sqlx::query(
-                "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)"
-            )
-            .bind(d.date)
-            .bind(d.kind.as_str())
-            .bind(&d.name)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
-            .map_err(classify)?;
-        }
-        run!(tx, |e| sqlx::query(
-            "INSERT INTO calendar_years (year, updated_at) VALUES ($1, $2) \
-             ON CONFLICT (year) DO UPDATE SET updated_at = excluded.updated_at",
-        )
-        .bind(year)
-        .bind(Utc::now())
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
+        replace_calendar_year_in(&mut tx, year, days).await?;
         tx.commit().await
     }
+}
+
+/// How many calendar years are loaded, read inside the caller's transaction.
+pub(crate) async fn calendar_year_count_in(tx: &mut Tx) -> StorageResult<i64> {
+    run!(tx, |e| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM calendar_years"
+    )
+    .fetch_one(e)
+    .await)
+    .map_err(classify)
+}
+
+/// Replaces one year of the working-day calendar inside the caller's transaction.
+pub(crate) async fn replace_calendar_year_in(
+    tx: &mut Tx,
+    year: i32,
+    days: &[CalendarDay],
+) -> StorageResult<()> {
+    // The handler admits 2000 to 2100 only; a year chrono cannot hold is not a calendar.
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Err(StorageError::Corrupt("calendar year out of range"));
+    };
+    run!(tx, |e| sqlx::query(
+        "DELETE FROM calendar_days WHERE day >= $1 AND day <= $2"
+    )
+    .bind(first)
+    .bind(last)
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    for d in days {
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)"
+        )
+        .bind(d.date)
+        .bind(d.kind.as_str())
+        .bind(&d.name)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+    }
+    run!(tx, |e| sqlx::query(
+        "INSERT INTO calendar_years (year, updated_at) VALUES ($1, $2) \
+         ON CONFLICT (year) DO UPDATE SET updated_at = excluded.updated_at",
+    )
+    .bind(year)
+    .bind(Utc::now())
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    Ok(())
 }
 
 /// Places per session of a service point's day.

@@ -95,8 +95,12 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         .await?,
         data_keys.clone(),
     );
-    seed::load_regions_once(&*storage).await?;
-    crate::booking::service::seed_calendar_once(&*storage).await?;
+    if seed::load_regions_once(&*storage).await? {
+        tracing::info!("region tree loaded");
+    }
+    if crate::booking::service::seed_calendar_once(&*storage).await? {
+        tracing::info!("working-day calendar loaded");
+    }
     let files = crate::casework::materials::open_files(&config)?;
     // Development and demo mode make themselves a key set; production mounts its own (made
     // once with `permitd keys init`), and a missing one stops the start.

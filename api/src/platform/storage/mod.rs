@@ -18,11 +18,13 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::platform::data_keys::DataKeys;
 
+mod markers;
 mod postgres;
 mod schema;
 pub mod sealing;
 mod sqlite;
 
+pub use markers::claim_marker;
 pub use postgres::{
     DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, PoolSettings, bounded,
 };
