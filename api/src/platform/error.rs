@@ -70,6 +70,14 @@ impl ApiError {
     pub fn unprocessable(code: &str, field: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
     }
+    /// A page size outside 1 to [`page::MAX_LIMIT`](crate::platform::page::MAX_LIMIT).
+    pub fn invalid_limit() -> Self {
+        Self::unprocessable(
+            "invalid_limit",
+            "limit",
+            format!("每页条数应在1到{}之间", crate::platform::page::MAX_LIMIT),
+        )
+    }
     pub fn unauthenticated() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录")
     }
@@ -164,6 +172,20 @@ impl ApiError {
             ApiError::Client(s, ..) | ApiError::Server(s, ..) => *s,
         }
     }
+}
+
+/// A page cursor from the query parameter `field` (`before` or `after`); one this server did
+/// not write is refused with `422 invalid_cursor`.
+pub fn cursor_query(
+    text: Option<&str>,
+    field: &str,
+) -> Result<Option<crate::platform::page::Cursor>, ApiError> {
+    text.map(|t| {
+        crate::platform::page::Cursor::parse(t).ok_or_else(|| {
+            ApiError::unprocessable("invalid_cursor", field, "分页位置无效，请从第一页重新加载")
+        })
+    })
+    .transpose()
 }
 
 /// What a `503 service_unavailable` asks clients to wait, as `/readyz` does.
