@@ -351,7 +351,7 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     )
     .await;
     assert!(
-        queue
+        queue["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -424,14 +424,16 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
         200,
     )
     .await;
+    let listed = &listed["items"];
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["handling"], "初审通过");
     let ap = listed[0]["id"].as_str().unwrap();
     // The list shows full ID numbers: each person shown is a read in the audit log.
     let admin = staff(&app, "admin", "admin-demo-2026").await;
-    let log = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
+    let log = json_of(admin.get("/api/v1/staff/audit?limit=200").await, 200).await;
     assert!(
-        log.as_array()
+        log["items"]
+            .as_array()
             .unwrap()
             .iter()
             .any(|e| e["action"] == "list_appointment"
@@ -1067,8 +1069,8 @@ async fn a_draft_blocks_no_one_and_a_clerk_releases_an_id_number_another_account
 
     // Audited; the other application is cancelled and its owner told in the app.
     let admin = staff(&app, "admin", "admin-demo-2026").await;
-    let audit = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
-    let entry = audit
+    let audit = json_of(admin.get("/api/v1/staff/audit?limit=200").await, 200).await;
+    let entry = audit["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -288,7 +288,14 @@ async fn check_in_moves_appointment_and_application_once() {
         let ap = booking_service::place(&*storage, &booking(acc, app, point, day))
             .await
             .expect(backend);
-        assert_eq!(storage.appointments_on(point, day).await.unwrap().len(), 1);
+        assert_eq!(
+            storage
+                .appointments_on(point, day, None, 200)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         let checked = booking_service::check_in(&*storage, ap.id, Utc::now())
             .await
             .expect(backend);

@@ -241,7 +241,7 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         200,
     )
     .await;
-    let ap = todays[0]["id"].as_str().unwrap().to_string();
+    let ap = todays["items"][0]["id"].as_str().unwrap().to_string();
     json_of(
         clerk
             .post(
@@ -550,11 +550,16 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     // The clerk finds the permit by the holder's ID number; another point's clerk finds none.
     let lookup = format!("/api/v1/staff/permits?id_number={}", me.id_number);
     let found = json_of(clerk.get(&lookup).await, 200).await;
+    let found = &found["items"];
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found[0]["id"], pid.as_str());
     assert!(found[0]["id_number"].as_str().unwrap().contains('*'));
     let none = json_of(other_clerk.get(&lookup).await, 200).await;
-    assert_eq!(none, json!([]));
+    assert_eq!(
+        none,
+        json!({"items": []}),
+        "the last page has no next_before"
+    );
     assert_eq!(
         code_of(clerk.get("/api/v1/staff/permits?id_number=12345").await).await,
         (422, "invalid_id_number".into())
@@ -611,8 +616,8 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
 
     // Every staff action is in the audit log; only administrators read it.
     let admin = staff(&app, "admin", "admin-demo-2026").await;
-    let log = json_of(admin.get("/api/v1/staff/audit").await, 200).await;
-    let actions: Vec<&str> = log
+    let log = json_of(admin.get("/api/v1/staff/audit?limit=200").await, 200).await;
+    let actions: Vec<&str> = log["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -149,7 +149,7 @@ async fn no_column_and_no_ephemeral_key_names_the_person() {
         200,
     )
     .await;
-    assert_eq!(found[0]["id"], permit["id"]);
+    assert_eq!(found["items"][0]["id"], permit["id"]);
     let found = json_of(
         clerk
             .get(&format!(

@@ -372,9 +372,9 @@ async fn the_audit_log_refuses_updates_and_deletes_in_the_database() {
         for r in &refusals {
             assert!(r.contains("append-only"), "{backend}: {r}");
         }
-        let kept = storage.audit_log(10).await.expect(backend);
+        let kept = storage.audit_log(None, 10).await.expect(backend);
         assert_eq!(kept.len(), 1, "{backend}");
-        assert_eq!(kept[0].detail, "以欺骗等不正当手段取得", "{backend}");
+        assert_eq!(kept[0].1.detail, "以欺骗等不正当手段取得", "{backend}");
     }
 }
 

@@ -147,7 +147,7 @@ def permit(base, cookies, point):
         status, answer, _ = call(base, method, path, body, cookie)
         expect(status, answer, want, path)
     _, todays, _ = call(base, "GET", f"/staff/appointments?service_point_id={point}", cookie=clerk)
-    appointment = next(a["id"] for a in todays if a["application_id"] == app)
+    appointment = next(a["id"] for a in todays["items"] if a["application_id"] == app)
     status, answer, _ = call(base, "POST", f"/staff/appointments/{appointment}/check-in", {}, clerk)
     expect(status, answer, 200, "check-in")
     status, answer, _ = call(base, "POST", f"/staff/applications/{app}/issue", {}, clerk)

@@ -25,7 +25,9 @@ use crate::directory::ServicePoint;
 use crate::notifications;
 use crate::notifications::notice;
 use crate::platform::clock::local_date;
-use crate::platform::storage::{Storage, StorageError, StorageResult, Transient, Tx, retry_once};
+use crate::platform::storage::{
+    Storage, StorageError, StorageResult, Transient, Tx, claim_marker, retry_once,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BookingError {
@@ -188,22 +190,32 @@ pub async fn set_slot_capacity(
         .await?)
 }
 
-/// Loads the State Council calendar the first time permitd starts on a database.
-pub async fn seed_calendar_once(storage: &dyn Storage) -> StorageResult<()> {
-    let (years, _) = storage.calendar().await?;
-    if !years.is_empty() {
-        return Ok(());
-    }
+/// Loads the State Council calendar the first time permitd starts on a database: every year
+/// and the seed marker in one transaction (see `claim_marker`), so a start killed half-way
+/// leaves no partial calendar and the next start loads it again. A database whose calendar was
+/// loaded before the marker existed keeps its years (later edits stand).
+pub async fn seed_calendar_once(storage: &dyn Storage) -> StorageResult<bool> {
     let days = parse_csv(STATE_COUNCIL_CSV).map_err(|_| StorageError::Corrupt("calendar seed"))?;
     let mut by_year: BTreeMap<i32, Vec<CalendarDay>> = BTreeMap::new();
     for d in days {
         by_year.entry(d.date.year()).or_default().push(d);
     }
-    for (year, days) in by_year {
-        storage.replace_calendar_year(year, &days).await?;
+    let mut tx = storage.begin().await?;
+    if !claim_marker(&mut tx, CALENDAR_MARKER).await? {
+        return Ok(false);
     }
-    Ok(())
+    if store::calendar_year_count_in(&mut tx).await? > 0 {
+        tx.commit().await?;
+        return Ok(false);
+    }
+    for (year, days) in by_year {
+        store::replace_calendar_year_in(&mut tx, year, &days).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
+
+const CALENDAR_MARKER: &str = "calendar_seed_loaded";
 
 /// The window an application's submission opens at its service point.
 pub async fn window_for(

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::calendar::{CalendarDay, DayKind, Session};
 use super::model::{Booking, SlotUsage};
 use crate::casework::applications::model::{Appointment, AppointmentStatus};
+use crate::platform::page::Cursor;
 use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, one_by, run};
 
 pub(crate) const APPOINTMENT_COLUMNS: &str =
@@ -114,47 +115,67 @@ impl CalendarStore for Database {
     }
 
     async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()> {
-        // The handler admits 2000 to 2100 only; a year chrono cannot hold is not a calendar.
-        let (Some(first), Some(last)) = (
-            NaiveDate::from_ymd_opt(year, 1, 1),
-            NaiveDate::from_ymd_opt(year, 12, 31),
-        ) else {
-            return Err(StorageError::Corrupt("calendar year out of range"));
-        };
         let mut tx = self.begin().await?;
-        run!(tx, |e| sqlx::query(
-            "DELETE FROM calendar_days WHERE day >= $1 AND day <= $2"
-        )
-        .bind(first)
-        .bind(last)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
-        for d in days {
-            run!(tx, |e| sqlx::query(
-                "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)"
-            )
-            .bind(d.date)
-            .bind(d.kind.as_str())
-            .bind(&d.name)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
-            .map_err(classify)?;
-        }
-        run!(tx, |e| sqlx::query(
-            "INSERT INTO calendar_years (year, updated_at) VALUES ($1, $2) \
-             ON CONFLICT (year) DO UPDATE SET updated_at = excluded.updated_at",
-        )
-        .bind(year)
-        .bind(Utc::now())
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
+        replace_calendar_year_in(&mut tx, year, days).await?;
         tx.commit().await
     }
+}
+
+/// How many calendar years are loaded, read inside the caller's transaction.
+pub(crate) async fn calendar_year_count_in(tx: &mut Tx) -> StorageResult<i64> {
+    run!(tx, |e| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM calendar_years"
+    )
+    .fetch_one(e)
+    .await)
+    .map_err(classify)
+}
+
+/// Replaces one year of the working-day calendar inside the caller's transaction.
+pub(crate) async fn replace_calendar_year_in(
+    tx: &mut Tx,
+    year: i32,
+    days: &[CalendarDay],
+) -> StorageResult<()> {
+    // The handler admits 2000 to 2100 only; a year chrono cannot hold is not a calendar.
+    let (Some(first), Some(last)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Err(StorageError::Corrupt("calendar year out of range"));
+    };
+    run!(tx, |e| sqlx::query(
+        "DELETE FROM calendar_days WHERE day >= $1 AND day <= $2"
+    )
+    .bind(first)
+    .bind(last)
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    for d in days {
+        run!(tx, |e| sqlx::query(
+            "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)"
+        )
+        .bind(d.date)
+        .bind(d.kind.as_str())
+        .bind(&d.name)
+        .execute(e)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(classify)?;
+    }
+    run!(tx, |e| sqlx::query(
+        "INSERT INTO calendar_years (year, updated_at) VALUES ($1, $2) \
+         ON CONFLICT (year) DO UPDATE SET updated_at = excluded.updated_at",
+    )
+    .bind(year)
+    .bind(Utc::now())
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)?;
+    Ok(())
 }
 
 /// Places per session of a service point's day.
@@ -229,10 +250,14 @@ impl CapacityStore for Database {
 pub trait AppointmentStore: Send + Sync {
     async fn appointment(&self, id: Uuid) -> StorageResult<Appointment>;
     /// A service point's appointments of one day that hold a place or were attended.
+    /// A service point's appointments of a day, morning first, then by booking time (equal
+    /// times by id), after the appointment `after` (its session from its row), `limit` at most.
     async fn appointments_on(
         &self,
         service_point_id: Uuid,
         day: NaiveDate,
+        after: Option<Cursor>,
+        limit: i64,
     ) -> StorageResult<Vec<Appointment>>;
     /// The application's appointment that still holds a place or was attended.
     async fn current_appointment(&self, application_id: Uuid)
@@ -254,15 +279,30 @@ impl AppointmentStore for Database {
         &self,
         service_point_id: Uuid,
         day: NaiveDate,
+        after: Option<Cursor>,
+        limit: i64,
     ) -> StorageResult<Vec<Appointment>> {
+        const SESSION_RANK: &str = "CASE session WHEN 'morning' THEN 0 ELSE 1 END";
+        let after_sql = if after.is_some() {
+            format!(
+                "AND ({SESSION_RANK}, created_at, id) > \
+                 ((SELECT {SESSION_RANK} FROM appointments WHERE id = $5), $4, $5) "
+            )
+        } else {
+            "AND $4 IS NULL AND $5 IS NULL ".to_string()
+        };
         let sql = format!(
             "SELECT {} FROM appointments WHERE service_point_id = $1 AND day = $2 \
-             AND status IN ('booked', 'checked_in', 'no_show') ORDER BY session, created_at",
+             AND status IN ('booked', 'checked_in', 'no_show') {after_sql}\
+             ORDER BY {SESSION_RANK}, created_at, id LIMIT $3",
             APPOINTMENT_COLUMNS
         );
         let rows: Vec<AppointmentRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(service_point_id)
             .bind(day)
+            .bind(limit)
+            .bind(after.map(|c| c.at))
+            .bind(after.map(|c| c.id))
             .fetch_all(e)
             .await)
         .map_err(classify)?;

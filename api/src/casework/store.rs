@@ -17,6 +17,7 @@ use super::applications::model::{
 use super::materials::content::MaterialKind;
 use crate::identity::model::{IdNumber, PhoneNumber, Sex};
 use crate::platform::data_keys::DataKeys;
+use crate::platform::page::Cursor;
 use crate::platform::storage::sealing::{
     APPLICANT_ADDRESS, APPLICANT_EMPLOYER, APPLICANT_ID_NUMBER, APPLICANT_NAME, APPLICANT_PHONE,
     ID_NUMBER,
@@ -157,10 +158,14 @@ pub trait ApplicationStore: Send + Sync {
     async fn application(&self, id: Uuid) -> StorageResult<Application>;
     async fn applications_of(&self, account_id: Uuid) -> StorageResult<Vec<Application>>;
     /// A service point's applications past the draft stage, oldest submission first.
+    /// A service point's submitted applications, oldest submission first (equal times by id),
+    /// from just after `after`, `limit` at most.
     async fn applications_at(
         &self,
         service_point_id: Uuid,
         status: Option<Status>,
+        after: Option<Cursor>,
+        limit: i64,
     ) -> StorageResult<Vec<Application>>;
     /// 确认申报: needs a condition and at least one file.
     /// 确认申报: needs a condition and at least one file; `None` when it is not submittable.
@@ -202,15 +207,26 @@ impl ApplicationStore for Database {
         &self,
         service_point_id: Uuid,
         status: Option<Status>,
+        after: Option<Cursor>,
+        limit: i64,
     ) -> StorageResult<Vec<Application>> {
+        // The page key is the submission time (the creation time of the few that have none).
+        let after_sql = if after.is_some() {
+            "AND (COALESCE(submitted_at, created_at), id) > ($4, $5) "
+        } else {
+            "AND $4 IS NULL AND $5 IS NULL "
+        };
         let sql = format!(
             "SELECT {} FROM applications WHERE service_point_id = $1 AND status <> 'draft' \
-             AND ($2 = '' OR status = $2) ORDER BY submitted_at, created_at",
+             AND ($2 = '' OR status = $2) {after_sql}ORDER BY COALESCE(submitted_at, created_at), id LIMIT $3",
             APPLICATION_COLUMNS
         );
         let rows: Vec<ApplicationRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(service_point_id)
             .bind(status.map(Status::as_str).unwrap_or_default())
+            .bind(limit)
+            .bind(after.map(|c| c.at))
+            .bind(after.map(|c| c.id))
             .fetch_all(e)
             .await)
         .map_err(classify)?;

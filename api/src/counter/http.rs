@@ -19,7 +19,7 @@ use crate::casework::applications::model::{Application, Decision};
 use crate::identity::auth::SessionAuth;
 use crate::identity::model::{IdNumber, Role};
 use crate::platform::clock::local_date;
-use crate::platform::error::ApiError;
+use crate::platform::error::{ApiError, cursor_query as cursor};
 use crate::platform::state::AppState;
 use crate::platform::text::{MultiLineText, Nullable, Text};
 use crate::platform::web::ApiTags;
@@ -43,6 +43,36 @@ pub struct AuditView {
     pub object_type: String,
     pub object_id: String,
     pub detail: String,
+}
+
+/// A page of the audit log.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AuditPage {
+    /// Newest first; entries of the same time by id.
+    pub items: Vec<AuditView>,
+    /// Send as `before` for the older entries; absent on the last page.
+    pub next_before: Option<String>,
+}
+
+/// The pre-review queue, a page at a time.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct QueuePage {
+    /// Oldest submission first (the pre-review deadline order).
+    pub items: Vec<QueueItem>,
+    /// Send as `after` for the next page; absent on the last page.
+    pub next_after: Option<String>,
+}
+
+/// A service point's appointments of a day, a page at a time.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct AppointmentPage {
+    /// Morning first, then in booking order.
+    pub items: Vec<AppointmentInfo>,
+    /// Send as `after` for the next page; absent on the last page.
+    pub next_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -97,6 +127,7 @@ impl From<CounterError> for ApiError {
                 "只能在本人所在受理点现场受理",
             ),
             CounterError::NotToday => ApiError::rejected("not_today"),
+            CounterError::InvalidLimit => ApiError::invalid_limit(),
             CounterError::UsernameTaken => {
                 ApiError::conflict("username_taken", "username", "该账号名已被使用")
             }
@@ -111,17 +142,22 @@ pub struct CounterApi;
 
 #[OpenApi(tag = "ApiTags::Staff")]
 impl CounterApi {
-    /// The audit log, newest first (administrators).
+    /// The audit log, newest first (administrators), a page at a time: `limit` 1 to 200 (50
+    /// unless given); `before`: the previous page's `next_before`.
     #[oai(path = "/staff/audit", method = "get")]
     async fn audit_log(
         &self,
         state: Data<&AppState>,
         auth: SessionAuth,
-    ) -> Result<Json<Vec<AuditView>>, ApiError> {
+        limit: Query<Option<i64>>,
+        before: Query<Option<String>>,
+    ) -> Result<Json<AuditPage>, ApiError> {
         auth.0.require(&[Role::Admin])?;
-        let entries = service::audit_log(&*state.storage, 500).await?;
-        Ok(Json(
-            entries
+        let before = cursor(before.0.as_deref(), "before")?;
+        let page = service::audit_log(&*state.storage, before, limit.0).await?;
+        Ok(Json(AuditPage {
+            items: page
+                .items
                 .into_iter()
                 .map(|e| AuditView {
                     at: e.at,
@@ -132,7 +168,8 @@ impl CounterApi {
                     detail: e.detail,
                 })
                 .collect(),
-        ))
+            next_before: page.next.map(|c| c.to_text()),
+        }))
     }
 
     /// The applications of my service points, by pre-review deadline; `status=booked` is the
@@ -143,13 +180,25 @@ impl CounterApi {
         state: Data<&AppState>,
         auth: SessionAuth,
         status: Query<Option<StatusView>>,
-    ) -> Result<Json<Vec<QueueItem>>, ApiError> {
+        // 1 to 200 (50 unless given); `after`: the previous page's `next_after`.
+        limit: Query<Option<i64>>,
+        after: Query<Option<String>>,
+    ) -> Result<Json<QueuePage>, ApiError> {
         let now = state.clock.now();
         let staff = auth.0.staff()?;
-        let found = service::queue(&*state.storage, staff, status.0.map(Into::into)).await?;
-        let mut items: Vec<QueueItem> = found.iter().map(|a| queue_item(a, now)).collect();
-        items.sort_by_key(|i| i.review_due_at);
-        Ok(Json(items))
+        let after = cursor(after.0.as_deref(), "after")?;
+        let page = service::queue(
+            &*state.storage,
+            staff,
+            status.0.map(Into::into),
+            after,
+            limit.0,
+        )
+        .await?;
+        Ok(Json(QueuePage {
+            items: page.items.iter().map(|a| queue_item(a, now)).collect(),
+            next_after: page.next.map(|c| c.to_text()),
+        }))
     }
 
     /// One application with its proof, for review.
@@ -303,14 +352,25 @@ impl CounterApi {
         auth: SessionAuth,
         service_point_id: Query<Uuid>,
         date: Query<Option<chrono::NaiveDate>>,
-    ) -> Result<Json<Vec<AppointmentInfo>>, ApiError> {
+        // 1 to 200 (50 unless given); `after`: the previous page's `next_after`.
+        limit: Query<Option<i64>>,
+        after: Query<Option<String>>,
+    ) -> Result<Json<AppointmentPage>, ApiError> {
         let staff = auth.0.staff()?;
         let day = date.0.unwrap_or_else(|| local_date(state.clock.now()));
-        let (place, found) =
-            service::day_appointments(&*state.storage, staff, service_point_id.0, day).await?;
+        let after = cursor(after.0.as_deref(), "after")?;
+        let (place, page) = service::day_appointments(
+            &*state.storage,
+            staff,
+            service_point_id.0,
+            day,
+            after,
+            limit.0,
+        )
+        .await?;
         // The list shows each person's full ID number and phone (the counter matches them to
         // the card), so every person shown is a read in the audit log.
-        for (_, ap) in &found {
+        for (_, ap) in &page.items {
             crate::platform::audit::record(
                 &state,
                 &auth,
@@ -322,12 +382,14 @@ impl CounterApi {
             .await?;
         }
         let point = ServicePointBrief::from(&place);
-        Ok(Json(
-            found
+        Ok(Json(AppointmentPage {
+            items: page
+                .items
                 .iter()
                 .map(|(a, ap)| appointment_info(a, ap, point.clone()))
                 .collect(),
-        ))
+            next_after: page.next.map(|c| c.to_text()),
+        }))
     }
 
     /// 已受理: the applicant is at the counter on the day of the appointment.

@@ -17,6 +17,7 @@ use crate::identity::service::serves;
 use crate::notifications::notice;
 use crate::platform::audit::AuditEntry;
 use crate::platform::clock::local_date;
+use crate::platform::page::{self, Cursor, Page};
 use crate::platform::storage::{Storage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,9 @@ pub enum CounterError {
     NotToday,
     #[error("username taken")]
     UsernameTaken,
+    /// A page of 1 to 200 rows.
+    #[error("invalid limit")]
+    InvalidLimit,
     #[error(transparent)]
     Casework(CaseworkError),
     #[error(transparent)]
@@ -82,21 +86,52 @@ pub async fn scope(storage: &dyn Storage, staff: Staff) -> Result<Vec<Uuid>> {
 }
 
 /// The audit log, newest first.
-pub async fn audit_log(storage: &dyn Storage, limit: i64) -> Result<Vec<AuditEntry>> {
-    Ok(storage.audit_log(limit).await?)
+/// A page of the audit log, newest first: `limit` entries (1 to 200) after `before`.
+pub async fn audit_log(
+    storage: &dyn Storage,
+    before: Option<Cursor>,
+    limit: Option<i64>,
+) -> Result<Page<AuditEntry>> {
+    let limit = page::limit(limit).ok_or(CounterError::InvalidLimit)?;
+    let rows = storage.audit_log(before, limit + 1).await?;
+    let page = Page::of(rows, limit, |(id, e)| Cursor { at: e.at, id: *id });
+    Ok(Page {
+        items: page.items.into_iter().map(|(_, e)| e).collect(),
+        next: page.next,
+    })
 }
 
-/// The applications of the staff member's service points, point by point.
+/// A page of the applications of the staff member's service points, oldest submission first
+/// (the pre-review deadline order): `limit` (1 to 200) after `after`.
 pub async fn queue(
     storage: &dyn Storage,
     staff: Staff,
     status: Option<Status>,
-) -> Result<Vec<Application>> {
+    after: Option<Cursor>,
+    limit: Option<i64>,
+) -> Result<Page<Application>> {
+    let limit = page::limit(limit).ok_or(CounterError::InvalidLimit)?;
+    // Each point's next rows after the cursor, merged: the first `limit + 1` of all of them
+    // are the first of the union.
     let mut found = Vec::new();
     for point in scope(storage, staff).await? {
-        found.extend(storage.applications_at(point, status).await?);
+        found.extend(
+            storage
+                .applications_at(point, status, after, limit + 1)
+                .await?,
+        );
     }
-    Ok(found)
+    found.sort_by_key(|a| (queue_key(a).at, queue_key(a).id));
+    Ok(Page::of(found, limit, queue_key))
+}
+
+/// Where an application stands in the queue: its submission (or, for the few without one,
+/// its creation), then its id.
+fn queue_key(a: &Application) -> Cursor {
+    Cursor {
+        at: a.submitted_at.unwrap_or(a.created_at),
+        id: a.id,
+    }
 }
 
 /// A staff member's view of one application, or not found outside their scope.
@@ -178,17 +213,27 @@ pub async fn day_appointments(
     staff: Staff,
     point: Uuid,
     day: NaiveDate,
-) -> Result<(ServicePoint, Vec<(Application, Appointment)>)> {
+    after: Option<Cursor>,
+    limit: Option<i64>,
+) -> Result<(ServicePoint, Page<(Application, Appointment)>)> {
+    let limit = page::limit(limit).ok_or(CounterError::InvalidLimit)?;
     if !scope(storage, staff).await?.contains(&point) {
         return Err(CounterError::NotFound);
     }
     let place = storage.service_point(point).await?;
     let mut out = Vec::new();
-    for ap in storage.appointments_on(point, day).await? {
+    for ap in storage
+        .appointments_on(point, day, after, limit + 1)
+        .await?
+    {
         let a = storage.application(ap.application_id).await?;
         out.push((a, ap));
     }
-    Ok((place, out))
+    let page = Page::of(out, limit, |(_, ap)| Cursor {
+        at: ap.created_at,
+        id: ap.id,
+    });
+    Ok((place, page))
 }
 
 /// 已受理: the applicant is at the counter on the day of the appointment.

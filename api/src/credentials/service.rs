@@ -27,6 +27,7 @@ use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::clock::local_date;
 use crate::platform::ephemeral::{Ephemeral, EphemeralError};
+use crate::platform::page::{self, Cursor, Page};
 use crate::platform::storage::{Storage, StorageError, StorageResult};
 
 mod lists;
@@ -68,6 +69,9 @@ pub enum CredentialError {
     ReapplyRequired,
     #[error("invalid ID number")]
     InvalidIdNumber(IdNumberError),
+    /// A page of 1 to 200 rows.
+    #[error("invalid limit")]
+    InvalidLimit,
     /// The ID card shown is not the account's, or the account is not a resident's.
     #[error("ID number mismatch")]
     IdNumberMismatch,

@@ -13,6 +13,7 @@ use super::status_list::model::{MAX_DRAWS, StatusBits};
 use super::status_list::store as status_list;
 use crate::identity::model::{IdNumber, Sex};
 use crate::platform::data_keys::DataKeys;
+use crate::platform::page::Cursor;
 use crate::platform::storage::sealing::{ID_NUMBER, PERMIT_HOLDER_NAME, PERMIT_ID_NUMBER};
 use crate::platform::storage::{
     Database, StorageError, StorageResult, Tx, all_by, classify, found, one_by, run,
@@ -79,8 +80,16 @@ impl PermitRow {
 pub trait PermitStore: Send + Sync {
     async fn permit(&self, id: Uuid) -> StorageResult<Permit>;
     async fn permits_of(&self, account_id: Uuid) -> StorageResult<Vec<Permit>>;
-    /// Every permit ever issued to the person with this ID number, newest first.
-    async fn permits_of_person(&self, id_number: &str) -> StorageResult<Vec<Permit>>;
+    /// The permits issued to the person with this ID number, newest first (equal times by id),
+    /// from just after `before`, `limit` at most; with `clerk`, only those of the service
+    /// points that clerk serves.
+    async fn permits_of_person(
+        &self,
+        id_number: &str,
+        clerk: Option<Uuid>,
+        before: Option<Cursor>,
+        limit: i64,
+    ) -> StorageResult<Vec<Permit>>;
     /// Moves the permit with `number` and `id_number` to `account_id` (a person claiming what
     /// their unit obtained); the new holder passes a step-up before showing it.
     async fn transfer_permit(
@@ -128,13 +137,33 @@ impl PermitStore for Database {
         rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 
-    async fn permits_of_person(&self, id_number: &str) -> StorageResult<Vec<Permit>> {
+    async fn permits_of_person(
+        &self,
+        id_number: &str,
+        clerk: Option<Uuid>,
+        before: Option<Cursor>,
+        limit: i64,
+    ) -> StorageResult<Vec<Permit>> {
+        let before_sql = if before.is_some() {
+            "AND (created_at, id) < ($4, $5) "
+        } else {
+            "AND $4 IS NULL AND $5 IS NULL "
+        };
         let sql = format!(
-            "SELECT {} FROM permits WHERE id_number_index = $1 ORDER BY created_at DESC",
+            "SELECT {} FROM permits WHERE id_number_index = $1 \
+             AND ($2 IS NULL OR service_point_id IN (SELECT service_point_id FROM staff_service_points WHERE account_id = $2)) \
+             {before_sql}ORDER BY created_at DESC, id DESC LIMIT $3",
             PERMIT_COLUMNS
         );
-        let rows: Vec<PermitRow> =
-            all_by(self, sql, self.keys().index(ID_NUMBER, id_number)).await?;
+        let rows: Vec<PermitRow> = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(self.keys().index(ID_NUMBER, id_number))
+            .bind(clerk)
+            .bind(limit)
+            .bind(before.map(|c| c.at))
+            .bind(before.map(|c| c.id))
+            .fetch_all(e)
+            .await)
+        .map_err(classify)?;
         rows.into_iter().map(|r| r.open(self.keys())).collect()
     }
 

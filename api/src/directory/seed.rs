@@ -1,12 +1,14 @@
 //! The seed data (api/seed/*.json): the Hangzhou region tree, the seven 上城区 service points of
 //! the Zhejiang manual §4.1, the policies and guides of §4.2-4.3. Regions are reference data that
 //! registration needs, so they load once in every mode; service points and articles load once in
-//! demo mode. Either way an administrator's later edits stand.
+//! demo mode. Either way an administrator's later edits stand. Each set loads in one
+//! transaction with its marker, so it is there entirely or not at all.
 
 use serde::Deserialize;
 
-use super::model::{ArticleInput, Region, ServicePointInput};
-use crate::platform::storage::{Storage, StorageError, StorageResult};
+use super::model::{ArticleInput, Region, ServicePoint, ServicePointInput};
+use super::store;
+use crate::platform::storage::{Storage, StorageError, StorageResult, Tx, claim_marker};
 
 const REGIONS: &str = include_str!("../../seed/regions.json");
 const SERVICE_POINTS: &str = include_str!("../../seed/service_points.json");
@@ -59,44 +61,61 @@ fn corrupt(_: serde_json::Error) -> StorageError {
 
 pub async fn load_regions(storage: &dyn Storage) -> StorageResult<usize> {
     let regions = regions().map_err(corrupt)?;
+    let mut tx = storage.begin().await?;
     for region in &regions {
-        storage.upsert_region(region).await?;
+        store::upsert_region_in(&mut tx, region).await?;
     }
+    tx.commit().await?;
     Ok(regions.len())
 }
 
 const REGIONS_MARKER: &str = "regions_seed_loaded";
 const DEMO_MARKER: &str = "demo_seed_loaded";
 
-/// True for exactly one caller per database: the one whose token was stored.
-async fn first_time(storage: &dyn Storage, marker: &str) -> StorageResult<bool> {
-    let token = uuid::Uuid::new_v4().to_string();
-    Ok(storage.setting_get_or_init(marker, &token).await? == token)
-}
-
-/// Loads the region tree unless it was loaded before.
+/// Loads the region tree unless it was loaded before: the marker and every region in one
+/// transaction (see `claim_marker`), so a start killed half-way leaves nothing and the next
+/// start loads the tree again, and of instances starting at once exactly one loads it.
 pub async fn load_regions_once(storage: &dyn Storage) -> StorageResult<bool> {
-    if !first_time(storage, REGIONS_MARKER).await? {
+    let regions = regions().map_err(corrupt)?;
+    let mut tx = storage.begin().await?;
+    if !claim_marker(&mut tx, REGIONS_MARKER).await? {
         return Ok(false);
     }
-    load_regions(storage).await?;
+    for region in &regions {
+        store::upsert_region_in(&mut tx, region).await?;
+    }
+    tx.commit().await?;
     Ok(true)
 }
 
-/// Loads the demo service points and articles unless they were loaded before.
-pub async fn load_demo_directory(storage: &dyn Storage) -> StorageResult<bool> {
-    if !first_time(storage, DEMO_MARKER).await? {
-        return Ok(false);
-    }
+/// Claims the demo seed in the caller's transaction: `false` when a start before loaded it
+/// (or another instance is loading it now and commits).
+pub async fn claim_demo(tx: &mut Tx) -> StorageResult<bool> {
+    claim_marker(tx, DEMO_MARKER).await
+}
+
+/// Writes the demo service points and articles in the caller's transaction (the demo's staff
+/// go in the same one); answers the service points, in the seed's order.
+pub async fn demo_directory_in(tx: &mut Tx) -> StorageResult<Vec<ServicePoint>> {
+    let mut points = Vec::new();
     for point in service_points().map_err(corrupt)? {
-        storage.create_service_point(&point).await?;
+        points.push(store::insert_service_point_in(tx, &point).await?);
     }
     for article in articles().map_err(corrupt)? {
-        match storage.create_article(&article).await {
-            Ok(_) | Err(StorageError::Conflict(_)) => {}
-            Err(e) => return Err(e),
-        }
+        store::insert_article_unless_taken_in(tx, &article).await?;
     }
+    Ok(points)
+}
+
+/// Loads the demo service points and articles unless they were loaded before, in one
+/// transaction with their marker.
+pub async fn load_demo_directory(storage: &dyn Storage) -> StorageResult<bool> {
+    let mut tx = storage.begin().await?;
+    if !claim_demo(&mut tx).await? {
+        return Ok(false);
+    }
+    demo_directory_in(&mut tx).await?;
+    tx.commit().await?;
     Ok(true)
 }
 

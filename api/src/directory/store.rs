@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::model::{Article, ArticleInput, ArticleKind, Region, ServicePoint, ServicePointInput};
 use crate::booking::calendar::Opening;
 use crate::platform::storage::{
-    Database, StorageError, StorageResult, all_by, classify, found, one_by, run,
+    Database, StorageError, StorageResult, Tx, all_by, classify, found, one_by, run,
 };
 
 pub(crate) const SERVICE_POINT_COLUMNS: &str = "id, number, district_code, street_code, police_station, name, scope, address, phone, hours, opens_saturday, open_weekdays, sessions, capacity_morning, capacity_afternoon";
@@ -188,20 +188,9 @@ pub trait DirectoryStore: Send + Sync {
 #[async_trait]
 impl DirectoryStore for Database {
     async fn upsert_region(&self, r: &Region) -> StorageResult<()> {
-        run!(self, |e| sqlx::query(
-            "INSERT INTO regions (code, parent_code, name, name_en, level) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, name = excluded.name, name_en = excluded.name_en, level = excluded.level",
-        )
-        .bind(&r.code)
-        .bind(&r.parent_code)
-        .bind(&r.name)
-        .bind(&r.name_en)
-        .bind(&r.level)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)
-        .map(|_| ())
+        let mut tx = self.begin().await?;
+        upsert_region_in(&mut tx, r).await?;
+        tx.commit().await
     }
 
     async fn regions_under(&self, parent: Option<&str>) -> StorageResult<Vec<Region>> {
@@ -234,8 +223,10 @@ impl DirectoryStore for Database {
     }
 
     async fn create_service_point(&self, p: &ServicePointInput) -> StorageResult<ServicePoint> {
-        self.write_service_point(&INSERT_SERVICE_POINT, Uuid::new_v4(), p)
-            .await
+        let mut tx = self.begin().await?;
+        let point = insert_service_point_in(&mut tx, p).await?;
+        tx.commit().await?;
+        Ok(point)
     }
 
     async fn update_service_point(
@@ -243,7 +234,10 @@ impl DirectoryStore for Database {
         id: Uuid,
         p: &ServicePointInput,
     ) -> StorageResult<ServicePoint> {
-        self.write_service_point(&UPDATE_SERVICE_POINT, id, p).await
+        let mut tx = self.begin().await?;
+        let point = write_service_point(&mut tx, &UPDATE_SERVICE_POINT, id, p).await?;
+        tx.commit().await?;
+        Ok(point)
     }
 
     async fn delete_service_point(&self, id: Uuid) -> StorageResult<()> {
@@ -316,11 +310,17 @@ impl DirectoryStore for Database {
     }
 
     async fn create_article(&self, a: &ArticleInput) -> StorageResult<Article> {
-        self.write_article(&INSERT_ARTICLE, Uuid::new_v4(), a).await
+        let mut tx = self.begin().await?;
+        let article = write_article(&mut tx, &INSERT_ARTICLE, Uuid::new_v4(), a).await?;
+        tx.commit().await?;
+        Ok(article)
     }
 
     async fn update_article(&self, id: Uuid, a: &ArticleInput) -> StorageResult<Article> {
-        self.write_article(&UPDATE_ARTICLE, id, a).await
+        let mut tx = self.begin().await?;
+        let article = write_article(&mut tx, &UPDATE_ARTICLE, id, a).await?;
+        tx.commit().await?;
+        Ok(article)
     }
 
     async fn delete_article(&self, id: Uuid) -> StorageResult<()> {
@@ -358,18 +358,15 @@ impl DirectoryStore for Database {
     }
 }
 
-impl Database {
-    /// Inserts or updates a service point: both statements bind the same values in the
-    /// same order ($1 the id, then the fields, then the update time).
-    async fn write_service_point(
-        &self,
-        sql: &str,
-        id: Uuid,
-        p: &ServicePointInput,
-    ) -> StorageResult<ServicePoint> {
-        let row: ServicePointRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.to_string()
-        ))
+/// Inserts or updates a service point: both statements bind the same values in the
+/// same order ($1 the id, then the fields, then the update time).
+async fn write_service_point(
+    tx: &mut Tx,
+    sql: &str,
+    id: Uuid,
+    p: &ServicePointInput,
+) -> StorageResult<ServicePoint> {
+    let row: ServicePointRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
         .bind(id)
         .bind(p.number)
         .bind(&p.district_code)
@@ -384,15 +381,18 @@ impl Database {
         .bind(Utc::now())
         .fetch_one(e)
         .await)
-        .map_err(classify)?;
-        row.try_into()
-    }
+    .map_err(classify)?;
+    row.try_into()
+}
 
-    /// Inserts or updates an article, binding like `write_service_point`.
-    async fn write_article(&self, sql: &str, id: Uuid, a: &ArticleInput) -> StorageResult<Article> {
-        let row: ArticleRow = run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(
-            sql.to_string()
-        ))
+/// Inserts or updates an article, binding like `write_service_point`.
+async fn write_article(
+    tx: &mut Tx,
+    sql: &str,
+    id: Uuid,
+    a: &ArticleInput,
+) -> StorageResult<Article> {
+    let row: ArticleRow = run!(tx, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
         .bind(id)
         .bind(&a.slug)
         .bind(a.kind.as_str())
@@ -405,7 +405,54 @@ impl Database {
         .bind(Utc::now())
         .fetch_one(e)
         .await)
-        .map_err(classify)?;
-        row.try_into()
+    .map_err(classify)?;
+    row.try_into()
+}
+
+/// Writes a region (or its new names) inside the caller's transaction.
+pub(crate) async fn upsert_region_in(tx: &mut Tx, r: &Region) -> StorageResult<()> {
+    run!(tx, |e| sqlx::query(
+        "INSERT INTO regions (code, parent_code, name, name_en, level) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (code) DO UPDATE SET parent_code = excluded.parent_code, name = excluded.name, name_en = excluded.name_en, level = excluded.level",
+    )
+    .bind(&r.code)
+    .bind(&r.parent_code)
+    .bind(&r.name)
+    .bind(&r.name_en)
+    .bind(&r.level)
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)
+    .map(|_| ())
+}
+
+/// Adds a service point inside the caller's transaction.
+pub(crate) async fn insert_service_point_in(
+    tx: &mut Tx,
+    p: &ServicePointInput,
+) -> StorageResult<ServicePoint> {
+    write_service_point(tx, &INSERT_SERVICE_POINT, Uuid::new_v4(), p).await
+}
+
+/// Adds an article inside the caller's transaction unless its slug is taken (`None` then):
+/// a seed keeps what an administrator wrote under the same slug, and no unique violation
+/// aborts the seeding transaction.
+pub(crate) async fn insert_article_unless_taken_in(
+    tx: &mut Tx,
+    a: &ArticleInput,
+) -> StorageResult<Option<Article>> {
+    let taken: Option<Uuid> = run!(tx, |e| sqlx::query_scalar(
+        "SELECT id FROM articles WHERE slug = $1"
+    )
+    .bind(&a.slug)
+    .fetch_optional(e)
+    .await)
+    .map_err(classify)?;
+    if taken.is_some() {
+        return Ok(None);
     }
+    write_article(tx, &INSERT_ARTICLE, Uuid::new_v4(), a)
+        .await
+        .map(Some)
 }

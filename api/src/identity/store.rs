@@ -224,15 +224,7 @@ impl AccountStore for Database {
         .map(|r| r.rows_affected()))
         .map_err(classify)?;
         for point in points {
-            run!(tx, |e| sqlx::query(
-                "INSERT INTO staff_service_points (account_id, service_point_id) VALUES ($1, $2)"
-            )
-            .bind(id)
-            .bind(point)
-            .execute(e)
-            .await
-            .map(|r| r.rows_affected()))
-            .map_err(classify)?;
+            add_staff_service_point_in(&mut tx, id, *point).await?;
         }
         tx.commit().await
     }
@@ -396,17 +388,7 @@ impl EnrolmentStore for Database {
             account_id,
         )
         .await?;
-        run!(tx, |e| sqlx::query(
-            "INSERT INTO staff_enrolments (account_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)"
-        )
-        .bind(account_id)
-        .bind(code_hash)
-        .bind(expires_at)
-        .bind(now)
-        .execute(e)
-        .await
-        .map(|r| r.rows_affected()))
-        .map_err(classify)?;
+        insert_enrolment_in(&mut tx, account_id, code_hash, expires_at, now).await?;
         tx.commit().await
     }
 
@@ -544,4 +526,56 @@ pub(crate) async fn lock_account(tx: &mut Tx, account_id: Uuid) -> StorageResult
         .map(|_| ()))
     .map_err(classify)
     .map(|_| ())
+}
+
+/// Keeps a staff account's enrolment code inside the caller's transaction.
+pub(crate) async fn insert_enrolment_in(
+    tx: &mut Tx,
+    account_id: Uuid,
+    code_hash: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StorageResult<()> {
+    run!(tx, |e| sqlx::query(
+        "INSERT INTO staff_enrolments (account_id, code_hash, expires_at, created_at) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(account_id)
+    .bind(code_hash)
+    .bind(expires_at)
+    .bind(now)
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)
+    .map(|_| ())
+}
+
+/// Scopes a staff account to one more service point inside the caller's transaction.
+pub(crate) async fn add_staff_service_point_in(
+    tx: &mut Tx,
+    account_id: Uuid,
+    point: Uuid,
+) -> StorageResult<()> {
+    run!(tx, |e| sqlx::query(
+        "INSERT INTO staff_service_points (account_id, service_point_id) VALUES ($1, $2)"
+    )
+    .bind(account_id)
+    .bind(point)
+    .execute(e)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(classify)
+    .map(|_| ())
+}
+
+/// Whether an account (of any role) has this name, read inside the caller's transaction.
+pub(crate) async fn username_taken_in(tx: &mut Tx, username: &str) -> StorageResult<bool> {
+    let n: i64 = run!(tx, |e| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts WHERE username = $1"
+    )
+    .bind(username)
+    .fetch_one(e)
+    .await)
+    .map_err(classify)?;
+    Ok(n > 0)
 }

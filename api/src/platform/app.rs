@@ -83,19 +83,24 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
         config.database_url.as_ref().map(Secret::expose),
         &config.data_dir,
         data_keys.clone(),
-        config.db_pool_size,
+        storage::PoolSettings::of(&config),
     )
     .await?;
     let ephemeral = ephemeral::pseudonymous(
-        ephemeral::open(
+        ephemeral::open_bounded(
             config.redis_url.as_ref().map(Secret::expose),
             &config.redis_prefix,
+            std::time::Duration::from_millis(config.redis_timeout_ms),
         )
         .await?,
         data_keys.clone(),
     );
-    seed::load_regions_once(&*storage).await?;
-    crate::booking::service::seed_calendar_once(&*storage).await?;
+    if seed::load_regions_once(&*storage).await? {
+        tracing::info!("region tree loaded");
+    }
+    if crate::booking::service::seed_calendar_once(&*storage).await? {
+        tracing::info!("working-day calendar loaded");
+    }
     let files = crate::casework::materials::open_files(&config)?;
     // Development and demo mode make themselves a key set; production mounts its own (made
     // once with `permitd keys init`), and a missing one stops the start.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::identity::auth::SessionAuth;
 use crate::platform::data_keys::DataKeys;
 use crate::platform::error::ApiError;
+use crate::platform::page::Cursor;
 use crate::platform::state::AppState;
 use crate::platform::storage::sealing::AUDIT_DETAIL;
 use crate::platform::storage::{Database, StorageResult, classify, run};
@@ -74,7 +75,13 @@ impl AuditRow {
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     async fn audit(&self, entry: &AuditEntry) -> StorageResult<()>;
-    async fn audit_log(&self, limit: i64) -> StorageResult<Vec<AuditEntry>>;
+    /// The log newest first (equal times by id), from just after `before`, `limit` entries at
+    /// most, each with its id (the page cursor).
+    async fn audit_log(
+        &self,
+        before: Option<Cursor>,
+        limit: i64,
+    ) -> StorageResult<Vec<(Uuid, AuditEntry)>>;
 }
 
 #[async_trait]
@@ -104,14 +111,39 @@ impl AuditStore for Database {
         .map(|_| ())
     }
 
-    async fn audit_log(&self, limit: i64) -> StorageResult<Vec<AuditEntry>> {
-        let rows: Vec<AuditRow> = run!(self, |e| sqlx::query_as(
-            "SELECT id, at, staff_id, action, object_type, object_id, detail FROM audit_log ORDER BY at DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(e)
-        .await)
+    async fn audit_log(
+        &self,
+        before: Option<Cursor>,
+        limit: i64,
+    ) -> StorageResult<Vec<(Uuid, AuditEntry)>> {
+        const COLUMNS: &str =
+            "SELECT id, at, staff_id, action, object_type, object_id, detail FROM audit_log";
+        let rows: Vec<AuditRow> = match before {
+            Some(c) => {
+                let sql = format!(
+                    "{COLUMNS} WHERE (at, id) < ($1, $2) ORDER BY at DESC, id DESC LIMIT $3"
+                );
+                run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(c.at)
+                    .bind(c.id)
+                    .bind(limit)
+                    .fetch_all(e)
+                    .await)
+            }
+            None => {
+                let sql = format!("{COLUMNS} ORDER BY at DESC, id DESC LIMIT $1");
+                run!(self, |e| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(limit)
+                    .fetch_all(e)
+                    .await)
+            }
+        }
         .map_err(classify)?;
-        rows.into_iter().map(|r| r.open(self.keys())).collect()
+        rows.into_iter()
+            .map(|r| {
+                let id = r.id;
+                r.open(self.keys()).map(|e| (id, e))
+            })
+            .collect()
     }
 }

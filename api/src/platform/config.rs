@@ -123,6 +123,15 @@ pub struct Config {
     /// Connections of this instance's PostgreSQL pool; with N instances the database serves
     /// N times as many (keep it under PostgreSQL's `max_connections`).
     pub db_pool_size: u32,
+    /// How long a request waits for a PostgreSQL connection (a new one included) before it
+    /// answers `503` with `Retry-After`: a database that is down fails requests this fast.
+    pub db_acquire_timeout_ms: u64,
+    /// The longest one PostgreSQL statement may take, lock waits included; a database that
+    /// stops answering mid-request fails it after this long.
+    pub db_statement_timeout_ms: u64,
+    /// Redis: the longest connection attempt and the longest wait for one command's answer
+    /// (a reconnection included) before the request answers `503` with `Retry-After`.
+    pub redis_timeout_ms: u64,
     /// Prefix for every Redis key, so several deployments (or test runs) can share one server.
     pub redis_prefix: String,
     /// Demo mode: loads the seed data once and enables the development SMS sink.
@@ -231,6 +240,9 @@ impl Default for Config {
             redis_url: None,
             single_instance: false,
             db_pool_size: crate::platform::storage::DEFAULT_POOL_SIZE,
+            db_acquire_timeout_ms: crate::platform::storage::DEFAULT_ACQUIRE_TIMEOUT_MS,
+            db_statement_timeout_ms: crate::platform::storage::DEFAULT_STATEMENT_TIMEOUT_MS,
+            redis_timeout_ms: crate::platform::ephemeral::DEFAULT_REDIS_TIMEOUT_MS,
             redis_prefix: "permit:".into(),
             demo: false,
             dev: false,
@@ -322,6 +334,20 @@ impl Config {
                 )));
             }
         }
+        for (name, ms) in [
+            ("PERMIT_DB_ACQUIRE_TIMEOUT_MS", self.db_acquire_timeout_ms),
+            (
+                "PERMIT_DB_STATEMENT_TIMEOUT_MS",
+                self.db_statement_timeout_ms,
+            ),
+            ("PERMIT_REDIS_TIMEOUT_MS", self.redis_timeout_ms),
+        ] {
+            if !(100..=600_000).contains(&ms) {
+                return Err(ConfigError(format!(
+                    "{name} must be 100 to 600000 milliseconds, not {ms}"
+                )));
+            }
+        }
         if !(1..=1_000_000).contains(&self.captcha_difficulty) {
             return Err(ConfigError(
                 "captcha_difficulty must be between 1 and 1000000".into(),
@@ -388,6 +414,9 @@ Configuration (defaults, then --config FILE (TOML), then environment):
   PERMIT_REDIS_PREFIX        prefix of every Redis key            [permit:]
   PERMIT_SINGLE_INSTANCE     true: one instance, PostgreSQL without Redis is allowed [false]
   PERMIT_DB_POOL_SIZE        PostgreSQL connections of this instance (1-1000) [16]
+  PERMIT_DB_ACQUIRE_TIMEOUT_MS  longest wait for a PostgreSQL connection, then 503 [3000]
+  PERMIT_DB_STATEMENT_TIMEOUT_MS  longest PostgreSQL statement, then 503 [10000]
+  PERMIT_REDIS_TIMEOUT_MS    longest Redis connect or answer, then 503 [3000]
   PERMIT_DEMO                true: load demo data, enable the development SMS sink [false]
   PERMIT_DEV                 true: enable the development SMS sink only            [false]
   PERMIT_WEBAUTHN_RP_ID      WebAuthn relying-party id (domain)   [localhost]

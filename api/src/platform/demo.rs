@@ -15,57 +15,56 @@ pub const DEMO_CLERK: (&str, &str) = ("clerk", "clerk-demo-2026");
 pub const DEMO_ADMIN_ENROLMENT: &str = "DEMQ-ADMN-2345-6789";
 pub const DEMO_CLERK_ENROLMENT: &str = "DEMQ-CLRK-2345-6789";
 
-pub async fn load(state: &AppState) -> StorageResult<()> {
-    if !seed::load_demo_directory(&*state.storage).await? {
-        return Ok(());
-    }
-    let points = state.storage.service_points(None).await?;
+/// Loads the demo directory and staff once: the marker, the service points, the articles and
+/// both staff accounts with their enrolment codes in one transaction, so a start killed
+/// half-way leaves nothing behind and the next start loads everything; of instances starting
+/// at once on an empty database, exactly one loads it.
+pub async fn load(state: &AppState) -> StorageResult<bool> {
+    // The slow argon2 hashes first: the transaction holds the write lock (SQLite) and the
+    // marker row (PostgreSQL) while it runs, and should not wait on them.
+    let mut staff = Vec::new();
     for (role, (username, pw), name, enrolment) in [
         (Role::Admin, DEMO_ADMIN, "演示管理员", DEMO_ADMIN_ENROLMENT),
         (Role::Clerk, DEMO_CLERK, "演示民警", DEMO_CLERK_ENROLMENT),
     ] {
         let hash = password::hash(pw).map_err(|_| StorageError::Corrupt("password hash"))?;
-        let created = state
-            .storage
-            .create_account(&NewAccount {
-                username: username.into(),
-                password_hash: hash,
-                role,
-                real_name: name.into(),
-                id_number: None,
-                sex: None,
-                phone: None,
-                region_code: None,
-                login_sms_required: false,
-            })
-            .await;
-        let account = match created {
-            Ok(account) => account,
-            Err(StorageError::Conflict(_)) => continue,
-            Err(e) => return Err(e),
-        };
-        if role == Role::Clerk {
-            let first: Vec<_> = points.iter().take(1).map(|p| p.id).collect();
-            state
-                .storage
-                .set_staff_service_points(account.id, &first)
-                .await?;
-        }
         let code = EnrolmentCode::parse(enrolment).ok_or(StorageError::Corrupt("demo code"))?;
-        let now = chrono::Utc::now();
-        staff::enrol_with(
-            &*state.storage,
-            account.id,
-            &code,
+        let account = NewAccount {
+            username: username.into(),
+            password_hash: hash,
+            role,
+            real_name: name.into(),
+            id_number: None,
+            sex: None,
+            phone: None,
+            region_code: None,
+            login_sms_required: false,
+        };
+        staff.push((account, code));
+    }
+    let mut tx = state.storage.begin().await?;
+    if !seed::claim_demo(&mut tx).await? {
+        return Ok(false);
+    }
+    let points = seed::demo_directory_in(&mut tx).await?;
+    let now = chrono::Utc::now();
+    for (account, code) in &staff {
+        // The clerk works at the first point (清波).
+        let scope: Vec<_> = match account.role {
+            Role::Clerk => points.iter().take(1).map(|p| p.id).collect(),
+            _ => Vec::new(),
+        };
+        staff::add_in(
+            &mut tx,
+            account,
+            &scope,
+            code,
             now + chrono::Duration::days(3650),
             now,
         )
-        .await
-        .map_err(|e| match e {
-            staff::StaffError::Storage(e) => e,
-            _ => StorageError::Corrupt("demo enrolment"),
-        })?;
+        .await?;
     }
+    tx.commit().await?;
     tracing::info!("demo data loaded");
-    Ok(())
+    Ok(true)
 }

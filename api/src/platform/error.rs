@@ -73,6 +73,14 @@ impl ApiError {
     pub fn unprocessable(code: &str, field: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
     }
+    /// A page size outside 1 to [`page::MAX_LIMIT`](crate::platform::page::MAX_LIMIT).
+    pub fn invalid_limit() -> Self {
+        Self::unprocessable(
+            "invalid_limit",
+            "limit",
+            format!("每页条数应在1到{}之间", crate::platform::page::MAX_LIMIT),
+        )
+    }
     pub fn unauthenticated() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "请先登录")
     }
@@ -172,6 +180,20 @@ impl ApiError {
     }
 }
 
+/// A page cursor from the query parameter `field` (`before` or `after`); one this server did
+/// not write is refused with `422 invalid_cursor`.
+pub fn cursor_query(
+    text: Option<&str>,
+    field: &str,
+) -> Result<Option<crate::platform::page::Cursor>, ApiError> {
+    text.map(|t| {
+        crate::platform::page::Cursor::parse(t).ok_or_else(|| {
+            ApiError::unprocessable("invalid_cursor", field, "分页位置无效，请从第一页重新加载")
+        })
+    })
+    .transpose()
+}
+
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
@@ -198,6 +220,10 @@ impl From<StorageError> for ApiError {
                 tracing::error!(error = %err, "database error");
                 ApiError::unavailable()
             }
+            StorageError::Unavailable(err) => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::unavailable()
+            }
             StorageError::Corrupt(what) => {
                 tracing::error!(what, "corrupt stored data");
                 ApiError::internal()
@@ -208,7 +234,7 @@ impl From<StorageError> for ApiError {
 
 impl From<EphemeralError> for ApiError {
     fn from(e: EphemeralError) -> Self {
-        tracing::error!(error = %e, "ephemeral store error");
+        tracing::warn!(error = %e, "ephemeral store error");
         ApiError::unavailable()
     }
 }

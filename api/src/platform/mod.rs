@@ -14,6 +14,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
+pub mod page;
 pub mod proxy;
 pub mod pwa;
 pub mod secret_files;

@@ -244,7 +244,7 @@ pub async fn checked_in(owner: &TestApp, clerk: &TestApp, application: &str, poi
         200,
     )
     .await;
-    let ap = todays
+    let ap = todays["items"]
         .as_array()
         .unwrap()
         .iter()

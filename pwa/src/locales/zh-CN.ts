@@ -69,7 +69,7 @@ export default {
     issue: '签发居住证', issued: '已签发，居住证号码 {n}', slip: '打印确认单', realName: '实名认证', realNameHint: '核对居民身份证原件后，输入身份号码查找账号', find: '查找账号', verify: '确认实名认证', verifiedOk: '已完成实名认证', units: '开设单位账号', unitName: '单位名称', unitCreated: '单位账号已开设：{u}', contactPhone: '联系人手机', noAccount: '没有找到该身份号码的账号', release: '解除身份号码占用', releaseHint: '本人持居民身份证原件到窗口，说明该身份号码被其他账号的申请占用时：核对身份证后输入身份号码，解除后该申请将被取消，并通知提交它的账号。', releaseNote: '核验情况', releaseNotePh: '如：已核验本人居民身份证原件（记入审计日志）', releaseBtn: '解除占用', releaseConfirm: '确认解除该身份号码的占用？占用它的申请将被取消，不可恢复。', released: '已解除占用，申请 {n} 已取消。本人现在可以提交自己的申请。', 
     title: '受理工作台', queue: '初审队列', appointments: '今日预约', review: '初审', pass: '初审通过', ret: '初审退回', note: '审核意见',
     notePh: '退回时请写明需要修改或补充的内容', noteRequired: '退回时请填写审核意见', due: '初审截止', overdue: '已超时', none: '暂无待审申请',
-    done: '已提交审核结果', checkIn: '签到受理', checkedIn: '已受理', point: '受理点', date: '日期', noAppointments: '当天没有预约', proof: '证明材料', openPdf: '打开PDF',
+    done: '已提交审核结果', checkIn: '签到受理', checkedIn: '已受理', point: '受理点', date: '日期', noAppointments: '当天没有预约', more: '加载更多', proof: '证明材料', openPdf: '打开PDF',
   },
   status: { draft: '草稿', submitted: '已申报，待预约', booked: '已预约，等待初审', passed: '初审通过', returned: '初审退回', checked_in: '已受理', issued: '已签发', cancelled: '已撤回', no_show: '逾期未到' },
   signOut: {

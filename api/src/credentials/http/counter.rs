@@ -16,7 +16,7 @@ use crate::identity::auth::SessionAuth;
 use crate::identity::model::Role;
 use crate::platform::audit;
 use crate::platform::clock::local_date;
-use crate::platform::error::ApiError;
+use crate::platform::error::{ApiError, cursor_query};
 use crate::platform::state::AppState;
 use crate::platform::text::{MultiLineText, Nullable, Text};
 use crate::platform::web::ApiTags;
@@ -31,6 +31,16 @@ pub struct RevokeInput {
 pub struct RealNameInput {
     /// The ID number read from the card, which must match the account's.
     pub id_number: Text,
+}
+
+/// A person's permits at my service points, a page at a time.
+#[derive(Debug, Clone, Object)]
+#[oai(skip_serializing_if_is_none)]
+pub struct PermitPage {
+    /// Newest first.
+    pub items: Vec<PermitView>,
+    /// Send as `before` for the older permits; absent on the last page.
+    pub next_before: Option<String>,
 }
 
 pub struct PermitCounterApi;
@@ -90,10 +100,15 @@ impl PermitCounterApi {
         state: Data<&AppState>,
         auth: SessionAuth,
         id_number: Query<Text>,
-    ) -> Result<Json<Vec<PermitView>>, ApiError> {
+        // 1 to 200 (50 unless given); `before`: the previous page's `next_before`.
+        limit: Query<Option<i64>>,
+        before: Query<Option<String>>,
+    ) -> Result<Json<PermitPage>, ApiError> {
         let staff = auth.0.staff()?;
-        let found = service::find_served(&*state.storage, staff, &id_number.0).await?;
-        for p in &found {
+        let before = cursor_query(before.0.as_deref(), "before")?;
+        let found =
+            service::find_served(&*state.storage, staff, &id_number.0, before, limit.0).await?;
+        for p in &found.items {
             audit::record(
                 &state,
                 &auth,
@@ -105,7 +120,10 @@ impl PermitCounterApi {
             .await?;
         }
         let today = local_date(state.clock.now());
-        Ok(Json(found.iter().map(|p| view(p, today)).collect()))
+        Ok(Json(PermitPage {
+            items: found.items.iter().map(|p| view(p, today)).collect(),
+            next_before: found.next.map(|c| c.to_text()),
+        }))
     }
 
     /// Revoke a permit (补领, 注销, fraud): its credentials then verify as revoked.

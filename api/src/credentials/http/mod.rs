@@ -87,6 +87,7 @@ impl From<CredentialError> for ApiError {
     fn from(e: CredentialError) -> Self {
         match e {
             CredentialError::NotFound => ApiError::not_found(),
+            CredentialError::InvalidLimit => ApiError::invalid_limit(),
             CredentialError::AlreadyIssued => {
                 ApiError::conflict("already_issued", "application", "该申请已签发居住证")
             }

@@ -125,20 +125,28 @@ pub async fn find_served(
     storage: &dyn Storage,
     staff: Staff,
     id_number_input: &str,
-) -> Result<Vec<Permit>> {
+    before: Option<Cursor>,
+    limit: Option<i64>,
+) -> Result<Page<Permit>> {
+    let limit = page::limit(limit).ok_or(CredentialError::InvalidLimit)?;
     let card = id_number(id_number_input)?;
-    let scope = match staff.role {
+    let clerk = match staff.role {
         Role::Admin => None,
-        Role::Clerk => Some(storage.staff_service_points(staff.account_id).await?),
-        Role::Resident | Role::Unit => Some(Vec::new()),
+        Role::Clerk => Some(staff.account_id),
+        Role::Resident | Role::Unit => {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
     };
-    let mut found = storage.permits_of_person(card.as_str()).await?;
-    found.retain(|p| {
-        scope
-            .as_ref()
-            .is_none_or(|points| points.contains(&p.service_point_id))
-    });
-    Ok(found)
+    let found = storage
+        .permits_of_person(card.as_str(), clerk, before, limit + 1)
+        .await?;
+    Ok(Page::of(found, limit, |p| Cursor {
+        at: p.created_at,
+        id: p.id,
+    }))
 }
 
 /// 实名认证: the clerk checked the resident's ID card against the account.

@@ -11,8 +11,9 @@ use crate::identity::model::{
     check_username,
 };
 use crate::identity::password;
+use crate::identity::store;
 use crate::platform::ephemeral::{Ephemeral, EphemeralError};
-use crate::platform::storage::{Storage, StorageError};
+use crate::platform::storage::{Storage, StorageError, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
@@ -60,6 +61,28 @@ pub async fn enrol_with(
         .reset_staff_enrolment(account_id, &code.hash(), expires_at, now)
         .await?;
     Ok(())
+}
+
+/// Creates a staff account with its service points and enrolment code inside the caller's
+/// transaction (the demo seed loads its staff with its directory); `None`, and nothing
+/// written, when the account name is taken.
+pub async fn add_in(
+    tx: &mut Tx,
+    account: &NewAccount,
+    service_points: &[Uuid],
+    code: &EnrolmentCode,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Account>, StorageError> {
+    if store::username_taken_in(tx, &account.username).await? {
+        return Ok(None);
+    }
+    let created = store::create_account_in(tx, account, now).await?;
+    for point in service_points {
+        store::add_staff_service_point_in(tx, created.id, *point).await?;
+    }
+    store::insert_enrolment_in(tx, created.id, &code.hash(), expires_at, now).await?;
+    Ok(Some(created))
 }
 
 /// A new enrolment code for a staff member who lost their passkey: their passkeys are removed

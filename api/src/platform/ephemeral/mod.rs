@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+mod bounded;
 mod memory;
 mod pseudonymous;
 mod redis_store;
 
+pub use bounded::bounded;
 pub use memory::MemoryStore;
 pub use pseudonymous::pseudonymous;
 pub use redis_store::RedisStore;
@@ -19,6 +21,8 @@ pub use redis_store::RedisStore;
 pub enum EphemeralError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("no answer within {0:?}")]
+    TimedOut(Duration),
 }
 
 pub type EphemeralResult<T> = Result<T, EphemeralError>;
@@ -101,8 +105,29 @@ pub async fn open(
     redis_url: Option<&str>,
     prefix: &str,
 ) -> Result<Arc<dyn Ephemeral>, EphemeralOpenError> {
+    open_bounded(
+        redis_url,
+        prefix,
+        Duration::from_millis(DEFAULT_REDIS_TIMEOUT_MS),
+    )
+    .await
+}
+
+/// `PERMIT_REDIS_TIMEOUT_MS`: the longest Redis connection attempt, and the longest one call
+/// (its reconnection included) may take.
+pub const DEFAULT_REDIS_TIMEOUT_MS: u64 = 3000;
+
+/// The in-process store, or Redis with every call bounded by `limit` (see [`bounded`]).
+pub async fn open_bounded(
+    redis_url: Option<&str>,
+    prefix: &str,
+    limit: Duration,
+) -> Result<Arc<dyn Ephemeral>, EphemeralOpenError> {
     match redis_url {
         None | Some("") => Ok(Arc::new(MemoryStore::new())),
-        Some(url) => Ok(Arc::new(RedisStore::connect(url, prefix).await?)),
+        Some(url) => Ok(bounded(
+            Arc::new(RedisStore::connect(url, prefix, limit).await?),
+            limit,
+        )),
     }
 }

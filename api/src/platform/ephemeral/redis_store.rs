@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{Attempt, AttemptRule, Ephemeral, EphemeralResult};
 
@@ -14,9 +14,20 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, redis::RedisError> {
+    /// Connects, each attempt (the reconnections after a failure too) within `limit`, and
+    /// fails a command whose answer takes longer than `limit`.
+    pub async fn connect(
+        url: &str,
+        prefix: &str,
+        limit: Duration,
+    ) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(limit))
+            .set_response_timeout(Some(limit))
+            .set_number_of_retries(2)
+            .set_max_delay(limit);
+        let connection = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             connection,
             prefix: prefix.to_string(),

@@ -18,11 +18,16 @@ use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::platform::data_keys::DataKeys;
 
+mod markers;
 mod postgres;
 mod schema;
 pub mod sealing;
 mod sqlite;
 
+pub use markers::claim_marker;
+pub use postgres::{
+    DEFAULT_ACQUIRE_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS, PoolSettings, bounded,
+};
 pub use schema::{SchemaState, schema_state, sqlite_file};
 pub use sqlite::snapshot as snapshot_sqlite;
 
@@ -34,13 +39,19 @@ pub enum Exec<S, P> {
 
 /// Runs `$body` with `$e` bound to the executor of `$on` (a [`Database`] or a [`Tx`]). The body
 /// is the same text for both backends; each arm is type-checked against its own driver.
+/// On PostgreSQL the statement is bounded by [`Database::statement_timeout`]: a server or
+/// network that stops answering fails it as [`StorageError::Unavailable`] instead of holding
+/// the request (SQLite is a local file with its own busy timeout).
 macro_rules! run {
-    ($on:expr, |$e:ident| $body:expr) => {
+    ($on:expr, |$e:ident| $body:expr) => {{
+        let within = $on.statement_timeout();
         match $on.exec() {
             $crate::platform::storage::Exec::Sqlite($e) => $body,
-            $crate::platform::storage::Exec::Postgres($e) => $body,
+            $crate::platform::storage::Exec::Postgres($e) => {
+                $crate::platform::storage::bounded(within, async { $body }).await
+            }
         }
-    };
+    }};
 }
 pub(crate) use run;
 
@@ -76,6 +87,8 @@ const POSTGRES: Dialect = Dialect {
 /// The database permitd keeps its durable state in.
 pub struct Database {
     pool: Exec<SqlitePool, PgPool>,
+    /// How long one PostgreSQL statement may take.
+    statement_timeout: std::time::Duration,
     /// Seals the personal columns as the stores write them and opens them as they read.
     keys: Arc<DataKeys>,
 }
@@ -84,6 +97,7 @@ pub struct Database {
 pub struct Tx(
     Exec<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>,
     Arc<DataKeys>,
+    std::time::Duration,
 );
 
 impl Database {
@@ -102,14 +116,23 @@ impl Database {
                 Exec::Sqlite(p) => {
                     Exec::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.map_err(classify)?)
                 }
-                Exec::Postgres(p) => Exec::Postgres(p.begin().await.map_err(classify)?),
+                Exec::Postgres(p) => Exec::Postgres(
+                    bounded(self.statement_timeout, p.begin())
+                        .await
+                        .map_err(classify)?,
+                ),
             },
             self.keys.clone(),
+            self.statement_timeout,
         ))
     }
 
     pub fn keys(&self) -> &DataKeys {
         &self.keys
+    }
+
+    pub fn statement_timeout(&self) -> std::time::Duration {
+        self.statement_timeout
     }
 
     pub fn dialect(&self) -> &'static Dialect {
@@ -142,6 +165,10 @@ impl Tx {
         }
     }
 
+    pub fn statement_timeout(&self) -> std::time::Duration {
+        self.2
+    }
+
     /// The data keys, owned, so a statement can borrow the transaction meanwhile.
     pub fn keys(&self) -> Arc<DataKeys> {
         self.1.clone()
@@ -150,7 +177,7 @@ impl Tx {
     pub async fn commit(self) -> StorageResult<()> {
         match self.0 {
             Exec::Sqlite(t) => t.commit().await,
-            Exec::Postgres(t) => t.commit().await,
+            Exec::Postgres(t) => bounded(self.2, t.commit()).await,
         }
         .map_err(classify)
     }
@@ -175,6 +202,10 @@ pub enum StorageError {
     Database(#[from] sqlx::Error),
     #[error("stored data cannot be read: {0}")]
     Corrupt(&'static str),
+    /// No connection was free in time, or the database stopped answering: it is down,
+    /// unreachable or overloaded. Nothing is wrong with the request; try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(sqlx::Error),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -290,7 +321,7 @@ pub async fn open_configured(
             .map(crate::platform::config::Secret::expose),
         &config.data_dir,
         keys,
-        config.db_pool_size,
+        PoolSettings::of(config),
     )
     .await
 }
@@ -302,20 +333,20 @@ pub async fn open(
     data_dir: &std::path::Path,
     keys: Arc<DataKeys>,
 ) -> Result<Arc<dyn Storage>, OpenError> {
-    open_with(url, data_dir, keys, DEFAULT_POOL_SIZE).await
+    open_with(url, data_dir, keys, PoolSettings::default()).await
 }
 
 /// The PostgreSQL pool of one instance unless `PERMIT_DB_POOL_SIZE` says otherwise.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 
-/// [`open`] with a PostgreSQL pool of `pool_size` connections (SQLite keeps its own few).
+/// [`open`] with a PostgreSQL pool as `pool` says (SQLite keeps its own few connections).
 pub async fn open_with(
     url: Option<&str>,
     data_dir: &std::path::Path,
     keys: Arc<DataKeys>,
-    pool_size: u32,
+    pool: PoolSettings,
 ) -> Result<Arc<dyn Storage>, OpenError> {
-    let db = connect(url, data_dir, keys, pool_size).await?;
+    let db = connect(url, data_dir, keys, pool).await?;
     let resealed = sealing::seal_all(&db).await.map_err(OpenError::Seal)?;
     if resealed.total() > 0 {
         tracing::info!(
@@ -335,7 +366,7 @@ pub async fn reseal(
         .database_url
         .as_ref()
         .map(crate::platform::config::Secret::expose);
-    let db = connect(url, &config.data_dir, keys, config.db_pool_size).await?;
+    let db = connect(url, &config.data_dir, keys, PoolSettings::of(config)).await?;
     sealing::seal_all(&db).await.map_err(OpenError::Seal)
 }
 
@@ -343,7 +374,7 @@ async fn connect(
     url: Option<&str>,
     data_dir: &std::path::Path,
     keys: Arc<DataKeys>,
-    pool_size: u32,
+    settings: PoolSettings,
 ) -> Result<Database, OpenError> {
     let pool = match url {
         None | Some("") => {
@@ -352,7 +383,7 @@ async fn connect(
         }
         Some(url) if url.starts_with("sqlite:") => Exec::Sqlite(sqlite::open_url(url).await?),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Exec::Postgres(postgres::open(url, pool_size).await?)
+            Exec::Postgres(postgres::open(url, &settings).await?)
         }
         Some(url) => {
             return Err(OpenError::UnsupportedScheme(
@@ -360,7 +391,11 @@ async fn connect(
             ));
         }
     };
-    Ok(Database { pool, keys })
+    Ok(Database {
+        pool,
+        statement_timeout: settings.statement_timeout,
+        keys,
+    })
 }
 
 /// The one row `sql` selects with its single parameter `key`; none is `NotFound`.
@@ -468,6 +503,15 @@ where
     }
 }
 
+/// The database cannot be reached in time: no connection came within the acquire timeout, a
+/// statement outlived its timeout, or the connection itself failed.
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    matches!(
+        err,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
+}
+
 /// Maps a unique-constraint violation to the field it protects, and a deadlock or
 /// serialization failure to [`StorageError::Busy`].
 pub fn classify(err: sqlx::Error) -> StorageError {
@@ -514,6 +558,9 @@ pub fn classify(err: sqlx::Error) -> StorageError {
     }
     if matches!(err, sqlx::Error::RowNotFound) {
         return StorageError::NotFound;
+    }
+    if is_unavailable(&err) {
+        return StorageError::Unavailable(err);
     }
     StorageError::Database(err)
 }

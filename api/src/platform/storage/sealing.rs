@@ -167,23 +167,26 @@ async fn seal_table(db: &Database, t: &SealedTable) -> StorageResult<u64> {
     loop {
         let pattern = DataKeys::like_kid(&keys.current_kid());
         let rows: Vec<(Uuid, Vec<Option<String>>)> = run!(db, |e| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+            match sqlx::query(sqlx::AssertSqlSafe(select.clone()))
                 .bind(&pattern)
                 .bind(BATCH)
                 .fetch_all(e)
                 .await
-                .map_err(classify)?;
-            rows.iter()
-                .map(|r| {
-                    let id: Uuid = r.try_get(0)?;
-                    let values = (1..=n)
-                        .map(|i| r.try_get::<Option<String>, _>(i))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok((id, values))
-                })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(classify)?
-        });
+            {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|r| {
+                        let id: Uuid = r.try_get(0)?;
+                        let values = (1..=n)
+                            .map(|i| r.try_get::<Option<String>, _>(i))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        Ok((id, values))
+                    })
+                    .collect::<Result<Vec<_>, sqlx::Error>>(),
+                Err(e) => Err(e),
+            }
+        })
+        .map_err(classify)?;
         if rows.is_empty() {
             return Ok(resealed);
         }
