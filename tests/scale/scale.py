@@ -913,11 +913,18 @@ class Run:
                                          cookie=clerk, body={"decision": "pass"}), chosen)
         self.move_clocks(f"{d1}T02:00:00Z")
         clerk = self.clerk_session()
-        listed = api(self.lb, "GET", f"/staff/appointments?service_point_id={self.point}&date={d1}",
-                     cookie=clerk)
-        todays = listed.json()
-        if listed.status != 200 or not isinstance(todays, list):
-            raise RuntimeError(f"the day's appointments: {listed}")
+        todays, after = [], None
+        while True:
+            page = f"&after={after}" if after else ""
+            listed = api(self.lb, "GET", f"/staff/appointments?service_point_id={self.point}"
+                         f"&date={d1}&limit=200{page}", cookie=clerk)
+            body = listed.json()
+            if listed.status != 200 or not isinstance(body, dict):
+                raise RuntimeError(f"the day's appointments: {listed}")
+            todays += body["items"]
+            after = body.get("next_after")
+            if not after:
+                break
         by_app = {x["application_id"]: x["id"] for x in todays}
         checks = parallel(lambda r: api(self.lb, "POST",
                                         f"/staff/appointments/{by_app[r.application]}/check-in",
