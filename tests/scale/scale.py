@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 import zlib
 from collections import Counter
@@ -915,7 +916,7 @@ class Run:
         clerk = self.clerk_session()
         todays, after = [], None
         while True:
-            page = f"&after={after}" if after else ""
+            page = f"&after={urllib.parse.quote(after)}" if after else ""
             listed = api(self.lb, "GET", f"/staff/appointments?service_point_id={self.point}"
                          f"&date={d1}&limit=200{page}", cookie=clerk)
             body = listed.json()
