@@ -103,7 +103,7 @@ test-rust:
 
 # The API scenarios again, on PostgreSQL with Redis.
 test-postgres:
-	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test staff --test sms_gateways --test retention --test privacy --test personal_data --test pages
+	$(TEST_ENV) PERMIT_TEST_BACKEND=postgres $(CARGO) test -p permit-api --test api --test applications --test permits --test step_up --test edge --test guessing --test staff --test sms_gateways --test retention --test privacy --test personal_data --test pages --test instances
 
 # The real binary: start it, register over HTTP, add a staff account from the command line.
 test-smoke: permitd-debug test-systemd
