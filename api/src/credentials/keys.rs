@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use permit_verifier::ed25519_dalek::SigningKey;
 use permit_verifier::{Issuer, TrustList, TrustedKey};
 
-use crate::credentials::store::SigningStore;
+use crate::credentials::signing::SigningStore;
 use crate::platform::secret_files::{self, SecretFileError};
 use crate::platform::storage::StorageResult;
 

@@ -6,6 +6,7 @@ pub mod http;
 pub mod keys;
 pub mod permits;
 pub mod service;
+pub mod signing;
 pub mod status_list;
 pub mod store;
 pub mod trust;

@@ -15,7 +15,7 @@ use permit_verifier::{StatusList, TrustList, Verification, VerifyOptions};
 
 use super::{CredentialError, Result};
 use crate::credentials::keys::{KeyRing, SigningKeys};
-use crate::credentials::store::{ListKind, PublishedList};
+use crate::credentials::signing::{ListKind, PublishedList};
 use crate::credentials::trust::{Lists, Signed, cached, keep};
 use crate::platform::storage::{Storage, StorageError};
 

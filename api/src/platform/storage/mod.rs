@@ -245,7 +245,7 @@ pub trait Storage:
     + crate::booking::store::AppointmentStore
     + crate::notifications::store::NotificationStore
     + crate::credentials::store::PermitStore
-    + crate::credentials::store::SigningStore
+    + crate::credentials::signing::SigningStore
     + crate::platform::audit::AuditStore
     + crate::privacy::store::PrivacyStore
     + PlatformStore
