@@ -951,13 +951,29 @@ class Run:
 
     # -- signed lists: byte-identical on both, and a scheduled rotation under traffic
     def qr_text(self, port, r):
-        a = api(port, "GET", f"/permits/{r.permit}/qr?presentation=basic&format=text",
-                cookie=r.cookie, ip=r.ip)
+        path = f"/permits/{r.permit}/qr?presentation=basic&format=text"
+        a = api(port, "GET", path, cookie=r.cookie, ip=r.ip)
         if a.status == 401:
             self.people.sign_in(r, port)
-            a = api(port, "GET", f"/permits/{r.permit}/qr?presentation=basic&format=text",
-                    cookie=r.cookie, ip=r.ip)
+            a = api(port, "GET", path, cookie=r.cookie, ip=r.ip)
+        if a.status == 403 and a.code() == "step_up_required":
+            self.into_wallet(port, r)
+            a = api(port, "GET", path, cookie=r.cookie, ip=r.ip)
         return a
+
+    def into_wallet(self, port, r):
+        """The holder's step-up (an SMS code to their own phone) puts the permit in the wallet,
+        which the QR needs."""
+        before = len(self.people.sms_messages(r.phone))
+        sent = api(port, "POST", "/sms-codes", cookie=r.cookie, ip=r.ip,
+                   body={"phone": r.phone, "purpose": "step_up"})
+        if sent.status != 200:
+            raise RuntimeError(f"step-up code: {sent}")
+        code, _ = self.people.new_code(r.phone, before)
+        done = api(port, "POST", f"/permits/{r.permit}/step-up", cookie=r.cookie, ip=r.ip,
+                   body={"sms_code": code})
+        if done.status != 200:
+            raise RuntimeError(f"step-up: {done}")
 
     def verify(self, port, text):
         ip = f"10.200.{random.randrange(250)}.{random.randrange(1, 250)}"
