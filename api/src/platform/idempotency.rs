@@ -17,8 +17,10 @@ use crate::platform::error::{ApiError, ErrorBody};
 use crate::platform::state::AppState;
 
 const KEEP: Duration = Duration::from_secs(24 * 3600);
-/// How long a request may hold its key before a repeat may run again.
-const PENDING: Duration = Duration::from_secs(60);
+/// How long a request may hold its key before a repeat may run again: past the bound on one
+/// request (a connection wait and a statement timeout), so a first attempt that died with its
+/// instance holds the key only briefly.
+const PENDING: Duration = Duration::from_secs(20);
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
