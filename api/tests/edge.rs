@@ -283,16 +283,7 @@ async fn a_revoked_permit_shows_no_qr_and_prints_no_slip() {
     let id = common::flow::submitted(&app, &place).await;
     let permit = common::flow::issue_permit(&app, &clerk, &id, &place.qingbo).await;
     let pid = permit["id"].as_str().unwrap().to_string();
-    let code = app.sms_code(&me.phone, "step_up").await;
-    json_of(
-        app.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    common::flow::into_wallet(&app, &me.phone, &pid).await;
     let qr = |presentation: &str| {
         format!("/api/v1/permits/{pid}/qr?presentation={presentation}&format=text")
     };

@@ -7,12 +7,12 @@
 mod common;
 
 use chrono::Duration;
-use common::flow::{json_of, place, staff, submitted};
+use common::flow::{place, staff, submitted};
 use common::{Person, TestApp};
 use permit_api::platform::clock::Clock;
 use permit_verifier::ed25519_dalek::VerifyingKey;
 use permit_verifier::{StatusList, TrustList, VerifyOptions};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The trust and status lists as `app` serves them: (trust bytes, status bytes, the two ETags).
 async fn lists_of(app: &TestApp) -> (Vec<u8>, Vec<u8>, String, String) {
@@ -88,16 +88,7 @@ async fn holder_with_permit(app: &TestApp, n: u32) -> String {
     let id = submitted(app, &place).await;
     let permit = common::flow::issue_permit(app, &clerk, &id, &place.qingbo).await;
     let pid = permit["id"].as_str().unwrap().to_string();
-    let code = app.sms_code(&me.phone, "step_up").await;
-    let stepped: Value = json_of(
-        app.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let stepped = common::flow::into_wallet(app, &me.phone, &pid).await;
     assert_eq!(stepped["in_wallet"], true);
     pid
 }

@@ -264,16 +264,7 @@ async fn a_backup_taken_under_load_restores_into_a_new_directory_with_the_same_d
     let clerk = staff(&app, "clerk", "clerk-demo-2026").await;
     let permit = common::flow::issue_permit(&app, &clerk, &application, &place.qingbo).await;
     let pid = permit["id"].as_str().unwrap().to_string();
-    let code = app.sms_code(&me.phone, "step_up").await;
-    json_of(
-        app.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    common::flow::into_wallet(&app, &me.phone, &pid).await;
     let qr = app
         .get(&format!(
             "/api/v1/permits/{pid}/qr?format=text&presentation=full"

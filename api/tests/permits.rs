@@ -310,16 +310,7 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
         .0,
         422
     );
-    let code = app.sms_code(&me.phone, "step_up").await;
-    let stepped = json_of(
-        app.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let stepped = common::flow::into_wallet(&app, &me.phone, &pid).await;
     assert_eq!(stepped["in_wallet"], true);
     let stranger = app.another_device();
     stranger.register_and_login(&Person::new(22)).await;
@@ -1072,16 +1063,7 @@ async fn a_walk_in_is_issued_at_the_counter_then_claimed_and_replaced() {
     )
     .await;
     // Lost: a replacement (补领) revokes the old permit when the new one is issued.
-    let code = own.sms_code(&person.phone, "step_up").await;
-    json_of(
-        own.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    common::flow::into_wallet(&own, &person.phone, &pid).await;
     let old_qr = qr_text(&own, &pid, "full").await;
     let mut replacement = step1(&place);
     replacement["business_type"] = json!("replacement");
@@ -1311,16 +1293,7 @@ async fn a_walk_in_permit_is_held_by_the_service_point_until_the_person_claims_i
     let mine = json_of(own.get("/api/v1/permits").await, 200).await;
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
     assert_eq!(mine[0]["id"], pid.as_str());
-    let code = own.sms_code(&person.phone, "step_up").await;
-    json_of(
-        own.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    common::flow::into_wallet(&own, &person.phone, &pid).await;
     let qr = qr_text(&own, &pid, "full").await;
     assert_eq!(
         verify_offline(&own, &qr).await.verdict.code(),

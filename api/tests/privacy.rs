@@ -460,16 +460,7 @@ async fn the_access_log_shows_reads_by_service_point_and_verifications_by_name_o
     .await;
     let pid = permit["id"].as_str().unwrap();
     app.step_up(&me.phone).await;
-    let code = app.sms_code(&me.phone, "step_up").await;
-    json_of(
-        app.post(
-            &format!("/api/v1/permits/{pid}/step-up"),
-            &json!({"sms_code": code}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    common::flow::into_wallet(&app, &me.phone, pid).await;
     let qr = app
         .get(&format!(
             "/api/v1/permits/{pid}/qr?format=text&presentation=full"

@@ -365,3 +365,18 @@ pub async fn verify_real_name(clerk: &TestApp, id_number: &str) {
     .await;
     assert_eq!(verified["real_name_verified"], true);
 }
+
+/// The holder's step-up by an SMS code to `phone`: the permit joins the wallet of `app`'s
+/// device. Returns the answer.
+pub async fn into_wallet(app: &TestApp, phone: &str, permit: &str) -> Value {
+    let code = app.sms_code(phone, "step_up").await;
+    json_of(
+        app.post(
+            &format!("/api/v1/permits/{permit}/step-up"),
+            &json!({"sms_code": code}),
+        )
+        .await,
+        200,
+    )
+    .await
+}
