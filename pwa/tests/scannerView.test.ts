@@ -79,7 +79,7 @@ describe('Scanner offline lists', () => {
     expect(refused.attributes('data-reason')).toBe('root_changed')
     expect(refused.text()).toBe('根密钥与首次获取时不一致，已拒绝更新核验名单')
     // The lists fetched first stay in use.
-    expect(w.find('[data-testid=lists-at]').text()).toContain('本机核验名单更新于 2026-01-01 00:00')
+    expect(w.find('[data-testid=lists-at]').text()).toContain('本机核验名单更新于 2026-01-01 08:00（北京时间）')
 
     await useLocale('en')
     await flushPromises()
