@@ -69,6 +69,11 @@ pub enum SignedListResponse {
     ),
 }
 
+/// Whether `If-None-Match` names `etag` (a list of ETags, as browsers and caches send it).
+fn names_etag(if_none_match: Option<&str>, etag: &str) -> bool {
+    if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+}
+
 fn list_response(
     bytes: Vec<u8>,
     etag: String,
@@ -77,7 +82,7 @@ fn list_response(
     json: Option<serde_json::Value>,
 ) -> SignedListResponse {
     let cache = format!("public, max-age={max_age}");
-    if if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim() == etag)) {
+    if names_etag(if_none_match, &etag) {
         return SignedListResponse::NotModified(etag, cache);
     }
     let body = match json {
@@ -190,7 +195,6 @@ impl TrustApi {
             bytes,
             etag,
             max_age,
-            ..
         } = service::trust_list(signing(&state)).await?;
         let json = (format.0 == Some(ListFormat::Json)).then(|| {
             serde_json::json!({
@@ -231,7 +235,6 @@ impl TrustApi {
             bytes,
             etag,
             max_age,
-            ..
         } = service::status_list(signing(&state), &trust).await?;
         let json = (format.0 == Some(ListFormat::Json)).then(|| {
             serde_json::json!({
@@ -264,11 +267,7 @@ impl TrustApi {
         let status = service::status_list(signing(&state), &trust.list).await?;
         let etag = bundle_etag(&trust.etag, &status.etag);
         let cache = format!("public, max-age={}", trust.max_age.min(status.max_age));
-        if if_none_match
-            .0
-            .as_deref()
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-        {
+        if names_etag(if_none_match.0.as_deref(), &etag) {
             return Ok(ListBundleResponse::NotModified(etag, cache));
         }
         let b64 = base64::engine::general_purpose::STANDARD;

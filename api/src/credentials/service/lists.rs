@@ -36,7 +36,6 @@ pub struct SignedList<L> {
     pub bytes: Vec<u8>,
     pub etag: String,
     pub max_age: i64,
-    pub version: i64,
 }
 
 fn signing_failed(e: impl std::fmt::Display) -> CredentialError {
@@ -51,7 +50,6 @@ fn served<L>(signed: Signed<L>, now: DateTime<Utc>) -> SignedList<L> {
         bytes: signed.bytes,
         etag,
         max_age,
-        version: signed.version,
     }
 }
 
