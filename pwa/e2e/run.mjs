@@ -252,7 +252,7 @@ async function main() {
 
     await step('home shows the seed navigation and is installable', async () => {
       await page.goto(base + '/')
-      for (const label of ['首页', '网上申报', '信息查询', '办事指南', '政策法规']) await page.locator('.van-tabbar-item', { hasText: label }).first().waitFor()
+      for (const label of ['首页', '网上申报', '信息查询', '办事指南', '我的']) await page.locator('.van-tabbar-item', { hasText: label }).first().waitFor()
       const manifest = await (await fetch(base + '/manifest.webmanifest')).json()
       if (manifest.name !== '居住证服务' || manifest.display !== 'standalone' || !manifest.icons.some((i) => i.purpose === 'maskable')) throw new Error('manifest')
       const sw = await page.evaluate(async () => { const r = await navigator.serviceWorker.ready; return !!r.active })
@@ -267,7 +267,9 @@ async function main() {
       await page.locator('.van-tabbar-item', { hasText: '办事指南' }).click()
       await page.locator('[data-testid=article-row]').first().waitFor()
       await shot(page, '03-guides')
-      await page.locator('.van-tabbar-item', { hasText: '政策法规' }).click()
+      // 政策法规 is a home-page tile (the tab bar's fifth place is 我的).
+      await page.locator('.van-tabbar-item', { hasText: '首页' }).click()
+      await page.getByTestId('home-tile').filter({ hasText: '政策法规' }).click()
       await page.locator('[data-testid=article-row]').first().click()
       await page.locator('.article-body').waitFor()
       await shot(page, '04-policy')
