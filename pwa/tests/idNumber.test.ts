@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { validateIdNumber, checkChar, maskIdNumber, normalizeIdNumber } from '../src/lib/idNumber'
+import { validateIdNumber, checkChar, maskIdNumber, maskPhone, normalizeIdNumber } from '../src/lib/idNumber'
 
 const today = new Date('2026-11-24T00:00:00Z')
 describe('GB 11643 ID numbers', () => {
@@ -34,5 +34,12 @@ describe('GB 11643 ID numbers', () => {
   it('masks as first 6 and last 4', () => {
     expect(maskIdNumber('330105197901012910')).toBe('330105********2910')
     expect(maskIdNumber('330105********2910')).toBe('330105********2910')
+  })
+})
+
+describe('maskPhone', () => {
+  it('keeps the first 3 and last 4 digits', () => {
+    expect(maskPhone('13800138000')).toBe('138****8000')
+    expect(maskPhone('138****8000')).toBe('138****8000')
   })
 })

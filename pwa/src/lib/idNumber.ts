@@ -59,3 +59,9 @@ export function maskIdNumber(id: string): string {
   if (!id || id.length < 10 || id.includes('*')) return id
   return id.slice(0, 6) + '*'.repeat(id.length - 10) + id.slice(-4)
 }
+
+/** First 3 and last 4 digits of a phone number (as on the 我的 screen). */
+export function maskPhone(phone: string): string {
+  if (!phone || phone.length < 8 || phone.includes('*')) return phone
+  return phone.slice(0, 3) + '*'.repeat(phone.length - 7) + phone.slice(-4)
+}

@@ -46,7 +46,7 @@ export default {
     tip: '温馨提示：因材料初审需两个工作日，您可以选择两个工作日后的任一工作日{session}办理。',
     remaining: '余{n}', mine: '已约', book: '预约', booked: '预约成功', move: '改约', cancelBooking: '取消预约',
     morning: '上午', afternoon: '下午', pick: '请选择一个蓝色日期', chosen: '已选择：{date}', weekdays: '一,二,三,四,五,六,日',
-    month: '{y}年{m}月', dayLabel: '{date}，{state}', left: '剩余{n}个名额', successInfo: '您的预约申请已提交成功，我们将在48小时内完成初审，并以短信通知您初审结果，您也可以通过本应用查询预约情况。',
+    month: '{y}年{m}月', dayLabel: '{date}，{state}', left: '剩余{n}个名额', successTitle: '预约成功', successInfo: '您的预约申请已提交成功，我们将在48小时内完成初审，并以短信通知您初审结果，您也可以通过本应用查询预约情况。',
     cancelConfirm: '确定取消这次预约？',
   },
   apps: {
