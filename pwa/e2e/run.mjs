@@ -12,6 +12,7 @@ import { chromium, devices } from 'playwright-core'
 import { startServer } from './serve.mjs'
 import { png, qrPhoto, scanWithCamera } from './camera.mjs'
 import { audit } from './a11y.mjs'
+import { checkZoomedLayout } from './layout.mjs'
 
 const ROOT = path.resolve(new URL('..', import.meta.url).pathname)
 const OUT = path.resolve(process.env.SCREENSHOTS ?? path.join(ROOT, '..', 'test-output', 'pwa'))
@@ -166,6 +167,21 @@ async function main() {
     await dlg.getByTestId(choice === 'keep' ? 'sign-out-keep' : 'sign-out-remove').click()
     await p.waitForURL((u) => u.pathname === '/')
     await p.waitForLoadState('load')
+  }
+  // Issue 19: every main screen in large text and at 200 % zoom, zh-CN and English: no
+  // overlapping targets or text boxes, no clipped text, 44 px targets (e2e/layout.mjs).
+  const checkScreens = async (p, screens) => {
+    const errors = []
+    for (const locale of ['zh-CN', 'en']) {
+      await p.evaluate((locale) => localStorage.setItem('permit.prefs', JSON.stringify({ ...JSON.parse(localStorage.getItem('permit.prefs') ?? '{}'), locale })), locale)
+      for (const [name, url] of screens) {
+        await p.goto(base + url)
+        await p.waitForLoadState('networkidle')
+        await checkZoomedLayout(p, `${name}-${locale}`, { shot: (pg, n) => shot(pg, `zoom-${n}`) }).catch((e) => errors.push(e.message))
+      }
+    }
+    await p.evaluate(() => localStorage.setItem('permit.prefs', JSON.stringify({ ...JSON.parse(localStorage.getItem('permit.prefs') ?? '{}'), locale: 'zh-CN' })))
+    if (errors.length) throw new Error(errors.join('\n'))
   }
   // A screen at 360x780: normal, large text, and large text at 200 % zoom. In large text the
   // targets in `scope` are 44 px or more; at 200 % nothing overflows sideways.
@@ -424,6 +440,13 @@ async function main() {
       await page.getByTestId('wallet-empty').or(page.locator('.qr-box')).first().waitFor()
       await shot(page, '17-wallet')
     })
+    await step('resident: every main screen in large text and at 200 % zoom, Chinese and English', async () => {
+      await page.goto(base + '/applications')
+      await page.locator('[data-testid=application-row] .van-cell').first().click()
+      await page.waitForURL(/\/applications\/[^/]+$/)
+      const detail = new URL(page.url()).pathname
+      await checkScreens(page, [['home', '/'], ['me', '/me'], ['apply', '/apply'], ['applications', '/applications'], ['application', detail], ['residence', '/residence'], ['eligibility', '/eligibility'], ['notifications', '/notifications'], ['wallet', '/wallet'], ['points', '/points'], ['guides', '/articles/guide']])
+    })
     await step('large text at 200 % zoom keeps the wizard usable', async () => {
       await page.goto(base + '/me')
       await page.getByTestId('large-text').click()
@@ -467,6 +490,9 @@ async function main() {
       await sp.getByLabel('日期').dispatchEvent('change')
       await sp.locator('[data-testid=appointment-row]', { hasText: '测试居民' }).waitFor()
       await shot(sp, '22-staff-appointments')
+    })
+    await step('clerk: every console screen in large text and at 200 % zoom, Chinese and English', async () => {
+      await checkScreens(sp, [['staff-queue', '/staff'], ['staff-appointments', '/staff/appointments'], ['staff-real-name', '/staff/real-name'], ['staff-release', '/staff/release'], ['staff-permits', '/staff/permits']])
     })
     // The server clock moves to the appointment day (09:30 Beijing time) for check-in and issue.
     const serverNow = new Date(`${bookedDate}T09:30:00+08:00`)
