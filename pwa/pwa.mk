@@ -7,6 +7,8 @@
 #              started in demo mode on a free port with a temp data dir, serving the app it
 #              embeds (E2E_SERVER=permitd: its CSP and compression are under test too);
 #              screenshots in test-output/pwa/
+#   pwa-layout the public screens in large text and at 200 % zoom, zh-CN and en (e2e/layout.mjs:
+#              overlaps, clipped text, 44 px targets), against PERMITD=path/to/permitd; ~1 min
 PWA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 PWA_ROOT := $(abspath $(PWA_DIR)/..)
 NPM ?= npm
@@ -14,7 +16,7 @@ CHROMIUM ?= /usr/bin/chromium
 PWA_APT_PACKAGES := chromium fonts-noto-cjk
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: pwa-deps pwa-build pwa-unit pwa-e2e pwa-size pwa-browser
+.PHONY: pwa-deps pwa-build pwa-unit pwa-e2e pwa-size pwa-browser pwa-layout
 
 $(PWA_DIR)/node_modules/.package-lock.json: $(PWA_DIR)/package.json $(PWA_DIR)/package-lock.json
 	cd $(PWA_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
@@ -54,3 +56,8 @@ pwa-e2e: pwa-build pwa-browser
 	@if [ -z "$(PERMITD)" ]; then echo "pwa-e2e: set PERMITD=path/to/permitd"; exit 2; fi
 	cd $(PWA_DIR) && E2E_SERVER=permitd PERMITD="$(abspath $(PERMITD))" CHROMIUM="$(CHROMIUM)" \
 	  SCREENSHOTS="$(PWA_ROOT)/test-output/pwa" node e2e/run.mjs
+
+pwa-layout: pwa-build pwa-browser
+	@if [ -z "$(PERMITD)" ]; then echo "pwa-layout: set PERMITD=path/to/permitd"; exit 2; fi
+	cd $(PWA_DIR) && PERMITD="$(abspath $(PERMITD))" CHROMIUM="$(CHROMIUM)" \
+	  SCREENSHOTS="$(PWA_ROOT)/test-output/pwa" node e2e/layout-screens.mjs
