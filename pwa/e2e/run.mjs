@@ -493,6 +493,7 @@ async function main() {
     })
     await step('clerk: every console screen in large text and at 200 % zoom, Chinese and English', async () => {
       await checkScreens(sp, [['staff-queue', '/staff'], ['staff-appointments', '/staff/appointments'], ['staff-real-name', '/staff/real-name'], ['staff-release', '/staff/release'], ['staff-permits', '/staff/permits']])
+      await sp.goto(base + '/staff/appointments')
     })
     // The server clock moves to the appointment day (09:30 Beijing time) for check-in and issue.
     const serverNow = new Date(`${bookedDate}T09:30:00+08:00`)

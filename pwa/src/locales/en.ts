@@ -51,7 +51,7 @@ export default {
     month: '{y}-{m}', dayLabel: '{date}, {state}', left: '{n} places left', successTitle: 'Booked', successInfo: 'Your booking is confirmed. Pre-review finishes within 48 hours; you will get an SMS with the result.',
     cancelConfirm: 'Cancel this booking?',
   },
-  apps: {
+  apps: { receipt: 'Download the receipt (PDF)', 
     title: 'My applications', reported: 'Submitted', add: 'New application', number: 'Number', idNumber: 'ID number', name: 'Name', sex: 'Sex',
     submittedAt: 'Submitted at', status: 'Status', detail: 'Application', basic: 'Basic information', materials: 'Proof', appointment: 'Appointment',
     point: 'Service point', pointAddress: 'Address', date: 'Date', business: 'Business', phone: 'Phone', handling: 'Status',

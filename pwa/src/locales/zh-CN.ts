@@ -49,7 +49,7 @@ export default {
     month: '{y}年{m}月', dayLabel: '{date}，{state}', left: '剩余{n}个名额', successTitle: '预约成功', successInfo: '您的预约申请已提交成功，我们将在48小时内完成初审，并以短信通知您初审结果，您也可以通过本应用查询预约情况。',
     cancelConfirm: '确定取消这次预约？',
   },
-  apps: {
+  apps: { receipt: '下载受理回执（PDF）', 
     title: '我的预约', reported: '上报信息', add: '预约受理', number: '申请编号', idNumber: '公民身份号码', name: '姓名', sex: '性别',
     submittedAt: '上报日期', status: '预约处理情况', detail: '查看居住证预受理', basic: '基本信息', materials: '上传资料', appointment: '预约情况',
     point: '受理点名称', pointAddress: '受理点地址', date: '预约办理日期', business: '预约业务类别', phone: '预约人联系电话', handling: '预约处理情况',
