@@ -16,7 +16,12 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::calendar::Session;
+use super::model::{Booking, default_capacity};
+use super::service::{BookingError, place_once};
+use crate::casework::applications::model::Appointment;
+use crate::directory::ServicePoint;
 use crate::platform::ephemeral::Ephemeral;
+use crate::platform::storage::{Storage, retry_once};
 
 /// How long a "full" mark holds without a new refusal of the database.
 pub const FULL_MARK_TTL: Duration = Duration::from_secs(2);
@@ -61,5 +66,48 @@ pub async fn mark_full(gate: &dyn Ephemeral, k: &GateKey) {
 pub async fn reopen(gate: &dyn Ephemeral, k: &GateKey) {
     if let Err(e) = gate.delete(&k.key()).await {
         tracing::warn!(error = %e, "booking gate: cannot reopen a session");
+    }
+}
+
+/// [`super::service::place`] behind the admission gate ([`gate`]): a session the database recently refused as
+/// full is answered [`BookingError::SlotFull`] without a transaction; a refusal of the database
+/// marks it, a move reopens the session it left. `point` is the booking's service point (its
+/// default places are part of the gate's key).
+pub async fn place_gated(
+    storage: &dyn Storage,
+    admission: &dyn Ephemeral,
+    point: &ServicePoint,
+    b: &Booking,
+) -> Result<Appointment, BookingError> {
+    let wanted = GateKey {
+        service_point_id: b.service_point_id,
+        day: b.day,
+        session: b.session,
+        default_capacity: default_capacity(point, b.session),
+    };
+    if gate::known_full(admission, &wanted).await {
+        return Err(BookingError::SlotFull);
+    }
+    match retry_once(|| place_once(storage, b)).await {
+        Ok((appointment, left)) => {
+            if let Some(old) = left.filter(|old| old.service_point_id == b.service_point_id) {
+                gate::reopen(
+                    admission,
+                    &GateKey {
+                        service_point_id: old.service_point_id,
+                        day: old.day,
+                        session: old.session,
+                        default_capacity: default_capacity(point, old.session),
+                    },
+                )
+                .await;
+            }
+            Ok(appointment)
+        }
+        Err(BookingError::SlotFull) => {
+            gate::mark_full(admission, &wanted).await;
+            Err(BookingError::SlotFull)
+        }
+        Err(e) => Err(e),
     }
 }

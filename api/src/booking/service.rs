@@ -11,6 +11,7 @@ use super::calendar::{
     BookingWindow, CalendarDay, CalendarError, Opening, STATE_COUNCIL_CSV, Session,
     WorkingCalendar, parse_csv,
 };
+pub use super::gate::place_gated;
 use super::gate::{self, GateKey};
 use super::model::{
     Booking, BookingChoice, CalendarYearRefusal, CorruptOpening, DayRefusal, DayView,
@@ -363,50 +364,10 @@ pub async fn place(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
     Ok(retry_once(|| place_once(storage, b)).await?.0)
 }
 
-/// [`place`] behind the admission gate ([`gate`]): a session the database recently refused as
-/// full is answered [`BookingError::SlotFull`] without a transaction; a refusal of the database
-/// marks it, a move reopens the session it left. `point` is the booking's service point (its
-/// default places are part of the gate's key).
-pub async fn place_gated(
+pub(super) async fn place_once(
     storage: &dyn Storage,
-    admission: &dyn Ephemeral,
-    point: &ServicePoint,
     b: &Booking,
-) -> Result<Appointment> {
-    let wanted = GateKey {
-        service_point_id: b.service_point_id,
-        day: b.day,
-        session: b.session,
-        default_capacity: default_capacity(point, b.session),
-    };
-    if gate::known_full(admission, &wanted).await {
-        return Err(BookingError::SlotFull);
-    }
-    match retry_once(|| place_once(storage, b)).await {
-        Ok((appointment, left)) => {
-            if let Some(old) = left.filter(|old| old.service_point_id == b.service_point_id) {
-                gate::reopen(
-                    admission,
-                    &GateKey {
-                        service_point_id: old.service_point_id,
-                        day: old.day,
-                        session: old.session,
-                        default_capacity: default_capacity(point, old.session),
-                    },
-                )
-                .await;
-            }
-            Ok(appointment)
-        }
-        Err(BookingError::SlotFull) => {
-            gate::mark_full(admission, &wanted).await;
-            Err(BookingError::SlotFull)
-        }
-        Err(e) => Err(e),
-    }
-}
-
-async fn place_once(storage: &dyn Storage, b: &Booking) -> Result<(Appointment, Option<SlotKey>)> {
+) -> Result<(Appointment, Option<SlotKey>)> {
     let mut tx = storage.begin().await?;
     let moved = casework::service::move_within(
         &mut tx,
