@@ -85,13 +85,13 @@ pub async fn place_gated(
         session: b.session,
         default_capacity: default_capacity(point, b.session),
     };
-    if gate::known_full(admission, &wanted).await {
+    if known_full(admission, &wanted).await {
         return Err(BookingError::SlotFull);
     }
     match retry_once(|| place_once(storage, b)).await {
         Ok((appointment, left)) => {
             if let Some(old) = left.filter(|old| old.service_point_id == b.service_point_id) {
-                gate::reopen(
+                reopen(
                     admission,
                     &GateKey {
                         service_point_id: old.service_point_id,
@@ -105,7 +105,7 @@ pub async fn place_gated(
             Ok(appointment)
         }
         Err(BookingError::SlotFull) => {
-            gate::mark_full(admission, &wanted).await;
+            mark_full(admission, &wanted).await;
             Err(BookingError::SlotFull)
         }
         Err(e) => Err(e),
