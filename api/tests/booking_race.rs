@@ -10,6 +10,7 @@ use chrono::{NaiveDate, Utc};
 use permit_api::booking::calendar::Session;
 use permit_api::booking::model::Booking;
 use permit_api::booking::service::{self as booking_service, BookingError};
+use permit_api::casework::applications::model::Appointment;
 use permit_api::casework::applications::model::{
     Application, ApplicationFields, BusinessType, Material,
 };
@@ -18,6 +19,7 @@ use permit_api::casework::service::{self as casework, CaseworkError};
 use permit_api::directory::ServicePointInput;
 use permit_api::identity::model::{IdNumber, NewAccount, PhoneNumber, Role, Sex};
 use permit_api::notifications::model::NewNotification;
+use permit_api::platform::ephemeral::Ephemeral;
 use permit_api::platform::storage::Storage;
 use uuid::Uuid;
 
@@ -112,6 +114,28 @@ async fn submitted(storage: &dyn Storage, account: Uuid, point: Uuid, person: u3
     a.id
 }
 
+/// The admission gate of the run: Redis when the run includes it, else the in-process store.
+async fn gate() -> Arc<dyn Ephemeral> {
+    common::ephemeral_backends()
+        .await
+        .pop()
+        .expect("an ephemeral store")
+        .1
+}
+
+/// A booking the way `book` takes it: behind the admission gate.
+async fn gated(
+    storage: &dyn Storage,
+    gate: &dyn Ephemeral,
+    b: &Booking,
+) -> Result<Appointment, BookingError> {
+    let point = storage
+        .service_point(b.service_point_id)
+        .await
+        .expect("service point");
+    booking_service::place_gated(storage, gate, &point, b).await
+}
+
 fn booking(account: Uuid, application: Uuid, point: Uuid, day: NaiveDate) -> Booking {
     Booking {
         account_id: account,
@@ -139,6 +163,7 @@ async fn many_tasks_racing_for_the_last_places_never_overbook() {
     const RACERS: usize = 40;
     let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     for (backend, storage, _dir) in common::storage_backends().await {
+        let gate = gate().await;
         let point = point(&*storage).await;
         storage
             .set_slot_capacity(point, day, Session::Morning, Some(CAPACITY))
@@ -163,12 +188,12 @@ async fn many_tasks_racing_for_the_last_places_never_overbook() {
         let tasks: Vec<_> = apps[ALREADY..]
             .iter()
             .map(|(acc, app)| {
-                let storage = storage.clone();
+                let (storage, gate) = (storage.clone(), gate.clone());
                 let barrier = barrier.clone();
                 let b = booking(*acc, *app, point, day);
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    booking_service::place(&*storage, &b).await
+                    gated(&*storage, &*gate, &b).await
                 })
             })
             .collect();
@@ -514,6 +539,7 @@ async fn opposite_moves_between_two_days_never_fail_and_keep_the_count() {
     let day1 = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
     let day2 = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
     for (backend, storage, _dir) in common::storage_backends().await {
+        let gate = gate().await;
         let point = point(&*storage).await;
         for day in [day1, day2] {
             storage
@@ -540,12 +566,12 @@ async fn opposite_moves_between_two_days_never_fail_and_keep_the_count() {
         let tasks: Vec<_> = moves
             .iter()
             .map(|(_, b)| {
-                let storage = storage.clone();
+                let (storage, gate) = (storage.clone(), gate.clone());
                 let barrier = barrier.clone();
                 let b = booking(b.account_id, b.application_id, point, b.day);
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    booking_service::place(&*storage, &b).await
+                    gated(&*storage, &*gate, &b).await
                 })
             })
             .collect();
@@ -740,11 +766,14 @@ async fn the_no_show_job_racing_moves_cancels_and_check_ins_never_deadlocks() {
                                     .await
                                     .map(|_| ())
                             }
-                            Racer::Cancel => {
-                                booking_service::cancel(&*storage, application, Utc::now())
-                                    .await
-                                    .map(|_| ())
-                            }
+                            Racer::Cancel => booking_service::cancel(
+                                &*storage,
+                                &*gate().await,
+                                application,
+                                Utc::now(),
+                            )
+                            .await
+                            .map(|_| ()),
                             Racer::CheckIn => booking_service::check_in(&*storage, ap, Utc::now())
                                 .await
                                 .map(|_| ()),
@@ -1127,5 +1156,191 @@ async fn the_status_list_grows_when_half_full_and_refuses_when_full() {
             "checked_in",
             "{backend}: nothing issued"
         );
+    }
+}
+
+/// Capacity lowered by an administrator while 30 residents book, and the gate's keys dropped in
+/// the middle of the surge (a Redis restart): never more booked than the capacity in force,
+/// every refusal a "full", and the gate reopened by the change so the database decides again.
+#[tokio::test]
+async fn a_surge_behind_the_gate_survives_lowered_capacity_and_a_lost_gate() {
+    const RACERS: usize = 30;
+    let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        for (g, (gate_backend, gate)) in common::ephemeral_backends().await.into_iter().enumerate()
+        {
+            let base = 1000 * g as u32;
+            let point = point(&*storage).await;
+            let sp = storage.service_point(point).await.expect(backend);
+            booking_service::set_slot_capacity(
+                &*storage,
+                &*gate,
+                point,
+                day,
+                Session::Morning,
+                Some(20),
+            )
+            .await
+            .expect(backend);
+            let mut apps = Vec::new();
+            for i in base..base + RACERS as u32 {
+                let acc = account(&*storage, i).await;
+                apps.push((acc, submitted(&*storage, acc, point, i).await));
+            }
+            // Two first bookings, then the admin lowers the session to 8 mid-surge.
+            for (acc, app) in &apps[..2] {
+                gated(&*storage, &*gate, &booking(*acc, *app, point, day))
+                    .await
+                    .expect(backend);
+            }
+            let barrier = Arc::new(tokio::sync::Barrier::new(RACERS - 2 + 1));
+            let mut tasks: Vec<_> = apps[2..]
+                .iter()
+                .map(|(acc, app)| {
+                    let (storage, gate) = (storage.clone(), gate.clone());
+                    let barrier = barrier.clone();
+                    let b = booking(*acc, *app, point, day);
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        gated(&*storage, &*gate, &b).await.map(|_| ())
+                    })
+                })
+                .collect();
+            {
+                let (storage, gate) = (storage.clone(), gate.clone());
+                let barrier = barrier.clone();
+                tasks.push(tokio::spawn(async move {
+                    barrier.wait().await;
+                    booking_service::set_slot_capacity(
+                        &*storage,
+                        &*gate,
+                        point,
+                        day,
+                        Session::Morning,
+                        Some(8),
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|_| BookingError::NotFound)
+                }));
+            }
+            let mut won = 2;
+            for t in tasks {
+                match t.await.expect("task") {
+                    Ok(()) => won += 1,
+                    Err(BookingError::SlotFull) => {}
+                    Err(e) => panic!("{backend}/{gate_backend}: unexpected {e}"),
+                }
+            }
+            won -= 1; // the capacity change
+            let usage = storage.slots(point, day, day).await.expect(backend);
+            assert_eq!(usage[0].booked as usize, won, "{backend}/{gate_backend}");
+            // Places taken before the change may exceed the new capacity; none after it.
+            assert!(won <= 20, "{backend}/{gate_backend}: {won}");
+            // Full now: a new booking is refused by the database and marks the gate.
+            let acc = account(&*storage, base + 900).await;
+            let late = submitted(&*storage, acc, point, base + 900).await;
+            let capacity = usage[0].capacity;
+            if usage[0].booked >= capacity {
+                let r = gated(&*storage, &*gate, &booking(acc, late, point, day)).await;
+                assert!(
+                    matches!(r, Err(BookingError::SlotFull)),
+                    "{backend}/{gate_backend}"
+                );
+            }
+            // The gate is lost (Redis restarted): the key is gone, the database still refuses.
+            let key = format!("slot-full:{point}:{day}:morning:{}", sp.capacity_morning);
+            gate.delete(&key).await.expect("delete the gate key");
+            if usage[0].booked >= capacity {
+                let r = gated(&*storage, &*gate, &booking(acc, late, point, day)).await;
+                assert!(
+                    matches!(r, Err(BookingError::SlotFull)),
+                    "{backend}/{gate_backend}"
+                );
+            }
+            // The admin raises the capacity: the gate reopens, the next booking gets its place.
+            booking_service::set_slot_capacity(
+                &*storage,
+                &*gate,
+                point,
+                day,
+                Session::Morning,
+                Some(usage[0].booked + 1),
+            )
+            .await
+            .expect(backend);
+            gated(&*storage, &*gate, &booking(acc, late, point, day))
+                .await
+                .expect("a place after the capacity went up");
+            let usage = storage.slots(point, day, day).await.expect(backend);
+            assert_eq!(
+                usage[0].booked, usage[0].capacity,
+                "{backend}/{gate_backend}"
+            );
+        }
+    }
+}
+
+/// Once the database refused a session, the gate answers "full" without it; a cancellation
+/// gives the place back and reopens the gate at once.
+#[tokio::test]
+async fn the_gate_answers_full_and_a_cancellation_reopens_it() {
+    let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+    for (backend, storage, _dir) in common::storage_backends().await {
+        for (g, (gate_backend, gate)) in common::ephemeral_backends().await.into_iter().enumerate()
+        {
+            let base = 1000 * g as u32;
+            let point = point(&*storage).await;
+            let sp = storage.service_point(point).await.expect(backend);
+            storage
+                .set_slot_capacity(point, day, Session::Morning, Some(1))
+                .await
+                .expect(backend);
+            let mut apps = Vec::new();
+            for i in base..base + 3 {
+                let acc = account(&*storage, i).await;
+                apps.push((acc, submitted(&*storage, acc, point, i).await));
+            }
+            gated(
+                &*storage,
+                &*gate,
+                &booking(apps[0].0, apps[0].1, point, day),
+            )
+            .await
+            .expect(backend);
+            let key = format!("slot-full:{point}:{day}:morning:{}", sp.capacity_morning);
+            assert_eq!(gate.get(&key).await.expect("get"), None, "{gate_backend}");
+            let r = gated(
+                &*storage,
+                &*gate,
+                &booking(apps[1].0, apps[1].1, point, day),
+            )
+            .await;
+            assert!(
+                matches!(r, Err(BookingError::SlotFull)),
+                "{backend}/{gate_backend}"
+            );
+            assert!(
+                gate.get(&key).await.expect("get").is_some(),
+                "{gate_backend}: marked"
+            );
+            // The holder cancels: the place and the gate are back.
+            let holder = storage.application(apps[0].1).await.expect(backend);
+            booking_service::cancel(&*storage, &*gate, holder, Utc::now())
+                .await
+                .expect(backend);
+            assert_eq!(
+                gate.get(&key).await.expect("get"),
+                None,
+                "{gate_backend}: reopened"
+            );
+            gated(
+                &*storage,
+                &*gate,
+                &booking(apps[2].0, apps[2].1, point, day),
+            )
+            .await
+            .expect("the place given back");
+        }
     }
 }

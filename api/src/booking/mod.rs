@@ -2,6 +2,7 @@
 //! and appointments.
 
 pub mod calendar;
+pub mod gate;
 pub mod http;
 pub mod model;
 pub mod service;

@@ -11,6 +11,8 @@ use super::calendar::{
     BookingWindow, CalendarDay, CalendarError, Opening, STATE_COUNCIL_CSV, Session,
     WorkingCalendar, parse_csv,
 };
+pub use super::gate::place_gated;
+use super::gate::{self, GateKey};
 use super::model::{
     Booking, BookingChoice, CalendarYearRefusal, CorruptOpening, DayRefusal, DayView,
     DueAppointment, NoticeFor, SlotUsage, capacity_fits, check_calendar_year, check_day,
@@ -25,6 +27,7 @@ use crate::directory::ServicePoint;
 use crate::notifications;
 use crate::notifications::notice;
 use crate::platform::clock::local_date;
+use crate::platform::ephemeral::Ephemeral;
 use crate::platform::storage::{
     Storage, StorageError, StorageResult, Transient, Tx, claim_marker, retry_once,
 };
@@ -176,6 +179,7 @@ pub async fn set_opening(
 /// default, 0 closes it.
 pub async fn set_slot_capacity(
     storage: &dyn Storage,
+    admission: &dyn Ephemeral,
     service_point_id: Uuid,
     day: NaiveDate,
     session: Session,
@@ -184,10 +188,22 @@ pub async fn set_slot_capacity(
     if let Some(c) = capacity {
         check_capacity(c, CapacityOf::Slot)?;
     }
-    storage.service_point(service_point_id).await?;
-    Ok(storage
+    let point = storage.service_point(service_point_id).await?;
+    storage
         .set_slot_capacity(service_point_id, day, session, capacity)
-        .await?)
+        .await?;
+    // More places (or fewer: the database refuses past them either way).
+    gate::reopen(
+        admission,
+        &GateKey {
+            service_point_id,
+            day,
+            session,
+            default_capacity: default_capacity(&point, session),
+        },
+    )
+    .await;
+    Ok(())
 }
 
 /// Loads the State Council calendar the first time permitd starts on a database: every year
@@ -286,6 +302,7 @@ pub async fn calendar(
 /// moves its booking there. Booking the place it already holds changes nothing.
 pub async fn book(
     storage: &dyn Storage,
+    admission: &dyn Ephemeral,
     mut application: Application,
     choice: &BookingChoice,
     now: DateTime<Utc>,
@@ -313,8 +330,10 @@ pub async fn book(
             point,
         });
     }
-    let appointment = place(
+    let appointment = place_gated(
         storage,
+        admission,
+        &point,
         &Booking {
             account_id,
             application_id: application.id,
@@ -342,10 +361,13 @@ pub async fn book(
 /// old and the new session are locked in one order ([`store::lock_slots`]); should PostgreSQL
 /// still give the transaction up, it runs once more ([`retry_once`]).
 pub async fn place(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
-    retry_once(|| place_once(storage, b)).await
+    Ok(retry_once(|| place_once(storage, b)).await?.0)
 }
 
-async fn place_once(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
+pub(super) async fn place_once(
+    storage: &dyn Storage,
+    b: &Booking,
+) -> Result<(Appointment, Option<SlotKey>)> {
     let mut tx = storage.begin().await?;
     let moved = casework::service::move_within(
         &mut tx,
@@ -388,13 +410,14 @@ async fn place_once(storage: &dyn Storage, b: &Booking) -> Result<Appointment> {
     let appointment = store::insert_appointment(&mut tx, b).await?;
     notifications::service::queue(&mut tx, &b.notice, b.now).await?;
     tx.commit().await?;
-    Ok(appointment)
+    Ok((appointment, old))
 }
 
 /// The applicant gives the place back; the application, one the caller owns, can be booked
 /// again in its window.
 pub async fn cancel(
     storage: &dyn Storage,
+    admission: &dyn Ephemeral,
     application: Application,
     now: DateTime<Utc>,
 ) -> Result<Booked> {
@@ -420,6 +443,16 @@ pub async fn cancel(
     let n = notice::cancelled(&application, &cancelled, &point.name);
     notifications::service::queue(&mut tx, &n, now).await?;
     tx.commit().await?;
+    gate::reopen(
+        admission,
+        &GateKey {
+            service_point_id: cancelled.service_point_id,
+            day: cancelled.day,
+            session: cancelled.session,
+            default_capacity: default_capacity(&point, cancelled.session),
+        },
+    )
+    .await;
     let application = storage.application(application.id).await?;
     Ok(Booked {
         application,

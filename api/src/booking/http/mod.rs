@@ -241,7 +241,13 @@ impl AppointmentsApi {
         id: Path<Uuid>,
     ) -> Result<Json<AppointmentInfo>, ApiError> {
         let application = own_counted(&state, &auth, id.0).await?;
-        let b = service::cancel(&*state.storage, application, state.clock.now()).await?;
+        let b = service::cancel(
+            &*state.storage,
+            &*state.ephemeral,
+            application,
+            state.clock.now(),
+        )
+        .await?;
         Ok(Json(appointment_info(
             &b.application,
             &b.appointment,
@@ -304,7 +310,14 @@ async fn book(
         session: req.session.unwrap_or(SessionName::Morning).into(),
         service_point_id: req.service_point_id,
     };
-    let b = service::book(&*state.storage, application, &choice, state.clock.now()).await?;
+    let b = service::book(
+        &*state.storage,
+        &*state.ephemeral,
+        application,
+        &choice,
+        state.clock.now(),
+    )
+    .await?;
     Ok(appointment_info(
         &b.application,
         &b.appointment,

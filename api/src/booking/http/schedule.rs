@@ -193,6 +193,7 @@ impl ScheduleApi {
         auth.0.require(&[Role::Admin])?;
         service::set_slot_capacity(
             &*state.storage,
+            &*state.ephemeral,
             id.0,
             date.0,
             session.0.into(),
