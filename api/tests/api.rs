@@ -13,7 +13,7 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 // ---------- registration ----------
 
 #[tokio::test]
-async fn register_then_first_login_asks_for_an_sms_code_and_me_is_masked() {
+async fn registering_signs_in_and_a_first_password_login_asks_for_an_sms_code_and_me_is_masked() {
     let app = TestApp::spawn().await;
     let p = Person::new(1);
     let r = app.register(&p).await;
@@ -22,7 +22,11 @@ async fn register_then_first_login_asks_for_an_sms_code_and_me_is_masked() {
     assert_eq!(me["username"], p.username.as_str());
     assert_eq!(me["role"], "resident");
     assert_eq!(me["real_name_verified"], false);
+    // The phone was just proved: this device is signed in at once.
+    let me: Value = json_of(app.get("/api/v1/me").await, 200).await;
+    assert_eq!(me["username"], p.username.as_str());
 
+    // A password sign-in (another device) asks for a login code first.
     let r = app.login(&p, None).await;
     let (status, code) = code_of(r).await;
     assert_eq!((status, code.as_str()), (401, "sms_code_required"));

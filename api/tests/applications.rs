@@ -6,7 +6,8 @@ mod common;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use common::flow::{
-    available_days, day_of, jpeg_with_gps, json_of, place, staff, step1, submitted, tiny_pdf,
+    available_days, day_of, jpeg_with_gps, json_of, place, registered_months_ago, staff, step1,
+    submitted, tiny_pdf,
 };
 use common::{Person, TestApp, code_of, id_with_check};
 use serde_json::{Value, json};
@@ -176,6 +177,36 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
         .await
         .0,
         404
+    );
+
+    // 合法稳定就业 needs six months of registered residence. Without a registration the answer
+    // says so and names the condition that needs none; nothing is submitted.
+    let submit = format!("{base}/submit");
+    let refused = json_of(app.post(&submit, &json!({})).await, 422).await;
+    assert_eq!(refused["code"], "condition_not_met", "{refused}");
+    assert_eq!(refused["field"], "condition");
+    assert!(refused.get("eligible_from").is_none(), "{refused}");
+    assert_eq!(refused["exempt_conditions"], json!(["talent"]));
+    assert!(refused["message"].as_str().unwrap().contains("居住登记"));
+    // Registered three months ago: refused, with the day the period is met.
+    registered_months_ago(&app, &id, 3).await;
+    let today = permit_api::platform::clock::local_date(
+        permit_api::platform::clock::Clock::now(&*app.clock),
+    );
+    let from = today - chrono::Months::new(3) + chrono::Months::new(6);
+    let refused = json_of(app.post(&submit, &json!({})).await, 422).await;
+    assert_eq!(refused["code"], "condition_not_met");
+    assert_eq!(refused["eligible_from"], json!(from.to_string()));
+    let draft = json_of(app.get(&base).await, 200).await;
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["eligibility"]["eligible"], false);
+    assert_eq!(draft["eligibility"]["eligible_from"], json!(from.to_string()));
+    assert_eq!(draft["eligibility"]["months_required"], 6);
+    // Seven months ago: the period is met, and 确认申报 goes through.
+    registered_months_ago(&app, &id, 7).await;
+    assert_eq!(
+        json_of(app.get(&base).await, 200).await["eligibility"]["eligible"],
+        true
     );
 
     // 确认申报, twice with one Idempotency-Key: one effect, the same answer.
@@ -963,6 +994,7 @@ async fn a_draft_blocks_no_one_and_a_clerk_releases_an_id_number_another_account
     mine["condition"] = json!("employment");
     let my_draft = json_of(app.post("/api/v1/applications", &mine).await, 201).await;
     let my_id = my_draft["id"].as_str().unwrap().to_string();
+    registered_months_ago(&app, &my_id, 7).await;
     json_of(
         app.upload(
             &format!("/api/v1/applications/{my_id}/materials"),
@@ -1148,4 +1180,27 @@ async fn a_draft_not_submitted_within_30_days_expires_and_the_applicant_is_told(
     )
     .await;
     assert_eq!(kept["status"], "submitted");
+}
+
+#[tokio::test]
+async fn special_talent_needs_no_residence_period_and_renewals_are_not_held_to_it() {
+    let app = TestApp::spawn_with(|c| c.demo = true).await;
+    let place = place(&app).await;
+    app.register_and_login(&Person::new(71)).await;
+    let mut body = step1(&place);
+    body["condition"] = json!("talent");
+    let a = json_of(app.post("/api/v1/applications", &body).await, 201).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_eq!(a["eligibility"]["eligible"], true);
+    assert_eq!(a["eligibility"]["exempt"], true);
+    assert!(a["eligibility"]["residence_since"].is_null());
+    let files = format!("/api/v1/applications/{id}/materials");
+    json_of(app.upload(&files, "人才证明.pdf", tiny_pdf()).await, 201).await;
+    let submitted = json_of(
+        app.post(&format!("/api/v1/applications/{id}/submit"), &json!({}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(submitted["status"], "submitted");
 }

@@ -78,7 +78,8 @@ fn fields(point: Uuid, person: u32) -> ApplicationFields {
         community_code: "330102001001".into(),
         service_point_id: point,
         employer: None,
-        condition: Some("employment".into()),
+        // Exempt from the residence period: these drafts have no residence registration.
+        condition: Some("talent".into()),
     }
 }
 
@@ -431,7 +432,7 @@ async fn of_many_accounts_drafting_one_person_the_first_to_submit_holds_the_numb
                 let (storage, barrier, acc, id) = (storage.clone(), barrier.clone(), *acc, *id);
                 tokio::spawn(async move {
                     barrier.wait().await;
-                    casework::submit(&*storage, acc, id, now).await
+                    casework::submit(&*storage, &policy(), acc, id, now).await
                 })
             })
             .collect();
@@ -474,7 +475,7 @@ async fn of_many_accounts_drafting_one_person_the_first_to_submit_holds_the_numb
             ),
             "{backend}"
         );
-        casework::submit(&*storage, loser.0, loser.1, now)
+        casework::submit(&*storage, &policy(), loser.0, loser.1, now)
             .await
             .unwrap_or_else(|e| panic!("{backend}: after the release: {e}"));
 
@@ -1343,4 +1344,8 @@ async fn the_gate_answers_full_and_a_cancellation_reopens_it() {
             .expect("the place given back");
         }
     }
+}
+
+fn policy() -> permit_api::residence::eligibility::Policy {
+    permit_api::residence::eligibility::zhejiang()
 }

@@ -123,6 +123,7 @@ async fn no_column_and_no_ephemeral_key_names_the_person() {
     )
     .await;
     // A submit with a key leaves an idempotency record; repeated, it answers the same.
+    common::flow::registered_months_ago(&app, &id, 7).await;
     let submit = format!("/api/v1/applications/{id}/submit");
     let first = json_of(
         app.send_with_key(reqwest::Method::POST, &submit, "submit-1", &json!({}))

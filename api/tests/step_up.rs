@@ -131,7 +131,31 @@ async fn an_account_with_a_passkey_steps_up_with_it_and_the_first_passkey_needs_
         .await,
         (422, "no_passkey".into())
     );
-    app.step_up(&p.phone).await;
+    // The person does not retype their phone: without one, the code goes to the account's.
+    let sent = common::flow::json_of(
+        app.post("/api/v1/sms-codes", &json!({"phone": null, "purpose": "step_up"}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        sent["phone"].as_str().unwrap(),
+        format!("{}****{}", &p.phone[..3], &p.phone[7..])
+    );
+    let code = app.last_sms_code(&p.phone).await;
+    json_of_step_up(&app, &code).await;
+    // Signed out, a code without a phone goes nowhere.
+    let anonymous = app.another_device();
+    assert_eq!(
+        code_of(
+            anonymous
+                .post("/api/v1/sms-codes", &json!({"purpose": "step_up", "captcha": anonymous.solve_captcha().await}))
+                .await
+        )
+        .await
+        .0,
+        422
+    );
     let mut authenticator = SoftPasskey::new(true);
     common::flow::register_passkey(&app, &app.client, &mut authenticator).await;
     // Now the account has a passkey: an SMS code no longer steps up.
@@ -373,4 +397,14 @@ async fn staff_sessions_end_when_idle_or_too_old_and_residents_do_not_idle_out()
     for _ in 0..3 {
         assert_eq!(clerk.get("/api/v1/me").await.status(), 200);
     }
+}
+
+async fn json_of_step_up(app: &TestApp, code: &str) {
+    let r = app
+        .post(
+            "/api/v1/sessions/current/step-up",
+            &json!({"sms_code": code}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
 }

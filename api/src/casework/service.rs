@@ -1,12 +1,12 @@
 //! Casework's use cases: an application from draft to decision. Each owns its transaction and
 //! answers with a [`CaseworkError`]; the lifecycle they follow is [`Transition`].
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::applications::model::{
-    Application, ApplicationFields, Appointment, Decision, MAX_MATERIALS, Material, StaffScope,
-    Transition, new_number,
+    Application, ApplicationFields, Appointment, ConditionVerdict, Decision, MAX_MATERIALS,
+    Material, StaffScope, Transition, new_number,
 };
 use super::store;
 use crate::booking;
@@ -16,6 +16,9 @@ use crate::identity;
 use crate::identity::model::Role;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
+use crate::platform::clock::local_date;
+use crate::residence;
+use crate::residence::eligibility::Policy;
 use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,12 @@ pub enum CaseworkError {
     /// Submitting needs the one condition chosen.
     #[error("no condition chosen")]
     ConditionRequired,
+    /// The chosen condition needs a residence period not yet met on the day of submitting.
+    #[error("the condition is not met today")]
+    ConditionNotMet {
+        eligible_from: Option<NaiveDate>,
+        exempt_conditions: Vec<String>,
+    },
     /// Submitting needs at least one proof file.
     #[error("no proof file")]
     MaterialsRequired,
@@ -308,10 +317,32 @@ pub async fn update(
     })
 }
 
-/// 确认申报 of the caller's own application, once a condition is chosen and a proof file is
-/// there.
+/// Whether the application's chosen condition can be used on `today`, counted from the
+/// applicant's residence registrations filed by the same account; `None` until a condition is
+/// chosen.
+pub async fn condition_verdict(
+    storage: &dyn Storage,
+    policy: &Policy,
+    a: &Application,
+    today: NaiveDate,
+) -> StorageResult<Option<ConditionVerdict>> {
+    let Some(condition) = a.fields.condition.as_deref() else {
+        return Ok(None);
+    };
+    let id_number = &a.fields.applicant_id_number;
+    let assessment = residence::service::assess(storage, policy, a.account_id, id_number, today).await?;
+    Ok(Some(ConditionVerdict::of(
+        &assessment,
+        a.fields.business_type,
+        condition,
+    )))
+}
+
+/// 确认申报 of the caller's own application, once a condition is chosen, a proof file is
+/// there, and the condition can be used today.
 pub async fn submit(
     storage: &dyn Storage,
+    policy: &Policy,
     account_id: Uuid,
     id: Uuid,
     now: DateTime<Utc>,
@@ -325,6 +356,15 @@ pub async fn submit(
     }
     if storage.materials_of(id).await?.is_empty() {
         return Err(CaseworkError::MaterialsRequired);
+    }
+    let verdict = condition_verdict(storage, policy, &current, local_date(now))
+        .await?
+        .ok_or(CaseworkError::ConditionRequired)?;
+    if !verdict.eligible {
+        return Err(CaseworkError::ConditionNotMet {
+            eligible_from: verdict.eligible_from,
+            exempt_conditions: verdict.exempt_conditions,
+        });
     }
     let id_number = current.fields.applicant_id_number.as_str();
     match storage.submit_application(account_id, id, now).await {

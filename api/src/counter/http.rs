@@ -13,9 +13,9 @@ use super::model::{review_due_at, review_overdue};
 use super::service::{self, CounterError};
 use crate::casework::applications::http::views::{
     ApplicationDetail, ApplicationInput, ApplicationSummary, AppointmentInfo, DecisionView,
-    ServicePointBrief, StatusView, appointment_info, check_fields, detail, summary,
+    ServicePointBrief, StatusView, appointment_info, check_fields, detail, eligibility, summary,
 };
-use crate::casework::applications::model::{Application, Decision};
+use crate::casework::applications::model::{Application, Decision, Status};
 use crate::identity::auth::SessionAuth;
 use crate::identity::model::{IdNumber, Role};
 use crate::platform::clock::local_date;
@@ -103,7 +103,7 @@ pub struct Released {
 
 fn queue_item(a: &Application, now: DateTime<Utc>) -> QueueItem {
     QueueItem {
-        application: summary(a),
+        application: summary(a, None),
         service_point_id: a.fields.service_point_id,
         review_due_at: review_due_at(a),
         overdue: review_overdue(a, now),
@@ -382,12 +382,21 @@ impl CounterApi {
             .await?;
         }
         let point = ServicePointBrief::from(&place);
+        // Each row says whether its condition can be used today and, once issued, which permit
+        // came of it, so the counter's list survives a reload (a page has at most 200 rows).
+        let mut items = Vec::with_capacity(page.items.len());
+        for (a, ap) in &page.items {
+            let mut info = appointment_info(a, ap, point.clone());
+            info.eligibility = eligibility(&state, a).await?;
+            if a.status == Status::Issued {
+                info.permit_id =
+                    crate::credentials::service::permit_for_application(&*state.storage, a.id)
+                        .await?;
+            }
+            items.push(info);
+        }
         Ok(Json(AppointmentPage {
-            items: page
-                .items
-                .iter()
-                .map(|(a, ap)| appointment_info(a, ap, point.clone()))
-                .collect(),
+            items,
             next_after: page.next.map(|c| c.to_text()),
         }))
     }

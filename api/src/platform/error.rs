@@ -14,7 +14,7 @@ use crate::platform::storage::StorageError;
 /// The wait a 503 for an unreachable database or Redis asks for, as `/readyz` does.
 pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
 
-#[derive(Debug, Clone, Object, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, Object, serde::Serialize, serde::Deserialize)]
 pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `invalid_id_number`.
     pub code: String,
@@ -28,6 +28,15 @@ pub struct ErrorBody {
     #[oai(skip_serializing_if_is_none)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// `condition_not_met`: the first day the chosen condition can be used (absent without a
+    /// residence registration, from which the period counts).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligible_from: Option<chrono::NaiveDate>,
+    /// `condition_not_met`: the conditions that need no residence period (e.g. `talent`).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempt_conditions: Option<Vec<String>>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -57,8 +66,7 @@ impl ApiError {
         let body = Json(ErrorBody {
             code: code.into(),
             message: message.into(),
-            field: None,
-            retry_after: None,
+            ..ErrorBody::default()
         });
         if status.is_server_error() {
             ApiError::Server(status, body, None)
@@ -153,6 +161,18 @@ impl ApiError {
         match &mut self {
             ApiError::Client(_, _, header) | ApiError::Server(_, _, header) => *header = Some(secs),
         }
+        self
+    }
+
+    /// A condition refused for the residence period: when it can be used, and what can be now.
+    pub fn with_eligibility(
+        mut self,
+        eligible_from: Option<chrono::NaiveDate>,
+        exempt_conditions: Vec<String>,
+    ) -> Self {
+        let body = self.body_mut();
+        body.eligible_from = eligible_from;
+        body.exempt_conditions = Some(exempt_conditions);
         self
     }
 
@@ -261,8 +281,7 @@ pub fn error_body_for(status: StatusCode, detail: &str) -> ErrorBody {
     ErrorBody {
         code: code.into(),
         message,
-        field: None,
-        retry_after: None,
+        ..Default::default()
     }
 }
 

@@ -231,7 +231,7 @@ fn refused_text(err: &poem::Error, body: Option<&[u8]>) -> Option<Response> {
         code: code.into(),
         message: message.into(),
         field,
-        retry_after: None,
+        ..Default::default()
     };
     Some(
         Response::builder()
@@ -245,8 +245,7 @@ fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = crate::platform::error::ErrorBody {
         code: code.into(),
         message: message.into(),
-        field: None,
-        retry_after: None,
+        ..Default::default()
     };
     Response::builder()
         .status(status)

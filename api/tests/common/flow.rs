@@ -148,11 +148,41 @@ pub async fn json_of(r: reqwest::Response, status: u16) -> Value {
     body
 }
 
+/// The application's applicant has a residence registration of `months` ago at its address,
+/// filed by the same account (the policy's period counts from it); written to the store, as a
+/// registration cannot be dated back over HTTP.
+pub async fn registered_months_ago(app: &TestApp, application: &str, months: u32) {
+    use permit_api::platform::clock::Clock;
+    let id: uuid::Uuid = application.parse().unwrap();
+    let a = app.state.storage.application(id).await.unwrap();
+    let today = permit_api::platform::clock::local_date(app.clock.now());
+    let registered_on = today - chrono::Months::new(months);
+    let f = a.fields;
+    app.state
+        .storage
+        .create_registration(&permit_api::residence::model::NewRegistration {
+            account_id: a.account_id,
+            person_name: f.applicant_name,
+            id_number: f.applicant_id_number,
+            district_code: f.district_code,
+            street_code: f.street_code,
+            address_detail: f.address_detail,
+            community_code: f.community_code,
+            moved_in_on: registered_on,
+            housing_type: "rented".into(),
+            registered_on,
+        })
+        .await
+        .unwrap();
+}
+
 /// Creates the application `body` describes, uploads one proof PDF named `proof` and submits
-/// it; returns its id.
+/// it (its applicant registered seven months ago, so any condition may be used); returns its
+/// id.
 pub async fn submit(app: &TestApp, body: &Value, proof: &str) -> String {
     let a = json_of(app.post("/api/v1/applications", body).await, 201).await;
     let id = a["id"].as_str().unwrap().to_string();
+    registered_months_ago(app, &id, 7).await;
     let path = format!("/api/v1/applications/{id}/materials");
     json_of(app.upload(&path, proof, tiny_pdf()).await, 201).await;
     json_of(
@@ -196,7 +226,7 @@ pub async fn issue_permit(
     point: &str,
 ) -> Value {
     checked_in(owner, clerk, application, point).await;
-    json_of(
+    let permit = json_of(
         clerk
             .post(
                 &format!("/api/v1/staff/applications/{application}/issue"),
@@ -205,7 +235,32 @@ pub async fn issue_permit(
             .await,
         200,
     )
-    .await
+    .await;
+    // Read again (a reload of the counter's list), the row is issued and links its permit.
+    let row = todays_row(clerk, application, point).await;
+    assert_eq!(row["application_status"], "issued", "{row}");
+    assert_eq!(row["permit_id"], permit["id"], "{row}");
+    permit
+}
+
+/// The application's row in the service point's list of the server's today.
+pub async fn todays_row(clerk: &TestApp, application: &str, point: &str) -> Value {
+    let todays = json_of(
+        clerk
+            .get(&format!(
+                "/api/v1/staff/appointments?service_point_id={point}"
+            ))
+            .await,
+        200,
+    )
+    .await;
+    todays["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["application_id"] == application)
+        .expect("the appointment is today")
+        .clone()
 }
 
 /// The application booked, passed and checked in on its day, ready to issue.
@@ -235,24 +290,11 @@ pub async fn checked_in(owner: &TestApp, clerk: &TestApp, application: &str, poi
         &chrono::Utc,
         &day.and_hms_opt(2, 0, 0).unwrap(),
     ));
-    let todays = json_of(
-        clerk
-            .get(&format!(
-                "/api/v1/staff/appointments?service_point_id={point}"
-            ))
-            .await,
-        200,
-    )
-    .await;
-    let ap = todays["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["application_id"] == application)
-        .expect("the appointment is today")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let row = todays_row(clerk, application, point).await;
+    // The counter sees whether the condition can be used today before accepting.
+    assert_eq!(row["eligibility"]["eligible"], true, "{row}");
+    assert_eq!(row["application_status"], "passed", "{row}");
+    let ap = row["id"].as_str().unwrap().to_string();
     json_of(
         clerk
             .post(

@@ -581,3 +581,87 @@ mod tests {
         }
     }
 }
+
+/// Whether the application's chosen condition can be used on a day: the Zhejiang manual §4.3
+/// (a residence period counted from the residence registration, except for the exempt
+/// conditions). Only a first application and a reapplication are held to it: a renewal,
+/// endorsement or replacement belongs to someone who already holds or held a permit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionVerdict {
+    /// The condition can be used that day.
+    pub eligible: bool,
+    /// The condition needs no residence period (special talent, investment).
+    pub exempt: bool,
+    pub residence_since: Option<NaiveDate>,
+    /// The first day the residence period is met.
+    pub eligible_from: Option<NaiveDate>,
+    pub months_required: u32,
+    /// The policy's conditions that need no residence period.
+    pub exempt_conditions: Vec<String>,
+}
+
+impl ConditionVerdict {
+    pub fn of(
+        assessment: &crate::residence::eligibility::Assessment,
+        business: BusinessType,
+        condition: &str,
+    ) -> ConditionVerdict {
+        let exempt_conditions: Vec<String> = assessment
+            .conditions
+            .iter()
+            .filter(|c| c.exempt_from_residence)
+            .map(|c| c.code.clone())
+            .collect();
+        let exempt = exempt_conditions.iter().any(|c| c == condition);
+        let held_to_residence = matches!(business, BusinessType::First | BusinessType::Reapplication);
+        ConditionVerdict {
+            eligible: exempt || assessment.eligible || !held_to_residence,
+            exempt,
+            residence_since: assessment.residence_since,
+            eligible_from: assessment.eligible_from,
+            months_required: assessment.months_required,
+            exempt_conditions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod condition_verdict_tests {
+    use super::*;
+    use crate::residence::eligibility::{Facts, assess, zhejiang};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn verdict(registered_on: Option<&str>, business: BusinessType, condition: &str) -> ConditionVerdict {
+        let facts = Facts {
+            today: d("2026-12-04"),
+            birth_date: d("1990-05-01"),
+            registered_on: registered_on.map(d),
+        };
+        ConditionVerdict::of(&assess(&zhejiang(), &facts), business, condition)
+    }
+
+    #[test]
+    fn employment_waits_for_six_months_of_registered_residence() {
+        let v = verdict(Some("2026-06-05"), BusinessType::First, "employment");
+        assert!(!v.eligible);
+        assert!(!v.exempt);
+        assert_eq!(v.eligible_from, Some(d("2026-12-05")));
+        assert_eq!(v.exempt_conditions, ["talent"]);
+        assert!(verdict(Some("2026-06-04"), BusinessType::First, "employment").eligible);
+        let none = verdict(None, BusinessType::Reapplication, "residence");
+        assert!(!none.eligible);
+        assert_eq!(none.eligible_from, None);
+    }
+
+    #[test]
+    fn talent_and_holders_of_a_permit_are_not_held_to_the_period() {
+        let talent = verdict(None, BusinessType::First, "talent");
+        assert!(talent.eligible && talent.exempt);
+        for business in [BusinessType::Renewal, BusinessType::Replacement, BusinessType::Endorsement] {
+            assert!(verdict(None, business, "employment").eligible, "{business:?}");
+        }
+    }
+}

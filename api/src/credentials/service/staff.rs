@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// The permit issued for an application (the counter's list links its slip).
+pub async fn permit_for_application(
+    storage: &dyn Storage,
+    application_id: Uuid,
+) -> Result<Option<Uuid>> {
+    let mut tx = storage.begin().await?;
+    Ok(store::permit_id_for(&mut tx, application_id).await?)
+}
+
 /// 签发 at the counter: the permit of a checked-in application of one of the staff member's
 /// service points. `province` is the policy's name, the first part of the district printed.
 pub async fn issue(
@@ -31,11 +40,13 @@ pub async fn issue(
     // The phone given on the form: for a walk-in, the person's own, since the service point's
     // custody account (which holds the permit until it is claimed) has none.
     let phone = Some(a.fields.phone.as_str().to_string());
-    let in_custody = storage
-        .account_by_id(a.account_id)
-        .await?
-        .custody_point_id
-        .is_some();
+    let holder = storage.account_by_id(a.account_id).await?;
+    let in_custody = holder.custody_point_id.is_some();
+    // The clerk checked the applicant's ID card at check-in: when the applicant is the account
+    // holder, that is the account's real-name verification (网上签注 needs it later).
+    let verified_here = holder.role == Role::Resident
+        && holder.real_name_verified_at.is_none()
+        && holder.id_number.as_deref() == Some(id.as_str());
     let mut tries = 0;
     loop {
         let number = format!(
@@ -70,7 +81,7 @@ pub async fn issue(
                 )
             } else {
                 format!(
-                    "【居住证】{}，您的居住证（{}）已签发，有效期至{}。登录后在“我的居住证”中确认身份即可出示电子居住证。",
+                    "【居住证】{}，您的居住证（{}）已签发，有效期至{}。登录后在“我的证照”中确认身份即可出示电子居住证。",
                     new.holder_name, new.number, new.valid_until
                 )
             },
@@ -87,6 +98,10 @@ pub async fn issue(
             Err(CredentialError::Storage(StorageError::Conflict(
                 "status_index" | "permit_number",
             ))) if tries < 5 => tries += 1,
+            Ok(permit) if verified_here => {
+                storage.set_real_name_verified(holder.id, now).await?;
+                return Ok(permit);
+            }
             other => return other,
         }
     }

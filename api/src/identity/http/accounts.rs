@@ -60,9 +60,10 @@ impl From<Registration> for accounts::Registration {
 
 #[derive(Debug, ApiResponse)]
 pub enum Registered {
-    /// The account exists; sign in next (the first login asks for an SMS code).
+    /// The account exists and this device is signed in (the session cookie is set); a
+    /// password sign-in on another device asks for an SMS code first.
     #[oai(status = 201)]
-    Created(Json<Me>),
+    Created(Json<Me>, #[oai(header = "Set-Cookie")] String),
 }
 
 #[derive(Debug, Object)]
@@ -91,8 +92,9 @@ impl AccountsApi {
         state: Data<&AppState>,
         body: Json<Registration>,
     ) -> Result<Registered, ApiError> {
-        let profile = accounts::register(deps(&state), body.0.into()).await?;
-        Ok(Registered::Created(Json(profile.into())))
+        let started = accounts::register(deps(&state), body.0.into()).await?;
+        let (me, set_cookie) = super::sessions::signed_in(&state, started);
+        Ok(Registered::Created(me, set_cookie))
     }
 
     /// The signed-in account.

@@ -34,7 +34,7 @@ pub enum SignedIn {
 }
 
 /// The profile and the cookie of a session just started.
-fn signed_in(state: &AppState, started: SessionStarted) -> (Json<Me>, String) {
+pub(super) fn signed_in(state: &AppState, started: SessionStarted) -> (Json<Me>, String) {
     let set_cookie = cookie(state, &started.session_id, started.max_age);
     (Json(started.profile.into()), set_cookie)
 }

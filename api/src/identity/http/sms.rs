@@ -28,8 +28,9 @@ api_enum!(
 
 #[derive(Debug, Object)]
 pub struct SmsCodeRequest {
-    /// Mainland mobile number.
-    pub phone: Text,
+    /// Mainland mobile number; for a step-up code from a signed-in session it may be absent
+    /// (or null): the code goes to the account's own phone.
+    pub phone: Nullable<Text>,
     pub purpose: SmsPurposeView,
     /// The ALTCHA solution payload; required unless signed in (one solution per code).
     pub captcha: Nullable<Text>,
@@ -90,7 +91,7 @@ impl SmsApi {
         let phone = sms::request_code(
             deps(&state),
             &ip.0,
-            &body.phone,
+            body.phone.as_deref(),
             body.purpose.into(),
             requester,
         )

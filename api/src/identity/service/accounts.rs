@@ -77,7 +77,7 @@ fn taken(e: StorageError) -> IdentityError {
 }
 
 /// Registers a personal account.
-pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityError> {
+pub async fn register(d: Deps<'_>, r: Registration) -> Result<SessionStarted, IdentityError> {
     // Every field's form first: nothing is spent or written for a request that cannot pass.
     let username = check_username(&r.username)?;
     check_password(&r.password, &r.password_confirmation, "password")?;
@@ -148,7 +148,9 @@ pub async fn register(d: Deps<'_>, r: Registration) -> Result<Profile, IdentityE
     privacy::service::record_consent(&mut tx, account.id, notice_version, now).await?;
     tx.commit().await?;
     tracing::info!(account = %account.id, "account registered");
-    Ok(profile(d.storage, account).await?)
+    // The phone was proved a moment ago: the person is signed in on this device at once. A
+    // password sign-in on another device still asks for a login code first.
+    sessions::start(d, account, false, false).await
 }
 
 /// What the password form sends.

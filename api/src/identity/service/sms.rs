@@ -65,11 +65,20 @@ const PER_ACCOUNT: RateLimit = RateLimit {
 pub async fn request_code(
     d: Deps<'_>,
     ip: &str,
-    raw_phone: &str,
+    raw_phone: Option<&str>,
     purpose: SmsPurpose,
     requester: Requester<'_>,
 ) -> Result<PhoneNumber, IdentityError> {
-    let phone = check_phone(raw_phone, "phone")?;
+    let phone = match (raw_phone, &requester, purpose) {
+        // A step-up code needs no typing: it goes to the account's own phone.
+        (None, Requester::SignedIn { account_id, .. }, SmsPurpose::StepUp) => d
+            .storage
+            .account_by_id(*account_id)
+            .await?
+            .phone
+            .ok_or(IdentityError::NotOwnPhone)?,
+        (raw, ..) => check_phone(raw.unwrap_or(""), "phone")?,
+    };
     // A session spares the captcha only for codes that serve the account itself: a step-up
     // code to its own phone, or the code that proves a new phone; those are counted per
     // account. Anything else costs a proof of work, signed in or not: an SMS is money and a

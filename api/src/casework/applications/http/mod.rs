@@ -60,7 +60,13 @@ impl ApplicationsApi {
     ) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
         require_applicant(&auth)?;
         let list = service::applications_of(&*state.storage, auth.0.account_id).await?;
-        Ok(Json(list.iter().map(summary).collect()))
+        // An account has at most a handful of applications: one look-up each for its day.
+        let mut rows = Vec::with_capacity(list.len());
+        for a in &list {
+            let appointment = service::current_appointment(&*state.storage, a.id).await?;
+            rows.push(summary(a, appointment.as_ref()));
+        }
+        Ok(Json(rows))
     }
 
     /// Basic information, proof and appointment.
@@ -118,9 +124,16 @@ impl ApplicationsApi {
             key.0.as_deref(),
             &request,
             || async {
-                // The service checks ownership, the condition and the proof, in that order.
+                // The service checks ownership, the condition, the proof, then that the
+                // condition can be used today.
                 let submitted =
-                    service::submit(&*state.storage, auth.0.account_id, id.0, state.clock.now())
+                    service::submit(
+                        &*state.storage,
+                        &state.policy,
+                        auth.0.account_id,
+                        id.0,
+                        state.clock.now(),
+                    )
                         .await?;
                 detail(state, submitted).await
             },

@@ -18,8 +18,8 @@ use crate::platform::web::api_enum;
 use crate::residence::http::{Address, person_or_holder};
 
 use crate::casework::applications::model::{
-    Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, Decision,
-    MAX_PEOPLE_PER_ACCOUNT, StaffScope, Status,
+    Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType,
+    ConditionVerdict, Decision, MAX_PEOPLE_PER_ACCOUNT, StaffScope, Status,
 };
 use crate::platform::text::{Nullable, Text};
 
@@ -101,6 +101,52 @@ pub struct AppointmentInfo {
     pub status: AppointmentStatusView,
     /// 预约处理情况, the application's status in words.
     pub handling: String,
+    /// The application's status, as a code (clients translate it; `handling` is Chinese).
+    pub application_status: StatusView,
+    /// The counter's list: the permit issued for the application (its slip's link).
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permit_id: Option<Uuid>,
+    /// The counter's list: whether the chosen condition can be used today.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eligibility: Option<EligibilityVerdict>,
+}
+
+/// Whether the application's chosen condition can be used today (the residence period of the
+/// policy, counted from the residence registration, or a condition exempt from it).
+#[derive(Debug, Clone, Object, Serialize, Deserialize)]
+pub struct EligibilityVerdict {
+    pub eligible: bool,
+    /// The chosen condition needs no residence period.
+    pub exempt: bool,
+    /// The earliest residence registration of the applicant by this account.
+    pub residence_since: Option<chrono::NaiveDate>,
+    /// The first day the residence period is met.
+    pub eligible_from: Option<chrono::NaiveDate>,
+    pub months_required: u32,
+}
+
+impl From<ConditionVerdict> for EligibilityVerdict {
+    fn from(v: ConditionVerdict) -> Self {
+        EligibilityVerdict {
+            eligible: v.eligible,
+            exempt: v.exempt,
+            residence_since: v.residence_since,
+            eligible_from: v.eligible_from,
+            months_required: v.months_required,
+        }
+    }
+}
+
+/// The verdict on `today` (China Standard Time) for the application's chosen condition.
+pub async fn eligibility(
+    state: &AppState,
+    a: &Application,
+) -> Result<Option<EligibilityVerdict>, ApiError> {
+    let today = crate::platform::clock::local_date(state.clock.now());
+    let verdict = service::condition_verdict(&*state.storage, &state.policy, a, today).await?;
+    Ok(verdict.map(EligibilityVerdict::from))
 }
 
 /// A row of 我的预约 (the Zhejiang manual §3.3).
@@ -117,6 +163,10 @@ pub struct ApplicationSummary {
     pub submitted_at: Option<DateTime<Utc>>,
     pub status: StatusView,
     pub status_label: String,
+    /// The booked appointment's day, when there is one.
+    pub appointment_date: Option<chrono::NaiveDate>,
+    /// `morning` or `afternoon`, with `appointment_date`.
+    pub appointment_session: Option<String>,
 }
 
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
@@ -147,6 +197,8 @@ pub struct ApplicationDetail {
     pub created_at: DateTime<Utc>,
     pub materials: Vec<MaterialInfo>,
     pub appointment: Option<AppointmentInfo>,
+    /// Whether the chosen condition can be used today; absent until a condition is chosen.
+    pub eligibility: Option<EligibilityVerdict>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -215,6 +267,9 @@ pub fn appointment_info(
         phone: f.phone.as_str().to_string(),
         status: appointment.status.into(),
         handling: application.status.label_zh().to_string(),
+        application_status: application.status.into(),
+        permit_id: None,
+        eligibility: None,
     }
 }
 
@@ -226,6 +281,7 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
     let appointment = case
         .appointment
         .map(|ap| appointment_info(&a, &ap, point.clone()));
+    let eligibility = eligibility(state, &a).await?;
     let f = a.fields;
     Ok(ApplicationDetail {
         id: a.id,
@@ -251,10 +307,13 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
         created_at: a.created_at,
         materials: materials.into_iter().map(MaterialInfo::from).collect(),
         appointment,
+        eligibility,
     })
 }
 
-pub fn summary(a: &Application) -> ApplicationSummary {
+/// A row of 我的预约, with the day of its booked appointment, if any.
+pub fn summary(a: &Application, appointment: Option<&Appointment>) -> ApplicationSummary {
+    let booked = appointment.filter(|ap| ap.status == AppointmentStatus::Booked || ap.status == AppointmentStatus::CheckedIn);
     ApplicationSummary {
         id: a.id,
         number: a.number.clone(),
@@ -265,6 +324,8 @@ pub fn summary(a: &Application) -> ApplicationSummary {
         submitted_at: a.submitted_at,
         status: a.status.into(),
         status_label: a.status.label_zh().to_string(),
+        appointment_date: booked.map(|ap| ap.day),
+        appointment_session: booked.map(|ap| ap.session.as_str().to_string()),
     }
 }
 
@@ -437,6 +498,20 @@ impl From<CaseworkError> for ApiError {
             CaseworkError::MaterialsNotAccepted => ApiError::rejected("materials_not_accepted"),
             CaseworkError::ConditionRequired => {
                 ApiError::unprocessable("condition_required", "condition", "请选择申领条件")
+            }
+            CaseworkError::ConditionNotMet {
+                eligible_from,
+                exempt_conditions,
+            } => {
+                let message = match eligible_from {
+                    Some(from) => format!(
+                        "居住登记未满规定期限，{}起可以选择该申领条件；特殊人才（引进人才、投资创业）不受居住时间限制",
+                        from.format("%Y年%m月%d日")
+                    ),
+                    None => "尚未办理居住登记，请先申报居住登记；特殊人才（引进人才、投资创业）不受居住时间限制".into(),
+                };
+                ApiError::unprocessable("condition_not_met", "condition", message)
+                    .with_eligibility(eligible_from, exempt_conditions)
             }
             CaseworkError::MaterialsRequired => {
                 ApiError::unprocessable("materials_required", "materials", "请上传证明材料")
