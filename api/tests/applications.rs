@@ -190,9 +190,9 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     assert!(refused["message"].as_str().unwrap().contains("居住登记"));
     // Registered three months ago: refused, with the day the period is met.
     registered_months_ago(&app, &id, 3).await;
-    let today = permit_api::platform::clock::local_date(
-        permit_api::platform::clock::Clock::now(&*app.clock),
-    );
+    let today = permit_api::platform::clock::local_date(permit_api::platform::clock::Clock::now(
+        &*app.clock,
+    ));
     let from = today - chrono::Months::new(3) + chrono::Months::new(6);
     let refused = json_of(app.post(&submit, &json!({})).await, 422).await;
     assert_eq!(refused["code"], "condition_not_met");
@@ -200,7 +200,10 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     let draft = json_of(app.get(&base).await, 200).await;
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["eligibility"]["eligible"], false);
-    assert_eq!(draft["eligibility"]["eligible_from"], json!(from.to_string()));
+    assert_eq!(
+        draft["eligibility"]["eligible_from"],
+        json!(from.to_string())
+    );
     assert_eq!(draft["eligibility"]["months_required"], 6);
     // Seven months ago: the period is met, and 确认申报 goes through.
     registered_months_ago(&app, &id, 7).await;

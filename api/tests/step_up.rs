@@ -133,8 +133,11 @@ async fn an_account_with_a_passkey_steps_up_with_it_and_the_first_passkey_needs_
     );
     // The person does not retype their phone: without one, the code goes to the account's.
     let sent = common::flow::json_of(
-        app.post("/api/v1/sms-codes", &json!({"phone": null, "purpose": "step_up"}))
-            .await,
+        app.post(
+            "/api/v1/sms-codes",
+            &json!({"phone": null, "purpose": "step_up"}),
+        )
+        .await,
         200,
     )
     .await;
@@ -149,7 +152,10 @@ async fn an_account_with_a_passkey_steps_up_with_it_and_the_first_passkey_needs_
     assert_eq!(
         code_of(
             anonymous
-                .post("/api/v1/sms-codes", &json!({"purpose": "step_up", "captcha": anonymous.solve_captcha().await}))
+                .post(
+                    "/api/v1/sms-codes",
+                    &json!({"purpose": "step_up", "captcha": anonymous.solve_captcha().await})
+                )
                 .await
         )
         .await

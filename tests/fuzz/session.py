@@ -128,7 +128,7 @@ def permit(base, cookies, point):
     # The counter's way, as api/tests/common/flow.rs issue_permit: submit with one proof, book
     # the first free day, pass the review, move to that day, check in, issue.
     resident_cookie, clerk = cookies.split(",")
-    app = draft(base, resident_cookie, point, "employment")
+    app = draft(base, resident_cookie, point, "talent")  # exempt from the residence period: no registration here
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     steps = [
         (resident_cookie, "POST", f"/applications/{app}/materials", None, ("合同.pdf", pdf), 201),

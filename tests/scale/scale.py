@@ -422,7 +422,7 @@ class People:
         a = api(port, "POST", "/applications", cookie=r.cookie, ip=r.ip, body={
             "district_code": "330102", "street_code": "330102001",
             "address_detail": "四宜路61号2幢301室", "community_code": communities[0]["code"],
-            "service_point_id": point, "condition": "employment"})
+            "service_point_id": point, "condition": "talent"})
         if a.status != 201:
             raise RuntimeError(f"draft: {a}")
         r.application = a.json()["id"]

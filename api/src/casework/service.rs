@@ -17,9 +17,9 @@ use crate::identity::model::Role;
 use crate::notifications;
 use crate::notifications::model::NewNotification;
 use crate::platform::clock::local_date;
+use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
 use crate::residence;
 use crate::residence::eligibility::Policy;
-use crate::platform::storage::{Storage, StorageError, StorageResult, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseworkError {
@@ -330,7 +330,8 @@ pub async fn condition_verdict(
         return Ok(None);
     };
     let id_number = &a.fields.applicant_id_number;
-    let assessment = residence::service::assess(storage, policy, a.account_id, id_number, today).await?;
+    let assessment =
+        residence::service::assess(storage, policy, a.account_id, id_number, today).await?;
     Ok(Some(ConditionVerdict::of(
         &assessment,
         a.fields.business_type,

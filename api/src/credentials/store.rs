@@ -268,7 +268,10 @@ impl PermitStore for Database {
 }
 
 /// The permit issued for the application, if any (the newest, should there be several).
-pub(crate) async fn permit_id_for(tx: &mut Tx, application_id: Uuid) -> StorageResult<Option<Uuid>> {
+pub(crate) async fn permit_id_for(
+    tx: &mut Tx,
+    application_id: Uuid,
+) -> StorageResult<Option<Uuid>> {
     run!(tx, |e| sqlx::query_scalar(
         "SELECT id FROM permits WHERE application_id = $1 ORDER BY created_at DESC LIMIT 1",
     )

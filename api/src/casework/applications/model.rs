@@ -613,7 +613,8 @@ impl ConditionVerdict {
             .map(|c| c.code.clone())
             .collect();
         let exempt = exempt_conditions.iter().any(|c| c == condition);
-        let held_to_residence = matches!(business, BusinessType::First | BusinessType::Reapplication);
+        let held_to_residence =
+            matches!(business, BusinessType::First | BusinessType::Reapplication);
         ConditionVerdict {
             eligible: exempt || assessment.eligible || !held_to_residence,
             exempt,
@@ -634,7 +635,11 @@ mod condition_verdict_tests {
         s.parse().unwrap()
     }
 
-    fn verdict(registered_on: Option<&str>, business: BusinessType, condition: &str) -> ConditionVerdict {
+    fn verdict(
+        registered_on: Option<&str>,
+        business: BusinessType,
+        condition: &str,
+    ) -> ConditionVerdict {
         let facts = Facts {
             today: d("2026-12-04"),
             birth_date: d("1990-05-01"),
@@ -660,8 +665,15 @@ mod condition_verdict_tests {
     fn talent_and_holders_of_a_permit_are_not_held_to_the_period() {
         let talent = verdict(None, BusinessType::First, "talent");
         assert!(talent.eligible && talent.exempt);
-        for business in [BusinessType::Renewal, BusinessType::Replacement, BusinessType::Endorsement] {
-            assert!(verdict(None, business, "employment").eligible, "{business:?}");
+        for business in [
+            BusinessType::Renewal,
+            BusinessType::Replacement,
+            BusinessType::Endorsement,
+        ] {
+            assert!(
+                verdict(None, business, "employment").eligible,
+                "{business:?}"
+            );
         }
     }
 }

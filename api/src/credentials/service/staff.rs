@@ -42,11 +42,6 @@ pub async fn issue(
     let phone = Some(a.fields.phone.as_str().to_string());
     let holder = storage.account_by_id(a.account_id).await?;
     let in_custody = holder.custody_point_id.is_some();
-    // The clerk checked the applicant's ID card at check-in: when the applicant is the account
-    // holder, that is the account's real-name verification (网上签注 needs it later).
-    let verified_here = holder.role == Role::Resident
-        && holder.real_name_verified_at.is_none()
-        && holder.id_number.as_deref() == Some(id.as_str());
     let mut tries = 0;
     loop {
         let number = format!(
@@ -98,10 +93,6 @@ pub async fn issue(
             Err(CredentialError::Storage(StorageError::Conflict(
                 "status_index" | "permit_number",
             ))) if tries < 5 => tries += 1,
-            Ok(permit) if verified_here => {
-                storage.set_real_name_verified(holder.id, now).await?;
-                return Ok(permit);
-            }
             other => return other,
         }
     }

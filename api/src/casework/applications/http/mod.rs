@@ -126,15 +126,14 @@ impl ApplicationsApi {
             || async {
                 // The service checks ownership, the condition, the proof, then that the
                 // condition can be used today.
-                let submitted =
-                    service::submit(
-                        &*state.storage,
-                        &state.policy,
-                        auth.0.account_id,
-                        id.0,
-                        state.clock.now(),
-                    )
-                        .await?;
+                let submitted = service::submit(
+                    &*state.storage,
+                    &state.policy,
+                    auth.0.account_id,
+                    id.0,
+                    state.clock.now(),
+                )
+                .await?;
                 detail(state, submitted).await
             },
             || async {

@@ -18,8 +18,8 @@ use crate::platform::web::api_enum;
 use crate::residence::http::{Address, person_or_holder};
 
 use crate::casework::applications::model::{
-    Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType,
-    ConditionVerdict, Decision, MAX_PEOPLE_PER_ACCOUNT, StaffScope, Status,
+    Application, ApplicationFields, Appointment, AppointmentStatus, BusinessType, ConditionVerdict,
+    Decision, MAX_PEOPLE_PER_ACCOUNT, StaffScope, Status,
 };
 use crate::platform::text::{Nullable, Text};
 
@@ -313,7 +313,9 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
 
 /// A row of 我的预约, with the day of its booked appointment, if any.
 pub fn summary(a: &Application, appointment: Option<&Appointment>) -> ApplicationSummary {
-    let booked = appointment.filter(|ap| ap.status == AppointmentStatus::Booked || ap.status == AppointmentStatus::CheckedIn);
+    let booked = appointment.filter(|ap| {
+        ap.status == AppointmentStatus::Booked || ap.status == AppointmentStatus::CheckedIn
+    });
     ApplicationSummary {
         id: a.id,
         number: a.number.clone(),
