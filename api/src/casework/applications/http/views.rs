@@ -116,13 +116,16 @@ pub struct AppointmentInfo {
 /// Whether the application's chosen condition can be used today (the residence period of the
 /// policy, counted from the residence registration, or a condition exempt from it).
 #[derive(Debug, Clone, Object, Serialize, Deserialize)]
+#[oai(skip_serializing_if_is_none)]
 pub struct EligibilityVerdict {
     pub eligible: bool,
     /// The chosen condition needs no residence period.
     pub exempt: bool,
     /// The earliest residence registration of the applicant by this account.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub residence_since: Option<chrono::NaiveDate>,
     /// The first day the residence period is met.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub eligible_from: Option<chrono::NaiveDate>,
     pub months_required: u32,
 }
