@@ -187,7 +187,9 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     assert_eq!(refused["field"], "condition");
     assert!(refused.get("eligible_from").is_none(), "{refused}");
     assert_eq!(refused["exempt_conditions"], json!(["talent"]));
-    assert!(refused["message"].as_str().unwrap().contains("居住登记"));
+    let message = refused["message"].as_str().unwrap();
+    assert!(message.contains("尚未办理居住登记"), "{message}");
+    assert!(message.contains("特殊人才"), "{message}");
     // Registered three months ago: refused, with the day the period is met.
     registered_months_ago(&app, &id, 3).await;
     let today = permit_api::platform::clock::local_date(permit_api::platform::clock::Clock::now(
@@ -197,6 +199,13 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     let refused = json_of(app.post(&submit, &json!({})).await, 422).await;
     assert_eq!(refused["code"], "condition_not_met");
     assert_eq!(refused["eligible_from"], json!(from.to_string()));
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains(&from.format("%Y年%m月%d日").to_string()),
+        "{refused}"
+    );
     let draft = json_of(app.get(&base).await, 200).await;
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["eligibility"]["eligible"], false);
@@ -327,6 +336,17 @@ async fn an_application_goes_from_draft_to_booked_returned_rebooked_and_passed()
     assert_eq!(booked["service_point"]["name"], "清波派出所受理点");
     assert_eq!(booked["handling"], "已预约，等待初审");
     assert_eq!(booked["session"], "morning");
+    assert_eq!(booked["application_status"], "booked");
+    // 我的预约 shows the day and the session of the appointment.
+    let mine = json_of(app.get("/api/v1/applications").await, 200).await;
+    let row = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(row["appointment_date"], json!(day.to_string()), "{row}");
+    assert_eq!(row["appointment_session"], "morning");
     let cal = json_of(app.get(&format!("{base}/calendar")).await, 200).await;
     let entry = day_of(&cal, day).clone();
     assert_eq!(entry["mine"], true);

@@ -146,7 +146,18 @@ async fn an_account_with_a_passkey_steps_up_with_it_and_the_first_passkey_needs_
         format!("{}****{}", &p.phone[..3], &p.phone[7..])
     );
     let code = app.last_sms_code(&p.phone).await;
-    json_of_step_up(&app, &code).await;
+    app.step_up_with(&code).await;
+    // A phone that is not text is refused as such, not read as "absent".
+    let (status, code) = code_of(
+        app.post(
+            "/api/v1/sms-codes",
+            &json!({"phone": 13800000000u64, "purpose": "step_up"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{code}");
+    assert_eq!(code, "invalid_type");
     // Signed out, a code without a phone goes nowhere.
     let anonymous = app.another_device();
     assert_eq!(
@@ -403,14 +414,4 @@ async fn staff_sessions_end_when_idle_or_too_old_and_residents_do_not_idle_out()
     for _ in 0..3 {
         assert_eq!(clerk.get("/api/v1/me").await.status(), 200);
     }
-}
-
-async fn json_of_step_up(app: &TestApp, code: &str) {
-    let r = app
-        .post(
-            "/api/v1/sessions/current/step-up",
-            &json!({"sms_code": code}),
-        )
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
 }

@@ -53,10 +53,7 @@ pub enum CaseworkError {
     ConditionRequired,
     /// The chosen condition needs a residence period not yet met on the day of submitting.
     #[error("the condition is not met today")]
-    ConditionNotMet {
-        eligible_from: Option<NaiveDate>,
-        exempt_conditions: Vec<String>,
-    },
+    ConditionNotMet(Box<ConditionVerdict>),
     /// Submitting needs at least one proof file.
     #[error("no proof file")]
     MaterialsRequired,
@@ -362,10 +359,7 @@ pub async fn submit(
         .await?
         .ok_or(CaseworkError::ConditionRequired)?;
     if !verdict.eligible {
-        return Err(CaseworkError::ConditionNotMet {
-            eligible_from: verdict.eligible_from,
-            exempt_conditions: verdict.exempt_conditions,
-        });
+        return Err(CaseworkError::ConditionNotMet(Box::new(verdict)));
     }
     let id_number = current.fields.applicant_id_number.as_str();
     match storage.submit_application(account_id, id, now).await {

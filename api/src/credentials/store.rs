@@ -283,14 +283,7 @@ pub(crate) async fn permit_id_for(
 
 /// Whether a permit was already issued for the application.
 pub(crate) async fn issued_for(tx: &mut Tx, application_id: Uuid) -> StorageResult<bool> {
-    let issued: i64 = run!(tx, |e| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM permits WHERE application_id = $1",
-    )
-    .bind(application_id)
-    .fetch_one(e)
-    .await)
-    .map_err(classify)?;
-    Ok(issued > 0)
+    Ok(permit_id_for(tx, application_id).await?.is_some())
 }
 
 /// Records the permit with a status-list index drawn at random below `capacity` (from

@@ -463,6 +463,11 @@ impl TestApp {
     /// so the operations that need a fresh step-up may go ahead.
     pub async fn step_up(&self, phone: &str) {
         let code = self.sms_code(phone, "step_up").await;
+        self.step_up_with(&code).await;
+    }
+
+    /// Steps the session up with an SMS code already sent.
+    pub async fn step_up_with(&self, code: &str) {
         let r = self
             .post(
                 "/api/v1/sessions/current/step-up",

@@ -596,8 +596,10 @@ pub struct ConditionVerdict {
     /// The first day the residence period is met.
     pub eligible_from: Option<NaiveDate>,
     pub months_required: u32,
-    /// The policy's conditions that need no residence period.
-    pub exempt_conditions: Vec<String>,
+    /// What the applicant lacks, when the condition cannot be used (the policy's own words).
+    pub lack: Option<crate::residence::eligibility::Lack>,
+    /// The policy's conditions that need no residence period: (code, Chinese name).
+    pub exempt_conditions: Vec<(String, String)>,
 }
 
 impl ConditionVerdict {
@@ -606,21 +608,23 @@ impl ConditionVerdict {
         business: BusinessType,
         condition: &str,
     ) -> ConditionVerdict {
-        let exempt_conditions: Vec<String> = assessment
+        let exempt_conditions: Vec<(String, String)> = assessment
             .conditions
             .iter()
             .filter(|c| c.exempt_from_residence)
-            .map(|c| c.code.clone())
+            .map(|c| (c.code.clone(), c.name_zh.clone()))
             .collect();
-        let exempt = exempt_conditions.iter().any(|c| c == condition);
+        let exempt = exempt_conditions.iter().any(|(code, _)| code == condition);
         let held_to_residence =
             matches!(business, BusinessType::First | BusinessType::Reapplication);
+        let eligible = exempt || assessment.eligible || !held_to_residence;
         ConditionVerdict {
-            eligible: exempt || assessment.eligible || !held_to_residence,
+            eligible,
             exempt,
             residence_since: assessment.residence_since,
             eligible_from: assessment.eligible_from,
             months_required: assessment.months_required,
+            lack: assessment.lacking.first().cloned().filter(|_| !eligible),
             exempt_conditions,
         }
     }
@@ -654,7 +658,11 @@ mod condition_verdict_tests {
         assert!(!v.eligible);
         assert!(!v.exempt);
         assert_eq!(v.eligible_from, Some(d("2026-12-05")));
-        assert_eq!(v.exempt_conditions, ["talent"]);
+        assert_eq!(v.exempt_conditions[0].0, "talent");
+        assert_eq!(
+            v.lack.as_ref().map(|l| l.code()),
+            Some("residence_too_short")
+        );
         assert!(verdict(Some("2026-06-04"), BusinessType::First, "employment").eligible);
         let none = verdict(None, BusinessType::Reapplication, "residence");
         assert!(!none.eligible);
@@ -665,6 +673,7 @@ mod condition_verdict_tests {
     fn talent_and_holders_of_a_permit_are_not_held_to_the_period() {
         let talent = verdict(None, BusinessType::First, "talent");
         assert!(talent.eligible && talent.exempt);
+        assert_eq!(talent.lack, None);
         for business in [
             BusinessType::Renewal,
             BusinessType::Replacement,

@@ -40,8 +40,11 @@ pub async fn issue(
     // The phone given on the form: for a walk-in, the person's own, since the service point's
     // custody account (which holds the permit until it is claimed) has none.
     let phone = Some(a.fields.phone.as_str().to_string());
-    let holder = storage.account_by_id(a.account_id).await?;
-    let in_custody = holder.custody_point_id.is_some();
+    let in_custody = storage
+        .account_by_id(a.account_id)
+        .await?
+        .custody_point_id
+        .is_some();
     let mut tries = 0;
     loop {
         let number = format!(

@@ -166,7 +166,7 @@ pub struct ApplicationSummary {
     pub submitted_at: Option<DateTime<Utc>>,
     pub status: StatusView,
     pub status_label: String,
-    /// The booked appointment's day, when there is one.
+    /// The current appointment's day (booked, checked in or missed), when there is one.
     pub appointment_date: Option<chrono::NaiveDate>,
     /// `morning` or `afternoon`, with `appointment_date`.
     pub appointment_session: Option<String>,
@@ -314,11 +314,8 @@ pub async fn detail(state: &AppState, a: Application) -> Result<ApplicationDetai
     })
 }
 
-/// A row of 我的预约, with the day of its booked appointment, if any.
+/// A row of 我的预约, with the day of its current appointment, if any.
 pub fn summary(a: &Application, appointment: Option<&Appointment>) -> ApplicationSummary {
-    let booked = appointment.filter(|ap| {
-        ap.status == AppointmentStatus::Booked || ap.status == AppointmentStatus::CheckedIn
-    });
     ApplicationSummary {
         id: a.id,
         number: a.number.clone(),
@@ -329,8 +326,8 @@ pub fn summary(a: &Application, appointment: Option<&Appointment>) -> Applicatio
         submitted_at: a.submitted_at,
         status: a.status.into(),
         status_label: a.status.label_zh().to_string(),
-        appointment_date: booked.map(|ap| ap.day),
-        appointment_session: booked.map(|ap| ap.session.as_str().to_string()),
+        appointment_date: appointment.map(|ap| ap.day),
+        appointment_session: appointment.map(|ap| ap.session.as_str().to_string()),
     }
 }
 
@@ -504,19 +501,16 @@ impl From<CaseworkError> for ApiError {
             CaseworkError::ConditionRequired => {
                 ApiError::unprocessable("condition_required", "condition", "请选择申领条件")
             }
-            CaseworkError::ConditionNotMet {
-                eligible_from,
-                exempt_conditions,
-            } => {
-                let message = match eligible_from {
-                    Some(from) => format!(
-                        "居住登记未满规定期限，{}起可以选择该申领条件；特殊人才（引进人才、投资创业）不受居住时间限制",
-                        from.format("%Y年%m月%d日")
-                    ),
-                    None => "尚未办理居住登记，请先申报居住登记；特殊人才（引进人才、投资创业）不受居住时间限制".into(),
-                };
+            CaseworkError::ConditionNotMet(verdict) => {
+                // The policy's words for what is lacking, and its exempt conditions by name.
+                let (codes, names): (Vec<String>, Vec<String>) =
+                    verdict.exempt_conditions.into_iter().unzip();
+                let mut message = verdict.lack.map(|l| l.message_zh()).unwrap_or_default();
+                if !names.is_empty() {
+                    message.push_str(&format!("；{}不受居住时间限制", names.join("、")));
+                }
                 ApiError::unprocessable("condition_not_met", "condition", message)
-                    .with_eligibility(eligible_from, exempt_conditions)
+                    .with_eligibility(verdict.eligible_from, codes)
             }
             CaseworkError::MaterialsRequired => {
                 ApiError::unprocessable("materials_required", "materials", "请上传证明材料")
