@@ -8,13 +8,21 @@ export class ApiError extends Error {
   readonly code: string
   readonly field?: string
   readonly retryAfter?: number
-  constructor(status: number, code: string, message: string, field?: string, retryAfter?: number) {
+  /** condition_not_met: the day the chosen condition can be used, and the exempt conditions. */
+  readonly eligibleFrom?: string
+  readonly exemptConditions?: string[]
+  constructor(
+    status: number, code: string, message: string, field?: string, retryAfter?: number,
+    eligibility?: { eligibleFrom?: string; exemptConditions?: string[] },
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.field = field
     this.retryAfter = retryAfter
+    this.eligibleFrom = eligibility?.eligibleFrom
+    this.exemptConditions = eligibility?.exemptConditions
   }
   get isNetwork() {
     return this.status === 0
@@ -38,7 +46,9 @@ export function onUnauthenticated(fn: Listener) {
 
 /** Turns a non-OK response into an ApiError, whatever its body is. */
 export async function toApiError(res: Response): Promise<ApiError> {
-  let body: { code?: unknown; message?: unknown; field?: unknown; retry_after?: unknown } | null = null
+  let body: {
+    code?: unknown; message?: unknown; field?: unknown; retry_after?: unknown; eligible_from?: unknown; exempt_conditions?: unknown
+  } | null = null
   try {
     const text = await res.text()
     body = text ? JSON.parse(text) : null
@@ -53,7 +63,11 @@ export async function toApiError(res: Response): Promise<ApiError> {
     const h = Number(res.headers.get('retry-after'))
     if (Number.isFinite(h) && h > 0) retryAfter = h
   }
-  return new ApiError(res.status, code, message, field, retryAfter)
+  const eligibleFrom = typeof body?.eligible_from === 'string' ? body.eligible_from : undefined
+  const exempt = Array.isArray(body?.exempt_conditions)
+    ? body.exempt_conditions.filter((c): c is string => typeof c === 'string')
+    : undefined
+  return new ApiError(res.status, code, message, field, retryAfter, { eligibleFrom, exemptConditions: exempt })
 }
 
 export interface RequestOptions {

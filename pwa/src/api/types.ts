@@ -48,6 +48,14 @@ export interface AppointmentInfo {
   id: string; application_id: string; service_point: ServicePointBrief; date: string; session: string
   session_label: string; business_type: BusinessType; business_type_label: string; applicant_id_number: string
   applicant_name: string; phone: string; status: 'booked' | 'cancelled' | 'released' | 'checked_in' | 'no_show'; handling: string
+  /** The application's status as a code (the counter's list after a reload). */
+  application_status?: Status
+  permit_id?: string | null
+  eligibility?: EligibilityVerdict | null
+}
+/** Whether the chosen condition can be used today (the server's verdict). */
+export interface EligibilityVerdict {
+  eligible: boolean; exempt: boolean; months_required: number; residence_since?: string | null; eligible_from?: string | null
 }
 export interface ApplicationDetail {
   id: string; number: string; business_type: BusinessType; business_type_label: string; applicant_name: string
@@ -56,10 +64,12 @@ export interface ApplicationDetail {
   condition?: string | null; status: Status; status_label: string; review_note?: string | null
   submitted_at?: string | null; reviewed_at?: string | null; created_at: string; materials: MaterialInfo[]
   appointment?: AppointmentInfo | null
+  eligibility?: EligibilityVerdict | null
 }
 export interface ApplicationSummary {
   id: string; number: string; applicant_id_number: string; applicant_name: string; applicant_sex: Sex
   business_type: BusinessType; submitted_at?: string | null; status: Status; status_label: string
+  appointment_date?: string | null; appointment_session?: 'morning' | 'afternoon' | null
 }
 export interface QueueItem extends ApplicationSummary { service_point_id: string; review_due_at?: string | null; overdue: boolean }
 export interface ApplicationInput {

@@ -28,7 +28,7 @@ export default {
     id_check_digit: '公民身份号码校验位不正确，请核对', id_sex: '公民身份号码与所选性别不一致', select: '请选择{f}',
   },
   residence: { title: '居住登记', list: '我的居住登记', add: '申报居住登记', address: '居住地（区县/街道/社区）', detail: '详细地址', detailPh: '街路巷、门牌、楼幢号、房号', movedIn: '入住日期', housing: '住房类型', registeredOn: '登记日期', person: '登记人', done: '居住登记已申报', own: '自购房', rented: '租赁房屋', employer: '单位宿舍', school: '学校宿舍', relative: '借住亲友', other: '其他', forOther: '为他人登记', personName: '姓名' },
-  elig: { title: '查询办证资格', check: '查询', eligible: '您符合申领条件，可以申报居住证', notEligible: '暂不符合申领条件', since: '居住登记起算日期', from: '可申领日期', lacking: '尚缺条件', conditions: '申领条件与所需证明材料', exempt: '不受居住期限限制', now: '现在可申领', minor: '未满十六周岁，需由监护人代为申领', guardian: '监护人需提供', other: '查询他人（填写身份号码）' },
+  elig: { waitUntil: '居住登记满{months}个月后即可申领，{date}起可以申报。', exemptNow: '符合以下条件的不受居住期限限制，现在就可以申报：{names}。', showProof: '查看「{name}」所需材料', fromDate: '{date}起可申领', title: '查询办证资格', check: '查询', eligible: '您符合申领条件，可以申报居住证', notEligible: '暂不符合申领条件', since: '居住登记起算日期', from: '可申领日期', lacking: '尚缺条件', conditions: '申领条件与所需证明材料', exempt: '不受居住期限限制', now: '现在可申领', minor: '未满十六周岁，需由监护人代为申领', guardian: '监护人需提供', other: '查询他人（填写身份号码）' },
   wizard: {
     title: '居住证预约申报', step1: '基本信息', step2: '证明材料', step3: '预约日期',
     notice1: '请仔细核对申报人信息，确认信息真实、准确、有效，否则会影响居住证申领。',
