@@ -377,6 +377,12 @@ async function main() {
     await step('eligibility check', async () => {
       await page.goto(base + '/eligibility')
       await page.getByTestId('eligibility-verdict').waitFor()
+      // Registered today: the screen gives the opening date and the exempt condition, and its
+      // button opens that condition's proof list.
+      const next = page.getByTestId('elig-next')
+      await next.getByText('起可以申报').waitFor()
+      await next.getByRole('button', { name: '查看「特殊人才」所需材料' }).click()
+      await page.locator('[data-condition=talent] .van-collapse-item__content').waitFor({ state: 'visible' })
       await shot(page, '09-eligibility')
     })
     await step('application wizard: step 1, step 2 with upload and delete, 确认申报', async () => {
@@ -389,7 +395,8 @@ async function main() {
       await audit(page, 'wizard-step1')
       await page.getByTestId('wizard-next').click()
       await page.getByTestId('wizard-step2').waitFor()
-      await page.getByText('特殊人才', { exact: true }).click()
+      // First the condition the residence registered today does not yet allow.
+      await page.getByText('合法稳定就业', { exact: true }).click()
       const input = page.locator('[data-testid=uploader] input[type=file]')
       await input.setInputFiles([
         { name: 'proof-1.png', mimeType: 'image/png', buffer: proofPng(320, 240) },
@@ -402,6 +409,14 @@ async function main() {
       await page.waitForFunction(() => document.querySelectorAll('.van-uploader__preview').length === 1)
       await shot(page, '11-wizard-step2')
       await audit(page, 'wizard-step2')
+      await page.getByTestId('wizard-submit').click()
+      // Refused with the day it opens and the exempt condition; choosing that clears it.
+      const refusal = page.getByTestId('condition-error')
+      await refusal.getByText('起可申领').waitFor()
+      if (!(await refusal.textContent()).includes('特殊人才')) throw new Error('condition_not_met names no exempt condition')
+      await shot(page, '11b-wizard-condition-refused')
+      await page.getByText('特殊人才', { exact: true }).click()
+      await refusal.waitFor({ state: 'detached' })
       await page.getByTestId('wizard-submit').click()
       await page.waitForURL(/\/book$/)
     })

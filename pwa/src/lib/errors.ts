@@ -1,5 +1,6 @@
 import { ApiError } from '../api/client'
 import { i18n } from '../i18n'
+import { fmtDate } from './format'
 
 // English texts for the server's stable error codes (its messages are Chinese).
 const EN: Record<string, string> = {
@@ -32,6 +33,7 @@ export function errorText(e: unknown): string {
   const t = i18n.global.t
   if (e instanceof ApiError) {
     if (e.isNetwork) return t('err.network')
+    if (e.code === 'condition_not_met' && i18n.global.locale.value === 'en') return conditionRefusalEn(e)
     if (i18n.global.locale.value === 'en') return EN[e.code] ?? (e.status >= 500 ? t('err.generic') : e.message)
     return e.message || t('err.generic')
   }
@@ -50,4 +52,12 @@ export function counterAdvice(e: unknown): string {
  * answer spends the code: the form must ask for a new one. */
 export function smsCodeSpent(e: unknown): boolean {
   return e instanceof ApiError && (e.code === 'username_taken' || e.code === 'id_number_taken')
+}
+
+/** condition_not_met in English, from its date and exempt conditions (the message is Chinese). */
+function conditionRefusalEn(e: ApiError): string {
+  const t = i18n.global.t
+  const first = e.eligibleFrom ? t('err.conditionFrom', { date: fmtDate(e.eligibleFrom, 'en') }) : t('err.conditionNoRegistration')
+  const exempt = (e.exemptConditions ?? []).map((c) => (i18n.global.te(`cond.${c}`) ? t(`cond.${c}`) : c))
+  return exempt.length ? `${first} ${t('err.conditionExempt', { names: exempt.join(', ') })}` : first
 }

@@ -94,5 +94,5 @@ export default {
     closeContinue: 'I understand, continue', closeConfirmTitle: 'Close the account', closeConfirm: 'A closed account cannot be restored. Close it now?', closeFinal: 'Close my account',
     closed: 'Your account is closed and your details are removed from this phone.', staffCannotClose: 'Staff accounts are closed by the system administrator.',
   },
-  err: { network: 'Network error; check your connection and retry', generic: 'Something went wrong; please try again', unauthenticated: 'Please log in', rate: 'Too many attempts; retry in {s}s' },
+  err: { conditionFrom: 'The condition you chose needs the residence period: it can be used from {date}.', conditionNoRegistration: 'The condition you chose needs a residence registration first.', conditionExempt: 'Conditions not held to the residence period: {names}.', network: 'Network error; check your connection and retry', generic: 'Something went wrong; please try again', unauthenticated: 'Please log in', rate: 'Too many attempts; retry in {s}s' },
 }

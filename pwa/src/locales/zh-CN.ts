@@ -92,5 +92,5 @@ export default {
     closeContinue: '我已了解，继续', closeConfirmTitle: '确认注销账号', closeConfirm: '账号注销后不能恢复。确定注销吗？', closeFinal: '确认注销账号',
     closed: '账号已注销，这台手机上的个人信息已删除。', staffCannotClose: '工作人员账号的注销请联系系统管理员。',
   },
-  err: { network: '网络连接失败，请检查网络后重试', generic: '操作失败，请稍后再试', unauthenticated: '请先登录', rate: '操作太频繁，请{s}秒后再试' },
+  err: { conditionFrom: '所选申领条件需居住登记满规定期限，{date}起可申领。', conditionNoRegistration: '所选申领条件需先申报居住登记。', conditionExempt: '不受居住期限限制的条件：{names}。', network: '网络连接失败，请检查网络后重试', generic: '操作失败，请稍后再试', unauthenticated: '请先登录', rate: '操作太频繁，请{s}秒后再试' },
 }
