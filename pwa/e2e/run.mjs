@@ -78,6 +78,20 @@ async function step(name, fn) {
   }
 }
 
+// The clerk's day, chosen in Vant's date picker (year, month, day columns, then 确定).
+async function pickStaffDate(page, iso) {
+  const [y, m, d] = iso.split('-')
+  await page.getByTestId('pick-date').click()
+  const picker = page.getByTestId('date-picker')
+  await picker.waitFor()
+  for (const [i, v] of [[0, y], [1, m], [2, d]]) {
+    await picker.locator('.van-picker-column').nth(i).locator('.van-picker-column__item', { hasText: new RegExp(`^${v}$`) }).dispatchEvent('click')
+    await page.waitForTimeout(400)
+  }
+  await picker.locator('.van-picker__confirm').click()
+  await picker.waitFor({ state: 'hidden' })
+}
+
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('pwa/dist is missing: run the build first')
   APP_PORT = await freePort()
@@ -437,6 +451,9 @@ async function main() {
     await step('my applications and the detail', async () => {
       await page.goto(base + '/applications')
       await page.getByTestId('application-row').first().waitFor()
+      // 我的预约 shows the day that was booked.
+      const [y, m, d] = bookedDate.split('-')
+      await page.getByTestId('application-appointment').getByText(`${y}年${m}月${d}日`).first().waitFor()
       await shot(page, '14-applications')
       await audit(page, 'applications')
       await page.getByTestId('application-row').first().locator('.van-cell').first().click()
@@ -501,9 +518,10 @@ async function main() {
     })
     await step('clerk: the day\'s appointments', async () => {
       await sp.goto(base + '/staff/appointments')
-      await sp.getByLabel('日期').fill(bookedDate)
-      await sp.getByLabel('日期').dispatchEvent('change')
-      await sp.locator('[data-testid=appointment-row]', { hasText: '测试居民' }).waitFor()
+      await pickStaffDate(sp, bookedDate)
+      const row = sp.locator('[data-testid=appointment-row]', { hasText: '测试居民' })
+      // The verdict on the chosen condition (特殊人才: not held to the residence period).
+      await row.getByTestId('eligibility').getByText('不受居住期限限制').waitFor()
       await shot(sp, '22-staff-appointments')
     })
     await step('clerk: every console screen in large text and at 200 % zoom, Chinese and English', async () => {
@@ -518,8 +536,7 @@ async function main() {
       const r = await fetch(`${upstream}/api/v1/dev/clock`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ now: serverNow.toISOString() }) })
       if (!r.ok) throw new Error(`dev clock: ${r.status} ${await r.text()}`)
       await sp.reload()
-      await sp.getByLabel('日期').fill(bookedDate)
-      await sp.getByLabel('日期').dispatchEvent('change')
+      await pickStaffDate(sp, bookedDate)
       const row = sp.locator('[data-testid=appointment-row]', { hasText: '测试居民' })
       await row.getByTestId('check-in').click()
       await sp.locator('.van-dialog__confirm').click()
@@ -530,6 +547,12 @@ async function main() {
       const slip = await sp.request.get(base + href)
       if (!slip.ok() || !(await slip.body()).subarray(0, 5).equals(Buffer.from('%PDF-'))) throw new Error(`staff slip: ${slip.status()} ${href}`)
       await shot(sp, '23-staff-issued')
+      // After a reload the row still says issued, links the slip and offers no second issue.
+      await sp.reload()
+      await pickStaffDate(sp, bookedDate)
+      await row.getByTestId('issued').waitFor()
+      if ((await row.getByTestId('staff-slip').getAttribute('href')) !== href) throw new Error('the slip link changed after a reload')
+      if (await row.getByTestId('issue').count()) throw new Error('签发居住证 offered again after a reload')
     })
     await step('clerk: real-name verification by the ID number', async () => {
       await sp.goto(base + '/staff')

@@ -73,6 +73,9 @@ export default {
     notePh: 'When returning, say what to fix or add', noteRequired: 'A note is required to return', due: 'Due', overdue: 'Overdue', none: 'Nothing to review',
     done: 'Review saved', checkIn: 'Check in', checkedIn: 'Checked in', point: 'Service point', date: 'Date', noAppointments: 'No appointments that day', more: 'Load more', proof: 'Proof', openPdf: 'Open PDF',
   },
+  business: { first: 'First application', endorsement: 'Endorsement', renewal: 'Renewal', replacement: 'Replacement', reapplication: 'Reapplication' },
+  permitState: { valid: 'Valid', endorsement_due: 'Valid (endorse before it expires)', suspended: 'Suspended (not endorsed in time)', revoked: 'Revoked' },
+  verdict: { eligible: 'Condition met', exempt: 'Not held to the residence period', notYet: 'Not yet: residence registered under {months} months; from {date}', noRegistration: 'Not yet: no residence registration', since: 'Residence counted from {date}', title: 'Condition' },
   status: { draft: 'Draft', submitted: 'Submitted, not booked', booked: 'Booked, awaiting pre-review', passed: 'Pre-review passed', returned: 'Returned', checked_in: 'Accepted', issued: 'Issued', cancelled: 'Withdrawn', no_show: 'No-show' },
   signOut: {
     title: 'Sign out', ask: 'When you sign out, should this phone keep your electronic residence permit so you can show it without a network?', askNoWallet: 'When you sign out, everything about you is removed from this phone.',

@@ -71,6 +71,9 @@ export default {
     notePh: '退回时请写明需要修改或补充的内容', noteRequired: '退回时请填写审核意见', due: '初审截止', overdue: '已超时', none: '暂无待审申请',
     done: '已提交审核结果', checkIn: '签到受理', checkedIn: '已受理', point: '受理点', date: '日期', noAppointments: '当天没有预约', more: '加载更多', proof: '证明材料', openPdf: '打开PDF',
   },
+  business: { first: '首次申领', endorsement: '签注', renewal: '换领', replacement: '补领', reapplication: '再次申领' },
+  permitState: { valid: '有效', endorsement_due: '有效（请在到期前签注）', suspended: '中止使用（未按期签注）', revoked: '已注销' },
+  verdict: { eligible: '符合申领条件', exempt: '不受居住期限限制', notYet: '暂不符合：居住登记未满{months}个月，{date}起可申领', noRegistration: '暂不符合：尚未办理居住登记', since: '居住登记起算 {date}', title: '申领条件' },
   status: { draft: '草稿', submitted: '已申报，待预约', booked: '已预约，等待初审', passed: '初审通过', returned: '初审退回', checked_in: '已受理', issued: '已签发', cancelled: '已撤回', no_show: '逾期未到' },
   signOut: {
     title: '退出登录', ask: '退出后，是否在这台手机上保留您的电子居住证，以便没有网络时出示？', askNoWallet: '退出后，这台手机上与您有关的信息都会删除。',
