@@ -155,7 +155,8 @@ async function main() {
       await dlg.waitFor({ state: 'hidden' })
       return
     }
-    await dlg.getByLabel('手机号码').fill(phone)
+    // The code goes to the account's own phone: nothing to type but the code.
+    if (await dlg.getByLabel('手机号码').count()) throw new Error('the step-up asks for the phone number again')
     const before = (await smsCodes(phone, /身份确认/)).length
     let codes = []
     // An earlier code may block a new one for up to 60 s; resend when the countdown ends.
@@ -347,12 +348,20 @@ async function main() {
       await page.getByTestId('register-submit').click()
       const version = (await sent).postDataJSON()?.privacy_notice_version
       if (hasNotice && !version) throw new Error('registration sent no privacy_notice_version')
-      await page.waitForURL(/\/login/)
+      // The phone was just proved: registration signs this device in.
+      await page.waitForURL((u) => u.pathname === '/')
+      await page.getByText('您好，测试居民').waitFor()
     })
-    await step('first login asks for an SMS code', async () => {
+    await step('a password sign-in on a device without the session asks for an SMS code', async () => {
+      await ctx.clearCookies()
+      await page.goto(`${base}/login?username=${encodeURIComponent(user)}`)
       await page.getByLabel('账户密码').fill(password)
       await page.getByTestId('login-submit').click()
-      await page.getByTestId('sms-needed').waitFor()
+      const needed = page.getByTestId('sms-needed')
+      await needed.waitFor()
+      // The registration code went out moments ago, so no new one did: the screen must not say
+      // one was sent.
+      if (!(await smsCodes(phone, /登录/)).length && /已发送|发送到/.test(await needed.textContent())) throw new Error(`the login screen claims a code was sent: ${await needed.textContent()}`)
       await shot(page, '06-login-sms')
       await audit(page, 'login')
       // The register code blocks a new one for 60 s; resend when the countdown ends.
@@ -610,7 +619,7 @@ async function main() {
       await page.goto(base + '/wallet')
       await page.getByTestId('step-up').click()
       const dlg = page.getByTestId('step-up-dialog')
-      await dlg.getByLabel('手机号码').fill(phone)
+      if (await dlg.getByLabel('手机号码').count()) throw new Error('the step-up asks for the phone number again')
       // The login code may still block a new one for up to 60 s; resend when the countdown ends.
       let codes = []
       for (let i = 0; !codes.length && i < 80; i++) {

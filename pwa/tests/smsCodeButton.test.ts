@@ -32,6 +32,15 @@ describe('SmsCodeButton', () => {
     expect(fetchMock).not.toHaveBeenCalled()
     expect(w.emitted('captcha-used')).toBeUndefined()
   })
+  it("a step-up sends no phone: the code goes to the account's own", async () => {
+    const fetchMock = vi.fn().mockResolvedValue(ok())
+    vi.stubGlobal('fetch', fetchMock)
+    const w = mountButton({ phone: null, purpose: 'step_up' })
+    await w.find('[data-testid=sms-button]').trigger('click')
+    await flushPromises()
+    expect(JSON.parse(fetchMock.mock.calls[0][1].body)).toEqual({ phone: null, purpose: 'step_up' })
+    expect(w.emitted('sent')).toHaveLength(1)
+  })
   it('signed in: sends no captcha', async () => {
     const fetchMock = vi.fn().mockResolvedValue(ok())
     vi.stubGlobal('fetch', fetchMock)
