@@ -404,7 +404,7 @@ async function main() {
       // button opens that condition's proof list.
       const next = page.getByTestId('elig-next')
       await next.getByText('起可以申报').waitFor()
-      await next.getByRole('button', { name: '查看「特殊人才」所需材料' }).click()
+      await next.getByRole('button', { name: /^查看「特殊人才/ }).click()
       await page.locator('[data-condition=talent] .van-collapse-item__content').waitFor({ state: 'visible' })
       await shot(page, '09-eligibility')
     })

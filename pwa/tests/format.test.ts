@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { fmtDateTime, todayInChina } from '../src/lib/format'
+import { cstDate, fmtDateTime, todayInChina } from '../src/lib/format'
 
 describe('fmtDateTime', () => {
   it('shows a moment in China Standard Time whatever the device time zone', () => {
@@ -18,5 +18,14 @@ describe('todayInChina', () => {
   it('is the date on a Beijing calendar, which turns at 16:00 UTC', () => {
     expect(todayInChina(new Date('2026-12-03T15:59:00Z'))).toBe('2026-12-03')
     expect(todayInChina(new Date('2026-12-03T16:00:00Z'))).toBe('2026-12-04')
+  })
+})
+
+describe('cstDate', () => {
+  it("is a moment's Beijing date (the verdict's 有效期至 matches the wallet and slip)", () => {
+    expect(cstDate('2027-12-04T16:00:00Z')).toBe('2027-12-05')
+    expect(cstDate('2027-12-04T15:59:59Z')).toBe('2027-12-04')
+    expect(cstDate('2027-12-05')).toBe('2027-12-05')
+    expect(cstDate(null)).toBe('—')
   })
 })

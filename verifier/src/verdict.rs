@@ -1,6 +1,6 @@
 //! What verification concludes: the verdict, the warnings, and the permit that came with them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::permit::{Claims, Permit};
@@ -176,22 +176,24 @@ impl Verdict {
         match self {
             Verdict::Valid => "有效".to_owned(),
             Verdict::ValidEndorsementDue { due } => {
-                format!("有效，请在 {} 前办理签注", due.format("%Y-%m-%d"))
+                format!("有效，请在 {} 前办理签注", cst(due, DAY))
             }
             Verdict::Suspended { since } => {
-                format!("未按期签注，自 {} 起中止使用", since.format("%Y-%m-%d"))
+                format!("未按期签注，自 {} 起中止使用", cst(since, DAY))
             }
             Verdict::Revoked => "已注销（补领、注销或以欺骗手段取得）".to_owned(),
             Verdict::NotYetValid { valid_from } => {
                 format!(
-                    "尚未生效，生效时间 {}",
-                    valid_from.format("%Y-%m-%d %H:%M UTC")
+                    "尚未生效，生效时间 {}（北京时间）",
+                    cst(valid_from, MINUTE)
                 )
             }
             Verdict::BadSignature => "签名无效，凭证可能被篡改".to_owned(),
             Verdict::UnknownKey { kid } => format!("签发密钥不在信任列表中（kid {kid}）"),
-            Verdict::Malformed { layer, .. } => {
-                format!("不是有效的居住证二维码（{} 层解析失败）", layer.as_str())
+            // The layer is for the log and the CLI's JSON; the person at the counter needs
+            // to know only that this is not a whole permit QR.
+            Verdict::Malformed { .. } => {
+                "这不是居住证二维码，或二维码不完整，请让持证人重新出示后再扫".to_owned()
             }
             Verdict::UnsupportedVersion { version } => {
                 format!("不支持的凭证版本 {version}，请更新核验程序")
@@ -211,16 +213,16 @@ impl Verdict {
                     ListKind::StatusList => "注销名单",
                 },
                 issued_at.map_or_else(String::new, |t| format!(
-                    "更新于 {}",
-                    t.format("%Y-%m-%d %H:%M UTC")
+                    "更新于北京时间 {}",
+                    cst(&t, MINUTE)
                 ))
             ),
             Verdict::HolderProofRequired => {
                 "此证须出示持有人手机上的实时二维码，截图或打印件不能用于核验".to_owned()
             }
             Verdict::IssuedInFuture { issued_at } => format!(
-                "签发时间 {} 晚于本机时间，请核对本机时间；凭证不予认可",
-                issued_at.format("%Y-%m-%d %H:%M UTC")
+                "签发时间（北京时间 {}）晚于本机时间，请核对本机时间；凭证不予认可",
+                cst(issued_at, MINUTE)
             ),
             Verdict::IssuerMismatch { .. } => {
                 "凭证上的签发机关与签发密钥不符，凭证可能是伪造的".to_owned()
@@ -236,33 +238,33 @@ impl Verdict {
         match self {
             Verdict::Valid => "valid".to_owned(),
             Verdict::ValidEndorsementDue { due } => {
-                format!("valid; endorsement due by {}", due.format("%Y-%m-%d"))
+                format!("valid; endorsement due by {}", cst(due, DAY))
             }
             Verdict::Suspended { since } => format!(
                 "suspended since {}: the yearly endorsement was missed",
-                since.format("%Y-%m-%d")
+                cst(since, DAY)
             ),
             Verdict::Revoked => "revoked (replaced, cancelled or obtained by fraud)".to_owned(),
             Verdict::NotYetValid { valid_from } => {
                 format!(
-                    "not yet valid; valid from {}",
-                    valid_from.format("%Y-%m-%d %H:%M UTC")
+                    "not yet valid; valid from {} Beijing time",
+                    cst(valid_from, MINUTE)
                 )
             }
             Verdict::BadSignature => {
                 "bad signature: the credential may have been altered".to_owned()
             }
             Verdict::UnknownKey { kid } => format!("unknown signing key (kid {kid})"),
-            Verdict::Malformed { layer, reason } => {
-                format!("not an RP1 permit QR: {} layer: {reason}", layer.as_str())
+            Verdict::Malformed { .. } => {
+                "this is not a residence permit QR code, or it is incomplete: ask the holder to show it again".to_owned()
             }
             Verdict::UnsupportedVersion { version } => {
                 format!("unsupported credential version {version}; update the verifier")
             }
             Verdict::HolderProofInvalid => "the holder's device signature is invalid".to_owned(),
             Verdict::HolderProofStale { signed_at } => format!(
-                "the holder's device proof is stale (signed {}); ask for a fresh QR",
-                signed_at.format("%Y-%m-%d %H:%M:%S UTC")
+                "the holder's device proof is stale (signed {} Beijing time); ask for a fresh QR",
+                cst(signed_at, SECOND)
             ),
             Verdict::ListsTooOld {
                 list: ListKind::StatusList,
@@ -276,16 +278,16 @@ impl Verdict {
                     ListKind::StatusList => "revocation list",
                 },
                 issued_at.map_or_else(String::new, |t| format!(
-                    " (from {})",
-                    t.format("%Y-%m-%d %H:%M UTC")
+                    " (from {} Beijing time)",
+                    cst(&t, MINUTE)
                 ))
             ),
             Verdict::HolderProofRequired => {
                 "this permit must be shown as the live QR on the holder's phone; a screenshot or print is not accepted".to_owned()
             }
             Verdict::IssuedInFuture { issued_at } => format!(
-                "issued at {}, later than this device's clock: check the clock; not accepted",
-                issued_at.format("%Y-%m-%d %H:%M UTC")
+                "issued at {} Beijing time, later than this device's clock: check the clock; not accepted",
+                cst(issued_at, MINUTE)
             ),
             Verdict::IssuerMismatch { issuer, trusted_issuer } => format!(
                 "the issuer on the permit ({issuer}) is not the one of its signing key ({trusted_issuer}): possibly forged"
@@ -295,6 +297,16 @@ impl Verdict {
             }
         }
     }
+}
+
+const DAY: &str = "%Y-%m-%d";
+const MINUTE: &str = "%Y-%m-%d %H:%M";
+const SECOND: &str = "%Y-%m-%d %H:%M:%S";
+
+/// A moment as China Standard Time reads it (UTC+8 all year): the dates on the wallet and the
+/// slip are Beijing dates, so a verdict cut from UTC would be a day off in the evening.
+fn cst(t: &DateTime<Utc>, format: &str) -> String {
+    (t.naive_utc() + TimeDelta::hours(8)).format(format).to_string()
 }
 
 /// Something the verifier should know that does not change the verdict.
@@ -390,4 +402,34 @@ pub struct Verification {
     pub claims: Option<Claims>,
     /// Warnings, in the order found.
     pub warnings: Vec<Warning>,
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_and_times_are_beijing_ones() {
+        // 16:30 UTC on 4 December is already 5 December in Beijing, as on the wallet and slip.
+        let since = Utc.with_ymd_and_hms(2027, 12, 4, 16, 30, 0).unwrap();
+        let v = Verdict::Suspended { since };
+        assert!(v.message_zh().contains("2027-12-05"), "{}", v.message_zh());
+        assert!(v.message_en().contains("2027-12-05"), "{}", v.message_en());
+        let v = Verdict::NotYetValid { valid_from: since };
+        assert!(v.message_zh().contains("2027-12-05 00:30（北京时间）"));
+        assert!(!v.message_en().contains("UTC"));
+    }
+
+    #[test]
+    fn a_malformed_code_is_told_in_plain_words() {
+        let v = Verdict::Malformed {
+            layer: Layer::Zlib,
+            reason: "truncated zlib stream".into(),
+        };
+        for m in [v.message_zh(), v.message_en()] {
+            assert!(!m.contains("zlib") && !m.contains("层") && !m.contains("layer"), "{m}");
+        }
+        assert!(v.message_zh().contains("重新出示"));
+    }
 }

@@ -10,6 +10,13 @@ export function fmtDateTime(s?: string | null): string {
   const p = (n: number) => String(n).padStart(2, '0')
   return `${c.getUTCFullYear()}-${p(c.getUTCMonth() + 1)}-${p(c.getUTCDate())} ${p(c.getUTCHours())}:${p(c.getUTCMinutes())}`
 }
+/** The China Standard Time date of a moment (`YYYY-MM-DD`); a plain date stays as it is. */
+export function cstDate(s?: string | null): string {
+  if (!s) return '—'
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return s
+  const d = new Date(s)
+  return isNaN(d.getTime()) ? s : todayInChina(d)
+}
 export function fmtDate(s?: string | null, locale = 'zh-CN'): string {
   if (!s) return '—'
   const [y, m, d] = s.slice(0, 10).split('-')
