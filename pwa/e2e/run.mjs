@@ -310,8 +310,15 @@ async function main() {
       await page.getByLabel('账号名').fill(user)
       await page.getByLabel('账户密码').fill(password)
       await page.getByLabel('确认密码').fill(password)
-      await page.getByLabel('真实姓名').fill('测试居民')
+      // Lost taps: leaving a field empty puts its error line above the radios, but only after
+      // the tap that left it, which must select 男 at once.
+      await page.getByLabel('真实姓名').focus()
       await page.getByRole('radio', { name: '男' }).click()
+      if ((await page.getByRole('radio', { name: '男' }).getAttribute('aria-checked')) !== 'true') throw new Error('the tap right after leaving an invalid field was lost')
+      await page.getByText('请填写真实姓名').waitFor()
+      // The error goes while the field is filled, not at the next blur.
+      await page.getByLabel('真实姓名').fill('测试居民')
+      await page.getByText('请填写真实姓名').waitFor({ state: 'detached' })
       // A wrong check digit is refused inline.
       const id = page.getByLabel('公民身份号码')
       await id.fill(idn.slice(0, 17) + (idn[17] === '0' ? '1' : '0'))
@@ -324,7 +331,11 @@ async function main() {
       await page.locator('.van-number-keyboard__close').tap()
       await page.locator('.van-number-keyboard').waitFor({ state: 'hidden' })
       if ((await id.inputValue()) !== idn) throw new Error(`keyboard typed ${await id.inputValue()}`)
+      await page.getByLabel('手机号码').fill(phone.slice(0, 4))
+      await page.getByLabel('手机号码').blur()
+      await page.getByText('请输入正确的11位手机号码').waitFor()
       await page.getByLabel('手机号码').fill(phone)
+      await page.getByText('请输入正确的11位手机号码').waitFor({ state: 'detached' })
       // Signed out, a code costs a solved captcha (the widget solves it on its own).
       await page.locator('[data-testid=captcha-state][data-state=done]').waitFor({ timeout: 60000 })
       await page.getByTestId('sms-button').tap()
