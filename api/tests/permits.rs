@@ -84,6 +84,15 @@ async fn verify_offline(app: &TestApp, qr: &str) -> permit_verifier::Verificatio
     v
 }
 
+/// The day the permit's endorsement window opens, as its holder's list shows it.
+async fn listed_opens(app: &TestApp, permit: &str) -> String {
+    let listed = json_of(app.get(&format!("/api/v1/permits/{permit}")).await, 200).await;
+    listed["endorsement_window_opens"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn qr_text(app: &TestApp, permit: &str, presentation: &str) -> String {
     let r = app
         .get(&format!(
@@ -403,15 +412,21 @@ async fn a_permit_is_issued_verified_suspended_endorsed_and_revoked() {
     assert!(text.contains("居住证受理回执"), "{text}");
     assert!(text.contains(detail["number"].as_str().unwrap()), "{text}");
 
-    // Endorsing online needs a real-name verified account (实名认证 at the counter).
-    assert_eq!(
-        code_of(
-            app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
-                .await
-        )
-        .await,
-        (403, "real_name_required".into())
+    // A year early, the answer is when endorsing opens, before anything about real-name.
+    let early = app
+        .post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
+        .await;
+    let (status, body) = (
+        early.status().as_u16(),
+        early.json::<Value>().await.unwrap(),
     );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("endorsement_not_due")),
+        "{body}"
+    );
+    let opens = listed_opens(&app, &pid).await;
+    assert!(body["message"].as_str().unwrap().contains(&opens), "{body}");
     let found = json_of(
         clerk
             .get(&format!(
@@ -987,6 +1002,16 @@ async fn passkey_step_up_device_binding_and_the_endorsement_reminder() {
             .unwrap()
             .iter()
             .any(|n| n["kind"] == "endorsement_due")
+    );
+    // In the window, endorsing online needs a real-name verified account (实名认证 at a counter).
+    app.clock.shift_to(at);
+    assert_eq!(
+        code_of(
+            app.post(&format!("/api/v1/permits/{pid}/endorsements"), &json!({}))
+                .await
+        )
+        .await,
+        (403, "real_name_required".into())
     );
 }
 

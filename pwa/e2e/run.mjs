@@ -668,11 +668,11 @@ async function main() {
       const slip = await page.request.get(base + (await page.getByTestId('slip').getAttribute('href')))
       if (!slip.ok() || !(await slip.body()).subarray(0, 5).equals(Buffer.from('%PDF-'))) throw new Error(`slip: ${slip.status()}`)
     })
-    await step('wallet: endorsement shows the server\'s message', async () => {
-      await page.getByTestId('endorse').click()
-      await page.locator('.van-dialog', { hasText: '签注' }).waitFor()
+    await step('wallet: 网上签注 says when it opens, a year ahead, instead of refusing', async () => {
+      const later = page.getByTestId('endorse-later').first()
+      await later.getByText(/\d{4}年\d{2}月\d{2}日起可以在这里网上签注/).waitFor()
+      if (await page.getByTestId('endorse').count()) throw new Error('网上签注 offered before its window opens')
       await shot(page, '29-wallet-endorse')
-      await page.locator('.van-dialog__confirm').click()
     })
     await step('wallet: the QR still shows with the network cut off', async () => {
       await ctx.setOffline(true)

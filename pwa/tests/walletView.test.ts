@@ -50,6 +50,15 @@ describe('Wallet', () => {
     expect(w.find('[data-testid=permit-qr]').exists()).toBe(false)
     expect(w.text()).toContain('3301022026000001')
   })
+  it('says when 网上签注 opens before its window, and offers it once open', async () => {
+    setMe({ id: 'a3', username: 'u', role: 'resident', real_name: '测试居民', real_name_verified: true, service_points: [] })
+    mockServer([permit({ id: 'p-later', endorsement_window_opens: '2999-10-27' }), permit({ id: 'p-open', number: '3301022026000002', endorsement_window_opens: '2020-10-27' })])
+    const w = mountWallet()
+    await settle()
+    expect(w.find('[data-testid=endorse-later]').text()).toContain('2999年10月27日起可以在这里网上签注')
+    expect(w.findAll('[data-testid=endorse]')).toHaveLength(1)
+    expect(w.findAll('[data-testid=endorse-later]')).toHaveLength(1)
+  })
   it('draws the QR on the device and switches presentation', async () => {
     setMe({ id: 'a2', username: 'u', role: 'resident', real_name: '测试居民', real_name_verified: false, service_points: [] })
     const f = mockServer([permit()])

@@ -334,17 +334,19 @@ pub async fn endorse(
 ) -> Result<Permit> {
     let p = own_permit(storage, holder, id).await?;
     let account = session_account(storage, holder).await?;
-    if account.role == Role::Resident && account.real_name_verified_at.is_none() {
-        return Err(CredentialError::RealNameRequired(RealNameFor::Endorse));
-    }
     if p.status == PermitStatus::Revoked {
         return Err(CredentialError::AlreadyRevoked);
     }
+    // When the window opens comes before real-name: a person asked a year early to verify at a
+    // counter they just stood at would not know that the answer is simply "not yet".
     let today = local_date(now);
     let until = rules::endorse(p.first_issued, p.valid_until, today).map_err(|r| match r {
         rules::Refusal::NotDue { opens_on } => CredentialError::EndorsementNotDue { opens_on },
         rules::Refusal::ReapplyRequired => CredentialError::ReapplyRequired,
     })?;
+    if account.role == Role::Resident && account.real_name_verified_at.is_none() {
+        return Err(CredentialError::RealNameRequired(RealNameFor::Endorse));
+    }
     let n = notice_to(
         &p,
         account.phone.as_deref().map(str::to_string),
