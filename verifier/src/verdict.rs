@@ -183,10 +183,7 @@ impl Verdict {
             }
             Verdict::Revoked => "已注销（补领、注销或以欺骗手段取得）".to_owned(),
             Verdict::NotYetValid { valid_from } => {
-                format!(
-                    "尚未生效，生效时间 {}（北京时间）",
-                    cst(valid_from, MINUTE)
-                )
+                format!("尚未生效，生效时间 {}（北京时间）", cst(valid_from, MINUTE))
             }
             Verdict::BadSignature => "签名无效，凭证可能被篡改".to_owned(),
             Verdict::UnknownKey { kid } => format!("签发密钥不在信任列表中（kid {kid}）"),
@@ -306,7 +303,9 @@ const SECOND: &str = "%Y-%m-%d %H:%M:%S";
 /// A moment as China Standard Time reads it (UTC+8 all year): the dates on the wallet and the
 /// slip are Beijing dates, so a verdict cut from UTC would be a day off in the evening.
 fn cst(t: &DateTime<Utc>, format: &str) -> String {
-    (t.naive_utc() + TimeDelta::hours(8)).format(format).to_string()
+    (t.naive_utc() + TimeDelta::hours(8))
+        .format(format)
+        .to_string()
 }
 
 /// Something the verifier should know that does not change the verdict.
@@ -428,7 +427,10 @@ mod message_tests {
             reason: "truncated zlib stream".into(),
         };
         for m in [v.message_zh(), v.message_en()] {
-            assert!(!m.contains("zlib") && !m.contains("层") && !m.contains("layer"), "{m}");
+            assert!(
+                !m.contains("zlib") && !m.contains("层") && !m.contains("layer"),
+                "{m}"
+            );
         }
         assert!(v.message_zh().contains("重新出示"));
     }
