@@ -92,6 +92,10 @@ async function pickStaffDate(page, iso) {
   await picker.waitFor({ state: 'hidden' })
 }
 
+// The server's Chinese labels (statuses, sessions, business types, permit states, refusals):
+// an English screen shows them translated from their codes.
+const SERVER_LABELS_ZH = ['已申报，待预约', '已预约，等待初审', '初审通过', '初审退回', '已受理', '已签发', '已撤回', '逾期未到', '首次申领', '换领', '补领', '再次申领', '有效（请在到期前签注）', '中止使用（未按期签注）', '已注销', '上午', '下午', '居住登记时间未满', '尚未办理居住登记']
+
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.html'))) throw new Error('pwa/dist is missing: run the build first')
   APP_PORT = await freePort()
@@ -193,6 +197,13 @@ async function main() {
         await p.goto(base + url)
         await p.waitForLoadState('networkidle')
         await checkZoomedLayout(p, `${name}-${locale}`, { shot: (pg, n) => shot(pg, `zoom-${n}`) }).catch((e) => errors.push(e.message))
+        // In English no status, session, business type or permit state may stay in the
+        // server's Chinese (the inbox's texts are the server's words, as sent, under English titles).
+        if (locale === 'en' && name !== 'notifications') {
+          const text = await p.locator('main, .app-shell').first().innerText()
+          const left = SERVER_LABELS_ZH.filter((l) => text.includes(l))
+          if (left.length) errors.push(`${name}-en: Chinese server text on an English screen: ${left.join(', ')}`)
+        }
       }
     }
     await p.evaluate(() => localStorage.setItem('permit.prefs', JSON.stringify({ ...JSON.parse(localStorage.getItem('permit.prefs') ?? '{}'), locale: 'zh-CN' })))

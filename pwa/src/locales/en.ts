@@ -58,7 +58,7 @@ export default {
     none: 'No applications yet', note: 'Reviewer\'s note', book: 'Book a day', edit: 'Fix and resubmit', cancelApp: 'Withdraw', cancelConfirm: 'Withdraw this application?',
     continue: 'Continue', address: 'Address', condition: 'Condition', employer: 'Employer', noAppointment: 'Not booked yet',
   },
-  notes: { title: 'Notifications', none: 'No notifications', unread: 'Unread', markRead: 'Mark read', open: 'Open application' },
+  notes: { kind: { booking_confirmed: 'Appointment booked', booking_cancelled: 'Appointment cancelled', review_passed: 'Pre-review passed', review_returned: 'Returned for changes', reminder: 'Appointment reminder', no_show: 'Missed appointment', endorsement_due: 'Endorsement due', permit_issued: 'Permit issued', permit_endorsed: 'Permit endorsed', permit_revoked: 'Permit revoked', application_released: 'Application cancelled' }, title: 'Notifications', none: 'No notifications', unread: 'Unread', markRead: 'Mark read', open: 'Open application' },
   points: { title: 'Service points', region: 'Region', all: 'All', number: 'No.', station: 'Police station', name: 'Service point', scope: 'Scope', address: 'Address', phone: 'Phone', hours: 'Hours', count: '{n} records', call: 'Call' },
   articles: { policy: 'Policies', guide: 'Guides', date: 'Date', source: 'Source', more: 'More' },
   me: { title: 'Me', privacy: 'My data & privacy', account: 'Account', verified: 'Real-name verified', notVerified: 'Not verified (bring your ID card to a service point)', largeText: 'Large text', language: '语言 / Language', lang: 'English', apps: 'My applications', residence: 'My registrations', notes: 'Notifications', wallet: 'My permits', staff: 'Counter console' },

@@ -56,7 +56,7 @@ export default {
     none: '还没有申报记录', note: '初审意见', book: '预约办理日期', edit: '修改后重新申报', cancelApp: '撤回申请', cancelConfirm: '确定撤回这份申请？',
     continue: '继续填写', address: '居住地详址', condition: '申领条件', employer: '服务单位', noAppointment: '尚未预约',
   },
-  notes: { title: '消息通知', none: '暂无消息', unread: '未读', markRead: '标为已读', open: '查看申请' },
+  notes: { kind: { booking_confirmed: '预约成功', booking_cancelled: '预约已取消', review_passed: '初审通过', review_returned: '初审退回', reminder: '办理提醒', no_show: '逾期未到', endorsement_due: '签注提醒', permit_issued: '居住证已签发', permit_endorsed: '签注成功', permit_revoked: '居住证已注销', application_released: '申请已取消' }, title: '消息通知', none: '暂无消息', unread: '未读', markRead: '标为已读', open: '查看申请' },
   points: { title: '受理网点查询', region: '区域', all: '全部', number: '序号', station: '派出所名称', name: '受理点名称', scope: '受理范围说明', address: '受理点地址', phone: '咨询电话', hours: '工作时间说明', count: '共 {n} 条记录', call: '拨打电话' },
   articles: { policy: '政策法规', guide: '办事指南', date: '日期', source: '来源', more: '查看更多' },
   me: { title: '我的', privacy: '我的数据与隐私', account: '账号', verified: '已实名认证', notVerified: '未实名认证（请携带身份证到受理点实名认证）', largeText: '大字模式', language: '语言 / Language', lang: '中文', apps: '我的预约', residence: '我的居住登记', notes: '消息通知', wallet: '我的证照', staff: '受理工作台' },
