@@ -12,6 +12,18 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 
 // ---------- registration ----------
 
+/// Two family members register one after the other on the same Wi-Fi (one address): each
+/// gets a code and an account; the limits are per phone, and the address's allows a household.
+#[tokio::test]
+async fn two_people_on_one_network_register_back_to_back() {
+    let app = TestApp::spawn().await;
+    for n in [61, 62, 63] {
+        let device = app.another_device();
+        let r = device.register(&Person::new(n)).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+}
+
 #[tokio::test]
 async fn registering_signs_in_and_a_first_password_login_asks_for_an_sms_code_and_me_is_masked() {
     let app = TestApp::spawn().await;
