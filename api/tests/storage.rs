@@ -860,3 +860,57 @@ async fn a_fresh_status_list_is_all_clear_at_its_starting_capacity() {
         assert!(list.bits.iter().all(|b| *b == 0), "{backend}");
     }
 }
+
+/// Each instance keeps the working-day calendar it read, but a year loaded on another instance
+/// shows at its next read: the revision in the database says when the kept one is stale.
+#[tokio::test]
+async fn a_calendar_year_loaded_on_one_instance_shows_on_the_other() {
+    use chrono::NaiveDate;
+    use permit_api::booking::calendar::{CalendarDay, DayKind};
+    use permit_api::platform::storage;
+
+    for (backend, first, dir, url) in common::storage_backends_with_urls().await {
+        let second = match &dir {
+            Some(d) => storage::open(None, d.path(), common::data_keys()).await,
+            None => {
+                storage::open(
+                    Some(&url),
+                    std::path::Path::new("/nonexistent"),
+                    common::data_keys(),
+                )
+                .await
+            }
+        }
+        .expect(backend);
+        let day = |d: u32, name: &str| CalendarDay {
+            date: NaiveDate::from_ymd_opt(2031, 10, d).unwrap(),
+            kind: DayKind::Holiday,
+            name: name.into(),
+        };
+        first
+            .replace_calendar_year(2031, &[day(1, "国庆节")])
+            .await
+            .expect(backend);
+        // Both read (and keep) it.
+        for s in [&first, &second] {
+            let (years, days) = s.calendar().await.expect(backend);
+            assert!(years.contains(&2031), "{backend}");
+            assert!(days.iter().any(|d| d.date == day(1, "").date), "{backend}");
+        }
+        // The other instance loads the year again with one more holiday: the first sees it.
+        second
+            .replace_calendar_year(2031, &[day(1, "国庆节"), day(2, "国庆节")])
+            .await
+            .expect(backend);
+        let (_, days) = first.calendar().await.expect(backend);
+        let october: Vec<_> = days
+            .iter()
+            .filter(|d| d.date.format("%Y-%m").to_string() == "2031-10")
+            .collect();
+        assert_eq!(october.len(), 2, "{backend}: {october:?}");
+        // And a year that is new to both.
+        first.replace_calendar_year(2032, &[]).await.expect(backend);
+        let (years, _) = second.calendar().await.expect(backend);
+        assert!(years.contains(&2032), "{backend}: {years:?}");
+    }
+}

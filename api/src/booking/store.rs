@@ -92,9 +92,66 @@ pub trait CalendarStore: Send + Sync {
     async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()>;
 }
 
+/// The calendar as one instance last read it. The database's revision (the sum of the years'
+/// revisions, which only grows: each load of a year adds one) says whether it is still the
+/// calendar: another instance's load shows at the next read, so no instance books on a stale
+/// holiday, and a read costs one aggregate over a row per year instead of the whole table.
+#[derive(Default)]
+pub struct CalendarCache(std::sync::RwLock<Option<(i64, CalendarData)>>);
+
+type CalendarData = (Vec<i32>, Vec<CalendarDay>);
+
+impl CalendarCache {
+    fn get(&self, revision: i64) -> Option<CalendarData> {
+        let held = self
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        held.as_ref()
+            .filter(|(r, _)| *r == revision)
+            .map(|(_, data)| data.clone())
+    }
+    fn put(&self, revision: i64, data: &CalendarData) {
+        let mut held = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Never replace a newer calendar with an older read that finished later.
+        if held.as_ref().is_none_or(|(r, _)| *r <= revision) {
+            *held = Some((revision, data.clone()));
+        }
+    }
+}
+
 #[async_trait]
 impl CalendarStore for Database {
     async fn calendar(&self) -> StorageResult<(Vec<i32>, Vec<CalendarDay>)> {
+        let revision: i64 = run!(self, |e| sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM calendar_years"
+        )
+        .fetch_one(e)
+        .await)
+        .map_err(classify)?;
+        if let Some(data) = self.calendar.get(revision) {
+            return Ok(data);
+        }
+        let data = self.calendar_at_rest().await?;
+        // The rows and the revision were read apart: a load in between makes the pair look
+        // older than the rows, which only costs a fresh read next time.
+        self.calendar.put(revision, &data);
+        Ok(data)
+    }
+
+    async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()> {
+        let mut tx = self.begin().await?;
+        replace_calendar_year_in(&mut tx, year, days).await?;
+        tx.commit().await
+    }
+}
+
+impl Database {
+    /// The whole calendar, read from its tables.
+    async fn calendar_at_rest(&self) -> StorageResult<CalendarData> {
         let years: Vec<i32> = run!(self, |e| sqlx::query_scalar(
             "SELECT year FROM calendar_years ORDER BY year"
         )
@@ -112,12 +169,6 @@ impl CalendarStore for Database {
             .map(TryInto::try_into)
             .collect::<StorageResult<_>>()?;
         Ok((years, days))
-    }
-
-    async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()> {
-        let mut tx = self.begin().await?;
-        replace_calendar_year_in(&mut tx, year, days).await?;
-        tx.commit().await
     }
 }
 
@@ -167,7 +218,8 @@ pub(crate) async fn replace_calendar_year_in(
     }
     run!(tx, |e| sqlx::query(
         "INSERT INTO calendar_years (year, updated_at) VALUES ($1, $2) \
-         ON CONFLICT (year) DO UPDATE SET updated_at = excluded.updated_at",
+         ON CONFLICT (year) DO UPDATE SET updated_at = excluded.updated_at, \
+         revision = calendar_years.revision + 1",
     )
     .bind(year)
     .bind(Utc::now())

@@ -91,6 +91,9 @@ pub struct Database {
     statement_timeout: std::time::Duration,
     /// Seals the personal columns as the stores write them and opens them as they read.
     keys: Arc<DataKeys>,
+    /// The working-day calendar as last read, with the revision it was read at: every booking
+    /// screen needs it, and it changes a few times a year (booking::store).
+    pub(crate) calendar: Arc<crate::booking::store::CalendarCache>,
 }
 
 /// A write transaction; dropping it without [`Tx::commit`] rolls back.
@@ -394,6 +397,7 @@ async fn connect(
     Ok(Database {
         pool,
         statement_timeout: settings.statement_timeout,
+        calendar: Default::default(),
         keys,
     })
 }

@@ -1,0 +1,3 @@
+-- Each load of a calendar year adds one to its revision: the sum over the years tells an
+-- instance whether the calendar it holds is still the one in the database.
+ALTER TABLE calendar_years ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
