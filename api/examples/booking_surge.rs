@@ -79,6 +79,67 @@ struct Args {
     /// error, never as a success).
     #[arg(long, default_value_t = 120)]
     timeout_secs: u64,
+    /// Seconds of calendar reads (`GET /applications/{id}/calendar`, every client's read before
+    /// booking) before the burst, then as long of `GET /healthz` as the same run's floor; 0 skips.
+    #[arg(long, default_value_t = 5)]
+    calendar_secs: u64,
+    /// Requests in flight at once during the calendar reads.
+    #[arg(long, default_value_t = 64)]
+    calendar_concurrency: usize,
+}
+
+/// Requests per second, latency percentiles and failures of a closed-loop read phase.
+struct ReadPhase {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    failures: usize,
+}
+
+/// `concurrency` workers request `url_of(i)` (round robin over the clients) back to back for
+/// `secs` seconds; anything but a 200 counts as a failure.
+async fn read_phase(
+    clients: &[Client],
+    concurrency: usize,
+    secs: u64,
+    url_of: impl Fn(&Client) -> String + Sync,
+) -> ReadPhase {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let workers = (0..concurrency.max(1)).map(|_| async {
+        let mut lat = Vec::new();
+        let mut failures = 0;
+        while Instant::now() < deadline {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % clients.len();
+            let c = &clients[i];
+            let started = Instant::now();
+            match c.http.get(url_of(c)).send().await {
+                Ok(r) if r.status().is_success() => {
+                    if r.bytes().await.is_err() {
+                        failures += 1;
+                    }
+                }
+                _ => failures += 1,
+            }
+            lat.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        (lat, failures)
+    });
+    let done = futures_util::future::join_all(workers).await;
+    let wall = t0.elapsed().as_secs_f64();
+    let mut lat: Vec<f64> = done.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| {
+        let rank = ((p / 100.0) * lat.len() as f64).ceil() as usize;
+        lat.get(rank.clamp(1, lat.len().max(1)) - 1).copied().unwrap_or(0.0)
+    };
+    ReadPhase {
+        rps: lat.len() as f64 / wall.max(f64::EPSILON),
+        p50_ms: pct(50.0),
+        p99_ms: pct(99.0),
+        failures: done.iter().map(|(_, f)| f).sum(),
+    }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -356,6 +417,25 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         "[{label}] calendar over HTTP: bookable {bookable:?}; {offered} places offered, all on {day_text} morning"
     );
 
+    // ---- Calendar reads at a steady pace, then the no-op endpoint as the floor. ----
+    let (calendar_reads, floor) = if args.calendar_secs > 0 {
+        let cal = read_phase(&clients, args.calendar_concurrency, args.calendar_secs, |c| {
+            format!("{base}/api/v1/applications/{}/calendar", c.application_id)
+        })
+        .await;
+        let floor = read_phase(&clients, args.calendar_concurrency, args.calendar_secs, |_| {
+            format!("{base}/healthz")
+        })
+        .await;
+        eprintln!(
+            "[{label}] calendar reads: {:.0} req/s (p50 {:.1} ms, p99 {:.1} ms, {} failed); /healthz {:.0} req/s",
+            cal.rps, cal.p50_ms, cal.p99_ms, cal.failures, floor.rps
+        );
+        (Some(cal), Some(floor))
+    } else {
+        (None, None)
+    };
+
     // ---- The surge: everybody at once. ----
     let barrier = Arc::new(tokio::sync::Barrier::new(n + 1));
     let body = json!({"date": day_text, "session": "morning"});
@@ -451,7 +531,8 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         && appointments_anywhere == appointments
         && overbooked == 0
         && s5xx == 0
-        && transport == 0;
+        && transport == 0
+        && calendar_reads.as_ref().is_none_or(|c| c.failures == 0);
 
     let summary = json!({
         "backend": label,
@@ -475,6 +556,11 @@ async fn run(args: Args) -> Result<bool, BoxError> {
         "db_appointments_booked": appointments,
         "db_appointments_booked_any_day": appointments_anywhere,
         "overbooked": overbooked,
+        "calendar_rps": calendar_reads.as_ref().map(|c| round(c.rps, 0)),
+        "calendar_p50_ms": calendar_reads.as_ref().map(|c| round(c.p50_ms, 2)),
+        "calendar_p99_ms": calendar_reads.as_ref().map(|c| round(c.p99_ms, 2)),
+        "calendar_failures": calendar_reads.as_ref().map(|c| c.failures),
+        "healthz_rps": floor.as_ref().map(|f| round(f.rps, 0)),
         "pass": pass,
     });
 

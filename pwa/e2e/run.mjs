@@ -508,7 +508,7 @@ async function main() {
       await page.locator('[data-testid=application-row] .van-cell').first().click()
       await page.waitForURL(/\/applications\/[^/]+$/)
       const detail = new URL(page.url()).pathname
-      await checkScreens(page, [['home', '/'], ['me', '/me'], ['apply', '/apply'], ['applications', '/applications'], ['application', detail], ['residence', '/residence'], ['eligibility', '/eligibility'], ['notifications', '/notifications'], ['wallet', '/wallet'], ['points', '/points'], ['guides', '/articles/guide']])
+      await checkScreens(page, [['home', '/'], ['me', '/me'], ['apply', '/apply'], ['applications', '/applications'], ['application', detail], ['residence', '/residence'], ['eligibility', '/eligibility'], ['notifications', '/notifications'], ['wallet', '/wallet'], ['points', '/points'], ['guides', '/articles/guide'], ['wizard', '/apply/new'], ['booking', `${detail}/book`], ['scanner', '/scan']])
     })
     await step('large text at 200 % zoom keeps the wizard usable', async () => {
       await page.goto(base + '/me')

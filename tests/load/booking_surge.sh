@@ -9,7 +9,7 @@
 # Settings (environment): CLIENTS, PLACES, BACKENDS ("sqlite postgres"), CARGO_TARGET_DIR,
 # PERMIT_LOAD_POSTGRES_URL (admin URL, default postgres://postgres@127.0.0.1:5432/postgres),
 # PERMIT_LOAD_REDIS_URL (default redis://127.0.0.1:6379), PGBENCH_CLIENTS (50), PGBENCH_JOBS (2),
-# PGBENCH_SECS (10), SKIP_BUILD=1 (reuse the built binaries), RESULTS (tests/load/results.md).
+# PGBENCH_SECS (10), CALENDAR_SECS (5, the calendar-read phase), CALENDAR_CONCURRENCY (64), SKIP_BUILD=1 (reuse the built binaries), RESULTS (tests/load/results.md).
 #
 # It is a measurement, not a timed test: it fails (exit 1) only when the booking rules break
 # (booked ≠ places, overbooking) or permitd answers 5xx / drops a connection. Every run
@@ -30,6 +30,8 @@ PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-50}
 PGBENCH_JOBS=${PGBENCH_JOBS:-2}
 PGBENCH_SECS=${PGBENCH_SECS:-10}
 RESULTS=${RESULTS:-$ROOT/tests/load/results.md}
+CALENDAR_SECS=${CALENDAR_SECS:-5}
+CALENDAR_CONCURRENCY=${CALENDAR_CONCURRENCY:-64}
 
 # 1000 client sockets plus 1000 server sockets are open at once.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -129,7 +131,8 @@ run_backend() {
     fi
     set +e
     "$SURGE" --base-url "http://127.0.0.1:$port" --database-url "$url" --keys-dir "$data/keys" \
-        --clients "$CLIENTS" --places "$PLACES" --label "$backend" | tee "$out"
+        --clients "$CLIENTS" --places "$PLACES" --label "$backend" \
+        --calendar-secs "$CALENDAR_SECS" --calendar-concurrency "$CALENDAR_CONCURRENCY" | tee "$out"
     rc=${PIPESTATUS[0]}
     set -e
     stop_permitd "$pid"
@@ -196,6 +199,20 @@ PGVER=$(psql_admin "SHOW server_version" 2>/dev/null || echo "?")
     echo "matches and writes (the contended path of taking a place): **${PGB_TPS:-?} tps** ($PGB_TX transactions)."
     echo "The same UPDATE on a full row (matches nothing, writes nothing): ${PGB_FULL_TPS:-?} tps."
     echo "The ratio column is permitd's throughput ÷ the first figure."
+    echo
+    echo "## The calendar read"
+    echo
+    echo "Before the burst, the same clients read their booking calendar (\`GET /api/v1/applications/{id}/calendar\`,"
+    echo "one hot service point) back to back for ${CALENDAR_SECS}s, ${CALENDAR_CONCURRENCY} in flight; then \`GET /healthz\`"
+    echo "the same way, the floor of this server, client and machine in the same run."
+    echo
+    echo "| backend | calendar (req/s) | p50 (ms) | p99 (ms) | failed | /healthz (req/s) | calendar ÷ /healthz |"
+    echo "|---|---|---|---|---|---|---|"
+    for b in $BACKENDS; do
+        c=$(field "$b" calendar_rps); h=$(field "$b" healthz_rps)
+        r="-"; if [ "$c" != "-" ] && [ "$h" != "-" ]; then r=$(python3 -c "print(f'{$c/$h:.2f}')"); fi
+        echo "| $b | $c | $(field "$b" calendar_p50_ms) | $(field "$b" calendar_p99_ms) | $(field "$b" calendar_failures) | $h | $r |"
+    done
 } >"$RESULTS"
 echo
 cat "$RESULTS"
