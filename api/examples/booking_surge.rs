@@ -132,7 +132,9 @@ async fn read_phase(
     lat.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| {
         let rank = ((p / 100.0) * lat.len() as f64).ceil() as usize;
-        lat.get(rank.clamp(1, lat.len().max(1)) - 1).copied().unwrap_or(0.0)
+        lat.get(rank.clamp(1, lat.len().max(1)) - 1)
+            .copied()
+            .unwrap_or(0.0)
     };
     ReadPhase {
         rps: lat.len() as f64 / wall.max(f64::EPSILON),
@@ -419,13 +421,19 @@ async fn run(args: Args) -> Result<bool, BoxError> {
 
     // ---- Calendar reads at a steady pace, then the no-op endpoint as the floor. ----
     let (calendar_reads, floor) = if args.calendar_secs > 0 {
-        let cal = read_phase(&clients, args.calendar_concurrency, args.calendar_secs, |c| {
-            format!("{base}/api/v1/applications/{}/calendar", c.application_id)
-        })
+        let cal = read_phase(
+            &clients,
+            args.calendar_concurrency,
+            args.calendar_secs,
+            |c| format!("{base}/api/v1/applications/{}/calendar", c.application_id),
+        )
         .await;
-        let floor = read_phase(&clients, args.calendar_concurrency, args.calendar_secs, |_| {
-            format!("{base}/healthz")
-        })
+        let floor = read_phase(
+            &clients,
+            args.calendar_concurrency,
+            args.calendar_secs,
+            |_| format!("{base}/healthz"),
+        )
         .await;
         eprintln!(
             "[{label}] calendar reads: {:.0} req/s (p50 {:.1} ms, p99 {:.1} ms, {} failed); /healthz {:.0} req/s",

@@ -47,7 +47,7 @@ export default {
     holiday: 'Holiday or rest day', full: 'Fully booked', unavailable: 'Not bookable', available: 'Bookable',
     tip: 'Pre-review takes two working days; choose any working day after them ({session}).',
     remaining: '{n} left', mine: 'Yours', book: 'Book', booked: 'Booked', move: 'Move', cancelBooking: 'Cancel booking',
-    morning: 'morning', afternoon: 'afternoon', pick: 'Choose a blue day', chosen: 'Chosen: {date}', weekdays: 'Mon,Tue,Wed,Thu,Fri,Sat,Sun',
+    morning: 'morning', afternoon: 'afternoon', pick: 'Choose a blue day', chosen: 'Chosen: {date}', weekdays: 'Mo,Tu,We,Th,Fr,Sa,Su',
     month: '{y}-{m}', dayLabel: '{date}, {state}', left: '{n} places left', successTitle: 'Booked', successInfo: 'Your booking is confirmed. Pre-review finishes within 48 hours; you will get an SMS with the result.',
     cancelConfirm: 'Cancel this booking?',
   },
