@@ -3,6 +3,7 @@
 //! transaction and answers with a [`BookingError`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use uuid::Uuid;
@@ -137,10 +138,10 @@ pub struct Calendar {
     pub days: Vec<DayView>,
 }
 
-/// The working-day calendar as stored (administrators edit it).
-pub async fn working_calendar(storage: &dyn Storage) -> StorageResult<WorkingCalendar> {
-    let (years, days) = storage.calendar().await?;
-    Ok(WorkingCalendar::new(years, days))
+/// The working-day calendar as stored (administrators edit it), kept per instance while it
+/// is current (`booking::store::CalendarCache`).
+pub async fn working_calendar(storage: &dyn Storage) -> StorageResult<Arc<WorkingCalendar>> {
+    storage.calendar().await
 }
 
 /// Loads or replaces one year of the working-day calendar (administrators).
@@ -237,7 +238,7 @@ const CALENDAR_MARKER: &str = "calendar_seed_loaded";
 pub async fn window_for(
     storage: &dyn Storage,
     application: &Application,
-) -> Result<(ServicePoint, Opening, WorkingCalendar, BookingWindow)> {
+) -> Result<(ServicePoint, Opening, Arc<WorkingCalendar>, BookingWindow)> {
     if !application.status.is_bookable() {
         return Err(BookingError::NotBookable);
     }

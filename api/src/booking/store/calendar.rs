@@ -1,10 +1,12 @@
 //! The working-day calendar's storage: the State Council holidays and make-up working days,
 //! and the copy each instance keeps of them.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 
-use super::super::calendar::{CalendarDay, DayKind};
+use super::super::calendar::{CalendarDay, DayKind, WorkingCalendar};
 use crate::platform::storage::{Database, StorageError, StorageResult, Tx, classify, run};
 
 #[derive(sqlx::FromRow)]
@@ -28,8 +30,8 @@ impl TryFrom<CalendarDayRow> for CalendarDay {
 /// The working-day calendar (State Council holidays and make-up working days).
 #[async_trait]
 pub trait CalendarStore: Send + Sync {
-    // The working-day calendar.
-    async fn calendar(&self) -> StorageResult<(Vec<i32>, Vec<CalendarDay>)>;
+    /// The working-day calendar, as this instance keeps it while it is current.
+    async fn calendar(&self) -> StorageResult<Arc<WorkingCalendar>>;
     /// Replaces every listed day of `year` and marks the year known.
     async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()>;
 }
@@ -39,49 +41,47 @@ pub trait CalendarStore: Send + Sync {
 /// calendar: another instance's load shows at the next read, so no instance books on a stale
 /// holiday, and a read costs one aggregate over a row per year instead of the whole table.
 #[derive(Default)]
-pub struct CalendarCache(std::sync::RwLock<Option<(i64, CalendarData)>>);
-
-type CalendarData = (Vec<i32>, Vec<CalendarDay>);
+pub struct CalendarCache(std::sync::RwLock<Option<(i64, Arc<WorkingCalendar>)>>);
 
 impl CalendarCache {
-    fn get(&self, revision: i64) -> Option<CalendarData> {
+    fn get(&self, revision: i64) -> Option<Arc<WorkingCalendar>> {
         let held = self
             .0
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         held.as_ref()
             .filter(|(r, _)| *r == revision)
-            .map(|(_, data)| data.clone())
+            .map(|(_, calendar)| calendar.clone())
     }
-    fn put(&self, revision: i64, data: &CalendarData) {
+    fn put(&self, revision: i64, calendar: &Arc<WorkingCalendar>) {
         let mut held = self
             .0
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Never replace a newer calendar with an older read that finished later.
         if held.as_ref().is_none_or(|(r, _)| *r <= revision) {
-            *held = Some((revision, data.clone()));
+            *held = Some((revision, calendar.clone()));
         }
     }
 }
 
 #[async_trait]
 impl CalendarStore for Database {
-    async fn calendar(&self) -> StorageResult<(Vec<i32>, Vec<CalendarDay>)> {
+    async fn calendar(&self) -> StorageResult<Arc<WorkingCalendar>> {
         let revision: i64 = run!(self, |e| sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(revision), 0) AS BIGINT) FROM calendar_years"
         )
         .fetch_one(e)
         .await)
         .map_err(classify)?;
-        if let Some(data) = self.calendar.get(revision) {
-            return Ok(data);
+        if let Some(calendar) = self.calendar.get(revision) {
+            return Ok(calendar);
         }
-        let data = self.calendar_at_rest().await?;
+        let calendar = Arc::new(self.calendar_at_rest().await?);
         // The rows and the revision were read apart: a load in between makes the pair look
         // older than the rows, which only costs a fresh read next time.
-        self.calendar.put(revision, &data);
-        Ok(data)
+        self.calendar.put(revision, &calendar);
+        Ok(calendar)
     }
 
     async fn replace_calendar_year(&self, year: i32, days: &[CalendarDay]) -> StorageResult<()> {
@@ -93,7 +93,7 @@ impl CalendarStore for Database {
 
 impl Database {
     /// The whole calendar, read from its tables.
-    async fn calendar_at_rest(&self) -> StorageResult<CalendarData> {
+    async fn calendar_at_rest(&self) -> StorageResult<WorkingCalendar> {
         let years: Vec<i32> = run!(self, |e| sqlx::query_scalar(
             "SELECT year FROM calendar_years ORDER BY year"
         )
@@ -109,8 +109,8 @@ impl Database {
         let days = rows
             .into_iter()
             .map(TryInto::try_into)
-            .collect::<StorageResult<_>>()?;
-        Ok((years, days))
+            .collect::<StorageResult<Vec<CalendarDay>>>()?;
+        Ok(WorkingCalendar::new(years, days))
     }
 }
 
