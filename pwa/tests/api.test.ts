@@ -1,5 +1,5 @@
 import { describe, it, expect, vi, afterEach } from 'vitest'
-import { api, ApiError, toApiError, onUnauthenticated, buildUrl } from '../src/api/client'
+import { api, ApiError, Intent, toApiError, onUnauthenticated, buildUrl } from '../src/api/client'
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } })
@@ -13,13 +13,28 @@ describe('API client', () => {
   it('sends JSON with the Idempotency-Key and returns the body', async () => {
     const fetchMock = vi.fn().mockResolvedValue(json(200, { ok: 1 }))
     vi.stubGlobal('fetch', fetchMock)
-    const r = await api('/applications/1/submit', { method: 'POST', body: { a: 1 }, idempotencyKey: 'k1' })
+    const intent = new Intent()
+    intent.key = 'k1'
+    const r = await api('/applications/1/submit', { method: 'POST', body: { a: 1 }, intent })
     expect(r).toEqual({ ok: 1 })
     const [url, init] = fetchMock.mock.calls[0]
     expect(url).toBe('/api/v1/applications/1/submit')
     expect(init.headers['Idempotency-Key']).toBe('k1')
     expect(init.headers['Content-Type']).toBe('application/json')
     expect(init.credentials).toBe('same-origin')
+  })
+  it("keeps an intent's key across a lost answer and spends it once the server answered", async () => {
+    const intent = new Intent()
+    const first = intent.key
+    vi.stubGlobal('fetch', vi.fn().mockRejectedValue(new TypeError('offline')))
+    await api('/applications/1/submit', { method: 'POST', intent }).catch(() => null)
+    expect(intent.key).toBe(first)
+    const fetchMock = vi.fn().mockResolvedValue(json(422, { code: 'condition_not_met', message: 'x' }))
+    vi.stubGlobal('fetch', fetchMock)
+    await api('/applications/1/submit', { method: 'POST', intent }).catch(() => null)
+    // The retry went with the same key; the refusal spent it.
+    expect(fetchMock.mock.calls[0][1].headers['Idempotency-Key']).toBe(first)
+    expect(intent.key).not.toBe(first)
   })
   it('turns the error body into ApiError with code, field and retry_after', async () => {
     vi.stubGlobal('fetch', vi.fn().mockResolvedValue(json(401, { code: 'sms_code_required', message: '请输入短信验证码', field: 'sms_code', retry_after: 42 })))

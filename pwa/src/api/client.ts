@@ -75,8 +75,22 @@ export interface RequestOptions {
   body?: unknown
   query?: Record<string, string | number | boolean | undefined | null>
   headers?: Record<string, string>
-  idempotencyKey?: string
+  /** The user intent this request carries out, for its `Idempotency-Key`. */
+  intent?: Intent
   signal?: AbortSignal
+}
+
+/**
+ * One user intent (a submission, a booking) and its `Idempotency-Key`. A retry after a lost
+ * answer reuses the key, so the server does the work once; once the server has answered, the
+ * key is spent (the server keeps that answer for it), so the next attempt, after the person
+ * changed something, goes with a new key.
+ */
+export class Intent {
+  key = newIdempotencyKey()
+  answered() {
+    this.key = newIdempotencyKey()
+  }
 }
 
 export function buildUrl(path: string, query?: RequestOptions['query']): string {
@@ -98,7 +112,7 @@ export async function api<T = unknown>(path: string, opts: RequestOptions = {}):
     headers['Content-Type'] = 'application/json'
     body = JSON.stringify(opts.body)
   }
-  if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey
+  if (opts.intent) headers['Idempotency-Key'] = opts.intent.key
   let res: Response
   try {
     res = await fetch(buildUrl(path, opts.query), {
@@ -112,6 +126,7 @@ export async function api<T = unknown>(path: string, opts: RequestOptions = {}):
     if ((e as Error)?.name === 'AbortError') throw e
     throw new ApiError(0, 'network', '网络连接失败，请检查网络后重试')
   }
+  opts.intent?.answered()
   if (!res.ok) {
     const err = await toApiError(res)
     if (err.isUnauthenticated) unauthListeners.forEach((fn) => fn(err))
